@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// Installs what `npm start`, `npm test` and `npm run bench` need on a fresh machine, then builds.
+// It is plain JavaScript with no dependencies because it runs before anything is installed.
+// Every step checks first and does nothing when its work is already done, so a second run
+// reaches the tests within seconds.
+//
+//   node deploy/setup.mjs start|test|bench
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const PNPM_VERSION = '12.4.2';
+const mode = process.argv[2] ?? 'test';
+
+// Debian packages by purpose. Each service adds what it needs here as it lands.
+const debianPackages = {
+  // The message bus every daemon talks over; tests start their own on loopback ports.
+  'nats-server': ['start', 'test', 'bench'],
+};
+
+function log(message) {
+  process.stderr.write(`setup: ${message}\n`);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.status !== 0) {
+    log(`"${command} ${args.join(' ')}" failed with exit code ${result.status ?? result.signal}`);
+    process.exit(1);
+  }
+}
+
+function checkNode() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major !== 20) {
+    log(`Weft needs Node.js 20 (found ${process.versions.node}); install Node.js 20 and run again`);
+    process.exit(1);
+  }
+}
+
+function isDebianPackageInstalled(name) {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format
+  const result = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' });
+  return result.status === 0 && result.stdout.includes('install ok installed');
+}
+
+/** Returns the names of the packages this mode needs that are still missing after the step. */
+function installDebianPackages() {
+  const wanted = Object.entries(debianPackages)
+    .filter(([, modes]) => modes.includes(mode))
+    .map(([name]) => name);
+  const missing = wanted.filter((name) => !isDebianPackageInstalled(name));
+  if (missing.length === 0) return [];
+  if (process.getuid?.() !== 0) {
+    log(`missing Debian packages: ${missing.join(' ')}`);
+    log(`install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    return missing;
+  }
+  log(`installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  return [];
+}
+
+/** The pnpm binary of the pinned version: the global one when it matches, else a local copy. */
+function findPnpm() {
+  const global = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+  if (global.status === 0 && global.stdout.trim() === PNPM_VERSION) return 'pnpm';
+  const prefix = join(root, '.weft', 'tools');
+  const local = join(prefix, 'node_modules', '.bin', 'pnpm');
+  if (!existsSync(local)) {
+    log(`installing pnpm ${PNPM_VERSION} into ${prefix}`);
+    mkdirSync(prefix, { recursive: true });
+    run('npm', ['install', '--prefix', prefix, '--no-save', '--loglevel=error', `pnpm@${PNPM_VERSION}`]);
+  }
+  return local;
+}
+
+/** Hash of everything that decides what `pnpm install` puts into node_modules. */
+function dependencyFingerprint() {
+  const hash = createHash('sha256');
+  const files = ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml'];
+  for (const group of ['services']) {
+    for (const name of readdirSync(join(root, group))) files.push(join(group, name, 'package.json'));
+  }
+  files.push(join('proto', 'package.json'), join('test', 'package.json'));
+  for (const file of files) {
+    const path = join(root, file);
+    if (existsSync(path)) hash.update(file).update(readFileSync(path));
+  }
+  return hash.digest('hex');
+}
+
+function installNodeDependencies(pnpm) {
+  const stamp = join(root, 'node_modules', '.weft-install-stamp');
+  const fingerprint = dependencyFingerprint();
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) return;
+  log('installing workspace dependencies');
+  const env = { ...process.env };
+  // Native addons (better-sqlite3) compile here; node-gyp would otherwise try to download the
+  // Node.js headers, which this machine cannot reach, while Debian's nodejs ships them.
+  if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
+  run(pnpm, ['install', '--frozen-lockfile', '--reporter=append-only'], { env });
+  writeFileSync(stamp, fingerprint);
+}
+
+function build(pnpm) {
+  log('building');
+  run(pnpm, ['run', '--silent', 'build']);
+}
+
+checkNode();
+const missing = installDebianPackages();
+const pnpm = findPnpm();
+installNodeDependencies(pnpm);
+build(pnpm);
+if (missing.length > 0) {
+  log(`not installed (needs root): ${missing.join(' ')}; the parts that need them will say so`);
+}

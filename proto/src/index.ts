@@ -1,0 +1,66 @@
+// The one place that loads Weft's .proto files at run time. Services get typed gRPC
+// constructors from here, and protobuf codecs for the analytics messages that travel over NATS.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type GrpcObject, loadPackageDefinition } from '@grpc/grpc-js';
+import { loadSync, type Options } from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
+import type { ProtoGrpcType as AgentGrpcType } from '../gen/agent.js';
+import type { ProtoGrpcType as AnalyticsGrpcType } from '../gen/analytics.js';
+import type { ProtoGrpcType as ConfigGrpcType } from '../gen/config.js';
+
+/** Folder that holds the weft/… .proto tree (the package root, two levels above dist/src). */
+export const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The options the generated types were made with; loading with others would break them. */
+export const loaderOptions: Options = JSON.parse(readFileSync(join(protoRoot, 'loader-options.json'), 'utf8'));
+
+export const protoFiles = {
+  config: 'weft/config/v1/config.proto',
+  agent: 'weft/control/v1/agent.proto',
+  analytics: 'weft/analytics/v1/analytics.proto',
+} as const;
+
+function loadGrpc(file: string): GrpcObject {
+  return loadPackageDefinition(loadSync(file, { ...loaderOptions, includeDirs: [protoRoot] }));
+}
+
+/** gRPC definitions of weft.config.v1 (the Config service and its messages). */
+export function loadConfigProto(): ConfigGrpcType {
+  return loadGrpc(protoFiles.config) as unknown as ConfigGrpcType;
+}
+
+/** gRPC definitions of weft.control.v1 (the Agent stream and its messages). */
+export function loadAgentProto(): AgentGrpcType {
+  return loadGrpc(protoFiles.agent) as unknown as AgentGrpcType;
+}
+
+/** gRPC-style definitions of weft.analytics.v1, for tools that want the descriptors. */
+export function loadAnalyticsProto(): AnalyticsGrpcType {
+  return loadGrpc(protoFiles.analytics) as unknown as AnalyticsGrpcType;
+}
+
+/** Encodes and decodes one message type in protobuf's binary form, with the loader's options. */
+export interface MessageCodec<In, Out> {
+  encode(message: In): Uint8Array;
+  decode(bytes: Uint8Array): Out;
+}
+
+let analyticsRoot: protobuf.Root | undefined;
+
+/** A codec for a message of weft.analytics.v1, e.g. analyticsCodec('weft.analytics.v1.Uve'). */
+export function analyticsCodec<In extends object, Out>(fullName: string): MessageCodec<In, Out> {
+  // keepCase must be given at parse time for field names to stay snake_case, as the loader's.
+  analyticsRoot ??= new protobuf.Root().loadSync(join(protoRoot, protoFiles.analytics), { keepCase: true });
+  const type = analyticsRoot.lookupType(fullName);
+  const toObjectOptions = { ...loaderOptions, longs: Number, enums: String } as protobuf.IConversionOptions;
+  return {
+    encode(message) {
+      return type.encode(type.fromObject(message as Record<string, unknown>)).finish();
+    },
+    decode(bytes) {
+      return type.toObject(type.decode(bytes), toObjectOptions) as Out;
+    },
+  };
+}
