@@ -1,0 +1,35 @@
+// The common start of every daemon's main: options shared by all daemons, the config, a
+// logger, metrics, readiness and the shutdown lifecycle, built in one call.
+import { type ConfigOf, type ConfigSpec, loadConfigOrExit, option } from './config.js';
+import { Readiness } from './health.js';
+import { createLogger, LOG_LEVELS, type Logger } from './logger.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { Lifecycle } from './shutdown.js';
+
+/** Options every daemon takes; a service spreads these into its own spec. */
+export const commonOptions = {
+  logLevel: option.oneOf('WEFT_LOG_LEVEL', 'log level', LOG_LEVELS, 'info'),
+  stateDir: option.required('WEFT_STATE_DIR', "directory for the daemon's state", '.weft'),
+  natsUrl: option.urls('WEFT_NATS_URL', 'NATS servers', ['nats://127.0.0.1:4222'], ['nats', 'tls']),
+  shutdownTimeout: option.duration('WEFT_SHUTDOWN_TIMEOUT', 'how long a stop may drain in-flight work', 10_000),
+};
+
+export interface Daemon<C> {
+  config: C;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+  lifecycle: Lifecycle;
+}
+
+/** For src/main.ts: loads the config (exiting 2 with one line when it is wrong) and builds the parts. */
+export function startDaemon<S extends ConfigSpec>(
+  service: string,
+  spec: S,
+): Daemon<ConfigOf<S & typeof commonOptions>> {
+  const config = loadConfigOrExit(service, { ...commonOptions, ...spec });
+  const logger = createLogger({ service, level: config.logLevel });
+  const lifecycle = new Lifecycle(logger, config.shutdownTimeout);
+  lifecycle.exitOnSignals();
+  return { config, logger, metrics: createMetrics(service), readiness: new Readiness(), lifecycle };
+}

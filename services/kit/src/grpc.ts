@@ -1,0 +1,85 @@
+// gRPC plumbing with @grpc/grpc-js: a server that binds and drains, and credentials for either
+// side, with TLS when certificate files are given and plaintext (for one machine) when not.
+import { readFileSync } from 'node:fs';
+import { ChannelCredentials, ServerCredentials as Credentials, Server, type ServerCredentials } from '@grpc/grpc-js';
+import type { Logger } from './logger.js';
+
+export interface TlsFiles {
+  /** PEM certificate of this side. */
+  certFile?: string;
+  /** PEM private key of this side. */
+  keyFile?: string;
+  /** PEM CA bundle that signs the other side; on a server, makes client certificates required. */
+  caFile?: string;
+}
+
+function tlsEnabled(tls?: TlsFiles): tls is TlsFiles {
+  return Boolean(tls && (tls.certFile || tls.keyFile || tls.caFile));
+}
+
+export function grpcServerCredentials(tls?: TlsFiles): ServerCredentials {
+  if (!tlsEnabled(tls)) return Credentials.createInsecure();
+  if (!tls.certFile || !tls.keyFile) throw new Error('gRPC TLS needs both a certificate and a key file');
+  const ca = tls.caFile ? readFileSync(tls.caFile) : null;
+  return Credentials.createSsl(
+    ca,
+    [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }],
+    ca !== null,
+  );
+}
+
+export function grpcChannelCredentials(tls?: TlsFiles): ChannelCredentials {
+  if (!tlsEnabled(tls)) return ChannelCredentials.createInsecure();
+  return ChannelCredentials.createSsl(
+    tls.caFile ? readFileSync(tls.caFile) : null,
+    tls.keyFile ? readFileSync(tls.keyFile) : null,
+    tls.certFile ? readFileSync(tls.certFile) : null,
+  );
+}
+
+export interface GrpcServerHandle {
+  server: Server;
+  /** The bound port (useful when 0 was asked for). */
+  port: number;
+  /** Stops accepting calls, lets running ones finish until the deadline, then cancels the rest. */
+  stop(deadlineMs?: number): Promise<void>;
+}
+
+export async function startGrpcServer({
+  host = '0.0.0.0',
+  port,
+  tls,
+  logger,
+  register,
+}: {
+  host?: string;
+  port: number;
+  tls?: TlsFiles;
+  logger: Logger;
+  register: (server: Server) => void;
+}): Promise<GrpcServerHandle> {
+  const server = new Server({ 'grpc.keepalive_time_ms': 10_000, 'grpc.keepalive_timeout_ms': 5_000 });
+  register(server);
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpcServerCredentials(tls), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    );
+  });
+  logger.child({ component: 'grpc' }).info({ host, port: boundPort, tls: tlsEnabled(tls) }, 'gRPC listening');
+  return {
+    server,
+    port: boundPort,
+    stop: (deadlineMs = 5_000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, deadlineMs);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,92 @@
+// What every daemon's HTTP side shares: /healthz, /readyz and /metrics, and one error handler
+// that turns catalog errors, schema validation failures and malformed bodies into a JSON body
+// naming the field and the reason.
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { WeftError } from './errors.js';
+import type { Readiness } from './health.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export interface OpsRoutesOptions {
+  readiness: Readiness;
+  metrics: Metrics;
+}
+
+/** Adds /healthz (the process lives), /readyz (every dependency reachable) and /metrics. */
+export function registerOpsRoutes(app: FastifyInstance, { readiness, metrics }: OpsRoutesOptions): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const report = await readiness.report();
+    const failing = report.checks.filter((check) => !check.ok);
+    reply.code(report.ready ? 200 : 503);
+    return { status: report.ready ? 'ready' : 'unready', failing, checks: report.checks };
+  });
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}
+
+/** Turns ajv's "/network_ipam_refs/0/attr" into "network_ipam_refs[0].attr". */
+export function fieldFromInstancePath(instancePath: string, missingProperty?: string): string {
+  const parts = instancePath.split('/').filter((part) => part !== '');
+  if (missingProperty) parts.push(missingProperty);
+  return parts.reduce((path, part) => (/^\d+$/.test(part) ? `${path}[${part}]` : path ? `${path}.${part}` : part), '');
+}
+
+/** The error body for anything a route throws; logs what is not the caller's fault. */
+export function registerErrorHandler(app: FastifyInstance, logger: Logger): void {
+  app.setErrorHandler((error: FastifyError | WeftError | Error, request, reply) => {
+    if (error instanceof WeftError) {
+      reply.code(error.httpStatus).send(error.toJSON());
+      return;
+    }
+    const fastifyError = error as FastifyError;
+    if (fastifyError.validation && fastifyError.validation.length > 0) {
+      const first = fastifyError.validation[0]!;
+      const params = first.params as { missingProperty?: string; additionalProperty?: string };
+      const field =
+        fieldFromInstancePath(first.instancePath, params.missingProperty ?? params.additionalProperty) ||
+        fastifyError.validationContext ||
+        'body';
+      const reason = params.additionalProperty ? 'is not a known field' : (first.message ?? 'is invalid');
+      reply.code(400).send({
+        error: { code: 'INVALID_FIELD', field, message: `${field}: ${reason}`, in: fastifyError.validationContext },
+      });
+      return;
+    }
+    if (fastifyError.statusCode && fastifyError.statusCode >= 400 && fastifyError.statusCode < 500) {
+      reply.code(fastifyError.statusCode).send({
+        error: { code: fastifyError.code ?? 'BAD_REQUEST', field: 'body', message: fastifyError.message },
+      });
+      return;
+    }
+    logger.error({ err: error, url: request.url, method: request.method }, 'request failed');
+    reply.code(500).send({ error: { code: 'INTERNAL', message: 'internal error; see the service log' } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send({ error: { code: 'NO_SUCH_ROUTE', message: `no route ${request.method} ${request.url}` } });
+  });
+}
+
+export interface HttpAppOptions extends OpsRoutesOptions {
+  logger: Logger;
+  /** Largest accepted request body in bytes. */
+  bodyLimit?: number;
+  fastify?: FastifyServerOptions;
+}
+
+/** A fastify app with the ops routes and the error handler; the service adds its own routes. */
+export function createHttpApp({ logger, readiness, metrics, bodyLimit = 1024 * 1024, fastify = {} }: HttpAppOptions) {
+  const app = Fastify({
+    loggerInstance: logger.child({ component: 'http' }),
+    disableRequestLogging: true,
+    bodyLimit,
+    // Refuse new requests on kept-alive connections while closing, so a drain ends.
+    return503OnClosing: true,
+    ...fastify,
+  });
+  registerErrorHandler(app, logger);
+  registerOpsRoutes(app, { readiness, metrics });
+  return app;
+}

@@ -1,0 +1,36 @@
+// @weft/kit: what every Weft daemon is built from. Services import from here only; test
+// helpers are in @weft/kit/testing.
+export {
+  ConfigError,
+  type ConfigOf,
+  type ConfigSpec,
+  describeConfig,
+  flagName,
+  loadConfig,
+  loadConfigOrExit,
+  type OptionSpec,
+  option,
+} from './config.js';
+export { commonOptions, type Daemon, startDaemon } from './daemon.js';
+export {
+  defineErrors,
+  type ErrorCatalog,
+  type ErrorDefinition,
+  type ErrorDetails,
+  GrpcStatus,
+  grpcStatusOf,
+  WeftError,
+} from './errors.js';
+export {
+  type GrpcServerHandle,
+  grpcChannelCredentials,
+  grpcServerCredentials,
+  startGrpcServer,
+  type TlsFiles,
+} from './grpc.js';
+export { Readiness, type ReadinessCheck, type ReadinessReport } from './health.js';
+export { createHttpApp, fieldFromInstancePath, registerErrorHandler, registerOpsRoutes } from './http.js';
+export { createLogger, LOG_LEVELS, type Logger, REDACTED_PATHS } from './logger.js';
+export { Counter, createMetrics, Gauge, Histogram, LATENCY_BUCKETS, type Metrics } from './metrics.js';
+export { type NatsConnection, NatsLink, type NatsLinkOptions } from './nats.js';
+export { Lifecycle } from './shutdown.js';

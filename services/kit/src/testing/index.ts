@@ -1,0 +1,6 @@
+// What tests of every package may use: real servers started on loopback, and waiting with a
+// deadline. Not part of any daemon.
+export { type NatsServerProcess, natsServerMissing, startNatsServer } from './nats-server.js';
+export { freePort } from './ports.js';
+export { tempDir } from './temp-dir.js';
+export { waitFor } from './wait.js';
