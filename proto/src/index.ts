@@ -47,14 +47,20 @@ export interface MessageCodec<In, Out> {
   decode(bytes: Uint8Array): Out;
 }
 
-let analyticsRoot: protobuf.Root | undefined;
+let messageRoot: protobuf.Root | undefined;
 
-/** A codec for a message of weft.analytics.v1, e.g. analyticsCodec('weft.analytics.v1.Uve'). */
-export function analyticsCodec<In extends object, Out>(fullName: string): MessageCodec<In, Out> {
+/**
+ * A binary codec for any Weft message, by full name: messageCodec('weft.analytics.v1.Uve'),
+ * messageCodec('weft.config.v1.ChangeEvent'). Used for what travels over NATS.
+ */
+export function messageCodec<In extends object, Out>(fullName: string): MessageCodec<In, Out> {
   // keepCase must be given at parse time for field names to stay snake_case, as the loader's.
-  analyticsRoot ??= new protobuf.Root().loadSync(join(protoRoot, protoFiles.analytics), { keepCase: true });
-  const type = analyticsRoot.lookupType(fullName);
-  const toObjectOptions = { ...loaderOptions, longs: Number, enums: String } as protobuf.IConversionOptions;
+  messageRoot ??= new protobuf.Root().loadSync(
+    Object.values(protoFiles).map((file) => join(protoRoot, file)),
+    { keepCase: true },
+  );
+  const type = messageRoot.lookupType(fullName);
+  const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
   return {
     encode(message) {
       return type.encode(type.fromObject(message as Record<string, unknown>)).finish();
