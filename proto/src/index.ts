@@ -14,7 +14,18 @@ import type { ProtoGrpcType as ConfigGrpcType } from '../gen/config.js';
 export const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** The options the generated types were made with; loading with others would break them. */
-export const loaderOptions: Options = JSON.parse(readFileSync(join(protoRoot, 'loader-options.json'), 'utf8'));
+export const loaderOptions: Options = readLoaderOptions();
+
+function readLoaderOptions(): Options {
+  // The JSON file names the types ("Number", "String") that the loader wants as constructors.
+  const constructors = { Number, String } as const;
+  const raw = JSON.parse(readFileSync(join(protoRoot, 'loader-options.json'), 'utf8'));
+  return {
+    ...raw,
+    longs: constructors[raw.longs as keyof typeof constructors],
+    enums: constructors[raw.enums as keyof typeof constructors],
+  };
+}
 
 export const protoFiles = {
   config: 'weft/config/v1/config.proto',

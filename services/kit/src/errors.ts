@@ -42,7 +42,7 @@ type DetailsOf<T> = T extends ErrorDefinition<infer D> ? D : never;
 
 // biome-ignore lint/suspicious/noExplicitAny: each entry has its own details type
 export type ErrorCatalog<T extends Record<string, ErrorDefinition<any>>> = {
-  [K in keyof T & string]: (details: DetailsOf<T[K]>, options?: { cause?: unknown }) => WeftError;
+  [K in keyof T & string]: (details: DetailsOf<T[K]> & ErrorDetails, options?: { cause?: unknown }) => WeftError;
 };
 
 /**

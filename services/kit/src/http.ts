@@ -69,6 +69,20 @@ export function registerErrorHandler(app: FastifyInstance, logger: Logger): void
   });
 }
 
+/**
+ * Once the app is closing, every response ends its connection. Without it a client's kept-alive
+ * connection keeps the server open after its last response, and a drain never ends.
+ */
+function closeConnectionsAfterResponseWhenClosing(app: FastifyInstance): void {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+}
+
 export interface HttpAppOptions extends OpsRoutesOptions {
   logger: Logger;
   /** Largest accepted request body in bytes. */
@@ -84,9 +98,13 @@ export function createHttpApp({ logger, readiness, metrics, bodyLimit = 1024 * 1
     bodyLimit,
     // Refuse new requests on kept-alive connections while closing, so a drain ends.
     return503OnClosing: true,
+    // Unknown fields are an error the caller must hear about, not something to drop silently
+    // (fastify's default removes them).
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     ...fastify,
   });
   registerErrorHandler(app, logger);
   registerOpsRoutes(app, { readiness, metrics });
+  closeConnectionsAfterResponseWhenClosing(app);
   return app;
 }

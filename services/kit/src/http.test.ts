@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { defineErrors, GrpcStatus } from './errors.js';
+import { Readiness } from './health.js';
+import { createHttpApp, fieldFromInstancePath } from './http.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+const quiet = createLogger({
+  service: 'test',
+  level: 'silent',
+  destination: new Writable({ write: (_c, _e, d) => d() }),
+});
+
+function build(readiness = new Readiness()) {
+  const metrics = createMetrics('test-service');
+  const app = createHttpApp({ logger: quiet, readiness, metrics });
+  return { app, metrics, readiness };
+}
+
+test('/healthz answers while the process lives', async () => {
+  const { app } = build();
+  const response = await app.inject('/healthz');
+  assert.equal(response.statusCode, 200);
+  assert.deepEqual(response.json(), { status: 'ok' });
+});
+
+test('/readyz is 503 and names each failing dependency, 200 when all pass', async () => {
+  const readiness = new Readiness();
+  let storeUp = false;
+  readiness.declare('nats', () => undefined);
+  readiness.declare('store', () => (storeUp ? undefined : 'store file is read-only'));
+  readiness.declare('control', async () => {
+    throw new Error('connection refused');
+  });
+  const { app } = build(readiness);
+  let response = await app.inject('/readyz');
+  assert.equal(response.statusCode, 503);
+  assert.deepEqual(
+    response.json().failing.map((check: { name: string; reason: string }) => [check.name, check.reason]),
+    [
+      ['store', 'store file is read-only'],
+      ['control', 'connection refused'],
+    ],
+  );
+  storeUp = true;
+  readiness.declare('control', () => undefined);
+  response = await app.inject('/readyz');
+  assert.equal(response.statusCode, 200);
+  assert.equal(response.json().status, 'ready');
+});
+
+test("/metrics serves the default process metrics and the service's own, all prefixed", async () => {
+  const { app, metrics } = build();
+  metrics.counter('requests_total', 'requests', ['route']).inc({ route: '/x' });
+  const response = await app.inject('/metrics');
+  assert.equal(response.statusCode, 200);
+  assert.match(response.body, /^weft_test_service_process_cpu_user_seconds_total /m);
+  assert.match(response.body, /^weft_test_service_requests_total\{route="\/x"\} 1$/m);
+  const names = [...response.body.matchAll(/^(\w+)[ {]/gm)].map((match) => match[1]);
+  assert.ok(
+    names.every((name) => name?.startsWith('weft_test_service_')),
+    'every metric is prefixed',
+  );
+});
+
+test('catalog errors, validation failures and malformed JSON become JSON bodies naming the field', async () => {
+  const errors = defineErrors({
+    NOT_FOUND: {
+      httpStatus: 404,
+      grpcStatus: GrpcStatus.NOT_FOUND,
+      message: (d: { uuid: string }) => `no object with uuid ${d.uuid}`,
+    },
+  });
+  const { app } = build();
+  app.get('/thing/:uuid', async (request) => {
+    throw errors.NOT_FOUND({ uuid: (request.params as { uuid: string }).uuid, field: 'uuid' });
+  });
+  app.post(
+    '/things',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['thing'],
+          additionalProperties: false,
+          properties: { thing: { type: 'object', properties: { mtu: { type: 'integer', minimum: 68 } } } },
+        },
+      },
+    },
+    async () => ({ ok: true }),
+  );
+  const missing = await app.inject('/thing/abc');
+  assert.equal(missing.statusCode, 404);
+  assert.deepEqual(missing.json(), {
+    error: { code: 'NOT_FOUND', message: 'no object with uuid abc', uuid: 'abc', field: 'uuid' },
+  });
+
+  const invalid = await app.inject({ method: 'POST', url: '/things', payload: { thing: { mtu: 10 } } });
+  assert.equal(invalid.statusCode, 400);
+  assert.equal(invalid.json().error.field, 'thing.mtu');
+  assert.match(invalid.json().error.message, /thing\.mtu: must be >= 68/);
+
+  const unknown = await app.inject({ method: 'POST', url: '/things', payload: { thing: {}, extra: 1 } });
+  assert.equal(unknown.statusCode, 400);
+  assert.equal(unknown.json().error.field, 'extra');
+
+  const malformed = await app.inject({
+    method: 'POST',
+    url: '/things',
+    payload: '{"thing": ',
+    headers: { 'content-type': 'application/json' },
+  });
+  assert.equal(malformed.statusCode, 400);
+  assert.equal(malformed.json().error.field, 'body');
+
+  const noRoute = await app.inject('/nowhere');
+  assert.equal(noRoute.statusCode, 404);
+  assert.equal(noRoute.json().error.code, 'NO_SUCH_ROUTE');
+});
+
+test('an unexpected error is a 500 that reveals nothing of its cause', async () => {
+  const { app } = build();
+  app.get('/boom', async () => {
+    throw new Error('disk /var/lib/secret-path failed');
+  });
+  const response = await app.inject('/boom');
+  assert.equal(response.statusCode, 500);
+  assert.ok(!response.body.includes('secret-path'));
+});
+
+test('instance paths become field names', () => {
+  assert.equal(fieldFromInstancePath('/network_ipam_refs/0/attr'), 'network_ipam_refs[0].attr');
+  assert.equal(fieldFromInstancePath('', 'uuid'), 'uuid');
+  assert.equal(fieldFromInstancePath('/a', 'b'), 'a.b');
+});
