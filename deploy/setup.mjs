@@ -16,9 +16,23 @@ const PNPM_VERSION = '12.4.2';
 const mode = process.argv[2] ?? 'test';
 
 // Debian packages by purpose. Each service adds what it needs here as it lands.
+const all = ['start', 'test', 'bench'];
 const debianPackages = {
   // The message bus every daemon talks over; tests start their own on loopback ports.
-  'nats-server': ['start', 'test', 'bench'],
+  'nats-server': all,
+  // The BPF datapath: clang compiles the C programs for the BPF target, libbpf loads them from
+  // the native addon, bpftool inspects what is pinned.
+  'clang-16': all,
+  'llvm-16': all,
+  'libbpf-dev': all,
+  bpftool: all,
+  // The network lab: namespaces, veth pairs, and the tools that prove packets flow.
+  iproute2: all,
+  'iputils-ping': ['test', 'bench'],
+  ethtool: all,
+  iperf3: ['test', 'bench'],
+  // Certificates for the TLS tests.
+  openssl: ['test'],
 };
 
 function log(message) {

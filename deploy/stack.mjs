@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// The local all-in-one stack that `npm start` runs: nats-server with JetStream, then every Weft
+// daemon that has been built, each a child process on this machine with its state under
+// WEFT_STATE_DIR (default .weft/ in the checkout) and its log in <state>/logs/<service>.log.
+// Ctrl-C (or SIGTERM) stops the daemons in reverse order, then NATS, and leaves no process.
+//
+// Options (environment): WEFT_STATE_DIR, WEFT_NATS_PORT (default 4222), WEFT_STACK_HOST
+// (default 127.0.0.1), and every service's own WEFT_* options, passed through unchanged.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stackServices } from './stack-services.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stateDir = resolve(root, process.env.WEFT_STATE_DIR ?? '.weft');
+const host = process.env.WEFT_STACK_HOST ?? '127.0.0.1';
+const natsPort = Number(process.env.WEFT_NATS_PORT ?? 4222);
+const isRoot = process.getuid?.() === 0;
+const STOP_DEADLINE_MS = 15_000;
+
+/** Running children, in start order. */
+const running = [];
+let stopping = false;
+
+function say(message) {
+  process.stdout.write(`weft: ${message}\n`);
+}
+
+function portAccepts(port) {
+  return new Promise((done) => {
+    const socket = connect({ port, host }, () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.on('error', () => done(false));
+  });
+}
+
+async function waitUntil(what, condition, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (stopping) return false;
+    if (await condition()) return true;
+    await new Promise((next) => setTimeout(next, 100));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs / 1000} s`);
+}
+
+function startChild(name, command, args, env) {
+  const logPath = join(stateDir, 'logs', `${name}.log`);
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const entry = { name, child, logPath, exited: new Promise((done) => child.once('exit', done)) };
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); see ${logPath}. Stopping the stack.`);
+    void stopAll(1);
+  });
+  running.push(entry);
+  return entry;
+}
+
+async function startNats() {
+  if (spawnSync('nats-server', ['--version']).status !== 0) {
+    throw new Error(
+      'nats-server is not installed: run `npm start` as root once, or `sudo apt-get install -y nats-server`',
+    );
+  }
+  if (await portAccepts(natsPort)) {
+    throw new Error(`port ${natsPort} is already in use: stop what listens there or set WEFT_NATS_PORT`);
+  }
+  mkdirSync(join(stateDir, 'nats'), { recursive: true });
+  startChild(
+    'nats-server',
+    'nats-server',
+    ['-js', '-sd', join(stateDir, 'nats'), '-a', host, '-p', String(natsPort)],
+    process.env,
+  );
+  await waitUntil('nats-server', () => portAccepts(natsPort));
+  say(`nats-server       nats://${host}:${natsPort}  (JetStream, data in ${join(stateDir, 'nats')})`);
+}
+
+async function startService(service) {
+  const entry = join(root, service.main);
+  if (!existsSync(entry)) return;
+  if (service.needsRoot && !isRoot) {
+    say(`${service.name.padEnd(17)} not started: ${service.needsRoot}`);
+    return;
+  }
+  const env = {
+    ...process.env,
+    WEFT_NATS_URL: `nats://${host}:${natsPort}`,
+    ...service.env({ stateDir: join(stateDir, service.name), host }),
+  };
+  mkdirSync(join(stateDir, service.name), { recursive: true });
+  const started = startChild(service.name, process.execPath, [entry], env);
+  await waitUntil(service.name, async () => {
+    try {
+      return (await fetch(service.readyUrl(env))).status === 200;
+    } catch {
+      return false;
+    }
+  });
+  say(`${service.name.padEnd(17)} ${service.describe(env)}  (log ${started.logPath})`);
+}
+
+async function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping');
+  for (const entry of [...running].reverse()) {
+    if (entry.child.exitCode !== null || entry.child.signalCode !== null) continue;
+    entry.child.kill('SIGTERM');
+    const timer = setTimeout(() => entry.child.kill('SIGKILL'), STOP_DEADLINE_MS);
+    await entry.exited;
+    clearTimeout(timer);
+  }
+  say('stopped');
+  process.exit(exitCode);
+}
+
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  mkdirSync(join(stateDir, 'logs'), { recursive: true });
+  if (!isRoot) say('not running as root: the datapath (vrouter-agent) cannot start; the rest will');
+  await startNats();
+  for (const service of stackServices) await startService(service);
+  say('ready; Ctrl-C stops everything');
+} catch (error) {
+  say(error instanceof Error ? error.message : String(error));
+  await stopAll(1);
+}

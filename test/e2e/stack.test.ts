@@ -1,0 +1,58 @@
+// `npm start`'s stack as a user runs it: it comes up, says where everything listens, and Ctrl-C
+// stops it with no process left behind.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { freePort, natsServerMissing, tempDir, waitFor } from '@weft/kit/testing';
+import { repoRoot, stackPortEnv } from '../support/stack.js';
+
+function childPids(pid: number): number[] {
+  const result = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
+  return result.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('the local stack starts NATS and every built service, and Ctrl-C leaves nothing running', {
+  skip: natsServerMissing(),
+}, async () => {
+  const state = tempDir('weft-stack-');
+  const natsPort = await freePort();
+  const stack = spawn(process.execPath, [join(repoRoot, 'deploy', 'stack.mjs')], {
+    env: { ...process.env, WEFT_STATE_DIR: state.path, WEFT_NATS_PORT: String(natsPort), ...(await stackPortEnv()) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  stack.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  stack.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => stack.once('exit', resolve));
+  try {
+    await waitFor(() => output.includes('weft: ready'), {
+      timeoutMs: 60_000,
+      what: `the stack to be ready:\n${output}`,
+    });
+    assert.match(output, new RegExp(`nats-server\\s+nats://127\\.0\\.0\\.1:${natsPort}`));
+    const children = childPids(stack.pid!);
+    assert.ok(children.length >= 1, 'the stack runs its parts as child processes');
+
+    stack.kill('SIGINT');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /weft: stopped/);
+    for (const pid of children) assert.equal(alive(pid), false, `process ${pid} is left behind`);
+  } finally {
+    if (stack.exitCode === null) stack.kill('SIGKILL');
+    state.remove();
+  }
+});
