@@ -8,6 +8,7 @@ import { loadSync, type Options } from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 import type { ProtoGrpcType as AgentGrpcType } from '../gen/agent.js';
 import type { ProtoGrpcType as AnalyticsGrpcType } from '../gen/analytics.js';
+import type { ProtoGrpcType as CniGrpcType } from '../gen/cni.js';
 import type { ProtoGrpcType as ConfigGrpcType } from '../gen/config.js';
 
 /** Folder that holds the weft/… .proto tree (the package root, two levels above dist/src). */
@@ -31,6 +32,7 @@ export const protoFiles = {
   config: 'weft/config/v1/config.proto',
   agent: 'weft/control/v1/agent.proto',
   analytics: 'weft/analytics/v1/analytics.proto',
+  cni: 'weft/agent/v1/cni.proto',
 } as const;
 
 function loadGrpc(file: string): GrpcObject {
@@ -45,6 +47,11 @@ export function loadConfigProto(): ConfigGrpcType {
 /** gRPC definitions of weft.control.v1 (the Agent stream and its messages). */
 export function loadAgentProto(): AgentGrpcType {
   return loadGrpc(protoFiles.agent) as unknown as AgentGrpcType;
+}
+
+/** gRPC definitions of weft.agent.v1 (the agent's local API for the CNI plugin). */
+export function loadCniProto(): CniGrpcType {
+  return loadGrpc(protoFiles.cni) as unknown as CniGrpcType;
 }
 
 /** gRPC-style definitions of weft.analytics.v1, for tools that want the descriptors. */
