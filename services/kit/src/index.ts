@@ -34,3 +34,15 @@ export { createLogger, LOG_LEVELS, type Logger, REDACTED_PATHS } from './logger.
 export { Counter, createMetrics, Gauge, Histogram, LATENCY_BUCKETS, type Metrics } from './metrics.js';
 export { type NatsConnection, NatsLink, type NatsLinkOptions } from './nats.js';
 export { Lifecycle } from './shutdown.js';
+export {
+  DEFAULT_UVE_TTL_MS,
+  FLOW_SUBJECT_PREFIX,
+  LOG_SUBJECT_PREFIX,
+  publishFlows,
+  publishLog,
+  subjectToken,
+  UVE_SUBJECT_PREFIX,
+  type UveFields,
+  UvePublisher,
+  type UvePublisherOptions,
+} from './uve.js';
