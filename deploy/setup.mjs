@@ -33,6 +33,8 @@ const debianPackages = {
   iperf3: ['test', 'bench'],
   // Certificates for the TLS tests.
   openssl: ['test'],
+  // The CNI reference plugins, which prove that the test harness speaks the CNI spec.
+  'containernetworking-plugins': ['test'],
 };
 
 function log(message) {
