@@ -5,6 +5,5 @@
 // sets (anything else passes through from the caller's environment, so every WEFT_* option of a
 // service can be overridden); readyUrl(env) — where readiness is asked; describe(env) — where
 // it listens, for the start banner; needsRoot — why it cannot start without root, if it needs it.
-const pick = (env, name, fallback) => env[name] ?? fallback;
 
 export const stackServices = [];
