@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Underlay ingress: XDP on the host's underlay device. VXLAN to this host's tunnel address with
+ * a VNI we know → routing instance by VNI → route to a pod on this host → policy and security
+ * group (stateful) → strip the outer headers, rewrite MACs, redirect to the pod's interface.
+ * Everything that is not Weft's (other traffic, other UDP ports, VNIs of a Linux VXLAN device)
+ * passes to the kernel untouched: the host's own networking must never notice us. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+/* IPv6 inside the tunnel. Off builds an IPv4-only datapath with fewer instructions to verify. */
+#ifndef ENABLE_IPV6
+#define ENABLE_IPV6 1
+#endif
+
+/* Flow records to analytics through the ring buffer. */
+#ifndef ENABLE_FLOW_SAMPLES
+#define ENABLE_FLOW_SAMPLES 1
+#endif
+
+#include "lib/consts.h"
+#include "lib/structs.h"
+#include "lib/maps.h"
+#include "lib/helpers.h"
+#include "lib/policy.h"
+#include "lib/vxlan.h"
+
+/* The VXLAN header of a packet addressed to this host's tunnel endpoint, or 0 when the packet
+ * is not ours. Only option-less outer IPv4 headers are ours: Weft never sends options. */
+static __always_inline struct weft_vxlanhdr *weft_vxlan_header(void *data, void *data_end,
+							       const struct weft_config *cfg)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+	struct weft_vxlanhdr *vxlan = (void *)(udp + 1);
+	if ((void *)(vxlan + 1) > data_end)
+		return 0;
+	if (eth->h_proto != bpf_htons(WEFT_ETH_P_IP) || ip->version != 4 || ip->ihl != 5 ||
+	    ip->protocol != WEFT_IPPROTO_UDP || ip->daddr != cfg->underlay_ip4 ||
+	    (ip->frag_off & bpf_htons(0x3FFF)) || udp->dest != bpf_htons(WEFT_VXLAN_PORT) ||
+	    !(vxlan->flags & bpf_htonl(WEFT_VXLAN_FLAG_VNI)))
+		return 0;
+	return vxlan;
+}
+
+SEC("xdp")
+int weft_underlay_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 ifindex = ctx->ingress_ifindex;
+
+	struct weft_config *cfg = weft_config();
+	if (!cfg)
+		return XDP_PASS;
+	struct weft_vxlanhdr *vxlan = weft_vxlan_header(data, data_end, cfg);
+	if (!vxlan)
+		return XDP_PASS;
+	__u32 vni = bpf_ntohl(vxlan->vni) >> 8;
+	__u32 *vrf_id = bpf_map_lookup_elem(&weft_vni_v1, &vni);
+	if (!vrf_id)
+		return XDP_PASS;
+	__u32 zone = *vrf_id;
+
+	struct weft_if_stats *stats = weft_stats(ifindex);
+	if (stats) {
+		stats->rx_packets++;
+		stats->rx_bytes += data_end - data;
+	}
+	struct ethhdr *inner = (void *)(vxlan + 1);
+	if ((void *)(inner + 1) > data_end)
+		return weft_drop(stats, WEFT_DROP_MALFORMED);
+	struct weft_packet pkt;
+	if (weft_parse_ip(&pkt, inner, data_end, zone) != WEFT_PARSE_IP)
+		return weft_drop(stats, WEFT_DROP_MALFORMED);
+#if !ENABLE_IPV6
+	if (pkt.ip6)
+		return weft_drop(stats, WEFT_DROP_MALFORMED);
+#endif
+
+	/* Only ports of this host are reached through a tunnel: never route back out of one. */
+	struct weft_next_hop *nh = weft_route_lookup(&pkt.flow, zone, 1);
+	if (!nh || nh->kind != WEFT_NH_LOCAL) {
+		weft_drop(stats, WEFT_DROP_NO_ROUTE);
+		if (ENABLE_FLOW_SAMPLES)
+			weft_sample(&pkt.flow, ifindex, zone, pkt.l3_len, WEFT_VERDICT_DROP, WEFT_DROP_NO_ROUTE);
+		return XDP_DROP;
+	}
+	__u32 dst_ifindex = nh->ifindex;
+	struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
+	if (!dst)
+		return weft_drop(stats, WEFT_DROP_NO_ROUTE);
+	if (dst->mtu && pkt.l3_len > dst->mtu)
+		return weft_drop(stats, WEFT_DROP_MTU);
+
+	struct weft_policy_path path = {
+		.dst_if_acl = (dst->flags & WEFT_IF_PORT_SECURITY) ? dst->acl_id : 0,
+		.dst_vrf = nh->vrf_id,
+	};
+	__u32 dst_vrf = nh->vrf_id;
+	struct weft_vrf_info *vrf = bpf_map_lookup_elem(&weft_vrf_v1, &dst_vrf);
+	path.dst_vrf_acl = vrf ? vrf->acl_id : 0;
+	path.src_vrf_acl = path.dst_vrf_acl;
+	if (weft_path_has_acl(&path)) {
+		/* The sender's routing instance, for rules that name it, from the route back to it. */
+		struct weft_next_hop *back = weft_route_lookup(&pkt.flow, zone, 0);
+		path.src_vrf = back ? back->vrf_id : 0;
+	}
+	int policy = weft_policy_check(&pkt.flow, &path, ifindex);
+	if (policy == WEFT_POLICY_DENY) {
+		weft_drop(stats, WEFT_DROP_POLICY);
+		if (ENABLE_FLOW_SAMPLES)
+			weft_sample(&pkt.flow, ifindex, dst_vrf, pkt.l3_len, WEFT_VERDICT_DROP, WEFT_DROP_POLICY);
+		return XDP_DROP;
+	}
+	if (ENABLE_FLOW_SAMPLES && weft_should_sample(cfg, policy == WEFT_POLICY_NEW_FLOW, 0))
+		weft_sample(&pkt.flow, ifindex, dst_vrf, pkt.l3_len, WEFT_VERDICT_DECAP, 0);
+
+	/* The sender already counted this hop in the TTL; only the Ethernet header changes. */
+	weft_set_macs(inner, nh->mac, cfg->router_mac);
+	if (bpf_xdp_adjust_head(ctx, WEFT_VXLAN_ENCAP_LEN))
+		return weft_drop(stats, WEFT_DROP_MALFORMED);
+	if (stats)
+		stats->tx_local++;
+	return weft_redirect(stats, dst_ifindex);
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";
