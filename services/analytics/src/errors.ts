@@ -1,0 +1,25 @@
+// The one error catalog of analytics: every error a REST caller can get, with its stable code.
+import { defineErrors, GrpcStatus } from '@weft/kit';
+
+export const errors = defineErrors({
+  INVALID_QUERY: {
+    httpStatus: 400,
+    grpcStatus: GrpcStatus.INVALID_ARGUMENT,
+    message: (d: { field: string; reason: string }) => `${d.field}: ${d.reason}`,
+  },
+  NO_SUCH_TABLE: {
+    httpStatus: 404,
+    grpcStatus: GrpcStatus.NOT_FOUND,
+    message: (d: { table: string }) => `no table ${d.table}; GET /analytics/tables lists them`,
+  },
+  NO_SUCH_UVE: {
+    httpStatus: 404,
+    grpcStatus: GrpcStatus.NOT_FOUND,
+    message: (d: { type: string; name: string }) => `no ${d.type} UVE named ${d.name}`,
+  },
+  NOT_READY: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    message: (d: { reason: string }) => `analytics is not ready: ${d.reason}`,
+  },
+});

@@ -1,0 +1,223 @@
+// The default store: one SQLite file (WAL) in the state dir. Records live in time partitions,
+// one table per kind and period ("flow_<start ms>"), listed in the `partitions` catalog, so that
+// retention drops whole tables instead of deleting rows, and incremental vacuum hands the pages
+// back to the file system: the disk stays bounded by age and by size.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { buildQuery } from '../query/sql.js';
+import type { QueryPlan } from '../query/validate.js';
+import type {
+  AnalyticsStore,
+  CommitResult,
+  IngestBatch,
+  PartitionInfo,
+  RetentionReport,
+  UvePartKey,
+  UvePartRecord,
+} from './store.js';
+import { type PartitionKind, type Row, TABLES, tableOfKind } from './tables.js';
+
+export interface SqliteStoreOptions {
+  stateDir: string;
+  /** Length of one partition; retention drops data in steps of this. */
+  partitionMs: number;
+  /** Records older than this are dropped (whole partitions). */
+  retentionMs: number;
+  /** The store is kept under this size on disk. */
+  maxBytes: number;
+  /** Size retention aims for, as a share of maxBytes, leaving room for growth between passes. */
+  targetRatio?: number;
+}
+
+const SQL_TYPE = { int: 'INTEGER', string: 'TEXT', double: 'REAL' } as const;
+
+export const DATABASE_FILE = 'analytics.db';
+
+export class SqliteStore implements AnalyticsStore {
+  readonly #db: Database.Database;
+  readonly #path: string;
+  readonly #options: Required<SqliteStoreOptions>;
+  readonly #partitions = new Map<string, PartitionInfo>();
+  readonly #insert = new Map<string, Database.Statement>();
+  readonly #commitTransaction: (batch: IngestBatch, now: number) => CommitResult;
+
+  constructor(options: SqliteStoreOptions) {
+    this.#options = { targetRatio: 0.8, ...options };
+    this.#path = join(options.stateDir, DATABASE_FILE);
+    this.#db = new Database(this.#path);
+    // Must precede the first table: it decides whether dropped pages can be given back later.
+    this.#db.pragma('auto_vacuum = INCREMENTAL');
+    this.#db.pragma('journal_mode = WAL');
+    // A committed batch is acked to the bus right after: it must survive a crash, not just an exit.
+    this.#db.pragma('synchronous = FULL');
+    this.#db.function('regexp', { deterministic: true }, regexpMatch);
+    this.#db.exec(`
+      CREATE TABLE IF NOT EXISTS partitions (
+        table_name TEXT PRIMARY KEY, kind TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS uve_parts (
+        type TEXT NOT NULL, name TEXT NOT NULL, source TEXT NOT NULL, fields_json TEXT NOT NULL,
+        timestamp_ms INTEGER NOT NULL, ttl_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,
+        PRIMARY KEY (type, name, source));
+    `);
+    const rows = this.#db.prepare('SELECT table_name, kind, start_ms, end_ms FROM partitions').all() as {
+      table_name: string;
+      kind: PartitionKind;
+      start_ms: number;
+      end_ms: number;
+    }[];
+    for (const row of rows) {
+      this.#partitions.set(row.table_name, {
+        table: row.table_name,
+        kind: row.kind,
+        startMs: row.start_ms,
+        endMs: row.end_ms,
+      });
+    }
+    const upsertUve = this.#db.prepare(`
+      INSERT INTO uve_parts (type, name, source, fields_json, timestamp_ms, ttl_ms, last_seen_ms)
+      VALUES (@type, @name, @source, @fields_json, @timestamp_ms, @ttl_ms, @last_seen_ms)
+      ON CONFLICT (type, name, source) DO UPDATE SET fields_json = excluded.fields_json,
+        timestamp_ms = excluded.timestamp_ms, ttl_ms = excluded.ttl_ms, last_seen_ms = excluded.last_seen_ms`);
+    const deleteUve = this.#db.prepare('DELETE FROM uve_parts WHERE type = ? AND name = ? AND source = ?');
+    this.#commitTransaction = this.#db.transaction((batch: IngestBatch, now: number) => {
+      const result: CommitResult = { inserted: 0, duplicates: 0, expired: 0 };
+      const oldest = now - this.#options.retentionMs;
+      for (const [kind, rows] of Object.entries(batch.rows) as [PartitionKind, Row[]][]) {
+        for (const row of rows) {
+          if (row.T < oldest) {
+            result.expired += 1;
+            continue;
+          }
+          const changes = this.#insertStatement(kind, row.T).run(row).changes;
+          if (changes === 1) result.inserted += 1;
+          else result.duplicates += 1;
+        }
+      }
+      for (const part of batch.uveUpserts) upsertUve.run(part);
+      for (const key of batch.uveDeletes) deleteUve.run(key.type, key.name, key.source);
+      return result;
+    });
+  }
+
+  commit(batch: IngestBatch, now = Date.now()): CommitResult {
+    return this.#commitTransaction(batch, now);
+  }
+
+  /** The insert statement of the partition holding time T, creating the partition when new. */
+  #insertStatement(kind: PartitionKind, time: number): Database.Statement {
+    const startMs = Math.floor(time / this.#options.partitionMs) * this.#options.partitionMs;
+    const table = `${kind}_${startMs}`;
+    let statement = this.#insert.get(table);
+    if (statement) return statement;
+    const definition = tableOfKind(kind);
+    if (!this.#partitions.has(table)) {
+      const columns = definition.columns.map(
+        (c) => `"${c.name}" ${SQL_TYPE[c.datatype]}${c.name === 'T' || c.name === 'record_id' ? ' NOT NULL' : ''}`,
+      );
+      this.#db.exec(`CREATE TABLE IF NOT EXISTS "${table}" (${columns.join(', ')}, UNIQUE (record_id))`);
+      for (const column of definition.columns.filter((c) => c.index)) {
+        this.#db.exec(`CREATE INDEX IF NOT EXISTS "${table}_${column.name}" ON "${table}" ("${column.name}")`);
+      }
+      const info = { table, kind, startMs, endMs: startMs + this.#options.partitionMs };
+      this.#db
+        .prepare('INSERT INTO partitions (table_name, kind, start_ms, end_ms) VALUES (?, ?, ?, ?)')
+        .run(table, kind, info.startMs, info.endMs);
+      this.#partitions.set(table, info);
+    }
+    const names = definition.columns.map((c) => c.name);
+    statement = this.#db.prepare(
+      `INSERT OR IGNORE INTO "${table}" (${names.map((n) => `"${n}"`).join(', ')}) VALUES (${names.map((n) => `@${n}`).join(', ')})`,
+    );
+    this.#insert.set(table, statement);
+    return statement;
+  }
+
+  query(plan: QueryPlan): Record<string, unknown>[] {
+    const tables = [...this.#partitions.values()]
+      .filter((p) => p.kind === plan.table.kind && p.endMs > plan.startMs && p.startMs <= plan.endMs)
+      .sort((a, b) => a.startMs - b.startMs)
+      .map((p) => p.table);
+    const { sql, params } = buildQuery(plan, tables);
+    return this.#db.prepare(sql).all(...params) as Record<string, unknown>[];
+  }
+
+  uveParts(): UvePartRecord[] {
+    return this.#db.prepare('SELECT * FROM uve_parts').all() as UvePartRecord[];
+  }
+
+  deleteUveParts(keys: UvePartKey[]): void {
+    this.commit({ rows: {}, uveUpserts: [], uveDeletes: keys });
+  }
+
+  partitions(): PartitionInfo[] {
+    return [...this.#partitions.values()].sort((a, b) => a.startMs - b.startMs);
+  }
+
+  sizeBytes(): number {
+    let total = 0;
+    for (const suffix of ['', '-wal', '-shm']) {
+      try {
+        total += statSync(this.#path + suffix).size;
+      } catch {
+        // not there (no WAL yet)
+      }
+    }
+    return total;
+  }
+
+  applyRetention(now = Date.now()): RetentionReport {
+    const dropped: PartitionInfo[] = [];
+    const oldest = now - this.#options.retentionMs;
+    for (const partition of this.partitions()) {
+      if (partition.endMs <= oldest) dropped.push(this.#drop(partition));
+    }
+    if (dropped.length > 0) this.#giveBackPages();
+    const target = this.#options.maxBytes * this.#options.targetRatio;
+    // Oldest first, across kinds; the newest partition stays, it is the one being written.
+    while (this.sizeBytes() > target) {
+      const candidates = this.partitions();
+      if (candidates.length <= 1) break;
+      dropped.push(this.#drop(candidates[0]!));
+      this.#giveBackPages();
+    }
+    return { dropped, sizeBytes: this.sizeBytes() };
+  }
+
+  #drop(partition: PartitionInfo): PartitionInfo {
+    this.#db.transaction(() => {
+      this.#db.exec(`DROP TABLE IF EXISTS "${partition.table}"`);
+      this.#db.prepare('DELETE FROM partitions WHERE table_name = ?').run(partition.table);
+    })();
+    this.#partitions.delete(partition.table);
+    this.#insert.delete(partition.table);
+    return partition;
+  }
+
+  /** Returns free pages to the file system and truncates the WAL, so the drop shows on disk. */
+  #giveBackPages() {
+    this.#db.pragma('incremental_vacuum');
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+const regexCache = new Map<string, RegExp>();
+
+/** SQLite's REGEXP operator: `value REGEXP pattern` calls regexp(pattern, value). */
+function regexpMatch(pattern: unknown, value: unknown): number {
+  if (typeof pattern !== 'string' || value === null || value === undefined) return 0;
+  let regex = regexCache.get(pattern);
+  if (!regex) {
+    regex = new RegExp(pattern);
+    if (regexCache.size > 100) regexCache.clear();
+    regexCache.set(pattern, regex);
+  }
+  return regex.test(String(value)) ? 1 : 0;
+}
+
+/** Every table name the store may create, for documentation and tests. */
+export const PARTITION_KINDS: PartitionKind[] = TABLES.map((t) => t.kind);
