@@ -10,13 +10,10 @@ export async function check(context: VerbContext): Promise<void> {
     throw new CniError(CniCode.INVALID_CONFIG, 'invalid network config: prevResult is required for CHECK');
   if (!netnsExists(context.netns))
     throw new CniError(CniCode.CONTAINER_UNKNOWN, `network namespace ${context.netns} does not exist`);
+  // The pod's side first: a pod interface removed by hand takes its host end with it, and the
+  // pod's interface is what the operator should hear about.
   for (const [index, item] of previous.interfaces.entries()) {
-    if (!item.sandbox) {
-      if (!(await hostInterfaceExists(item.name))) {
-        throw new CniError(CniCode.INTERFACE_MISMATCH, `host interface ${item.name} is missing`);
-      }
-      continue;
-    }
+    if (!item.sandbox) continue;
     const observed = await observePodInterface(context.netns, item.name);
     if (!observed) throw new CniError(CniCode.INTERFACE_MISMATCH, `interface ${item.name} is missing from the pod`);
     if (item.mac && observed.mac !== item.mac) {
@@ -32,6 +29,11 @@ export async function check(context: VerbContext): Promise<void> {
       if (!observed.addresses.includes(address)) {
         throw new CniError(CniCode.INTERFACE_MISMATCH, `interface ${item.name} lost address ${address}`);
       }
+    }
+  }
+  for (const item of previous.interfaces) {
+    if (!item.sandbox && !(await hostInterfaceExists(item.name))) {
+      throw new CniError(CniCode.INTERFACE_MISMATCH, `host interface ${item.name} is missing`);
     }
   }
 }
