@@ -2,7 +2,7 @@
 // one table per kind and period ("flow_<start ms>"), listed in the `partitions` catalog, so that
 // retention drops whole tables instead of deleting rows, and incremental vacuum hands the pages
 // back to the file system: the disk stays bounded by age and by size.
-import { statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { buildQuery } from '../query/sql.js';
@@ -44,6 +44,7 @@ export class SqliteStore implements AnalyticsStore {
 
   constructor(options: SqliteStoreOptions) {
     this.#options = { targetRatio: 0.8, ...options };
+    mkdirSync(options.stateDir, { recursive: true });
     this.#path = join(options.stateDir, DATABASE_FILE);
     this.#db = new Database(this.#path);
     // Must precede the first table: it decides whether dropped pages can be given back later.

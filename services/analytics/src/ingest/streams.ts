@@ -1,0 +1,57 @@
+// The JetStream streams that hold what services send while analytics is away, and analytics'
+// durable consumer on each. The stream limits bound the bus's disk as retention bounds ours.
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamManager,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from 'nats';
+
+export type StreamKind = 'uve' | 'flow' | 'log';
+
+export const STREAMS: Record<StreamKind, { name: string; subjects: string[] }> = {
+  uve: { name: 'WEFT_UVE', subjects: ['weft.uve.>'] },
+  flow: { name: 'WEFT_FLOW', subjects: ['weft.flow.>'] },
+  log: { name: 'WEFT_LOG', subjects: ['weft.log.>'] },
+};
+
+export const DURABLE_NAME = 'weft-analytics';
+
+export interface StreamLimits {
+  maxBytes: number;
+  maxAgeMs: number;
+}
+
+/** Creates each stream, or brings an existing one's limits to the configured ones. */
+export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits, ackWaitMs: number): Promise<void> {
+  for (const { name, subjects } of Object.values(STREAMS)) {
+    const config: Partial<StreamConfig> & { name: string } = {
+      name,
+      subjects,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_bytes: limits.maxBytes,
+      max_age: nanos(limits.maxAgeMs),
+      num_replicas: 1,
+    };
+    const existing = await jsm.streams.info(name).catch(() => undefined);
+    if (existing) await jsm.streams.update(name, { ...existing.config, ...config });
+    else await jsm.streams.add(config);
+    const consumer = {
+      durable_name: DURABLE_NAME,
+      // One ack after a committed batch acknowledges every message before it.
+      ack_policy: AckPolicy.All,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ackWaitMs),
+      max_ack_pending: 100_000,
+    };
+    const existingConsumer = await jsm.consumers.info(name, DURABLE_NAME).catch(() => undefined);
+    if (existingConsumer) await jsm.consumers.update(name, DURABLE_NAME, { ack_wait: consumer.ack_wait });
+    else await jsm.consumers.add(name, consumer);
+  }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// weft-analytics: reads its options (WEFT_* or flags), builds the app, listens, ingests, and
+// stops cleanly on SIGTERM/SIGINT.
+import { startDaemon } from '@weft/kit';
+import { buildAnalytics } from './app.js';
+import { analyticsOptions } from './options.js';
+
+const { config, logger, metrics, readiness, lifecycle } = startDaemon('analytics', analyticsOptions);
+const { diskAlarmPercent, restPort, restHost, ...options } = config;
+const analytics = buildAnalytics(
+  { ...options, diskAlarmRatio: diskAlarmPercent / 100 },
+  { logger, metrics, readiness },
+);
+lifecycle.onStop('analytics', () => analytics.close());
+await analytics.app.listen({ port: restPort, host: restHost });
+logger.info({ restPort, natsUrl: config.natsUrl, stateDir: config.stateDir }, 'analytics listening');
+analytics.start().catch((error) => logger.error({ err: error }, 'ingest did not start'));

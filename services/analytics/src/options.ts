@@ -1,0 +1,47 @@
+// Every option of weft-analytics, with its WEFT_* variable and flag (see README.md).
+import { hostname } from 'node:os';
+import { option } from '@weft/kit';
+import { DEFAULTS } from './app.js';
+
+export const analyticsOptions = {
+  restPort: option.port('WEFT_REST_PORT', 'REST listen port', 8081),
+  restHost: option.string('WEFT_REST_HOST', 'REST listen address', '0.0.0.0'),
+  host: option.required('WEFT_HOST', "this host's name, in analytics' own UVE", hostname()),
+  partitionMs: option.duration('WEFT_ANALYTICS_PARTITION', 'length of one store partition', DEFAULTS.partitionMs),
+  retentionMs: option.duration('WEFT_ANALYTICS_RETENTION', 'records older than this are dropped', DEFAULTS.retentionMs),
+  maxBytes: option.integer(
+    'WEFT_ANALYTICS_MAX_BYTES',
+    'the store is kept under this many bytes on disk',
+    DEFAULTS.maxBytes,
+    1024 * 1024,
+  ),
+  diskAlarmPercent: option.integer(
+    'WEFT_ANALYTICS_DISK_ALARM_PERCENT',
+    'disk alarm above this % of max bytes',
+    90,
+    1,
+    100,
+  ),
+  retentionIntervalMs: option.duration(
+    'WEFT_ANALYTICS_RETENTION_INTERVAL',
+    'how often retention runs',
+    DEFAULTS.retentionIntervalMs,
+  ),
+  streamMaxBytes: option.integer(
+    'WEFT_ANALYTICS_STREAM_MAX_BYTES',
+    'limit of each JetStream stream (the buffer while analytics is away)',
+    DEFAULTS.streamMaxBytes,
+    1024 * 1024,
+  ),
+  streamMaxAgeMs: option.duration(
+    'WEFT_ANALYTICS_STREAM_MAX_AGE',
+    'age limit of each JetStream stream',
+    DEFAULTS.streamMaxAgeMs,
+  ),
+  uveTtlMs: option.duration('WEFT_ANALYTICS_UVE_TTL', 'ttl of UVE parts sent without one', DEFAULTS.uveTtlMs),
+  uveExpiryMs: option.duration(
+    'WEFT_ANALYTICS_UVE_EXPIRY',
+    'stale UVE parts are forgotten after this',
+    DEFAULTS.uveExpiryMs,
+  ),
+};

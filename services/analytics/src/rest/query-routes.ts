@@ -1,0 +1,44 @@
+// POST /analytics/query and the table catalog: /analytics/tables, /analytics/table/<name>/schema.
+import type { Histogram } from '@weft/kit';
+import type { FastifyInstance } from 'fastify';
+import { errors } from '../errors.js';
+import { validateQuery } from '../query/validate.js';
+import type { AnalyticsStore } from '../store/store.js';
+import { TABLES, tableNamed } from '../store/tables.js';
+
+export function registerQueryRoutes(app: FastifyInstance, store: AnalyticsStore, latency: Histogram<'table'>): void {
+  app.get('/analytics/tables', async () =>
+    TABLES.map((table) => ({
+      name: table.name,
+      display_name: table.description,
+      href: `/analytics/table/${encodeURIComponent(table.name)}`,
+      schema: `/analytics/table/${encodeURIComponent(table.name)}/schema`,
+    })),
+  );
+
+  app.get<{ Params: { name: string } }>('/analytics/table/:name/schema', async (request) => {
+    const table = tableNamed(request.params.name);
+    if (!table) throw errors.NO_SUCH_TABLE({ table: request.params.name });
+    return {
+      type: table.kind,
+      description: table.description,
+      columns: table.columns.map((c) => ({
+        name: c.name,
+        datatype: c.datatype,
+        index: c.index ?? false,
+        description: c.description,
+      })),
+      aggregates: ['SUM', 'COUNT', 'MIN', 'MAX', 'AVG'],
+    };
+  });
+
+  app.post('/analytics/query', async (request) => {
+    const plan = validateQuery(request.body);
+    const end = latency.startTimer({ table: plan.table.name });
+    try {
+      return { value: store.query(plan) };
+    } finally {
+      end();
+    }
+  });
+}
