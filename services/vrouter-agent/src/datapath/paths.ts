@@ -1,0 +1,16 @@
+// Where the built datapath lives: the BPF objects and the addon that native/build.mjs makes.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** services/vrouter-agent, from dist/datapath/ (compiled) as from src/datapath/. */
+export const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const bpfSourceDir = join(packageRoot, 'bpf');
+export const bpfObjectDir = join(packageRoot, 'native', 'build', 'bpf');
+export const addonPath = join(packageRoot, 'native', 'build', 'Release', 'weft_bpf.node');
+
+/** The BPF objects of the datapath, one per attach point. */
+export const objects = {
+  podEgress: join(bpfObjectDir, 'pod_egress.o'),
+  underlayIngress: join(bpfObjectDir, 'underlay_ingress.o'),
+  pass: join(bpfObjectDir, 'xdp_pass.o'),
+} as const;
