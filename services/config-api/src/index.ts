@@ -1,0 +1,35 @@
+// @weft/config-api: what other packages' tests may use. startConfigApi runs the whole service
+// in this process, on the given ports (0 or none: free ones), with its SQLite file in stateDir.
+import { createLogger, createMetrics, Readiness } from '@weft/kit';
+import { listenConfigApi, type RunningConfigApi } from './start.js';
+
+export { CHANGES_SUBJECT, changeEventCodec } from './events/publisher.js';
+export { model, resources } from './model/index.js';
+export type { RunningConfigApi };
+
+export interface StartConfigApiOptions {
+  stateDir: string;
+  natsUrl?: string[];
+  restPort?: number;
+  grpcPort?: number;
+  /** Listen address; 127.0.0.1 when not given. */
+  host?: string;
+  /** pino level; "warn" when not given. */
+  logLevel?: string;
+  /** Change-log entries kept for Watch. */
+  changeLogKeep?: number;
+}
+
+export function startConfigApi(options: StartConfigApiOptions): Promise<RunningConfigApi> {
+  return listenConfigApi({
+    stateDir: options.stateDir,
+    natsUrl: options.natsUrl,
+    restPort: options.restPort ?? 0,
+    grpcPort: options.grpcPort ?? 0,
+    host: options.host ?? '127.0.0.1',
+    changeLogKeep: options.changeLogKeep,
+    logger: createLogger({ service: 'config-api', level: options.logLevel ?? 'warn' }),
+    metrics: createMetrics('config-api'),
+    readiness: new Readiness(),
+  });
+}

@@ -1,0 +1,150 @@
+// The VNC API over HTTP: a collection and an object route per type, and the lookups.
+// Bodies are validated by fastify against the schemas derived from the resource model.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { fqName, UUID_PATTERN } from '../model/common.js';
+import { bodySchemaOf, model, type Schema, t, typeByPlural } from '../model/index.js';
+import type { ConfigService } from '../service/config-service.js';
+import { parseListParams } from './query.js';
+
+type Body = Record<string, unknown>;
+
+const baseOf = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
+
+const uuidParams = {
+  type: 'object',
+  properties: { uuid: { type: 'string', pattern: UUID_PATTERN } },
+  required: ['uuid'],
+};
+
+const typeName = t.string({ maxLength: 64, description: 'resource type, e.g. virtual-network' });
+
+const lookupSchemas: Record<string, Schema> = {
+  fqNameToId: t.object({ type: typeName, fq_name: fqName }, { required: ['type', 'fq_name'] }),
+  idToFqName: t.object({ uuid: t.string({ pattern: UUID_PATTERN }) }, { required: ['uuid'] }),
+  refUpdate: t.object(
+    {
+      operation: t.enum(['ADD', 'DELETE'] as const),
+      type: typeName,
+      uuid: t.string({ pattern: UUID_PATTERN }),
+      'ref-type': typeName,
+      'ref-uuid': { anyOf: [t.string({ pattern: UUID_PATTERN }), { type: 'null' }] },
+      'ref-fq-name': { anyOf: [fqName, { type: 'null' }] },
+      attr: { description: "the reference's attr, validated against its type's schema" },
+    },
+    { required: ['operation', 'type', 'uuid', 'ref-type'] },
+  ),
+  listBulk: {
+    type: 'object',
+    required: ['type'],
+    properties: { type: typeName },
+    description: 'type plus the options of GET /<type>s, as JSON (lists as arrays or comma-separated)',
+  },
+};
+
+export function registerRoutes(app: FastifyInstance, service: ConfigService): void {
+  app.get('/', { schema: { hide: true } }, async (request) => ({
+    href: baseOf(request),
+    links: [...model.values()].map((type) => ({
+      link: { rel: 'collection', href: `${baseOf(request)}/${type.plural}`, name: type.type },
+    })),
+  }));
+
+  for (const type of model.values()) {
+    const tags = [type.type];
+    app.post(
+      `/${type.plural}`,
+      { schema: { tags, summary: `Create a ${type.type}`, description: type.description, body: bodySchemaOf(type) } },
+      async (request) => {
+        const object = await service.create(type.type, (request.body as Body)[type.type] as Body);
+        return { [type.type]: service.render(object, baseOf(request)) };
+      },
+    );
+    app.get(`/${type.plural}`, { schema: { tags, summary: `List ${type.plural}` } }, async (request) => {
+      const result = service.list(parseListParams(type.type, request.query as Body), baseOf(request));
+      if (result.count !== undefined) return { [type.plural]: { count: result.count } };
+      const objects = result.rendered.map((object) =>
+        (request.query as Body).detail === 'true' ? { [type.type]: object } : object,
+      );
+      return {
+        [type.plural]: objects,
+        ...((request.query as Body).page_limit !== undefined ? { marker: result.nextMarker ?? null } : {}),
+      };
+    });
+    app.get(
+      `/${type.type}/:uuid`,
+      { schema: { tags, summary: `Read a ${type.type}`, params: uuidParams } },
+      async (request) => {
+        const object = service.read(type.type, (request.params as { uuid: string }).uuid);
+        return { [type.type]: service.render(object, baseOf(request)) };
+      },
+    );
+    app.put(
+      `/${type.type}/:uuid`,
+      {
+        schema: {
+          tags,
+          summary: `Update the fields given of a ${type.type}`,
+          params: uuidParams,
+          body: bodySchemaOf(type),
+        },
+      },
+      async (request) => {
+        const object = await service.update(
+          type.type,
+          (request.params as { uuid: string }).uuid,
+          (request.body as Body)[type.type] as Body,
+        );
+        return { [type.type]: service.render(object, baseOf(request)) };
+      },
+    );
+    app.delete(
+      `/${type.type}/:uuid`,
+      {
+        schema: {
+          tags,
+          summary: `Delete a ${type.type} (409 while it has children or back-references)`,
+          params: uuidParams,
+        },
+      },
+      async (request) => {
+        await service.delete(type.type, (request.params as { uuid: string }).uuid);
+        return {};
+      },
+    );
+  }
+
+  const lookup = { tags: ['lookups'] };
+  app.post('/fqname-to-id', { schema: { ...lookup, body: lookupSchemas.fqNameToId } }, async (request) => {
+    const body = request.body as { type: string; fq_name: string[] };
+    return { uuid: service.fqNameToId(body.type, body.fq_name) };
+  });
+  app.post('/id-to-fqname', { schema: { ...lookup, body: lookupSchemas.idToFqName } }, async (request) =>
+    service.idToFqName((request.body as { uuid: string }).uuid),
+  );
+  app.post('/ref-update', { schema: { ...lookup, body: lookupSchemas.refUpdate } }, async (request) => {
+    const body = request.body as Body;
+    const object = await service.refUpdate({
+      operation: body.operation as 'ADD' | 'DELETE',
+      type: body.type as string,
+      uuid: body.uuid as string,
+      refType: body['ref-type'] as string,
+      refUuid: (body['ref-uuid'] as string | null) ?? undefined,
+      refFqName: (body['ref-fq-name'] as string[] | null) ?? undefined,
+      attr: body.attr,
+    });
+    return { uuid: object.uuid };
+  });
+  app.post('/list-bulk-collection', { schema: { ...lookup, body: lookupSchemas.listBulk } }, async (request) => {
+    const { type: name, ...options } = request.body as Body;
+    // The VNC API names the type here in either form: "virtual-network" or "virtual-networks".
+    const type = service.typeOf(typeByPlural.get(name as string)?.type ?? (name as string));
+    const result = service.list(parseListParams(type.type, options), baseOf(request));
+    if (result.count !== undefined) return { [type.plural]: { count: result.count } };
+    return {
+      [type.plural]: result.rendered.map((object) =>
+        options.detail === true || options.detail === 'true' ? { [type.type]: object } : object,
+      ),
+      ...(options.page_limit !== undefined ? { marker: result.nextMarker ?? null } : {}),
+    };
+  });
+}

@@ -1,0 +1,56 @@
+// Binds a built config-api to its REST and gRPC ports; shared by main.ts and startConfigApi.
+import { type Logger, type Metrics, type Readiness, startGrpcServer } from '@weft/kit';
+import { loadConfigProto } from '@weft/proto';
+import { buildConfigApi } from './app.js';
+
+export interface ListenOptions {
+  stateDir: string;
+  natsUrl?: string[];
+  restPort: number;
+  grpcPort: number;
+  host: string;
+  changeLogKeep?: number;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+}
+
+export interface RunningConfigApi {
+  restUrl: string;
+  grpcAddress: string;
+  close(): Promise<void>;
+}
+
+/** Where a client on this machine reaches a server bound to `host`. */
+function reachable(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function listenConfigApi(options: ListenOptions): Promise<RunningConfigApi> {
+  let restUrl = '';
+  const api = await buildConfigApi({ ...options, hrefBase: () => restUrl });
+  await api.http.listen({ host: options.host, port: options.restPort });
+  const address = api.http.server.address();
+  const restPort = typeof address === 'object' && address ? address.port : options.restPort;
+  restUrl = `http://${reachable(options.host)}:${restPort}`;
+  const grpc = await startGrpcServer({
+    host: options.host,
+    port: options.grpcPort,
+    logger: options.logger,
+    register: (server) => server.addService(loadConfigProto().weft.config.v1.Config.service, api.grpcHandlers),
+  });
+  options.logger.info({ restUrl, grpcPort: grpc.port }, 'config-api listening');
+  let closing: Promise<void> | undefined;
+  return {
+    restUrl,
+    grpcAddress: `${reachable(options.host)}:${grpc.port}`,
+    close: () => {
+      closing ??= (async () => {
+        await grpc.stop(2_000);
+        await api.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,427 @@
+// The SQLite store (better-sqlite3, WAL). One file holds objects, references, reservations and
+// the change log; every write is one transaction that also appends its change-log rows, so an
+// object and the record of its change are never apart. synchronous=FULL makes every commit
+// durable before the caller is answered: an acknowledged write survives kill -9 and power loss.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  BackRef,
+  ChangeRecord,
+  ChildLink,
+  ConfigStore,
+  ListQuery,
+  Operation,
+  StoredObject,
+  WriteTx,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS objects (
+  uuid TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  fq_name TEXT NOT NULL,
+  parent_uuid TEXT,
+  body TEXT NOT NULL,
+  revision INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS objects_by_fq_name ON objects(type, fq_name);
+CREATE INDEX IF NOT EXISTS objects_by_parent ON objects(parent_uuid, type);
+CREATE TABLE IF NOT EXISTS refs (
+  from_uuid TEXT NOT NULL,
+  to_uuid TEXT NOT NULL,
+  from_type TEXT NOT NULL,
+  attr TEXT,
+  PRIMARY KEY (from_uuid, to_uuid)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS refs_by_target ON refs(to_uuid, from_uuid);
+CREATE TABLE IF NOT EXISTS reservations (
+  scope TEXT NOT NULL,
+  value TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  PRIMARY KEY (scope, value)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reservations_by_owner ON reservations(owner);
+CREATE TABLE IF NOT EXISTS changes (
+  revision INTEGER PRIMARY KEY,
+  operation TEXT NOT NULL,
+  type TEXT NOT NULL,
+  uuid TEXT NOT NULL,
+  fq_name TEXT NOT NULL,
+  object_json TEXT NOT NULL,
+  committed_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+interface ObjectRow {
+  uuid: string;
+  type: string;
+  fq_name: string;
+  parent_uuid: string | null;
+  body: string;
+  revision: number;
+}
+
+interface ChangeRow {
+  revision: number;
+  operation: Operation;
+  type: string;
+  uuid: string;
+  fq_name: string;
+  object_json: string;
+  committed_at_ms: number;
+}
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** Change-log rows to keep; older ones are trimmed (Watch from before them answers "trimmed"). */
+  changeLogKeep?: number;
+  /** Called with the seconds each commit took. */
+  observeCommit?: (seconds: number) => void;
+}
+
+function toObject(row: ObjectRow): StoredObject {
+  return {
+    uuid: row.uuid,
+    type: row.type,
+    fqName: JSON.parse(row.fq_name),
+    parentUuid: row.parent_uuid ?? undefined,
+    body: JSON.parse(row.body),
+    revision: row.revision,
+  };
+}
+
+function toChange(row: ChangeRow): ChangeRecord {
+  return {
+    revision: row.revision,
+    operation: row.operation,
+    type: row.type,
+    uuid: row.uuid,
+    fqName: JSON.parse(row.fq_name),
+    objectJson: row.object_json,
+    committedAtMs: row.committed_at_ms,
+  };
+}
+
+/** References of an object body: every `<type>_refs` item, with its attr. */
+function refsOf(body: Record<string, unknown>): { uuid: string; attr: unknown }[] {
+  const refs: { uuid: string; attr: unknown }[] = [];
+  for (const [field, value] of Object.entries(body)) {
+    if (!field.endsWith('_refs') || !Array.isArray(value)) continue;
+    for (const item of value as { uuid: string; attr?: unknown }[]) refs.push({ uuid: item.uuid, attr: item.attr });
+  }
+  return refs;
+}
+
+export class SqliteStore implements ConfigStore {
+  readonly #db: Database.Database;
+  readonly #keep: number;
+  readonly #observeCommit: (seconds: number) => void;
+  readonly #listeners = new Set<(changes: ChangeRecord[]) => void>();
+  readonly #statements = new Map<string, Database.Statement>();
+  #revision: number;
+  #trimmedThrough: number;
+  #pending: ChangeRecord[] | undefined;
+  readonly #tx: WriteTx;
+  readonly #inTransaction: Database.Transaction<(change: (tx: WriteTx) => unknown) => unknown>;
+
+  constructor({ path, changeLogKeep = 100_000, observeCommit = () => {} }: SqliteStoreOptions) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = OFF');
+    this.#db.exec(SCHEMA);
+    this.#keep = Math.max(1, changeLogKeep);
+    this.#observeCommit = observeCommit;
+    this.#trimmedThrough =
+      (this.#sql('SELECT value FROM meta WHERE key = ?').pluck().get('trimmed_through') as number) ?? 0;
+    const last = this.#sql('SELECT MAX(revision) FROM changes').pluck().get() as number | null;
+    this.#revision = last ?? this.#trimmedThrough;
+    this.#tx = this.#makeTx();
+    this.#inTransaction = this.#db.transaction((change: (tx: WriteTx) => unknown) => change(this.#tx));
+  }
+
+  #sql(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  revision(): number {
+    return this.#revision;
+  }
+
+  trimmedThrough(): number {
+    return this.#trimmedThrough;
+  }
+
+  get(uuid: string): StoredObject | undefined {
+    const row = this.#sql('SELECT * FROM objects WHERE uuid = ?').get(uuid) as ObjectRow | undefined;
+    return row ? toObject(row) : undefined;
+  }
+
+  getMany(uuids: string[]): StoredObject[] {
+    if (uuids.length === 0) return [];
+    const rows = this.#sql('SELECT * FROM objects WHERE uuid IN (SELECT value FROM json_each(?)) ORDER BY uuid').all(
+      JSON.stringify(uuids),
+    ) as ObjectRow[];
+    return rows.map(toObject);
+  }
+
+  uuidOf(type: string, fqName: string[]): string | undefined {
+    return this.#sql('SELECT uuid FROM objects WHERE type = ? AND fq_name = ?')
+      .pluck()
+      .get(type, JSON.stringify(fqName)) as string | undefined;
+  }
+
+  #where(query: ListQuery): { sql: string; params: unknown[] } {
+    const clauses = ['type = ?'];
+    const params: unknown[] = [query.type];
+    if (query.parentUuids) {
+      clauses.push('parent_uuid IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(query.parentUuids));
+    }
+    if (query.uuids) {
+      clauses.push('uuid IN (SELECT value FROM json_each(?))');
+      params.push(JSON.stringify(query.uuids));
+    }
+    if (query.backRefUuids) {
+      clauses.push('uuid IN (SELECT from_uuid FROM refs WHERE to_uuid IN (SELECT value FROM json_each(?)))');
+      params.push(JSON.stringify(query.backRefUuids));
+    }
+    for (const filter of query.filters ?? []) {
+      clauses.push('json_extract(body, ?) = ?');
+      params.push(`$."${filter.field}"`, typeof filter.value === 'boolean' ? Number(filter.value) : filter.value);
+    }
+    if (query.after !== undefined) {
+      clauses.push('uuid > ?');
+      params.push(query.after);
+    }
+    return { sql: clauses.join(' AND '), params };
+  }
+
+  list(query: ListQuery): StoredObject[] {
+    const { sql, params } = this.#where(query);
+    const limit = query.limit ?? -1;
+    const rows = this.#sql(`SELECT * FROM objects WHERE ${sql} ORDER BY uuid LIMIT ?`).all(
+      ...params,
+      limit,
+    ) as ObjectRow[];
+    return rows.map(toObject);
+  }
+
+  count(query: ListQuery): number {
+    const { sql, params } = this.#where({ ...query, after: undefined });
+    return this.#sql(`SELECT COUNT(*) FROM objects WHERE ${sql}`)
+      .pluck()
+      .get(...params) as number;
+  }
+
+  children(parentUuids: string[], limit = -1): ChildLink[] {
+    if (parentUuids.length === 0) return [];
+    const rows = this.#sql(
+      'SELECT uuid, type, fq_name, parent_uuid FROM objects WHERE parent_uuid IN (SELECT value FROM json_each(?)) ORDER BY type, uuid LIMIT ?',
+    ).all(JSON.stringify(parentUuids), limit) as ObjectRow[];
+    return rows.map((row) => ({
+      uuid: row.uuid,
+      type: row.type,
+      fqName: JSON.parse(row.fq_name),
+      parentUuid: row.parent_uuid as string,
+    }));
+  }
+
+  backRefs(toUuids: string[], limit = -1): BackRef[] {
+    if (toUuids.length === 0) return [];
+    const rows = this.#sql(
+      `SELECT r.to_uuid, r.attr, o.uuid, o.type, o.fq_name FROM refs r JOIN objects o ON o.uuid = r.from_uuid
+       WHERE r.to_uuid IN (SELECT value FROM json_each(?)) ORDER BY o.type, o.uuid LIMIT ?`,
+    ).all(JSON.stringify(toUuids), limit) as {
+      to_uuid: string;
+      attr: string | null;
+      uuid: string;
+      type: string;
+      fq_name: string;
+    }[];
+    return rows.map((row) => ({
+      toUuid: row.to_uuid,
+      attr: row.attr === null ? undefined : JSON.parse(row.attr),
+      from: { uuid: row.uuid, type: row.type, fqName: JSON.parse(row.fq_name) },
+    }));
+  }
+
+  reservationOwner(scope: string, value: string): string | undefined {
+    return this.#sql('SELECT owner FROM reservations WHERE scope = ? AND value = ?').pluck().get(scope, value) as
+      | string
+      | undefined;
+  }
+
+  reservations(scope: string): { value: string; owner: string }[] {
+    return this.#sql('SELECT value, owner FROM reservations WHERE scope = ?').all(scope) as {
+      value: string;
+      owner: string;
+    }[];
+  }
+
+  countsByType(): Map<string, number> {
+    const rows = this.#sql('SELECT type, COUNT(*) AS n FROM objects GROUP BY type').all() as {
+      type: string;
+      n: number;
+    }[];
+    return new Map(rows.map((row) => [row.type, row.n]));
+  }
+
+  changesSince(fromRevision: number, limit: number): ChangeRecord[] {
+    const rows = this.#sql('SELECT * FROM changes WHERE revision >= ? ORDER BY revision LIMIT ?').all(
+      fromRevision,
+      limit,
+    ) as ChangeRow[];
+    return rows.map(toChange);
+  }
+
+  onCommit(listener: (changes: ChangeRecord[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #log(operation: Operation, object: Omit<StoredObject, 'revision'>): number {
+    const revision = this.#revision + 1;
+    const objectJson = JSON.stringify(object.body);
+    const committedAtMs = Date.now();
+    this.#sql('INSERT INTO changes VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      revision,
+      operation,
+      object.type,
+      object.uuid,
+      JSON.stringify(object.fqName),
+      objectJson,
+      committedAtMs,
+    );
+    this.#revision = revision;
+    this.#pending?.push({
+      revision,
+      operation,
+      type: object.type,
+      uuid: object.uuid,
+      fqName: object.fqName,
+      objectJson,
+      committedAtMs,
+    });
+    return revision;
+  }
+
+  #writeRefs(object: Omit<StoredObject, 'revision'>): void {
+    this.#sql('DELETE FROM refs WHERE from_uuid = ?').run(object.uuid);
+    const insert = this.#sql('INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?)');
+    for (const ref of refsOf(object.body)) {
+      insert.run(object.uuid, ref.uuid, object.type, ref.attr === undefined ? null : JSON.stringify(ref.attr));
+    }
+  }
+
+  #makeTx(): WriteTx {
+    const self = this;
+    const tx: WriteTx = {
+      revision: () => self.#revision,
+      get: (uuid) => self.get(uuid),
+      getMany: (uuids) => self.getMany(uuids),
+      uuidOf: (type, fqName) => self.uuidOf(type, fqName),
+      list: (query) => self.list(query),
+      count: (query) => self.count(query),
+      children: (uuids, limit) => self.children(uuids, limit),
+      backRefs: (uuids, limit) => self.backRefs(uuids, limit),
+      reservationOwner: (scope, value) => self.reservationOwner(scope, value),
+      reservations: (scope) => self.reservations(scope),
+      create(object) {
+        const revision = self.#log('CREATE', object);
+        self
+          .#sql('INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)')
+          .run(
+            object.uuid,
+            object.type,
+            JSON.stringify(object.fqName),
+            object.parentUuid ?? null,
+            JSON.stringify(object.body),
+            revision,
+          );
+        self.#writeRefs(object);
+        return revision;
+      },
+      update(object) {
+        const revision = self.#log('UPDATE', object);
+        self
+          .#sql('UPDATE objects SET body = ?, revision = ? WHERE uuid = ?')
+          .run(JSON.stringify(object.body), revision, object.uuid);
+        self.#writeRefs(object);
+        return revision;
+      },
+      delete(object) {
+        const revision = self.#log('DELETE', object);
+        self.#sql('DELETE FROM objects WHERE uuid = ?').run(object.uuid);
+        self.#sql('DELETE FROM refs WHERE from_uuid = ?').run(object.uuid);
+        return revision;
+      },
+      reserve(scope, value, owner) {
+        return self.#sql('INSERT OR IGNORE INTO reservations VALUES (?, ?, ?)').run(scope, value, owner).changes === 1;
+      },
+      release(scope, value) {
+        self.#sql('DELETE FROM reservations WHERE scope = ? AND value = ?').run(scope, value);
+      },
+      releaseOwnedBy(owner) {
+        const scopes = self
+          .#sql('SELECT DISTINCT scope FROM reservations WHERE owner = ?')
+          .pluck()
+          .all(owner) as string[];
+        self.#sql('DELETE FROM reservations WHERE owner = ?').run(owner);
+        return scopes;
+      },
+    };
+    return tx;
+  }
+
+  write<T>(change: (tx: WriteTx) => T): Promise<T> {
+    const revisionBefore = this.#revision;
+    const pending: ChangeRecord[] = [];
+    this.#pending = pending;
+    const started = performance.now();
+    let result: T;
+    try {
+      result = this.#inTransaction.immediate(change) as T;
+    } catch (error) {
+      this.#revision = revisionBefore;
+      return Promise.reject(error);
+    } finally {
+      this.#pending = undefined;
+    }
+    this.#observeCommit((performance.now() - started) / 1000);
+    if (pending.length > 0) {
+      this.#trimIfDue();
+      for (const listener of this.#listeners) {
+        // A failing listener (a closed stream, say) must not turn a committed write into an error.
+        try {
+          listener(pending);
+        } catch {}
+      }
+    }
+    return Promise.resolve(result);
+  }
+
+  /** Trims the change log to the last `keep` rows, in steps so that it is not done on every write. */
+  #trimIfDue(): void {
+    const slack = Math.max(1, Math.floor(this.#keep / 10));
+    if (this.#revision - this.#trimmedThrough <= this.#keep + slack) return;
+    const through = this.#revision - this.#keep;
+    this.#db.transaction(() => {
+      this.#sql('DELETE FROM changes WHERE revision <= ?').run(through);
+      this.#sql('INSERT OR REPLACE INTO meta VALUES (?, ?)').run('trimmed_through', through);
+    })();
+    this.#trimmedThrough = through;
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
