@@ -100,7 +100,7 @@ const recursionLimit = 1000
 
 func render(top *Chart, overrides map[string]interface{}, release Release, caps Capabilities) (*Result, error) {
 	values := overlay(top.Values, overrides, true)
-	charts := scope(top, values)
+	charts := scope(top, values, "")
 	if err := validateValues(charts); err != nil {
 		return nil, err
 	}

@@ -104,13 +104,14 @@ func deepCopy(v interface{}) interface{} {
 type scopedChart struct {
 	chart  *Chart
 	values map[string]interface{}
+	prefix string // where its values sit in the top chart's values: "config-api", or "" for the top
 }
 
 // scope coalesces values down the dependency tree: each enabled subchart gets its own defaults
 // overlaid with what its parent sets under its key, and the parent's global. Disabled
 // subcharts (condition false) are left out, as helm leaves them out.
-func scope(chart *Chart, values map[string]interface{}) []scopedChart {
-	result := []scopedChart{{chart: chart, values: values}}
+func scope(chart *Chart, values map[string]interface{}, prefix string) []scopedChart {
+	result := []scopedChart{{chart: chart, values: values, prefix: prefix}}
 	for _, dep := range chart.Deps {
 		if !conditionHolds(values, dep.Condition) {
 			continue // its values stay, unused, as in helm
@@ -121,7 +122,7 @@ func scope(chart *Chart, values map[string]interface{}) []scopedChart {
 		subGlobal, _ := sub["global"].(map[string]interface{})
 		sub["global"] = overlay(subGlobal, parentGlobal, true)
 		values[dep.Key] = sub
-		result = append(result, scope(dep.Chart, sub)...)
+		result = append(result, scope(dep.Chart, sub, join(prefix, dep.Key))...)
 	}
 	return result
 }
@@ -171,7 +172,17 @@ func validateValues(charts []scopedChart) error {
 			if e.Type() == "condition_then" || e.Type() == "condition_else" {
 				continue
 			}
-			lines = append(lines, fmt.Sprintf("- %s: %s", e.Field(), e.Description()))
+			// Fields are named as the user writes them in the top chart's values.
+			field := e.Field()
+			if field == "(root)" {
+				field = sc.prefix
+				if field == "" {
+					field = "(root)"
+				}
+			} else {
+				field = join(sc.prefix, field)
+			}
+			lines = append(lines, fmt.Sprintf("- %s: %s", field, e.Description()))
 		}
 		sort.Strings(lines)
 		fmt.Fprintf(&report, "%s:\n%s\n", sc.chart.Path, strings.Join(lines, "\n"))
@@ -180,4 +191,11 @@ func validateValues(charts []scopedChart) error {
 		return fmt.Errorf("values don't meet the specifications of the schema(s) in the following chart(s):\n%s", report.String())
 	}
 	return nil
+}
+
+func join(prefix, key string) string {
+	if prefix == "" {
+		return key
+	}
+	return prefix + "." + key
 }

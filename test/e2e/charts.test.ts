@@ -1,0 +1,389 @@
+// The Helm charts as an operator installs them: rendered with several value sets by the
+// repository's helm-compatible renderer, every object valid for the Kubernetes API of its kind
+// and version, rollout safety on the rendered objects, and bad values rejected with a message
+// that names the field.
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { tempDir } from '@weft/kit/testing';
+import {
+  appVersion,
+  buildRenderer,
+  chartsDir,
+  envOf,
+  find,
+  kubernetesSchemaProblems,
+  type Manifest,
+  type Rendered,
+  renderChart,
+  rendererMissing,
+  renderOrThrow,
+  selects,
+  umbrellaChart,
+  workloads,
+} from '../support/charts.js';
+
+const skip = rendererMissing();
+const ciValues = join(umbrellaChart, 'ci');
+const subcharts = ['config-api', 'control', 'analytics', 'vrouter-agent', 'nats'];
+
+/** The value sets every check runs on: the defaults and each file of charts/weft/ci. */
+const valueSets: { name: string; files: string[] }[] = [
+  { name: 'defaults', files: [] },
+  ...readdirSync(ciValues)
+    .filter((f) => f.endsWith('-values.yaml'))
+    .sort()
+    .map((f) => ({ name: f.replace(/-values\.yaml$/, ''), files: [join(ciValues, f)] })),
+];
+
+describe('charts/weft', { skip }, () => {
+  const scratch = tempDir('weft-charts-');
+  let renderer = '';
+  const rendered = new Map<string, Rendered>();
+
+  before(() => {
+    renderer = buildRenderer(scratch.path);
+    for (const set of valueSets) rendered.set(set.name, renderOrThrow(renderer, umbrellaChart, { files: set.files }));
+  });
+  after(() => scratch.remove());
+
+  const each = (check: (manifests: Manifest[], set: string) => void | Promise<void>) => async () => {
+    assert.ok(rendered.size >= 5, 'defaults and at least HA, TLS, external NATS and multi-network value sets');
+    for (const [set, result] of rendered) await check(result.manifests, set);
+  };
+
+  test(
+    'every rendered object is valid for the Kubernetes API of its kind and version',
+    each(async (manifests, set) => {
+      assert.ok(manifests.length > 10, `${set}: rendered ${manifests.length} objects`);
+      for (const { source, object } of manifests) {
+        const where = `${set}: ${object.kind}/${object.metadata?.name} from ${source}`;
+        assert.match(object.metadata?.name ?? '', /^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$/, `${where}: bad name`);
+        if (object.kind === 'NetworkAttachmentDefinition') {
+          // A CRD (Multus), not in the core API: its spec.config must be a CNI network config.
+          assert.equal(object.apiVersion, 'k8s.cni.cncf.io/v1', where);
+          const config = JSON.parse(object.spec.config);
+          assert.equal(config.type, 'weft-cni', where);
+          assert.match(config.network, /^[^:]+(:[^:]+)+$/, `${where}: the virtual network's fq_name`);
+          continue;
+        }
+        assert.deepEqual(await kubernetesSchemaProblems(object), [], where);
+      }
+      const names = manifests.map((m) => `${m.object.kind}/${m.object.metadata.name}`);
+      assert.equal(new Set(names).size, names.length, `${set}: two objects share a kind and name`);
+    }),
+  );
+
+  test('the defaults deploy every service, NATS with JetStream, accounts and the CNI config', () => {
+    const { manifests, notes } = rendered.get('defaults')!;
+    const configApi = find(manifests, 'Deployment', 'weft-config-api');
+    assert.equal(configApi.spec.replicas, 1, 'SQLite: one replica');
+    assert.equal(configApi.spec.strategy.type, 'Recreate', 'one writer on a ReadWriteOnce volume');
+    const configVolume = configApi.spec.template.spec.volumes.find((v: { name: string }) => v.name === 'state');
+    assert.equal(configVolume.persistentVolumeClaim.claimName, 'weft-config-api');
+    find(manifests, 'PersistentVolumeClaim', 'weft-config-api');
+    find(manifests, 'Service', 'weft-config-api');
+
+    const control = find(manifests, 'StatefulSet', 'weft-control');
+    assert.equal(control.spec.replicas, 2);
+    for (const i of [0, 1]) {
+      const service = find(manifests, 'Service', `weft-control-${i}`);
+      assert.equal(service.spec.selector['statefulset.kubernetes.io/pod-name'], `weft-control-${i}`);
+    }
+
+    const analytics = find(manifests, 'Deployment', 'weft-analytics');
+    const analyticsContainer = analytics.spec.template.spec.containers[0];
+    assert.equal(envOf(analyticsContainer, 'WEFT_RETENTION_FLOWS'), '24h');
+    assert.equal(envOf(analyticsContainer, 'WEFT_RETENTION_MAX_DISK_BYTES'), '8000000000');
+    find(manifests, 'PersistentVolumeClaim', 'weft-analytics');
+
+    const nats = find(manifests, 'StatefulSet', 'weft-nats');
+    assert.equal(nats.spec.replicas, 3);
+    const natsConfig = find(manifests, 'ConfigMap', 'weft-nats').data['nats.conf'];
+    assert.match(natsConfig, /jetstream \{/);
+    assert.match(natsConfig, /routes: \[[^\]]*weft-nats-2\.weft-nats-headless/);
+    assert.equal(envOf(configApi.spec.template.spec.containers[0], 'WEFT_NATS_URL'), 'nats://weft-nats.weft.svc:4222');
+
+    for (const name of ['config-api', 'control', 'analytics', 'vrouter-agent', 'nats']) {
+      find(manifests, 'ServiceAccount', `weft-${name}`);
+    }
+    const role = find(manifests, 'ClusterRole', 'weft-vrouter-agent');
+    for (const rule of role.rules) assert.deepEqual(rule.verbs, ['get', 'list', 'watch'], 'the agent only reads');
+    const binding = find(manifests, 'ClusterRoleBinding', 'weft-vrouter-agent');
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'weft-vrouter-agent', namespace: 'weft' }]);
+
+    const conflist = JSON.parse(find(manifests, 'ConfigMap', 'weft-vrouter-agent-cni').data['10-weft.conflist']);
+    assert.equal(conflist.plugins[0].type, 'weft-cni');
+    assert.equal(conflist.plugins[0].agentSocket, '/run/weft/agent.sock');
+    assert.match(notes, /port-forward svc\/weft-config-api 8082:8082/);
+  });
+
+  test('the agent is a DaemonSet on the host network with the datapath capabilities and host mounts', () => {
+    const { manifests } = rendered.get('defaults')!;
+    const agent = find(manifests, 'DaemonSet', 'weft-vrouter-agent');
+    const pod = agent.spec.template.spec;
+    assert.equal(pod.hostNetwork, true);
+    assert.equal(pod.dnsPolicy, 'ClusterFirstWithHostNet');
+    const container = pod.containers[0];
+    for (const capability of ['BPF', 'NET_ADMIN', 'SYS_ADMIN']) {
+      assert.ok(container.securityContext.capabilities.add.includes(capability), capability);
+    }
+    assert.notEqual(container.securityContext.privileged, true, 'capabilities, not a privileged container');
+    const hostPathOf = (volumeName: string) =>
+      pod.volumes.find((v: { name: string }) => v.name === volumeName)?.hostPath?.path;
+    const mountOf = (
+      c: { volumeMounts: { name: string; mountPath: string; mountPropagation?: string }[] },
+      path: string,
+    ) => c.volumeMounts.find((m) => m.mountPath === path);
+    const bpffs = mountOf(container, '/sys/fs/bpf')!;
+    assert.equal(hostPathOf(bpffs.name), '/sys/fs/bpf', 'pinned maps outlive the container');
+    const netns = mountOf(container, '/var/run/netns')!;
+    assert.equal(hostPathOf(netns.name), '/var/run/netns');
+    assert.equal(netns.mountPropagation, 'HostToContainer', 'namespaces created later become visible');
+    assert.equal(hostPathOf(mountOf(container, '/run/weft')!.name), '/run/weft', 'the CNI socket on the host');
+
+    const install = pod.initContainers.find((c: { name: string }) => c.name === 'install-cni');
+    assert.ok(install, 'an init container installs the CNI plugin');
+    assert.equal(hostPathOf(mountOf(install, '/host/opt/cni/bin')!.name), '/opt/cni/bin');
+    assert.equal(hostPathOf(mountOf(install, '/host/etc/cni/net.d')!.name), '/etc/cni/net.d');
+    assert.equal(envOf(install, 'CNI_CONF_NAME'), '10-weft.conflist');
+    assert.deepEqual(
+      envOf(container, 'WEFT_CONTROL_URLS')?.split(','),
+      ['weft-control-0.weft.svc:5269', 'weft-control-1.weft.svc:5269'],
+      'the agent reaches every control replica by its own Service',
+    );
+  });
+
+  test(
+    'rollout safety: probes and resources on every container, PDBs, update strategies',
+    each((manifests, set) => {
+      const pdbs = manifests.filter((m) => m.object.kind === 'PodDisruptionBudget').map((m) => m.object);
+      for (const { object } of workloads(manifests)) {
+        const where = `${set}: ${object.kind}/${object.metadata.name}`;
+        const pod = object.spec.template.spec;
+        assert.ok(
+          selects(object.spec.selector.matchLabels, object.spec.template.metadata.labels),
+          `${where}: its selector selects its pods`,
+        );
+        for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
+          const { requests, limits } = container.resources ?? {};
+          for (const resource of ['cpu', 'memory']) {
+            assert.ok(requests?.[resource], `${where}/${container.name}: no ${resource} request`);
+            assert.ok(limits?.[resource], `${where}/${container.name}: no ${resource} limit`);
+          }
+        }
+        for (const container of pod.containers) {
+          assert.ok(container.livenessProbe, `${where}/${container.name}: no liveness probe`);
+          assert.ok(container.readinessProbe, `${where}/${container.name}: no readiness probe`);
+          if (container.image.includes('/weft-')) {
+            assert.equal(container.livenessProbe.httpGet.path, '/healthz', where);
+            assert.equal(container.readinessProbe.httpGet.path, '/readyz', where);
+          }
+        }
+        if (object.kind === 'DaemonSet') {
+          assert.equal(object.spec.updateStrategy.type, 'RollingUpdate', where);
+          assert.ok(object.spec.updateStrategy.rollingUpdate.maxUnavailable >= 1, `${where}: the rollout can move`);
+          continue;
+        }
+        if (object.kind === 'StatefulSet') assert.equal(object.spec.updateStrategy.type, 'RollingUpdate', where);
+        if ((object.spec.replicas ?? 1) > 1) {
+          const pdb = pdbs.find((p) => selects(p.spec.selector.matchLabels, object.spec.template.metadata.labels));
+          assert.ok(pdb, `${where}: ${object.spec.replicas} replicas and no PodDisruptionBudget`);
+          assert.ok(
+            pdb.spec.maxUnavailable < object.spec.replicas || pdb.spec.minAvailable >= 1,
+            `${where}: its PDB keeps a replica up`,
+          );
+        }
+      }
+    }),
+  );
+
+  test(
+    'no secret in plain values: no Secret rendered, TLS material only mounted from the named Secret',
+    each((manifests, set) => {
+      assert.equal(manifests.filter((m) => m.object.kind === 'Secret').length, 0, `${set}: the chart makes no Secret`);
+      for (const { object } of workloads(manifests)) {
+        const pod = object.spec.template.spec;
+        for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
+          for (const env of container.env ?? []) {
+            if (/PASSWORD|SECRET|TOKEN|PRIVATE/.test(env.name)) {
+              assert.equal(env.value, undefined, `${set}: ${container.name} ${env.name} has a literal value`);
+            }
+          }
+        }
+      }
+      const text = JSON.stringify(manifests);
+      assert.doesNotMatch(text, /BEGIN [A-Z ]*PRIVATE KEY|BEGIN CERTIFICATE/, `${set}: key material in a manifest`);
+    }),
+  );
+
+  test('image tags default to the chart appVersion; a global tag and registry apply to every image', () => {
+    const version = appVersion(umbrellaChart);
+    for (const { object } of workloads(rendered.get('defaults')!.manifests)) {
+      for (const container of object.spec.template.spec.containers) {
+        if (!container.image.includes('/weft-')) continue;
+        assert.equal(container.image.split(':').at(-1), version, `${object.metadata.name}: ${container.image}`);
+      }
+    }
+    for (const name of subcharts.filter((n) => n !== 'nats')) {
+      assert.equal(appVersion(join(chartsDir, 'weft', 'charts', name)), version, `${name}'s appVersion`);
+    }
+    const custom = renderOrThrow(renderer, umbrellaChart, {
+      set: ['global.image.registry=registry.example.net/sdn', 'global.image.tag=1.2.3'],
+    });
+    const images = workloads(custom.manifests).flatMap((m) =>
+      m.object.spec.template.spec.containers.map((c: { image: string }) => c.image),
+    );
+    assert.ok(images.includes('registry.example.net/sdn/weft-config-api:1.2.3'), images.join(' '));
+    assert.ok(images.includes('registry.example.net/sdn/weft-vrouter-agent:1.2.3'), images.join(' '));
+  });
+
+  test('HA: config-api on a 3-member etcd with 3 replicas, 3 control replicas each with its Service', () => {
+    const { manifests } = rendered.get('ha-etcd')!;
+    const configApi = find(manifests, 'Deployment', 'weft-config-api');
+    assert.equal(configApi.spec.replicas, 3);
+    assert.equal(configApi.spec.strategy.rollingUpdate.maxUnavailable, 0, 'a rollout never lowers capacity');
+    const container = configApi.spec.template.spec.containers[0];
+    assert.equal(envOf(container, 'WEFT_STORE'), 'etcd');
+    assert.equal(envOf(container, 'WEFT_ETCD_ENDPOINTS')?.split(',').length, 3);
+    assert.ok(
+      !manifests.some((m) => m.object.kind === 'PersistentVolumeClaim' && m.object.metadata.name === 'weft-config-api'),
+    );
+    const etcd = find(manifests, 'StatefulSet', 'weft-config-api-etcd');
+    assert.equal(etcd.spec.replicas, 3);
+    assert.equal(find(manifests, 'PodDisruptionBudget', 'weft-config-api-etcd').spec.maxUnavailable, 1, 'quorum kept');
+    assert.equal(find(manifests, 'StatefulSet', 'weft-control').spec.replicas, 3);
+    for (const i of [0, 1, 2]) find(manifests, 'Service', `weft-control-${i}`);
+    const agent = find(manifests, 'DaemonSet', 'weft-vrouter-agent').spec.template.spec.containers[0];
+    assert.equal(envOf(agent, 'WEFT_CONTROL_URLS')?.split(',').length, 3);
+  });
+
+  test('TLS: every Weft daemon and NATS mount the named Secret, and NATS and etcd speak TLS', () => {
+    const { manifests } = rendered.get('tls')!;
+    for (const { object } of workloads(manifests)) {
+      const pod = object.spec.template.spec;
+      const tls = pod.volumes?.find((v: { name: string }) => v.name === 'tls');
+      assert.equal(tls?.secret?.secretName, 'weft-tls', `${object.metadata.name} mounts the TLS Secret`);
+      const container = pod.containers[0];
+      assert.ok(
+        container.volumeMounts.some((m: { name: string; readOnly?: boolean }) => m.name === 'tls' && m.readOnly),
+        object.metadata.name,
+      );
+      if (container.image.includes('/weft-')) {
+        assert.equal(envOf(container, 'WEFT_TLS_CERT'), '/etc/weft/tls/tls.crt');
+        assert.match(envOf(container, 'WEFT_NATS_URL') ?? '', /^tls:\/\//);
+      }
+    }
+    assert.match(find(manifests, 'ConfigMap', 'weft-nats').data['nats.conf'], /tls \{[^}]*verify: true/);
+    const etcdArgs = find(manifests, 'StatefulSet', 'weft-config-api-etcd').spec.template.spec.containers[0].args[0];
+    assert.match(etcdArgs, /--client-cert-auth/);
+    assert.match(etcdArgs, /https:\/\/0\.0\.0\.0:2379/);
+  });
+
+  test('an external NATS and etcd: no NATS or etcd deployed, the daemons use the given URLs', () => {
+    const { manifests } = rendered.get('external-nats')!;
+    assert.ok(!manifests.some((m) => m.object.metadata.name.startsWith('weft-nats')), 'no NATS objects');
+    assert.ok(!manifests.some((m) => m.object.metadata.name === 'weft-config-api-etcd'), 'no etcd objects');
+    const container = find(manifests, 'Deployment', 'weft-config-api').spec.template.spec.containers[0];
+    assert.equal(
+      envOf(container, 'WEFT_NATS_URL'),
+      'nats://nats-0.messaging.svc:4222,nats://nats-1.messaging.svc:4222',
+    );
+    assert.match(envOf(container, 'WEFT_ETCD_ENDPOINTS') ?? '', /^https:\/\/etcd-0\.storage\.svc:2379,/);
+  });
+
+  test('multi-network pods: a NetworkAttachmentDefinition per Weft virtual network', () => {
+    const { manifests, notes } = rendered.get('multinet')!;
+    const attachments = manifests.filter((m) => m.object.kind === 'NetworkAttachmentDefinition');
+    assert.deepEqual(
+      attachments.map((m) => [m.object.metadata.name, JSON.parse(m.object.spec.config).network]),
+      [
+        ['red', 'default-domain:default-project:red'],
+        ['blue', 'default-domain:default-project:blue'],
+      ],
+    );
+    assert.match(notes, /k8s\.v1\.cni\.cncf\.io\/networks: red,blue/);
+  });
+
+  test('each subchart renders on its own, its objects valid', async () => {
+    for (const name of subcharts) {
+      const { manifests } = renderOrThrow(renderer, join(umbrellaChart, 'charts', name));
+      assert.ok(manifests.length >= 2, `${name} rendered ${manifests.length} objects`);
+      for (const { object } of manifests) {
+        assert.deepEqual(await kubernetesSchemaProblems(object), [], `${name}: ${object.kind}/${object.metadata.name}`);
+      }
+    }
+  });
+
+  const badValues: { set: string[]; message: RegExp; why: string }[] = [
+    {
+      set: ['config-api.replicas=3'],
+      message: /weft\/charts\/config-api:\n- config-api\.replicas: Must be less than or equal to 1/,
+      why: 'SQLite takes one writer',
+    },
+    {
+      set: ['global.tls.enabled=true'],
+      message: /global\.tls\.secretName: String length must be greater than or equal to 1/,
+      why: 'TLS without the Secret that holds its certificates',
+    },
+    {
+      set: ['nats.enabled=false'],
+      message: /global\.nats\.url: String length must be greater than or equal to 1/,
+      why: 'no NATS at all',
+    },
+    {
+      set: ['global.control.replicas=1'],
+      message: /global\.control\.replicas: Must be greater than or equal to 2/,
+      why: 'control must be redundant',
+    },
+    {
+      set: ['global.image.pullPolicy=Sometimes'],
+      message: /global\.image\.pullPolicy: .*must be one of/,
+      why: 'a typo',
+    },
+    {
+      set: ['vrouter-agent.updateStrategy.maxUnavailable=0'],
+      message: /- vrouter-agent\.updateStrategy\.maxUnavailable: Must be greater than or equal to 1/,
+      why: 'a stuck rollout',
+    },
+    {
+      set: ['control.resources.limits=null'],
+      message: /weft\/charts\/control:\n- control\.resources: limits is required/,
+      why: 'no limits',
+    },
+    {
+      set: ['analytics.retention.flows=forever'],
+      message: /- analytics\.retention\.flows: Does not match pattern/,
+      why: 'unbounded disk',
+    },
+    {
+      set: ['nats.replicas=2'],
+      message: /- nats\.replicas: replicas must be one of the following: 1, 3, 5/,
+      why: 'no Raft quorum',
+    },
+    {
+      set: ['config-api.extraEnv.WEFT_ETCD_PASSWORD=hunter2'],
+      message: /- config-api\.extraEnv: Property name of "WEFT_ETCD_PASSWORD" does not match/,
+      why: 'a secret in plain values',
+    },
+    {
+      set: ['config-api.replica=2'],
+      message: /- config-api: Additional property replica is not allowed/,
+      why: 'a misspelt key',
+    },
+    {
+      set: ['config-api.store.kind=etcd', 'config-api.replicas=2', 'config-api.store.etcd.deploy=false'],
+      message: /config-api\.store\.etcd\.endpoints is required when store\.etcd\.deploy is false/,
+      why: 'etcd without endpoints',
+    },
+  ];
+  for (const { set, message, why } of badValues) {
+    test(`rejects ${set.join(' ')} (${why}) with a message naming the field`, () => {
+      const outcome = renderChart(renderer, umbrellaChart, { set });
+      assert.equal(outcome.ok, false, 'the render must fail');
+      assert.match(outcome.stderr, message);
+      assert.match(outcome.stderr, /^Error: /, 'one error, as helm prints it');
+    });
+  }
+});
