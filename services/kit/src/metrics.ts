@@ -9,7 +9,13 @@ export interface Metrics {
   /** "weft_config_api_" for service "config-api": the prefix every metric of the daemon takes. */
   prefix: string;
   counter<L extends string>(name: string, help: string, labelNames?: readonly L[]): Counter<L>;
-  gauge<L extends string>(name: string, help: string, labelNames?: readonly L[]): Gauge<L>;
+  /** A gauge; `collect`, when given, sets its value on each scrape (for values read elsewhere). */
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames?: readonly L[],
+    collect?: (gauge: Gauge<L>) => void,
+  ): Gauge<L>;
   histogram<L extends string>(name: string, help: string, labelNames?: readonly L[], buckets?: number[]): Histogram<L>;
 }
 
@@ -25,7 +31,20 @@ export function createMetrics(service: string): Metrics {
     prefix,
     counter: (name, help, labelNames = []) =>
       new Counter({ name: prefix + name, help, labelNames, registers: [registry] }),
-    gauge: (name, help, labelNames = []) => new Gauge({ name: prefix + name, help, labelNames, registers: [registry] }),
+    gauge: (name, help, labelNames = [], collect) =>
+      new Gauge({
+        name: prefix + name,
+        help,
+        labelNames,
+        registers: [registry],
+        ...(collect
+          ? {
+              collect(this: Gauge) {
+                collect(this as Gauge<never>);
+              },
+            }
+          : {}),
+      }),
     histogram: (name, help, labelNames = [], buckets = LATENCY_BUCKETS) =>
       new Histogram({ name: prefix + name, help, labelNames, buckets, registers: [registry] }),
   };

@@ -19,6 +19,8 @@ export interface CniCall {
   args?: Record<string, string>;
   /** Folders the runtime searches for plugins (CNI_PATH). */
   path?: string[];
+  /** Network namespace the runtime itself runs in (a lab host's); the caller's when not given. */
+  runtimeNetns?: string;
 }
 
 export interface CniOutcome {
@@ -42,7 +44,11 @@ export function callPlugin(plugin: string, call: CniCall): Promise<CniOutcome> {
     env.CNI_ARGS = Object.entries(call.args)
       .map(([key, value]) => `${key}=${value}`)
       .join(';');
-  const [command, args] = plugin.endsWith('.js') ? [process.execPath, [plugin]] : [plugin, []];
+  const [pluginCommand, pluginArgs] = plugin.endsWith('.js') ? [process.execPath, [plugin]] : [plugin, []];
+  // nsenter --net enters only the network namespace: the plugin still sees the host's files.
+  const [command, args] = call.runtimeNetns
+    ? ['nsenter', [`--net=${call.runtimeNetns}`, pluginCommand, ...pluginArgs]]
+    : [pluginCommand, pluginArgs];
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';

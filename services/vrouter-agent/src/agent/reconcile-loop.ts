@@ -12,6 +12,7 @@ export class ReconcileLoop {
   #again = false;
   /** Reconciles that failed in a row; the next retry waits longer. */
   #failures = 0;
+  #lastError: unknown;
   reconciles = 0;
 
   constructor(
@@ -46,20 +47,24 @@ export class ReconcileLoop {
       await this.datapath.reconcile(this.state.view(), this.ports.all());
       this.reconciles += 1;
       this.#failures = 0;
+      this.#lastError = undefined;
     } catch (error) {
       this.#failures += 1;
+      this.#lastError = error;
       this.logger.error({ err: error, failures: this.#failures }, 'datapath reconcile failed; retrying');
       const delay = Math.min(100 * 2 ** this.#failures, 5_000);
       setTimeout(() => this.kick(), delay).unref();
-      throw error;
     }
   }
 
   /** Resolves once the state known now has been applied (rejects if that reconcile failed). */
   async applied(): Promise<void> {
-    while (this.#running || this.#again) {
-      await this.#running?.catch(() => undefined);
-      if (!this.#running && this.#again) this.kick();
+    for (;;) {
+      const running = this.#running;
+      if (running) await running;
+      else if (this.#again) this.kick();
+      else break;
     }
+    if (this.#lastError) throw this.#lastError;
   }
 }

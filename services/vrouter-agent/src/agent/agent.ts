@@ -1,0 +1,151 @@
+// The vrouter-agent wired together: one control session per replica feeding HostState, a
+// reconcile loop applying it to the datapath, the CNI socket attaching pods' ports, the ports'
+// status reported to control, and the host's UVE published for analytics.
+//
+//   control replicas ──Session──► HostState ──changed──► ReconcileLoop ──► Datapath (BPF)
+//          ▲                          │                                        ▲
+//          └──── PortStatus ◄──── CniServer ◄── weft-cni ── PortStore ─────────┘
+import { hostname } from 'node:os';
+import type { Logger, Metrics, NatsLink, Readiness, UvePublisher } from '@weft/kit';
+import { CniServer, portStatus } from '../cni-server/cni-server.js';
+import { ControlSession, type PortStatus } from '../control-session/control-session.js';
+import { HostState } from '../host-state/host-state.js';
+import { PortStore } from '../ports/port-store.js';
+import type { Datapath } from './datapath.js';
+import { ReconcileLoop } from './reconcile-loop.js';
+
+export interface AgentOptions {
+  hostName: string;
+  underlayAddress: string;
+  /** host:port of every control replica. */
+  controlAddresses: string[];
+  cniSocket: string;
+  stateDir: string;
+  underlayMtu: number;
+  version: string;
+}
+
+export interface AgentDeps {
+  options: AgentOptions;
+  datapath: Datapath;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+  uve?: UvePublisher;
+  nats?: NatsLink;
+}
+
+export class Agent {
+  readonly state = new HostState();
+  readonly ports: PortStore;
+  readonly sessions: ControlSession[];
+  readonly cni: CniServer;
+  readonly loop: ReconcileLoop;
+  #uveTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly deps: AgentDeps) {
+    const { options, datapath, logger } = deps;
+    this.ports = new PortStore(options.stateDir);
+    this.loop = new ReconcileLoop(this.state, this.ports, datapath, logger.child({ component: 'reconcile' }));
+    this.sessions = options.controlAddresses.map(
+      (address) =>
+        new ControlSession({
+          address,
+          hostName: options.hostName,
+          underlayAddress: options.underlayAddress,
+          version: options.version,
+          state: this.state,
+          portsUp: () => this.#portsUp(),
+          applied: () => this.loop.applied(),
+          logger,
+        }),
+    );
+    this.cni = new CniServer({
+      socketPath: options.cniSocket,
+      state: this.state,
+      ports: this.ports,
+      datapath,
+      reportPort: (port) => this.#reportPort(port),
+      underlayMtu: options.underlayMtu,
+      logger,
+    });
+    deps.readiness.declare('control', () =>
+      this.sessions.some((session) => session.connected)
+        ? undefined
+        : `no session with control at ${options.controlAddresses.join(', ')}`,
+    );
+    deps.readiness.declare('synced', () => (this.state.synced ? undefined : 'not yet synced with control'));
+    deps.readiness.declare('datapath', () => datapath.unavailable());
+    this.#declareMetrics();
+  }
+
+  /** Ports attached now, with what config says of them, to re-report after each reconnect. */
+  #portsUp(): PortStatus[] {
+    const interfaces = this.state.view().interfaces;
+    return this.ports.all().flatMap((record) => {
+      const iface = interfaces.get(record.interface_uuid);
+      return iface ? [portStatus(iface, record, 'PORT_STATE_UP')] : [];
+    });
+  }
+
+  #reportPort(port: PortStatus): void {
+    for (const session of this.sessions) session.reportPort(port);
+  }
+
+  #declareMetrics(): void {
+    const { metrics } = this.deps;
+    metrics.gauge('control_sessions', 'sessions with control replicas that are up', [], (gauge) =>
+      gauge.set(this.sessions.filter((session) => session.connected).length),
+    );
+    metrics.gauge('ports', 'pod ports attached to the datapath', [], (gauge) => gauge.set(this.ports.all().length));
+    metrics.gauge('routes', 'routes in the datapath, all routing instances', [], (gauge) =>
+      gauge.set(this.#routeCount()),
+    );
+    metrics.gauge('reconciles', 'datapath reconciles done since start', [], (gauge) => gauge.set(this.loop.reconciles));
+  }
+
+  #routeCount(): number {
+    return [...this.state.view().routes.values()].reduce((sum, table) => sum + table.size, 0);
+  }
+
+  async start(): Promise<void> {
+    const { datapath, logger } = this.deps;
+    await datapath.start();
+    // Ports attached before a restart are adopted: the datapath re-attaches their devices once
+    // the first sync says what they are; until then they keep forwarding on pinned state.
+    logger.info({ ports: this.ports.all().length }, 'adopted ports from the last run');
+    await this.cni.listen();
+    for (const session of this.sessions) session.start();
+    this.#publishUve();
+  }
+
+  #publishUve(): void {
+    const { uve, options, datapath } = this.deps;
+    if (!uve) return;
+    const publish = async () => {
+      const counters = await datapath.counters().catch(() => undefined);
+      uve.set('vrouter', options.hostName, {
+        process_state: 'running',
+        control_connected: this.sessions.some((session) => session.connected),
+        control_sessions: this.sessions.map((session) => ({ replica: session.replica, connected: session.connected })),
+        underlay_address: options.underlayAddress,
+        synced: this.state.synced,
+        interfaces: this.ports.all().length,
+        routes: this.#routeCount(),
+        drops: counters?.drops ?? {},
+        host: hostname(),
+      });
+    };
+    void publish();
+    this.#uveTimer = setInterval(() => void publish(), 5_000);
+    this.#uveTimer.unref();
+  }
+
+  /** Stops managing the datapath but leaves it forwarding: the next agent adopts it. */
+  async stop(): Promise<void> {
+    clearInterval(this.#uveTimer);
+    for (const session of this.sessions) session.stop();
+    await this.cni.close();
+    await this.deps.datapath.stop();
+  }
+}
