@@ -96,10 +96,10 @@ export class ConfigService {
 
   #create(tx: WriteTx, type: ResourceType, input: Body): StoredObject {
     const uuid = (input.uuid as string | undefined)?.toLowerCase() ?? randomUUID();
-    if (tx.get(uuid)) throw errors.UUID_TAKEN({ uuid });
+    if (tx.get(uuid)) throw errors.UUID_TAKEN({ field: 'uuid', uuid });
     const { fqName, parent } = this.#placeOf(tx, type, input, uuid);
     const existing = tx.uuidOf(type.type, fqName);
-    if (existing) throw errors.FQ_NAME_TAKEN({ type: type.type, fq_name: fqName, uuid: existing });
+    if (existing) throw errors.FQ_NAME_TAKEN({ field: 'fq_name', type: type.type, fq_name: fqName, uuid: existing });
     const now = new Date().toISOString();
     const body: Body = {};
     for (const [field, value] of Object.entries(input)) {
