@@ -94,8 +94,8 @@ describe('charts/weft', { skip }, () => {
 
     const analytics = find(manifests, 'Deployment', 'weft-analytics');
     const analyticsContainer = analytics.spec.template.spec.containers[0];
-    assert.equal(envOf(analyticsContainer, 'WEFT_RETENTION_FLOWS'), '24h');
-    assert.equal(envOf(analyticsContainer, 'WEFT_RETENTION_MAX_DISK_BYTES'), '8000000000');
+    assert.equal(envOf(analyticsContainer, 'WEFT_ANALYTICS_RETENTION'), '72h');
+    assert.equal(envOf(analyticsContainer, 'WEFT_ANALYTICS_MAX_BYTES'), '8000000000', 'a whole number, not 8e+09');
     find(manifests, 'PersistentVolumeClaim', 'weft-analytics');
 
     const nats = find(manifests, 'StatefulSet', 'weft-nats');
@@ -353,8 +353,8 @@ describe('charts/weft', { skip }, () => {
       why: 'no limits',
     },
     {
-      set: ['analytics.retention.flows=forever'],
-      message: /- analytics\.retention\.flows: Does not match pattern/,
+      set: ['analytics.retention.age=forever'],
+      message: /- analytics\.retention\.age: Does not match pattern/,
       why: 'unbounded disk',
     },
     {
