@@ -1,0 +1,387 @@
+// The agents' side of control: every session on this replica, the ports agents reported, the
+// routes those ports make, and the rules of a restart without loss.
+//
+// - A host's ports stay while it is away, for the hold time; a host that comes back within it
+//   keeps them (and re-reports them); one that does not loses them, and so do its peers' tables.
+// - After control (re)starts, an agent gets EndOfRoutes only when the routes it needs are known:
+//   every host with an interface in the instances it carries has reported its ports (acked its
+//   own EndOfConfig, before which an agent reports every port it has), or control has been up
+//   for the hold time. So no agent sweeps a route that a host just has not re-reported yet.
+// - When a host reconnects, the ports it had are marked; those it does not report again before
+//   acking EndOfConfig are swept.
+import { Gauge, type Logger, type Metrics } from '@weft/kit';
+import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
+import type { Route } from '@weft/proto/gen/weft/control/v1/Route.js';
+import { type CompiledState, EMPTY_STATE } from '../compile/graph.js';
+import { errors } from '../errors.js';
+import { hostRoute, type Port, PortTable } from '../routes/ports.js';
+import { RouteIndex, type RouteKey } from '../routes/route-index.js';
+import type { AgentSession, SessionContext } from './session.js';
+
+export interface AgentHubOptions {
+  holdTimeMs: number;
+  logger: Logger;
+  metrics: Metrics;
+  /** Told when an agent connects, disconnects or is dropped after the hold time. */
+  onAgentChange?: (host: string) => void;
+}
+
+export interface AgentRecord {
+  host: string;
+  underlay: string;
+  connected: boolean;
+  since: number;
+  /** When the hold time of a disconnected host ends. */
+  holdUntil?: number;
+}
+
+export class AgentHub implements SessionContext {
+  #state: CompiledState = EMPTY_STATE;
+  #ready = false;
+  readonly startedAt = Date.now();
+  readonly sessions = new Map<string, AgentSession>();
+  readonly ports = new PortTable();
+  readonly routes = new RouteIndex(this.ports);
+  readonly #records = new Map<string, AgentRecord>();
+  readonly #reported = new Set<string>();
+  readonly #stale = new Map<string, Set<string>>();
+  readonly #holdTimers = new Map<string, NodeJS.Timeout>();
+  readonly #contexts = new Map<string, string>();
+  readonly #dirty = new Set<AgentSession>();
+  #flushScheduled = false;
+  #gateTimer: NodeJS.Timeout | undefined;
+  readonly #logger: Logger;
+  readonly #messagesOut;
+  readonly #rejected;
+
+  constructor(private readonly options: AgentHubOptions) {
+    this.#logger = options.logger.child({ component: 'agents' });
+    const { metrics } = options;
+    this.#messagesOut = metrics.counter('agent_messages_out_total', 'messages sent to agents, by body', ['body']);
+    this.#rejected = metrics.counter('agent_messages_rejected_total', 'agent messages refused, by reason', ['reason']);
+    const hub = this;
+    const { registry, prefix } = metrics;
+    new Gauge({
+      name: `${prefix}agents_connected`,
+      help: 'agent sessions open on this replica',
+      registers: [registry],
+      collect() {
+        this.set(hub.sessions.size);
+      },
+    });
+    new Gauge({
+      name: `${prefix}agent_queue_depth`,
+      help: 'entries waiting in agent outboxes: summed over agents, and the largest',
+      labelNames: ['of'],
+      registers: [registry],
+      collect() {
+        let sum = 0;
+        let max = 0;
+        for (const session of hub.sessions.values()) {
+          sum += session.outbox.depth;
+          max = Math.max(max, session.outbox.depth);
+        }
+        this.set({ of: 'sum' }, sum);
+        this.set({ of: 'max' }, max);
+      },
+    });
+    new Gauge({
+      name: `${prefix}routes`,
+      help: 'routes each routing instance originates',
+      labelNames: ['routing_instance'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const name of hub.routes.instances()) this.set({ routing_instance: name }, hub.routes.countOf(name));
+      },
+    });
+    // Hosts that never come back stop holding others' EndOfRoutes once the hold time has passed.
+    this.#gateTimer = setTimeout(() => this.#markAll(), options.holdTimeMs + 10);
+    this.#gateTimer.unref();
+  }
+
+  get state(): CompiledState {
+    return this.#state;
+  }
+
+  agents(): AgentRecord[] {
+    return [...this.#records.values()];
+  }
+
+  // ── config ─────────────────────────────────────────────────────────────────────────────
+
+  /** New compiled state: every session gets the difference; routes follow. */
+  setState(next: CompiledState): void {
+    this.#state = next;
+    const firstSync = !this.#ready;
+    this.#ready = true;
+    const changedContexts = this.#updateContexts(next);
+    for (const session of this.sessions.values()) {
+      if (firstSync) session.startSync();
+      session.reconcileConfig(next);
+      for (const name of changedContexts) session.markRoutes(name, 'all');
+      this.#dirty.add(session);
+    }
+    this.#markKeys(this.routes.rebuild(next));
+    this.#scheduleFlush();
+  }
+
+  /** A key per instance of what its routes' next hops depend on besides the ports. */
+  #updateContexts(state: CompiledState): string[] {
+    const changed: string[] = [];
+    const seen = new Set<string>();
+    for (const [name, instance] of state.routingInstances) {
+      seen.add(name);
+      const key = [
+        instance.vni,
+        ...instance.imports.map((imported) => `${imported}@${state.routingInstances.get(imported)?.vni}`),
+      ].join(',');
+      if (this.#contexts.get(name) !== key) {
+        this.#contexts.set(name, key);
+        changed.push(name);
+      }
+    }
+    for (const name of [...this.#contexts.keys()]) if (!seen.has(name)) this.#contexts.delete(name);
+    return changed;
+  }
+
+  // ── sessions ───────────────────────────────────────────────────────────────────────────
+
+  attach(session: AgentSession): void {
+    const previous = this.sessions.get(session.host);
+    if (previous) {
+      this.#logger.info({ host: session.host }, 'a new session replaces the open one');
+      this.detach(previous, errors.REPLACED({ host: session.host }));
+    }
+    clearTimeout(this.#holdTimers.get(session.host));
+    this.#holdTimers.delete(session.host);
+    this.sessions.set(session.host, session);
+    this.#records.set(session.host, {
+      host: session.host,
+      underlay: session.underlay,
+      connected: true,
+      since: Date.now(),
+    });
+    this.#reported.delete(session.host);
+    this.#stale.set(session.host, new Set(this.ports.ofHost(session.host)));
+    if (this.#ready) {
+      session.startSync();
+      session.reconcileConfig(this.#state);
+    }
+    this.#dirty.add(session);
+    this.#scheduleFlush();
+    this.#logger.info(
+      { host: session.host, underlay: session.underlay, hasState: session.hasState },
+      'agent connected',
+    );
+    this.options.onAgentChange?.(session.host);
+  }
+
+  /** The session ended; its host's routes stay for the hold time. */
+  detach(session: AgentSession, reason?: Error): void {
+    session.close(reason);
+    this.#dirty.delete(session);
+    if (this.sessions.get(session.host) !== session) return;
+    this.sessions.delete(session.host);
+    this.#stale.delete(session.host);
+    const holdUntil = Date.now() + this.options.holdTimeMs;
+    this.#records.set(session.host, {
+      host: session.host,
+      underlay: session.underlay,
+      connected: false,
+      since: Date.now(),
+      holdUntil,
+    });
+    const timer = setTimeout(() => this.#holdExpired(session.host), this.options.holdTimeMs);
+    timer.unref();
+    this.#holdTimers.set(session.host, timer);
+    this.#logger.info(
+      { host: session.host, holdTimeMs: this.options.holdTimeMs, reason: reason?.message },
+      'agent disconnected',
+    );
+    this.options.onAgentChange?.(session.host);
+  }
+
+  #holdExpired(host: string): void {
+    this.#holdTimers.delete(host);
+    if (this.sessions.has(host)) return;
+    const uuids = this.ports.ofHost(host);
+    this.#logger.info({ host, ports: uuids.length }, 'hold time over; withdrawing the host routes');
+    for (const uuid of uuids) this.#portChanged(this.ports.delete(uuid), undefined);
+    this.#reported.delete(host);
+    this.#records.delete(host);
+    this.#scheduleFlush();
+    this.options.onAgentChange?.(host);
+  }
+
+  hostReported(session: AgentSession): void {
+    const stale = this.#stale.get(session.host);
+    this.#stale.delete(session.host);
+    for (const uuid of stale ?? []) {
+      const port = this.ports.get(uuid);
+      if (port?.host === session.host) this.#portChanged(this.ports.delete(uuid), undefined);
+    }
+    this.#reported.add(session.host);
+    // Others may have waited on this host for their EndOfRoutes.
+    this.#markAll();
+  }
+
+  routesComplete(session: AgentSession): boolean {
+    if (Date.now() - this.startedAt >= this.options.holdTimeMs) return true;
+    const state = this.#state;
+    for (const name of state.hosts.get(session.host)?.routingInstances ?? []) {
+      const instance = state.routingInstances.get(name);
+      for (const origin of [name, ...(instance?.imports ?? [])]) {
+        for (const host of state.hostsOf.get(origin) ?? []) if (!this.#reported.has(host)) return false;
+      }
+    }
+    return true;
+  }
+
+  #markAll(): void {
+    for (const session of this.sessions.values()) if (!session.endOfRoutesSent) this.#dirty.add(session);
+    this.#scheduleFlush();
+  }
+
+  // ── ports and routes ───────────────────────────────────────────────────────────────────
+
+  portStatus(session: AgentSession, status: PortStatus__Output): void {
+    if (!status.interface_uuid) {
+      this.#reject(session, 'port.interface_uuid', 'is required');
+      return;
+    }
+    if (status.state === 'PORT_STATE_DOWN') {
+      this.#stale.get(session.host)?.delete(status.interface_uuid);
+      const port = this.ports.get(status.interface_uuid);
+      if (port?.host === session.host) this.#portChanged(this.ports.delete(status.interface_uuid), undefined);
+    } else if (status.state === 'PORT_STATE_UP') {
+      const prefixes: string[] = [];
+      for (const [index, address] of status.addresses.entries()) {
+        const prefix = hostRoute(address);
+        if (!prefix) {
+          this.#reject(
+            session,
+            `port.addresses[${index}]`,
+            `${JSON.stringify(address)} is not an address in CIDR form`,
+          );
+          return;
+        }
+        prefixes.push(prefix);
+      }
+      this.#stale.get(session.host)?.delete(status.interface_uuid);
+      const port: Port = {
+        interfaceUuid: status.interface_uuid,
+        host: session.host,
+        underlay: session.underlay,
+        mac: status.mac,
+        prefixes: prefixes.sort(),
+        hostIfname: status.host_ifname,
+      };
+      const before = this.ports.get(port.interfaceUuid);
+      if (before && samePort(before, port)) return;
+      this.ports.set(port);
+      this.#portChanged(before, port);
+    } else {
+      this.#reject(session, 'port.state', 'must be PORT_STATE_UP or PORT_STATE_DOWN');
+      return;
+    }
+    this.#scheduleFlush();
+  }
+
+  #reject(session: AgentSession, field: string, reason: string): void {
+    this.#rejected.inc({ reason: field });
+    this.#logger.warn({ host: session.host, field }, errors.INVALID_FIELD({ field, reason }).message);
+  }
+
+  #portChanged(before: Port | undefined, after: Port | undefined): void {
+    this.#markKeys(this.routes.portChanged(this.#state, before, after));
+  }
+
+  #markKeys(keys: RouteKey[]): void {
+    const state = this.#state;
+    for (const { routingInstance, prefix } of keys) {
+      for (const carrier of state.carriers.get(routingInstance) ?? [routingInstance]) {
+        for (const host of state.hostsOf.get(carrier) ?? []) {
+          const session = this.sessions.get(host);
+          if (!session) continue;
+          session.markRoutes(carrier, prefix);
+          this.#dirty.add(session);
+        }
+      }
+    }
+  }
+
+  /** The route `host` should have for `prefix` in `routingInstance`: its own first, then imported. */
+  route(host: string, routingInstance: string, prefix: string): { route: Route; fingerprint: string } | undefined {
+    const instance = this.#state.routingInstances.get(routingInstance);
+    if (!instance) return undefined;
+    let origin = routingInstance;
+    let port = this.routes.get(routingInstance, prefix);
+    if (!port) {
+      for (const imported of instance.imports) {
+        port = this.routes.get(imported, prefix);
+        if (port) {
+          origin = imported;
+          break;
+        }
+      }
+    }
+    if (!port) return undefined;
+    if (port.host === host) {
+      return {
+        route: { prefix, next_hop: { interface_uuid: port.interfaceUuid } },
+        fingerprint: `local|${port.interfaceUuid}`,
+      };
+    }
+    const vni = this.#state.routingInstances.get(origin)?.vni ?? 0;
+    return {
+      route: { prefix, next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } } },
+      fingerprint: `${port.underlay}|${vni}|${port.mac}|${port.interfaceUuid}`,
+    };
+  }
+
+  *prefixes(routingInstance: string): Iterable<string> {
+    yield* this.routes.instance(routingInstance).keys();
+    for (const imported of this.#state.routingInstances.get(routingInstance)?.imports ?? []) {
+      yield* this.routes.instance(imported).keys();
+    }
+  }
+
+  countMessage(body: string): void {
+    this.#messagesOut.inc({ body });
+  }
+
+  // ── sending ────────────────────────────────────────────────────────────────────────────
+
+  /** Queues now what can be sent, once per turn of the event loop, for every marked session. */
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      const sessions = [...this.#dirty];
+      this.#dirty.clear();
+      for (const session of sessions) {
+        session.flushRoutes();
+        session.pump();
+      }
+    });
+  }
+
+  close(): void {
+    clearTimeout(this.#gateTimer);
+    for (const timer of this.#holdTimers.values()) clearTimeout(timer);
+    this.#holdTimers.clear();
+    for (const session of this.sessions.values()) session.close(errors.SHUTTING_DOWN({}));
+  }
+}
+
+function samePort(a: Port, b: Port): boolean {
+  return (
+    a.host === b.host &&
+    a.underlay === b.underlay &&
+    a.mac === b.mac &&
+    a.hostIfname === b.hostIfname &&
+    a.prefixes.join() === b.prefixes.join()
+  );
+}

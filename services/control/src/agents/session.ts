@@ -1,0 +1,234 @@
+// One agent's stream on this control replica: what the host has been sent, what it still needs
+// (the outbox), sequence numbers and acknowledgements. The first sync is full config, then
+// EndOfConfig, then every route of the host's routing instances, then EndOfRoutes; after that
+// only differences. Nothing is ever withdrawn that is still true: differences are computed
+// against what was sent, from complete compiled state.
+import type { ControlMessage } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
+import type { Route } from '@weft/proto/gen/weft/control/v1/Route.js';
+import type { CompiledState } from '../compile/graph.js';
+import { Outbox } from './outbox.js';
+
+/** Messages sent and not yet acknowledged before the session waits for the agent. */
+export const ACK_WINDOW = 1024;
+
+export interface AgentStream {
+  /** false when the transport buffers are full: wait for onDrain. */
+  write(message: ControlMessage): boolean;
+  onDrain(callback: () => void): void;
+  /** Ends the stream, with an error status when given. */
+  end(error?: Error): void;
+}
+
+/** What a session asks of the hub that owns the shared state. */
+export interface SessionContext {
+  /** The route the host should have for `prefix` in `routingInstance`, if any. */
+  route(host: string, routingInstance: string, prefix: string): { route: Route; fingerprint: string } | undefined;
+  /** Every prefix `routingInstance` carries (its own and imported). */
+  prefixes(routingInstance: string): Iterable<string>;
+  /** True when the routes every interface of this host needs are known (see hub.ts). */
+  routesComplete(session: AgentSession): boolean;
+  hostReported(session: AgentSession): void;
+  countMessage(body: string): void;
+}
+
+const fingerprints = new WeakMap<object, string>();
+function fingerprint(object: object): string {
+  let text = fingerprints.get(object);
+  if (text === undefined) {
+    text = JSON.stringify(object);
+    fingerprints.set(object, text);
+  }
+  return text;
+}
+
+export class AgentSession {
+  readonly connectedAt = Date.now();
+  readonly outbox = new Outbox();
+  /** Fingerprints of what the agent was sent (or has queued), by kind and key. */
+  readonly #sentInstances = new Map<string, string>();
+  readonly #sentInterfaces = new Map<string, string>();
+  readonly #sentAcls = new Map<string, string>();
+  readonly #sentRoutes = new Map<string, Map<string, string>>();
+  readonly #dirtyRoutes = new Map<string, Set<string> | 'all'>();
+  #seq = 0;
+  #acked = 0;
+  #writable = true;
+  #closed = false;
+  #configSynced = false;
+  #endOfConfigSeq = 0;
+  #endOfRoutesSent = false;
+  #reported = false;
+  messagesOut = 0;
+
+  constructor(
+    readonly host: string,
+    readonly underlay: string,
+    readonly hasState: boolean,
+    private readonly stream: AgentStream,
+    private readonly context: SessionContext,
+  ) {}
+
+  get seq(): number {
+    return this.#seq;
+  }
+  get acked(): number {
+    return this.#acked;
+  }
+  get endOfConfigSent(): boolean {
+    return this.#endOfConfigSeq > 0;
+  }
+  get endOfRoutesSent(): boolean {
+    return this.#endOfRoutesSent;
+  }
+  get reported(): boolean {
+    return this.#reported;
+  }
+  get routingInstances(): ReadonlySet<string> {
+    return new Set(this.#sentInstances.keys());
+  }
+  get hasDirtyRoutes(): boolean {
+    return this.#dirtyRoutes.size > 0;
+  }
+
+  /** Queues the difference between the host's compiled config and what it was sent. */
+  reconcileConfig(state: CompiledState): void {
+    const host = state.hosts.get(this.host);
+    const instances = new Map<string, object>();
+    const interfaces = new Map<string, object>();
+    const acls = new Map<string, object>();
+    for (const name of host?.routingInstances ?? []) {
+      const instance = state.routingInstances.get(name);
+      if (instance) instances.set(name, instance.message);
+    }
+    for (const uuid of host?.interfaces ?? []) {
+      const compiled = state.interfaces.get(uuid);
+      if (compiled) interfaces.set(uuid, compiled.message);
+    }
+    for (const name of host?.acls ?? []) {
+      const acl = state.acls.get(name);
+      if (acl) acls.set(name, acl);
+    }
+    this.#diff(instances, this.#sentInstances, this.outbox.routingInstances as Map<string, object | null>);
+    this.#diff(acls, this.#sentAcls, this.outbox.acls as Map<string, object | null>);
+    this.#diff(interfaces, this.#sentInterfaces, this.outbox.interfaces as Map<string, object | null>);
+
+    // Routes follow the instances: a new instance gets all of its routes, a gone one none.
+    for (const name of instances.keys()) if (!this.#sentRoutes.has(name)) this.markRoutes(name, 'all');
+    for (const name of [...this.#sentRoutes.keys()]) {
+      if (!instances.has(name)) {
+        this.#sentRoutes.delete(name);
+        this.#dirtyRoutes.delete(name);
+        this.outbox.dropRoutes(name);
+      }
+    }
+  }
+
+  #diff(desired: Map<string, object>, sent: Map<string, string>, outbox: Map<string, object | null>): void {
+    for (const [key, value] of desired) {
+      const text = fingerprint(value);
+      if (sent.get(key) !== text) {
+        sent.set(key, text);
+        outbox.set(key, value);
+      }
+    }
+    for (const key of [...sent.keys()]) {
+      if (!desired.has(key)) {
+        sent.delete(key);
+        outbox.set(key, null);
+      }
+    }
+  }
+
+  /** Marks routes to recompute at the next flush; ignored for instances the host lacks. */
+  markRoutes(routingInstance: string, prefix: string | 'all'): void {
+    if (!this.#sentInstances.has(routingInstance)) return;
+    if (!this.#sentRoutes.has(routingInstance)) this.#sentRoutes.set(routingInstance, new Map());
+    const dirty = this.#dirtyRoutes.get(routingInstance);
+    if (dirty === 'all') return;
+    if (prefix === 'all') this.#dirtyRoutes.set(routingInstance, 'all');
+    else if (dirty) dirty.add(prefix);
+    else this.#dirtyRoutes.set(routingInstance, new Set([prefix]));
+  }
+
+  /** Turns marked routes into outbox entries: adds, replacements and withdrawals. */
+  flushRoutes(): void {
+    for (const [routingInstance, dirty] of this.#dirtyRoutes) {
+      const sent = this.#sentRoutes.get(routingInstance);
+      if (!sent) continue;
+      const prefixes = dirty === 'all' ? new Set([...sent.keys(), ...this.context.prefixes(routingInstance)]) : dirty;
+      for (const prefix of prefixes) {
+        const desired = this.context.route(this.host, routingInstance, prefix);
+        const before = sent.get(prefix);
+        if (desired) {
+          if (before === desired.fingerprint) continue;
+          sent.set(prefix, desired.fingerprint);
+          this.outbox.putRoute(routingInstance, prefix, desired.route);
+        } else if (before !== undefined) {
+          sent.delete(prefix);
+          this.outbox.putRoute(routingInstance, prefix, null);
+        }
+      }
+    }
+    this.#dirtyRoutes.clear();
+  }
+
+  routeCount(routingInstance: string): number {
+    return this.#sentRoutes.get(routingInstance)?.size ?? 0;
+  }
+
+  /** Config is known (the feed has listed): from now on the session may send. */
+  startSync(): void {
+    this.#configSynced = true;
+  }
+
+  /** Writes what it can without overrunning the transport or the agent's acknowledgements. */
+  pump(): void {
+    if (!this.#configSynced) return;
+    while (!this.#closed && this.#writable && this.#seq - this.#acked < ACK_WINDOW) {
+      const message = this.#next();
+      if (!message) return;
+      this.#seq += 1;
+      this.messagesOut += 1;
+      this.context.countMessage(message.body!);
+      if (message.body === 'end_of_config') this.#endOfConfigSeq = this.#seq;
+      if (message.body === 'end_of_routes') this.#endOfRoutesSent = true;
+      this.#writable = this.stream.write({ seq: this.#seq, ...message });
+      if (!this.#writable) {
+        this.stream.onDrain(() => {
+          this.#writable = true;
+          this.pump();
+        });
+      }
+    }
+  }
+
+  #next(): ControlMessage | undefined {
+    if (this.outbox.hasConfig) return { body: 'config', config: this.outbox.takeConfig() };
+    if (!this.endOfConfigSent) return { body: 'end_of_config', end_of_config: {} };
+    if (this.outbox.hasRoutes) return { body: 'routes', routes: this.outbox.takeRoutes() };
+    if (!this.#endOfRoutesSent && this.#dirtyRoutes.size === 0 && this.context.routesComplete(this)) {
+      return { body: 'end_of_routes', end_of_routes: {} };
+    }
+    return undefined;
+  }
+
+  ack(seq: number): void {
+    if (seq <= this.#acked || seq > this.#seq) return;
+    this.#acked = seq;
+    if (!this.#reported && this.#endOfConfigSeq > 0 && seq >= this.#endOfConfigSeq) {
+      this.#reported = true;
+      this.context.hostReported(this);
+    }
+    this.pump();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  close(error?: Error): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.stream.end(error);
+  }
+}

@@ -1,0 +1,134 @@
+// Builds control from options, without listening: the config feed, the compilation graph, the
+// agent hub, the Agent gRPC service, introspection HTTP and UVEs. main.ts and startControl()
+// (index.ts) start it.
+import { hostname } from 'node:os';
+import {
+  createHttpApp,
+  type GrpcServerHandle,
+  type Logger,
+  type Metrics,
+  NatsLink,
+  type Readiness,
+  startGrpcServer,
+  UvePublisher,
+} from '@weft/kit';
+import { loadAgentProto } from '@weft/proto';
+import { AgentHub } from './agents/hub.js';
+import { agentService } from './agents/service.js';
+import { CompilationGraph } from './compile/graph.js';
+import { ConfigClient } from './config-feed/config-client.js';
+import { ConfigFeed } from './config-feed/feed.js';
+import { ConfigStore } from './config-feed/store.js';
+import { registerIntrospection } from './introspection/http.js';
+import { ControlUves } from './introspection/uve.js';
+
+export interface ControlAppOptions {
+  /** host:port of config-api's gRPC Config service. */
+  configApiGrpc: string;
+  /** NATS servers; without them control follows config by Watch alone and publishes no UVEs. */
+  natsUrl?: string[];
+  agentPort: number;
+  httpPort: number;
+  host: string;
+  /** How long a disconnected agent's routes stay. */
+  agentHoldTimeMs: number;
+  /** This replica's name in UVEs ("control:<name>"). */
+  name?: string;
+  logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+}
+
+/** Shortest pause between two compilations, so that a replay of many changes compiles a few times, not once per change. */
+const COMPILE_INTERVAL_MS = 20;
+
+export function buildControl(options: ControlAppOptions) {
+  const { logger, metrics, readiness } = options;
+  const store = new ConfigStore();
+  const graph = new CompilationGraph(store);
+  const link = options.natsUrl?.length
+    ? new NatsLink({ servers: options.natsUrl, name: 'weft-control', logger, metrics, readiness })
+    : undefined;
+  const publisher = link
+    ? new UvePublisher({ link, source: `control:${options.name ?? hostname()}`, logger })
+    : undefined;
+  let uves: ControlUves | undefined;
+  const hub = new AgentHub({
+    holdTimeMs: options.agentHoldTimeMs,
+    logger,
+    metrics,
+    onAgentChange: (host) => uves?.agentChanged(host),
+  });
+  if (publisher) uves = new ControlUves(publisher, hub);
+
+  const compileSeconds = metrics.histogram('compile_seconds', 'time to compile the whole config');
+  let compileTimer: NodeJS.Timeout | undefined;
+  let lastCompile = 0;
+  const compileNow = () => {
+    compileTimer = undefined;
+    const stopTimer = compileSeconds.startTimer();
+    hub.setState(graph.compile());
+    stopTimer();
+    lastCompile = Date.now();
+    uves?.routingInstancesChanged();
+  };
+  const scheduleCompile = () => {
+    if (compileTimer) return;
+    compileTimer = setTimeout(compileNow, Math.max(0, lastCompile + COMPILE_INTERVAL_MS - Date.now()));
+  };
+
+  const client = new ConfigClient(options.configApiGrpc);
+  const feed = new ConfigFeed({ client, store, onChange: scheduleCompile, logger, metrics });
+  readiness.declare('config', () =>
+    feed.synced ? undefined : `config not listed yet from config-api at ${options.configApiGrpc}`,
+  );
+  link?.connection().then(
+    (connection) => feed.subscribe(connection),
+    () => {},
+  );
+
+  const http = createHttpApp({ logger, readiness, metrics });
+  registerIntrospection(http, hub, feed);
+
+  let grpc: GrpcServerHandle | undefined;
+  let stopping = false;
+
+  return {
+    store,
+    feed,
+    hub,
+    http,
+    async listen(): Promise<{ agentPort: number; httpPort: number }> {
+      feed.start();
+      grpc = await startGrpcServer({
+        host: options.host,
+        port: options.agentPort,
+        logger,
+        register: (server) =>
+          server.addService(
+            loadAgentProto().weft.control.v1.Agent.service,
+            agentService(hub, logger, () => stopping),
+          ),
+      });
+      await http.listen({ host: options.host, port: options.httpPort });
+      const address = http.server.address();
+      const httpPort = typeof address === 'object' && address ? address.port : options.httpPort;
+      return { agentPort: grpc.port, httpPort };
+    },
+    async close(): Promise<void> {
+      stopping = true;
+      clearTimeout(compileTimer);
+      // Agents keep forwarding on what they have and reconnect to the other replica (or to us).
+      hub.close();
+      await grpc?.stop(2_000);
+      await http.close();
+      await feed.close();
+      uves?.close();
+      await publisher?.close();
+      await link?.close();
+      client.close();
+    },
+  };
+}
+
+export type Control = ReturnType<typeof buildControl>;

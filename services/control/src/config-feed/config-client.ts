@@ -1,0 +1,67 @@
+// The gRPC client of config-api's weft.config.v1.Config service, reduced to what control uses:
+// list every object of some types, and watch the change log from a revision.
+import type { ClientReadableStream } from '@grpc/grpc-js';
+import { grpcChannelCredentials, type TlsFiles } from '@weft/kit';
+import { loadConfigProto } from '@weft/proto';
+import type { ChangeEvent__Output } from '@weft/proto/gen/weft/config/v1/ChangeEvent.js';
+import type { ConfigClient as GrpcConfigClient } from '@weft/proto/gen/weft/config/v1/Config.js';
+import type { ListResponse__Output } from '@weft/proto/gen/weft/config/v1/ListResponse.js';
+import { type StoredObject, storedObject } from './store.js';
+
+export interface Listing {
+  objects: StoredObject[];
+  /** The lowest revision any page was read at: watching from revision + 1 misses nothing. */
+  revision: number;
+}
+
+const PAGE_LIMIT = 1000;
+
+export class ConfigClient {
+  readonly #client: GrpcConfigClient;
+
+  constructor(address: string, tls?: TlsFiles) {
+    const Config = loadConfigProto().weft.config.v1.Config;
+    this.#client = new Config(address, grpcChannelCredentials(tls), {
+      // A config-api restart must not leave control waiting on a long reconnect backoff.
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    });
+  }
+
+  #page(type: string, pageMarker: string): Promise<ListResponse__Output> {
+    return new Promise((resolve, reject) => {
+      this.#client.List(
+        { type, page_limit: PAGE_LIMIT, page_marker: pageMarker },
+        { deadline: Date.now() + 30_000 },
+        (error, response) =>
+          error || !response ? reject(error ?? new Error('empty List response')) : resolve(response),
+      );
+    });
+  }
+
+  /** Every object of the given types, page after page. */
+  async listAll(types: readonly string[]): Promise<Listing> {
+    const objects: StoredObject[] = [];
+    let revision = Number.POSITIVE_INFINITY;
+    for (const type of types) {
+      let marker = '';
+      do {
+        const page = await this.#page(type, marker);
+        revision = Math.min(revision, Number(page.revision));
+        for (const object of page.objects) objects.push(storedObject({ ...object, revision: Number(object.revision) }));
+        marker = page.next_page_marker;
+      } while (marker !== '');
+    }
+    return { objects, revision: Number.isFinite(revision) ? revision : 0 };
+  }
+
+  /** The change log from `fromRevision` on, replayed then live, for the given types. */
+  watch(fromRevision: number, types: readonly string[]): ClientReadableStream<ChangeEvent__Output> {
+    return this.#client.Watch({ from_revision: fromRevision, types: [...types] });
+  }
+
+  close(): void {
+    this.#client.close();
+  }
+}

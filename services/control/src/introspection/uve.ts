@@ -1,0 +1,65 @@
+// Reports each routing instance and each agent connection as a UVE (kit's UvePublisher: type
+// "routing-instance" named by instance, type "vrouter" named by host; this replica's part).
+import type { UvePublisher } from '@weft/kit';
+import type { AgentHub } from '../agents/hub.js';
+
+export class ControlUves {
+  readonly #instances = new Set<string>();
+  readonly #refresh: NodeJS.Timeout;
+
+  constructor(
+    private readonly publisher: UvePublisher,
+    private readonly hub: AgentHub,
+    refreshMs = 2_000,
+  ) {
+    // Route counts change with every port; publishing them on a timer keeps the bus quiet.
+    this.#refresh = setInterval(() => this.routingInstancesChanged(), refreshMs);
+    this.#refresh.unref();
+  }
+
+  routingInstancesChanged(): void {
+    const state = this.hub.state;
+    for (const [name, instance] of state.routingInstances) {
+      const fields = {
+        virtual_network_uuid: instance.networkUuid,
+        vrf_id: instance.message.vrf_id,
+        vni: instance.vni,
+        route_targets: instance.message.route_targets,
+        imports: instance.imports,
+        acl_name: instance.message.acl_name,
+        routes: this.hub.routes.countOf(name),
+        hosts: [...(state.hostsOf.get(name) ?? [])].sort(),
+      };
+      const current = this.publisher.get('routing-instance', name);
+      if (JSON.stringify(current) !== JSON.stringify(fields)) this.publisher.set('routing-instance', name, fields);
+      this.#instances.add(name);
+    }
+    for (const name of [...this.#instances]) {
+      if (!state.routingInstances.has(name)) {
+        this.publisher.remove('routing-instance', name);
+        this.#instances.delete(name);
+      }
+    }
+  }
+
+  agentChanged(host: string): void {
+    const record = this.hub.agents().find((agent) => agent.host === host);
+    if (!record) {
+      this.publisher.remove('vrouter', host);
+      return;
+    }
+    const session = this.hub.sessions.get(host);
+    this.publisher.update('vrouter', host, {
+      control_connected: record.connected,
+      underlay_address: record.underlay,
+      control_session_since_ms: record.since,
+      hold_until_ms: record.holdUntil ?? null,
+      interfaces: this.hub.state.hosts.get(host)?.interfaces.size ?? 0,
+      end_of_routes_sent: session?.endOfRoutesSent ?? false,
+    });
+  }
+
+  close(): void {
+    clearInterval(this.#refresh);
+  }
+}

@@ -1,0 +1,301 @@
+// A simulated vrouter-agent that speaks the real weft.control.v1.Agent contract over gRPC, for
+// tests and benchmarks: it says hello, reports ports, acknowledges every message, and keeps
+// what control sent the way a real agent must: state survives a lost session, and a new
+// session marks everything, then sweeps at EndOfConfig (config) and EndOfRoutes (routes) what
+// was not sent again. It never sends a port it has before hello, and always reports all its
+// ports right after hello, before acknowledging EndOfConfig, as the contract asks.
+import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
+import { loadAgentProto } from '@weft/proto';
+import type { AccessControlList } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
+import type { AgentMessage } from '@weft/proto/gen/weft/control/v1/AgentMessage.js';
+import type { ControlMessage__Output } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
+import type { Interface } from '@weft/proto/gen/weft/control/v1/Interface.js';
+import type { Route__Output } from '@weft/proto/gen/weft/control/v1/Route.js';
+import type { RoutingInstance } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
+
+export interface SimulatedAgentOptions {
+  host: string;
+  underlay: string;
+  /** Control replicas to keep a session with, "host:port". */
+  controls: string[];
+  /** Reconnect after a lost session (as a real agent does); on by default. */
+  reconnect?: boolean;
+  /** Called for every route add or withdraw applied, with the time it arrived. */
+  onRoute?: (routingInstance: string, prefix: string, route: Route__Output | undefined) => void;
+}
+
+export interface PortReport {
+  uuid: string;
+  mac: string;
+  addresses: string[];
+}
+
+/** What one control replica has told this agent. */
+export class ChannelState {
+  readonly routingInstances = new Map<string, RoutingInstance>();
+  readonly interfaces = new Map<string, Interface>();
+  readonly acls = new Map<string, AccessControlList>();
+  readonly routes = new Map<string, Map<string, Route__Output>>();
+  connected = false;
+  endOfConfig = false;
+  endOfRoutes = false;
+  sessions = 0;
+  messages = 0;
+  /** Routes withdrawn by an explicit message or swept, in order, with the time. */
+  readonly withdrawn: { routingInstance: string; prefix: string; at: number; swept: boolean }[] = [];
+  #staleConfig = new Set<string>();
+  #staleRoutes = new Set<string>();
+
+  get hasState(): boolean {
+    return this.routingInstances.size + this.interfaces.size + this.routes.size > 0;
+  }
+
+  markAll(): void {
+    this.#staleConfig = new Set([
+      ...[...this.routingInstances.keys()].map((key) => `ri ${key}`),
+      ...[...this.interfaces.keys()].map((key) => `if ${key}`),
+      ...[...this.acls.keys()].map((key) => `acl ${key}`),
+    ]);
+    this.#staleRoutes = new Set();
+    for (const [ri, table] of this.routes) for (const prefix of table.keys()) this.#staleRoutes.add(`${ri} ${prefix}`);
+  }
+
+  touchConfig(key: string): void {
+    this.#staleConfig.delete(key);
+  }
+
+  touchRoute(ri: string, prefix: string): void {
+    this.#staleRoutes.delete(`${ri} ${prefix}`);
+  }
+
+  sweepConfig(): void {
+    for (const key of this.#staleConfig) {
+      const [kind, name] = [key.slice(0, key.indexOf(' ')), key.slice(key.indexOf(' ') + 1)];
+      if (kind === 'ri') {
+        this.routingInstances.delete(name);
+        this.routes.delete(name);
+      } else if (kind === 'if') this.interfaces.delete(name);
+      else this.acls.delete(name);
+    }
+    this.#staleConfig.clear();
+  }
+
+  sweepRoutes(onRoute: SimulatedAgentOptions['onRoute']): void {
+    for (const key of this.#staleRoutes) {
+      const split = key.lastIndexOf(' ');
+      const [ri, prefix] = [key.slice(0, split), key.slice(split + 1)];
+      if (this.routes.get(ri)?.delete(prefix)) {
+        this.withdrawn.push({ routingInstance: ri, prefix, at: Date.now(), swept: true });
+        onRoute?.(ri, prefix, undefined);
+      }
+    }
+    this.#staleRoutes.clear();
+  }
+}
+
+type Stream = ClientDuplexStream<AgentMessage, ControlMessage__Output>;
+
+export class SimulatedAgent {
+  readonly channels: ChannelState[];
+  readonly ports = new Map<string, PortReport>();
+  readonly #clients: InstanceType<ReturnType<typeof loadAgentProto>['weft']['control']['v1']['Agent']>[];
+  readonly #streams: (Stream | undefined)[];
+  readonly #seq: number[];
+  #closed = false;
+  readonly #timers = new Set<NodeJS.Timeout>();
+
+  constructor(readonly options: SimulatedAgentOptions) {
+    const Agent = loadAgentProto().weft.control.v1.Agent;
+    this.#clients = options.controls.map(
+      (address) =>
+        new Agent(address, credentials.createInsecure(), {
+          'grpc.initial_reconnect_backoff_ms': 100,
+          'grpc.max_reconnect_backoff_ms': 500,
+        }),
+    );
+    this.channels = options.controls.map(() => new ChannelState());
+    this.#streams = options.controls.map(() => undefined);
+    this.#seq = options.controls.map(() => 0);
+  }
+
+  /** Opens a session with every control replica. */
+  start(): this {
+    for (let index = 0; index < this.options.controls.length; index += 1) this.#connect(index);
+    return this;
+  }
+
+  #send(index: number, message: Omit<AgentMessage, 'seq'>): void {
+    const stream = this.#streams[index];
+    if (!stream) return;
+    this.#seq[index]! += 1;
+    stream.write({ seq: this.#seq[index], ...message });
+  }
+
+  #connect(index: number): void {
+    if (this.#closed) return;
+    const channel = this.channels[index]!;
+    const stream = this.#clients[index]!.Session();
+    this.#streams[index] = stream;
+    this.#seq[index] = 0;
+    const hasState = channel.hasState;
+    if (hasState) channel.markAll();
+    channel.endOfConfig = false;
+    channel.endOfRoutes = false;
+    channel.sessions += 1;
+    this.#send(index, {
+      body: 'hello',
+      hello: {
+        host_name: this.options.host,
+        underlay_address: this.options.underlay,
+        version: 'simulated',
+        has_state: hasState,
+      },
+    });
+    for (const port of this.ports.values()) this.#sendPort(index, port, true);
+    stream.on('data', (message: ControlMessage__Output) => {
+      channel.connected = true;
+      channel.messages += 1;
+      this.#apply(channel, message);
+      this.#send(index, { body: 'ack', ack: { seq: message.seq } });
+    });
+    let ended = false;
+    const lost = () => {
+      if (ended) return;
+      ended = true;
+      channel.connected = false;
+      if (this.#streams[index] === stream) this.#streams[index] = undefined;
+      if (this.#closed || this.options.reconnect === false) return;
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        this.#connect(index);
+      }, 100);
+      this.#timers.add(timer);
+    };
+    stream.on('error', lost);
+    stream.on('end', lost);
+    stream.on('close', lost);
+  }
+
+  #apply(channel: ChannelState, message: ControlMessage__Output): void {
+    const onRoute = this.options.onRoute;
+    switch (message.body) {
+      case 'config': {
+        const update = message.config!;
+        for (const instance of update.routing_instances) {
+          channel.routingInstances.set(instance.name, instance as RoutingInstance);
+          channel.touchConfig(`ri ${instance.name}`);
+        }
+        for (const acl of update.acls) {
+          channel.acls.set(acl.name, acl as AccessControlList);
+          channel.touchConfig(`acl ${acl.name}`);
+        }
+        for (const iface of update.interfaces) {
+          channel.interfaces.set(iface.uuid, iface as Interface);
+          channel.touchConfig(`if ${iface.uuid}`);
+        }
+        for (const name of update.deleted_routing_instances) {
+          channel.routingInstances.delete(name);
+          channel.routes.delete(name);
+        }
+        for (const uuid of update.deleted_interfaces) channel.interfaces.delete(uuid);
+        for (const name of update.deleted_acls) channel.acls.delete(name);
+        break;
+      }
+      case 'end_of_config':
+        channel.sweepConfig();
+        channel.endOfConfig = true;
+        break;
+      case 'routes': {
+        const update = message.routes!;
+        let table = channel.routes.get(update.routing_instance);
+        if (!table) {
+          table = new Map();
+          channel.routes.set(update.routing_instance, table);
+        }
+        for (const route of update.add) {
+          table.set(route.prefix, route);
+          channel.touchRoute(update.routing_instance, route.prefix);
+          onRoute?.(update.routing_instance, route.prefix, route);
+        }
+        for (const prefix of update.withdraw) {
+          if (table.delete(prefix)) {
+            channel.withdrawn.push({ routingInstance: update.routing_instance, prefix, at: Date.now(), swept: false });
+            onRoute?.(update.routing_instance, prefix, undefined);
+          }
+        }
+        break;
+      }
+      case 'end_of_routes':
+        channel.sweepRoutes(onRoute);
+        channel.endOfRoutes = true;
+        break;
+    }
+  }
+
+  #sendPort(index: number, port: PortReport, up: boolean): void {
+    this.#send(index, {
+      body: 'port',
+      port: {
+        interface_uuid: port.uuid,
+        state: up ? 'PORT_STATE_UP' : 'PORT_STATE_DOWN',
+        mac: port.mac,
+        addresses: port.addresses,
+        host_ifname: `tap${port.uuid.slice(0, 8)}`,
+      },
+    });
+  }
+
+  portUp(port: PortReport): void {
+    this.ports.set(port.uuid, port);
+    for (let index = 0; index < this.options.controls.length; index += 1) this.#sendPort(index, port, true);
+  }
+
+  portDown(uuid: string): void {
+    const port = this.ports.get(uuid);
+    if (!port) return;
+    this.ports.delete(uuid);
+    for (let index = 0; index < this.options.controls.length; index += 1) this.#sendPort(index, port, false);
+  }
+
+  /** True when every replica's session delivered EndOfRoutes. */
+  get synced(): boolean {
+    return this.channels.every((channel) => channel.endOfRoutes);
+  }
+
+  /** Routes as the datapath would hold them: the first replica's that has one wins. */
+  routes(): Map<string, Map<string, Route__Output>> {
+    const merged = new Map<string, Map<string, Route__Output>>();
+    for (const channel of this.channels) {
+      for (const [ri, table] of channel.routes) {
+        if (!merged.has(ri)) merged.set(ri, new Map());
+        const target = merged.get(ri)!;
+        for (const [prefix, route] of table) if (!target.has(prefix)) target.set(prefix, route);
+      }
+    }
+    return merged;
+  }
+
+  /** A stable text of the agent's whole state, for comparisons in tests. */
+  snapshot(channel?: number): string {
+    const sources = channel === undefined ? this.channels : [this.channels[channel]!];
+    const sorted = <T>(map: Map<string, T>) => [...map.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const config = new Map<string, unknown>();
+    for (const source of sources) {
+      for (const [key, value] of source.routingInstances) if (!config.has(`ri ${key}`)) config.set(`ri ${key}`, value);
+      for (const [key, value] of source.interfaces) if (!config.has(`if ${key}`)) config.set(`if ${key}`, value);
+      for (const [key, value] of source.acls) if (!config.has(`acl ${key}`)) config.set(`acl ${key}`, value);
+    }
+    const routes = channel === undefined ? this.routes() : this.channels[channel]!.routes;
+    return JSON.stringify({
+      config: sorted(config),
+      routes: sorted(routes).map(([ri, table]) => [ri, sorted(table)]),
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    for (const stream of this.#streams) stream?.cancel();
+    for (const client of this.#clients) client.close();
+  }
+}
