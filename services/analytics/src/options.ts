@@ -39,6 +39,11 @@ export const analyticsOptions = {
     DEFAULTS.streamMaxAgeMs,
   ),
   uveTtlMs: option.duration('WEFT_ANALYTICS_UVE_TTL', 'ttl of UVE parts sent without one', DEFAULTS.uveTtlMs),
+  ackWaitMs: option.duration(
+    'WEFT_ANALYTICS_ACK_WAIT',
+    'how long the bus waits for an ack before redelivering to analytics',
+    DEFAULTS.ackWaitMs,
+  ),
   uveExpiryMs: option.duration(
     'WEFT_ANALYTICS_UVE_EXPIRY',
     'stale UVE parts are forgotten after this',

@@ -1,6 +1,6 @@
 // Ingest: pulls each stream through analytics' durable consumer, turns a batch of messages
-// into rows and UVE changes, commits them in one transaction, and only then acks the last
-// message (ack-all). A crash between commit and ack redelivers the batch; the record_id
+// into rows and UVE changes, commits them in one transaction, and only then acks each
+// message. A crash between commit and ack redelivers the batch; the record_id
 // uniqueness in the store makes the second copy a no-op, so every record is stored once.
 import type { Counter, Logger, NatsConnection } from '@weft/kit';
 import { messageCodec } from '@weft/proto';
@@ -121,7 +121,7 @@ export class Ingest {
       return;
     }
     lane.pending = [];
-    messages.at(-1)!.ack();
+    for (const message of messages) message.ack();
     if (lane.kind === 'uve') this.#options.uves.apply(uveUpserts, uveDeletes);
   }
 

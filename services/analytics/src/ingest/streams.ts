@@ -44,14 +44,21 @@ export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits,
     else await jsm.streams.add(config);
     const consumer = {
       durable_name: DURABLE_NAME,
-      // One ack after a committed batch acknowledges every message before it.
-      ack_policy: AckPolicy.All,
+      // Each message acked by itself after its batch commits. Not ack-all: after a crash the bus
+      // redelivers old messages after newer ones, and an ack-all of a newer one would
+      // acknowledge old ones nobody stored.
+      ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.All,
       ack_wait: nanos(ackWaitMs),
       max_ack_pending: 100_000,
     };
     const existingConsumer = await jsm.consumers.info(name, DURABLE_NAME).catch(() => undefined);
-    if (existingConsumer) await jsm.consumers.update(name, DURABLE_NAME, { ack_wait: consumer.ack_wait });
+    if (existingConsumer && existingConsumer.config.ack_policy !== AckPolicy.Explicit) {
+      // The ack policy cannot change in place; a new consumer replays the stream, and the
+      // store's record ids make the replay harmless.
+      await jsm.consumers.delete(name, DURABLE_NAME);
+      await jsm.consumers.add(name, consumer);
+    } else if (existingConsumer) await jsm.consumers.update(name, DURABLE_NAME, { ack_wait: consumer.ack_wait });
     else await jsm.consumers.add(name, consumer);
   }
 }
