@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness } from '@weft/kit';
-import type { ConfigHandlers } from '@weft/proto/gen/weft/config/v1/Config.js';
 import type { FastifyInstance } from 'fastify';
 import { publishChanges } from './events/publisher.js';
-import { configHandlers } from './grpc/server.js';
+import { type ConfigGrpc, configHandlers } from './grpc/server.js';
 import { ajv } from './model/index.js';
 import { registerRequestMetrics } from './rest/metrics.js';
 import { registerRoutes } from './rest/routes.js';
@@ -34,7 +33,7 @@ export interface ConfigApiOptions {
 export interface ConfigApi {
   http: FastifyInstance;
   service: ConfigService;
-  grpcHandlers: ConfigHandlers;
+  grpc: ConfigGrpc;
   nats: NatsLink | undefined;
   /** Stops publishing, closes the REST app and the store (the caller stops gRPC first). */
   close(): Promise<void>;
@@ -91,11 +90,11 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   await http.ready();
 
   let hrefBase = options.hrefBase ?? (() => '');
-  const grpcHandlers = configHandlers(service, () => hrefBase(), logger);
+  const grpc = configHandlers(service, () => hrefBase(), logger);
   return {
     http,
     service,
-    grpcHandlers,
+    grpc,
     nats,
     async close() {
       stopPublishing();

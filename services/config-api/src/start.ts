@@ -38,7 +38,7 @@ export async function listenConfigApi(options: ListenOptions): Promise<RunningCo
     host: options.host,
     port: options.grpcPort,
     logger: options.logger,
-    register: (server) => server.addService(loadConfigProto().weft.config.v1.Config.service, api.grpcHandlers),
+    register: (server) => server.addService(loadConfigProto().weft.config.v1.Config.service, api.grpc.handlers),
   });
   options.logger.info({ restUrl, grpcPort: grpc.port }, 'config-api listening');
   let closing: Promise<void> | undefined;
@@ -47,6 +47,7 @@ export async function listenConfigApi(options: ListenOptions): Promise<RunningCo
     grpcAddress: `${reachable(options.host)}:${grpc.port}`,
     close: () => {
       closing ??= (async () => {
+        api.grpc.endWatches();
         await grpc.stop(2_000);
         await api.close();
       })();

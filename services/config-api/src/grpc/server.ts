@@ -36,7 +36,14 @@ function parseObject(json: string, field: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-export function configHandlers(service: ConfigService, hrefBase: () => string, logger: Logger): ConfigHandlers {
+export interface ConfigGrpc {
+  handlers: ConfigHandlers;
+  /** Ends every open Watch stream, so that a stopping server does not wait for them. */
+  endWatches(): void;
+}
+
+export function configHandlers(service: ConfigService, hrefBase: () => string, logger: Logger): ConfigGrpc {
+  const watches = new Set<{ end(): void }>();
   const log = logger.child({ component: 'grpc' });
   const toMessage = (object: StoredObject): ConfigObject => ({
     type: object.type,
@@ -56,7 +63,7 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
         );
     };
 
-  return {
+  const handlers: ConfigHandlers = {
     Create: unary(async (request) => {
       const type = service.typeOf(request.type);
       const input = service.validate(type, parseObject(request.object_json, 'object_json'));
@@ -105,10 +112,20 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
       }
       let cancelled = false;
       const cancelListeners: (() => void)[] = [];
-      call.on('cancelled', () => {
+      const cancel = () => {
+        if (cancelled) return;
         cancelled = true;
+        watches.delete(handle);
         for (const listener of cancelListeners) listener();
-      });
+      };
+      const handle = {
+        end: () => {
+          cancel();
+          call.end();
+        },
+      };
+      watches.add(handle);
+      call.on('cancelled', cancel);
       void watchChanges(service.store, call.request.from_revision, call.request.types, {
         send: (change) => call.write(toChangeEvent(change)),
         drained: () =>
@@ -118,6 +135,7 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
             cancelListeners.push(resolve);
           }),
         trimmed: (next) => {
+          watches.delete(handle);
           const oldest = service.store.trimmedThrough() + 1;
           call.emit('error', toGrpcError(errors.LOG_TRIMMED({ from_revision: next, oldest }), log));
         },
@@ -128,6 +146,12 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
       }).catch((error) => {
         if (!cancelled) call.emit('error', toGrpcError(error, log));
       });
+    },
+  };
+  return {
+    handlers,
+    endWatches: () => {
+      for (const watch of [...watches]) watch.end();
     },
   };
 }
