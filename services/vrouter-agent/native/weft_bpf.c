@@ -99,6 +99,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *format, va_li
 	return vfprintf(stderr, format, args);
 }
 
+static int map_type(int fd, struct bpf_map_info *info);
+
 static void object_finalize(napi_env env, void *data, void *hint)
 {
 	(void)env;
@@ -108,6 +110,44 @@ static void object_finalize(napi_env env, void *data, void *hint)
 	if (*slot)
 		bpf_object__close(*slot);
 	free(slot);
+}
+
+/* libbpf 1.1 refuses to reuse a pinned device map: the kernel adds BPF_F_RDONLY_PROG to the
+ * flags of every device map, and libbpf compares flags with the ELF definition, which cannot
+ * carry that flag (the kernel rejects it at creation). Later libbpf versions mask the flag; until
+ * Debian ships one, device maps are adopted here with the same checks minus that flag. */
+static int reuse_pinned_device_maps(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	bpf_object__for_each_map(map, obj)
+	{
+		enum bpf_map_type type = bpf_map__type(map);
+		const char *pin = bpf_map__pin_path(map);
+		if (!pin || (type != BPF_MAP_TYPE_DEVMAP && type != BPF_MAP_TYPE_DEVMAP_HASH))
+			continue;
+		int fd = bpf_obj_get(pin);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue; /* not pinned yet: libbpf creates and pins it */
+			return -errno;
+		}
+		struct bpf_map_info info;
+		int err = map_type(fd, &info);
+		if (!err && (info.type != type || info.key_size != bpf_map__key_size(map) ||
+			     info.value_size != bpf_map__value_size(map) ||
+			     info.max_entries != bpf_map__max_entries(map))) {
+			fprintf(stderr, "libbpf: map '%s': pinned map at '%s' has another layout\n", bpf_map__name(map), pin);
+			err = -EINVAL;
+		}
+		if (!err)
+			err = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (err)
+			return err;
+		/* Already pinned: keep libbpf from checking and pinning it again. */
+		bpf_map__set_pin_path(map, NULL);
+	}
+	return 0;
 }
 
 /* openObject(path, pinRoot) → { handle, programs: [{name, fd}], maps: [{name, fd, type, keySize,
@@ -127,7 +167,9 @@ static napi_value open_object(napi_env env, napi_callback_info info)
 	struct bpf_object *obj = bpf_object__open_file(path, &opts);
 	if (!obj)
 		return throw_errno(env, "bpf_object__open_file", errno);
-	int err = bpf_object__load(obj);
+	int err = reuse_pinned_device_maps(obj);
+	if (!err)
+		err = bpf_object__load(obj);
 	if (err) {
 		bpf_object__close(obj);
 		return throw_errno(env, "bpf_object__load", err);

@@ -128,8 +128,8 @@ WEFT_INLINE void weft_ct_learn(const struct weft_flow_key *flow, __u32 zone, __u
 
 enum weft_policy_result {
 	WEFT_POLICY_DENY = 0,
-	WEFT_POLICY_PASS = 1,     /* no ACL on the path, or a known flow */
-	WEFT_POLICY_NEW_FLOW = 2, /* the rules let a new flow through; conntrack learnt it */
+	WEFT_POLICY_PASS = 1,     /* a flow conntrack knows */
+	WEFT_POLICY_NEW_FLOW = 2, /* a new flow the rules let through; conntrack learnt it */
 };
 
 /* The policy verdict for a flow along its path. The reply of a flow that crosses routing
@@ -137,16 +137,20 @@ enum weft_policy_result {
 WEFT_INLINE int weft_policy_check(const struct weft_flow_key *flow, const struct weft_policy_path *path,
 				  __u32 ifindex)
 {
-	if (!weft_path_has_acl(path))
-		return WEFT_POLICY_PASS;
 	if (weft_ct_known(flow))
 		return WEFT_POLICY_PASS;
+	/* Flows are tracked without ACLs too: conntrack is what tells a new flow, and every new
+	 * flow leaves a flow record. (The agent flushes conntrack when an ACL changes, so a new
+	 * deny also ends flows already open.) */
+	if (!weft_path_has_acl(path))
+		goto learn;
 	if (!weft_acl_allows(path->src_if_acl, flow, path) || !weft_acl_allows(path->src_vrf_acl, flow, path))
 		return WEFT_POLICY_DENY;
 	if (path->dst_vrf_acl != path->src_vrf_acl && !weft_acl_allows(path->dst_vrf_acl, flow, path))
 		return WEFT_POLICY_DENY;
 	if (!weft_acl_allows(path->dst_if_acl, flow, path))
 		return WEFT_POLICY_DENY;
+learn:
 	weft_ct_learn(flow, flow->vrf_id, ifindex);
 	if (path->dst_vrf != flow->vrf_id)
 		weft_ct_learn(flow, path->dst_vrf, ifindex);

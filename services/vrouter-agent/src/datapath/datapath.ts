@@ -1,0 +1,141 @@
+// One host's datapath in user space: the three BPF objects loaded with their maps pinned under
+// the host's pin root (shared between the objects, reused across agent restarts), and a typed
+// handle on each map. Attaching programs to devices is xdp.ts's job.
+import { mkdirSync, rmSync } from 'node:fs';
+import { errors } from '../errors.js';
+import {
+  aclMap,
+  configMap,
+  conntrackMap,
+  decodeFlowSample,
+  FLOW_SAMPLES_MAP,
+  type FlowSample,
+  hostRoute4Map,
+  hostRoute6Map,
+  interfaceMap,
+  type MapSpec,
+  prefixRoute4Map,
+  prefixRoute6Map,
+  statsMap,
+  txPortMap,
+  vniMap,
+  vrfMap,
+} from '../maps/index.js';
+import { BPFFS, ensureBpffs } from './bpffs.js';
+import { BpfMap } from './map.js';
+import { loadNative, type NativeBpf, type NativeMap, type NativeObject, type NativeProgram } from './native.js';
+import { objects } from './paths.js';
+import { runXdp, type XdpTestRun, type XdpTestRunOptions } from './test-run.js';
+
+export type ProgramName = 'podEgress' | 'underlayIngress' | 'pass';
+
+const PROGRAM_NAMES: Record<ProgramName, string> = {
+  podEgress: 'weft_pod_egress',
+  underlayIngress: 'weft_underlay_ingress',
+  pass: 'weft_pass',
+};
+
+function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: number) {
+  const bind = <K, V>(spec: MapSpec<K, V>) => {
+    const info = found.get(spec.name);
+    if (!info) throw errors.DATAPATH_UNAVAILABLE({ reason: `the BPF objects have no map ${spec.name}` });
+    return new BpfMap(native, info, spec);
+  };
+  return {
+    config: bind(configMap),
+    interfaces: bind(interfaceMap),
+    vrfs: bind(vrfMap),
+    vnis: bind(vniMap),
+    hostRoutes4: bind(hostRoute4Map),
+    hostRoutes6: bind(hostRoute6Map),
+    prefixRoutes4: bind(prefixRoute4Map),
+    prefixRoutes6: bind(prefixRoute6Map),
+    acls: bind(aclMap),
+    conntrack: bind(conntrackMap),
+    txPorts: bind(txPortMap),
+    stats: bind(statsMap(cpus)),
+  };
+}
+
+export type DatapathMaps = ReturnType<typeof typedMaps>;
+
+/** Reads sampled flow records from the ring buffer without blocking. */
+export class FlowSampleReader {
+  constructor(
+    private readonly native: NativeBpf,
+    private readonly ring: unknown,
+  ) {}
+
+  /** The records waiting now, at most `limit` (0: all). */
+  drain(limit = 0): FlowSample[] {
+    return this.native.consumeRing(this.ring, limit).map(decodeFlowSample);
+  }
+}
+
+export class Datapath {
+  private constructor(
+    readonly native: NativeBpf,
+    readonly pinRoot: string,
+    private readonly loaded: NativeObject[],
+    readonly programs: Record<ProgramName, NativeProgram>,
+    readonly maps: DatapathMaps,
+    private readonly ringFd: number,
+  ) {}
+
+  /** Loads the datapath with its maps pinned under pinRoot: adopted when there, else created. */
+  static open(pinRoot: string): Datapath {
+    const native = loadNative();
+    if (pinRoot.startsWith(`${BPFFS}/`)) ensureBpffs();
+    mkdirSync(pinRoot, { recursive: true });
+    const loaded: NativeObject[] = [];
+    try {
+      for (const path of [objects.podEgress, objects.underlayIngress, objects.pass]) {
+        loaded.push(native.openObject(path, pinRoot));
+      }
+    } catch (cause) {
+      for (const object of loaded) native.closeObject(object.handle);
+      throw errors.KERNEL_CALL_FAILED(
+        { operation: 'load the BPF datapath', reason: (cause as Error).message },
+        { cause },
+      );
+    }
+    const programs = new Map(loaded.flatMap((object) => object.programs.map((p) => [p.name, p] as const)));
+    const maps = new Map(loaded.flatMap((object) => object.maps.map((m) => [m.name, m] as const)));
+    const program = (name: ProgramName) => {
+      const found = programs.get(PROGRAM_NAMES[name]);
+      if (!found)
+        throw errors.DATAPATH_UNAVAILABLE({ reason: `the BPF objects have no program ${PROGRAM_NAMES[name]}` });
+      return found;
+    };
+    const ring = maps.get(FLOW_SAMPLES_MAP);
+    if (!ring) throw errors.DATAPATH_UNAVAILABLE({ reason: `the BPF objects have no map ${FLOW_SAMPLES_MAP}` });
+    return new Datapath(
+      native,
+      pinRoot,
+      loaded,
+      { podEgress: program('podEgress'), underlayIngress: program('underlayIngress'), pass: program('pass') },
+      typedMaps(native, maps, native.possibleCpus()),
+      ring.fd,
+    );
+  }
+
+  /** Runs a program on one packet in the kernel (BPF_PROG_TEST_RUN), against the real maps. */
+  run(program: ProgramName, packet: Buffer, options: XdpTestRunOptions = {}): XdpTestRun {
+    return runXdp(this.native, this.programs[program].fd, packet, options);
+  }
+
+  flowSamples(): FlowSampleReader {
+    return new FlowSampleReader(this.native, this.native.openRing(this.ringFd));
+  }
+
+  /** Closes this process's handles; pinned maps, and programs attached to devices, stay. */
+  close(): void {
+    for (const object of this.loaded) this.native.closeObject(object.handle);
+    this.loaded.length = 0;
+  }
+
+  /** Removes every pin under a host's pin root: the maps go once nothing else holds them. */
+  static removePins(pinRoot: string): void {
+    rmSync(pinRoot, { recursive: true, force: true });
+  }
+}
