@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, createMetrics } from '@weft/kit';
-import { natsServerMissing, type NatsServerProcess, startNatsServer, waitFor } from '@weft/kit/testing';
+import { type NatsServerProcess, natsServerMissing, startNatsServer, waitFor } from '@weft/kit/testing';
 import { messageCodec } from '@weft/proto';
 import { connect, type NatsConnection } from 'nats';
-import { MemoryConfigServer } from '../testing/memory-config-server.js';
 import { virtualNetwork } from '../testing/fixtures.js';
+import { MemoryConfigServer } from '../testing/memory-config-server.js';
 import { ConfigClient } from './config-client.js';
 import { CONFIG_CHANGES_SUBJECT, ConfigFeed } from './feed.js';
 import { ConfigStore } from './store.js';

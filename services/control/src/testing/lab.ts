@@ -1,0 +1,171 @@
+// For control's integration tests: a real nats-server, a real config-api (objects created over
+// its REST API), control replicas, and simulated agents that speak the real Agent contract.
+import { type NatsServerProcess, startNatsServer, tempDir, waitFor } from '@weft/kit/testing';
+import { type RunningControl, startControl } from '../index.js';
+import { SimulatedAgent } from './simulated-agent.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: VNC objects as config-api returns them
+export type Vnc = Record<string, any> & { uuid: string; fq_name: string[] };
+
+export interface Lab {
+  restUrl: string;
+  configApiGrpc: string;
+  natsUrl: string;
+  controls: (RunningControl | undefined)[];
+  agentAddresses: string[];
+  create(type: string, object: Record<string, unknown>): Promise<Vnc>;
+  update(type: string, uuid: string, fields: Record<string, unknown>): Promise<Vnc>;
+  remove(type: string, uuid: string): Promise<void>;
+  network(name: string, cidr: string, extra?: Record<string, unknown>): Promise<Vnc>;
+  policy(name: string, rules: Record<string, unknown>[]): Promise<Vnc>;
+  /** A pod interface on `network` bound to `host`, with an address; returns the vmi, address and MAC. */
+  pod(name: string, network: Vnc, host: string): Promise<{ vmi: Vnc; address: string; mac: string; cidr: string }>;
+  agent(host: string, underlay: string, replicas?: number[]): SimulatedAgent;
+  stopControl(index: number): Promise<void>;
+  startControl(index: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const PROJECT = ['default-domain', 'default-project'];
+
+interface ConfigApiModule {
+  startConfigApi(options: {
+    stateDir: string;
+    natsUrl?: string[];
+    logLevel?: string;
+  }): Promise<{ restUrl: string; grpcAddress: string; close(): Promise<void> }>;
+}
+
+// Loaded at run time, not compiled against: control's build must not wait on config-api's
+// sources, only its tests need the built package.
+const CONFIG_API_PACKAGE = '@weft/config-api';
+
+/** Why config-api cannot run here, or undefined when it can; tests skip with this reason. */
+export async function configApiMissing(): Promise<string | undefined> {
+  try {
+    const module = (await import(CONFIG_API_PACKAGE)) as Partial<ConfigApiModule>;
+    return typeof module.startConfigApi === 'function'
+      ? undefined
+      : 'startConfigApi is not exported by @weft/config-api';
+  } catch (error) {
+    return `@weft/config-api is not built (${(error as Error).message}); run npx tsc -b services/config-api`;
+  }
+}
+
+export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promise<Lab> {
+  const nats: NatsServerProcess = await startNatsServer({ jetstream: false });
+  const state = tempDir('weft-control-lab-');
+  const { startConfigApi } = (await import(CONFIG_API_PACKAGE)) as ConfigApiModule;
+  const api = await startConfigApi({ stateDir: state.path, natsUrl: [nats.url], logLevel: 'silent' });
+  const controls: (RunningControl | undefined)[] = [];
+  const agentAddresses: string[] = [];
+  const ports: number[] = [];
+  const agents: SimulatedAgent[] = [];
+  const launch = async (index: number) => {
+    const control = await startControl({
+      configApiGrpc: api.grpcAddress,
+      natsUrl: [nats.url],
+      agentPort: ports[index] ?? 0,
+      agentHoldTimeMs: holdTimeMs,
+      logLevel: 'silent',
+      name: `lab-${index}`,
+    });
+    controls[index] = control;
+    agentAddresses[index] = control.agentAddress;
+    ports[index] = Number(control.agentAddress.split(':').at(-1));
+  };
+  for (let index = 0; index < replicas; index += 1) await launch(index);
+
+  async function call(method: string, path: string, body?: unknown): Promise<Vnc> {
+    const response = await fetch(`${api.restUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : {}) as Vnc;
+  }
+
+  const lab: Lab = {
+    restUrl: api.restUrl,
+    configApiGrpc: api.grpcAddress,
+    natsUrl: nats.url,
+    controls,
+    agentAddresses,
+    async create(type, object) {
+      return (await call('POST', `/${type}s`, { [type]: object }))[type];
+    },
+    async update(type, uuid, fields) {
+      return (await call('PUT', `/${type}/${uuid}`, { [type]: fields }))[type];
+    },
+    async remove(type, uuid) {
+      await call('DELETE', `/${type}/${uuid}`);
+    },
+    network(name, cidr, extra = {}) {
+      const [prefix, length] = cidr.split('/');
+      return lab.create('virtual-network', {
+        fq_name: [...PROJECT, name],
+        network_ipam_refs: [
+          {
+            to: [...PROJECT, 'default-network-ipam'],
+            attr: { ipam_subnets: [{ subnet: { ip_prefix: prefix, ip_prefix_len: Number(length) } }] },
+          },
+        ],
+        ...extra,
+      });
+    },
+    policy(name, rules) {
+      return lab.create('network-policy', {
+        fq_name: [...PROJECT, name],
+        network_policy_entries: { policy_rule: rules },
+      });
+    },
+    async pod(name, network, host) {
+      const vm = await lab.create('virtual-machine', { fq_name: [name], server_type: 'container' });
+      const vmi = await lab.create('virtual-machine-interface', {
+        fq_name: [...PROJECT, `${name}-eth0`],
+        virtual_network_refs: [{ uuid: network.uuid }],
+        virtual_machine_refs: [{ uuid: vm.uuid }],
+        virtual_machine_interface_bindings: { key_value_pair: [{ key: 'host_id', value: host }] },
+      });
+      const ip = await lab.create('instance-ip', {
+        virtual_network_refs: [{ uuid: network.uuid }],
+        virtual_machine_interface_refs: [{ uuid: vmi.uuid }],
+      });
+      const length = network.network_ipam_refs[0].attr.ipam_subnets[0].subnet.ip_prefix_len;
+      const mac = vmi.virtual_machine_interface_mac_addresses?.mac_address?.[0] ?? '02:00:00:00:00:01';
+      return { vmi, address: ip.instance_ip_address, mac, cidr: `${ip.instance_ip_address}/${length}` };
+    },
+    agent(host, underlay, replicaIndexes) {
+      const indexes = replicaIndexes ?? controls.map((_, index) => index);
+      const agent = new SimulatedAgent({ host, underlay, controls: indexes.map((index) => agentAddresses[index]!) });
+      agents.push(agent);
+      return agent.start();
+    },
+    async stopControl(index) {
+      await controls[index]?.close();
+      controls[index] = undefined;
+    },
+    startControl: launch,
+    async close() {
+      for (const agent of agents) agent.close();
+      for (const control of controls) await control?.close();
+      await api.close();
+      await nats.dispose();
+      state.remove();
+    },
+  };
+  return lab;
+}
+
+/** Waits until every agent got EndOfRoutes from every replica it talks to. */
+export function allSynced(agents: SimulatedAgent[], timeoutMs = 10_000): Promise<boolean> {
+  return waitFor(() => agents.every((agent) => agent.synced), { timeoutMs, what: 'agents to get EndOfRoutes' });
+}
+
+/** GET a JSON document from an introspection URL. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON answers
+export async function getJson(url: string): Promise<any> {
+  return (await fetch(url)).json();
+}
