@@ -14,7 +14,7 @@ import { CompilationGraph } from './graph.js';
 
 function storeOf(objects: [string, VncFixture][]): ConfigStore {
   const store = new ConfigStore();
-  objects.forEach(([type, object], index) =>
+  for (const [index, [type, object]] of objects.entries()) {
     store.upsert(
       storedObject({
         type,
@@ -23,8 +23,8 @@ function storeOf(objects: [string, VncFixture][]): ConfigStore {
         object_json: JSON.stringify(object),
         revision: index + 1,
       }),
-    ),
-  );
+    );
+  }
   return store;
 }
 
