@@ -41,3 +41,5 @@ export async function startAnalytics(options: StartAnalyticsOptions): Promise<Ru
   const port = typeof address === 'object' && address ? address.port : restPort;
   return { restUrl: `http://${restHost}:${port}`, close: () => analytics.close() };
 }
+/** The default store, for tools and benchmarks that fill or read a state dir directly. */
+export { SqliteStore } from './store/sqlite-store.js';
