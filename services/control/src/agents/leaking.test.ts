@@ -2,6 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { natsServerMissing, waitFor } from '@weft/kit/testing';
+import { messageCodec } from '@weft/proto';
+import type { Uve, Uve__Output } from '@weft/proto/gen/weft/analytics/v1/Uve.js';
+import { connect, type NatsConnection } from 'nats';
 import { configApiMissing, getJson, type Lab, PROJECT, startLab } from '../testing/lab.js';
 
 const skip = natsServerMissing() ?? (await configApiMissing());
@@ -11,10 +14,21 @@ const GREEN = `${PROJECT.join(':')}:green:green`;
 
 describe('routes and config per agent, with config-api', { skip }, () => {
   let lab: Lab;
+  let bus: NatsConnection;
+  const codec = messageCodec<Uve, Uve__Output>('weft.analytics.v1.Uve');
+  const seen = new Map<string, Uve__Output>();
   before(async () => {
     lab = await startLab();
+    bus = await connect({ servers: lab.natsUrl });
+    bus.subscribe('weft.uve.>', {
+      callback: (_error, message) => {
+        const uve = codec.decode(message.data);
+        seen.set(`${uve.type} ${uve.name}`, uve);
+      },
+    });
   });
   after(async () => {
+    await bus?.close();
     await lab?.close();
   });
 
@@ -132,6 +146,24 @@ describe('routes and config per agent, with config-api', { skip }, () => {
     assert.equal(l.channels[0]!.routingInstances.get(LEFT)!.acl_name, '');
   });
 
+  it('reports each routing instance and agent connection as a UVE on NATS', async () => {
+    {
+      const instance = await waitFor(() => seen.get(`routing-instance ${RED}`), {
+        what: 'a routing-instance UVE',
+        timeoutMs: 15_000,
+      });
+      assert.equal(instance.source, 'control:lab-0');
+      // Route counts are published on a short timer: wait for the settled figure.
+      await waitFor(() => JSON.parse(seen.get(`routing-instance ${RED}`)!.fields_json).routes === 2, {
+        what: 'the route count in the UVE',
+      });
+      const fields = JSON.parse(seen.get(`routing-instance ${RED}`)!.fields_json);
+      assert.ok(fields.vrf_id > 0);
+      const vrouter = await waitFor(() => seen.get('vrouter host-a'), { what: 'a vrouter UVE', timeoutMs: 15_000 });
+      assert.equal(JSON.parse(vrouter.fields_json).control_connected, true);
+    }
+  });
+
   it('answers introspection: routing instances, routes by VRF, agents; a bad query names the field', async () => {
     const base = lab.controls[0]!.httpUrl;
     const instances = await getJson(`${base}/routing-instances`);
@@ -150,6 +182,8 @@ describe('routes and config per agent, with config-api', { skip }, () => {
     const unknown = await fetch(`${base}/routes?vrf=nope`);
     assert.equal(unknown.status, 404);
     const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.match(metrics, /weft_control_agent_queue_depth\{of="sum"\} \d+/);
+    assert.match(metrics, new RegExp(`weft_control_routes\\{routing_instance="${RED}"\\} 2`));
     assert.match(metrics, /weft_control_agents_connected \d+/);
     assert.match(metrics, /weft_control_agent_messages_out_total\{body="routes"\} \d+/);
   });
