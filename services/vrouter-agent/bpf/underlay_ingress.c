@@ -104,12 +104,16 @@ int weft_underlay_ingress(struct xdp_md *ctx)
 	struct weft_vrf_info *vrf = bpf_map_lookup_elem(&weft_vrf_v1, &dst_vrf);
 	path.dst_vrf_acl = vrf ? vrf->acl_id : 0;
 	path.src_vrf_acl = path.dst_vrf_acl;
-	if (weft_path_has_acl(&path)) {
-		/* The sender's routing instance, for rules that name it, from the route back to it. */
-		struct weft_next_hop *back = weft_route_lookup(&pkt.flow, zone, 0);
-		path.src_vrf = back ? back->vrf_id : 0;
+	int policy = WEFT_POLICY_PASS;
+	if (!weft_ct_known(&pkt.flow)) {
+		/* The sender's routing instance, for rules that name it, from the route back to it:
+		 * looked up for the first packet of a flow only. */
+		if (weft_path_has_acl(&path)) {
+			struct weft_next_hop *back = weft_route_lookup(&pkt.flow, zone, 0);
+			path.src_vrf = back ? back->vrf_id : 0;
+		}
+		policy = weft_policy_decide(&pkt.flow, &path, ifindex);
 	}
-	int policy = weft_policy_check(&pkt.flow, &path, ifindex);
 	if (policy == WEFT_POLICY_DENY) {
 		weft_drop(stats, WEFT_DROP_POLICY);
 		if (ENABLE_FLOW_SAMPLES)

@@ -113,14 +113,16 @@ WEFT_INLINE int weft_ct_known(const struct weft_flow_key *flow)
 		if (!entry)
 			return 0;
 	}
-	entry->last_seen_ns = bpf_ktime_get_ns();
+	/* The coarse clock (jiffies) is a fraction of the cost of the precise one, and ageing flows
+	 * out needs seconds, not nanoseconds. */
+	entry->last_seen_ns = bpf_ktime_get_coarse_ns();
 	return 1;
 }
 
 WEFT_INLINE void weft_ct_learn(const struct weft_flow_key *flow, __u32 zone, __u32 ifindex)
 {
 	struct weft_flow_key key = *flow;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct weft_ct_entry entry = {.created_ns = now, .last_seen_ns = now, .ifindex = ifindex};
 	key.vrf_id = zone;
 	bpf_map_update_elem(&weft_ct_v1, &key, &entry, BPF_ANY);
@@ -132,13 +134,12 @@ enum weft_policy_result {
 	WEFT_POLICY_NEW_FLOW = 2, /* a new flow the rules let through; conntrack learnt it */
 };
 
-/* The policy verdict for a flow along its path. The reply of a flow that crosses routing
- * instances comes back in the other zone, so conntrack learns the flow in both. */
-WEFT_INLINE int weft_policy_check(const struct weft_flow_key *flow, const struct weft_policy_path *path,
-				  __u32 ifindex)
+/* The policy verdict for a flow conntrack does not know: the ACLs on its path decide, and a
+ * flow they let through is learnt. The reply of a flow that crosses routing instances comes
+ * back in the other zone, so conntrack learns the flow in both. */
+WEFT_INLINE int weft_policy_decide(const struct weft_flow_key *flow, const struct weft_policy_path *path,
+				   __u32 ifindex)
 {
-	if (weft_ct_known(flow))
-		return WEFT_POLICY_PASS;
 	/* Flows are tracked without ACLs too: conntrack is what tells a new flow, and every new
 	 * flow leaves a flow record. (The agent flushes conntrack when an ACL changes, so a new
 	 * deny also ends flows already open.) */
@@ -155,6 +156,15 @@ learn:
 	if (path->dst_vrf != flow->vrf_id)
 		weft_ct_learn(flow, path->dst_vrf, ifindex);
 	return WEFT_POLICY_NEW_FLOW;
+}
+
+/* The policy verdict for a flow along its path: known flows pass on their conntrack entry. */
+WEFT_INLINE int weft_policy_check(const struct weft_flow_key *flow, const struct weft_policy_path *path,
+				  __u32 ifindex)
+{
+	if (weft_ct_known(flow))
+		return WEFT_POLICY_PASS;
+	return weft_policy_decide(flow, path, ifindex);
 }
 
 #endif

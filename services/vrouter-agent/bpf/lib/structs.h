@@ -91,6 +91,7 @@ struct weft_flow_key {
 	__u8 pad[2];
 };
 
+/* Times are CLOCK_MONOTONIC at jiffy resolution (bpf_ktime_get_coarse_ns). */
 struct weft_ct_entry {
 	__u64 created_ns;
 	__u64 last_seen_ns;

@@ -1,0 +1,12 @@
+// @weft/vrouter-agent's public surface: what tests and benchmarks of other packages may use.
+export * from './datapath/bpffs.js';
+export * from './datapath/datapath.js';
+export * from './datapath/host-fixture.js';
+export { BPF_ANY, BPF_EXIST, BPF_NOEXIST, BpfMap } from './datapath/map.js';
+export { datapathMissing } from './datapath/native.js';
+export * as packets from './datapath/packets.js';
+export * from './datapath/test-links.js';
+export type { XdpTestRun, XdpTestRunOptions } from './datapath/test-run.js';
+export * from './datapath/xdp.js';
+export { errors } from './errors.js';
+export * as maps from './maps/index.js';
