@@ -130,7 +130,8 @@ function decodeEndpoint(buf: Buffer, side: 'src' | 'dst', family: number): AclEn
   const mask = buf.subarray(maskAt, maskAt + 16);
   let bits = 0;
   for (const byte of mask) bits += byte.toString(2).replace(/0/g, '').length;
-  if (bits > 0 || family) {
+  // An IPv4 prefix always has the 96 bits of the mapped form; no bits means no prefix (any).
+  if (bits > 0) {
     const addrAt = side === 'src' ? r.src_addr : r.dst_addr;
     const address = flowAddressString(buf.subarray(addrAt, addrAt + 16), family);
     endpoint.prefix = `${address}/${family === 4 ? bits - 96 : bits}`;
