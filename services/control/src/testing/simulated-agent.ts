@@ -109,6 +109,9 @@ export class SimulatedAgent {
     this.#clients = options.controls.map(
       (address) =>
         new Agent(address, credentials.createInsecure(), {
+          // One connection per agent, as real agents on separate hosts have; grpc-js would
+          // otherwise share one HTTP/2 connection among clients of the same address.
+          'grpc.use_local_subchannel_pool': 1,
           'grpc.initial_reconnect_backoff_ms': 100,
           'grpc.max_reconnect_backoff_ms': 500,
         }),
