@@ -6,9 +6,9 @@
 //      (hourly partitions over a day); baseline: the same SQL on one plain SQLite table with the
 //      same rows, no partitions and no REST.
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
 import { SqliteStore, startAnalytics } from '@weft/analytics';
 import { createLogger, createMetrics, NatsLink, Readiness } from '@weft/kit';
 import { freePort, startNatsServer, tempDir, waitFor } from '@weft/kit/testing';
@@ -16,7 +16,7 @@ import { messageCodec } from '@weft/proto';
 
 const INGEST_RECORDS = Number(process.env.BENCH_INGEST_RECORDS ?? 500_000);
 const PER_MESSAGE = 100;
-const QUERY_RECORDS = Number(process.env.BENCH_QUERY_RECORDS ?? 2_000_000);
+const QUERY_RECORDS = Number(process.env.BENCH_QUERY_RECORDS ?? 10_000_000);
 const QUERY_RUNS = 40;
 
 const analyticsMain = join(dirname(fileURLToPath(import.meta.resolve('@weft/analytics'))), 'main.js');
@@ -207,7 +207,12 @@ async function benchQueries() {
           start_time: end - 10 * 60_000,
           end_time: end,
           select_fields: ['source_ip', 'destination_ip', 'destination_port', 'T'],
-          where: [[{ name: 'host', value: 'host-10' }, { name: 'action', value: 'deny' }]],
+          where: [
+            [
+              { name: 'host', value: 'host-10' },
+              { name: 'action', value: 'deny' },
+            ],
+          ],
           limit: 1000,
         },
         sql: "SELECT source_ip, destination_ip, destination_port, T FROM flows WHERE T BETWEEN ? AND ? AND host = ? AND action = 'deny' LIMIT 1000",
@@ -240,7 +245,8 @@ async function benchQueries() {
         });
         const body = (await response.json()) as { value: unknown[] };
         apiTimes.push(performance.now() - t0);
-        if (response.status !== 200 || body.value.length === 0) throw new Error(`${query.name}: ${JSON.stringify(body)}`);
+        if (response.status !== 200 || body.value.length === 0)
+          throw new Error(`${query.name}: ${JSON.stringify(body)}`);
         const t1 = performance.now();
         statement.all(...query.params);
         rawTimes.push(performance.now() - t1);
@@ -315,7 +321,8 @@ const lines = [
   '| query | runs | p50 | p99 | baseline p99 | p99 ratio |',
   '| --- | ---: | ---: | ---: | ---: | ---: |',
   ...query.results.map(
-    (r) => `| ${r.name} | ${r.runs} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.rawP99)} | ${(r.p99 / r.rawP99).toFixed(2)} |`,
+    (r) =>
+      `| ${r.name} | ${r.runs} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.rawP99)} | ${(r.p99 / r.rawP99).toFixed(2)} |`,
   ),
 ];
 process.stdout.write(`${lines.join('\n')}\n`);
