@@ -36,19 +36,10 @@ export class BpfMap<K, V> {
 
   /** Writes entries (create or replace unless flags say otherwise); returns how many. */
   update(entries: Iterable<readonly [K, V]>, flags = BPF_ANY): number {
-    const encoded = [...entries].map(([key, value]) => [this.spec.encodeKey(key), this.spec.encodeValue(value)]);
-    let written = 0;
-    for (let i = 0; i < encoded.length; i += BATCH) {
-      const chunk = encoded.slice(i, i + BATCH);
-      written += this.native.mapUpdate(
-        this.fd,
-        Buffer.concat(chunk.map(([key]) => key!)),
-        Buffer.concat(chunk.map(([, value]) => value!)),
-        chunk.length,
-        flags,
-      );
-    }
-    return written;
+    const encoded = [...entries].map(
+      ([key, value]) => [this.spec.encodeKey(key), this.spec.encodeValue(value)] as const,
+    );
+    return this.updateEncoded(encoded, flags);
   }
 
   set(key: K, value: V): void {
@@ -57,13 +48,7 @@ export class BpfMap<K, V> {
 
   /** Deletes keys; absent ones are fine. Returns how many existed. */
   delete(keys: Iterable<K>): number {
-    const encoded = [...keys].map((key) => this.spec.encodeKey(key));
-    let deleted = 0;
-    for (let i = 0; i < encoded.length; i += BATCH) {
-      const chunk = encoded.slice(i, i + BATCH);
-      deleted += this.native.mapDelete(this.fd, Buffer.concat(chunk), chunk.length);
-    }
-    return deleted;
+    return this.deleteEncoded([...keys].map((key) => this.spec.encodeKey(key)));
   }
 
   get(key: K): V | undefined {
@@ -82,6 +67,45 @@ export class BpfMap<K, V> {
       ]);
     }
     return out;
+  }
+
+  /** Every entry as raw bytes, by the hex of its key: what a reconciler compares against. */
+  snapshot(): Map<string, Buffer> {
+    const { keys, values, count } = this.native.mapDump(this.fd, this.spec.keySize, this.spec.valueSize);
+    const out = new Map<string, Buffer>();
+    for (let i = 0; i < count; i++) {
+      out.set(
+        keys.subarray(i * this.spec.keySize, (i + 1) * this.spec.keySize).toString('hex'),
+        values.subarray(i * this.spec.valueSize, (i + 1) * this.spec.valueSize),
+      );
+    }
+    return out;
+  }
+
+  /** Writes entries already encoded (key, value). */
+  updateEncoded(entries: ReadonlyArray<readonly [Buffer, Buffer]>, flags = BPF_ANY): number {
+    let written = 0;
+    for (let i = 0; i < entries.length; i += BATCH) {
+      const chunk = entries.slice(i, i + BATCH);
+      written += this.native.mapUpdate(
+        this.fd,
+        Buffer.concat(chunk.map(([key]) => key)),
+        Buffer.concat(chunk.map(([, value]) => value)),
+        chunk.length,
+        flags,
+      );
+    }
+    return written;
+  }
+
+  /** Deletes keys already encoded; returns how many existed. */
+  deleteEncoded(keys: ReadonlyArray<Buffer>): number {
+    let deleted = 0;
+    for (let i = 0; i < keys.length; i += BATCH) {
+      const chunk = keys.slice(i, i + BATCH);
+      deleted += this.native.mapDelete(this.fd, Buffer.concat(chunk), chunk.length);
+    }
+    return deleted;
   }
 
   clear(): number {

@@ -1,0 +1,313 @@
+// The reconciler against real maps: control's messages in, map contents out; nothing swept
+// before the first full sync; only differences written; bad input reported by field.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import type { AccessControlList__Output } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
+import type { ConfigUpdate__Output } from '@weft/proto/gen/weft/control/v1/ConfigUpdate.js';
+import type { Interface__Output } from '@weft/proto/gen/weft/control/v1/Interface.js';
+import type { Route__Output } from '@weft/proto/gen/weft/control/v1/Route.js';
+import type { RoutingInstance__Output } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
+import { BPFFS } from './bpffs.js';
+import { Datapath } from './datapath.js';
+import { datapathMissing } from './native.js';
+import { DatapathReconciler, type HostSettings } from './reconciler.js';
+import { createTestVeth, type TestVeth } from './test-links.js';
+
+const BLUE = 'default-domain:tenant:blue:blue';
+
+function routingInstance(o: Partial<RoutingInstance__Output> = {}): RoutingInstance__Output {
+  return {
+    name: BLUE,
+    virtual_network_uuid: 'vn-blue',
+    vrf_id: 11,
+    vni: 1100,
+    route_targets: [],
+    acl_name: '',
+    mtu: 0,
+    ...o,
+  };
+}
+
+function iface(uuid: string, mac: string, o: Partial<Interface__Output> = {}): Interface__Output {
+  return {
+    uuid,
+    virtual_machine_uuid: `vm-${uuid}`,
+    virtual_machine_name: `pods/${uuid}`,
+    routing_instance: BLUE,
+    mac,
+    addresses: [],
+    gateways: ['10.11.0.1'],
+    dns_servers: [],
+    name: 'eth0',
+    order: 0,
+    mtu: 1450,
+    acl_name: '',
+    port_security_enabled: false,
+    ...o,
+  };
+}
+
+function config(o: Partial<ConfigUpdate__Output>): ConfigUpdate__Output {
+  return {
+    routing_instances: [],
+    interfaces: [],
+    acls: [],
+    deleted_routing_instances: [],
+    deleted_interfaces: [],
+    deleted_acls: [],
+    ...o,
+  };
+}
+
+const toInterface = (prefix: string, uuid: string): Route__Output => ({
+  prefix,
+  next_hop: { kind: 'interface_uuid', interface_uuid: uuid },
+});
+const toTunnel = (prefix: string, mac: string): Route__Output => ({
+  prefix,
+  next_hop: { kind: 'tunnel', tunnel: { underlay_address: '192.0.2.9', vni: 1100, mac } },
+});
+
+const denySsh: AccessControlList__Output = {
+  name: 'policy-blue',
+  default_action: 'ACTION_PASS',
+  rules: [
+    {
+      sequence: 2,
+      protocol: 6,
+      source: { match: 'prefix', prefix: '10.11.0.0/24' },
+      destination: { match: 'any', any: true },
+      source_ports: null,
+      destination_ports: { start: 22, end: 22 },
+      action: 'ACTION_DENY',
+      bidirectional: true,
+    },
+    {
+      sequence: 1,
+      protocol: 17,
+      source: { match: 'routing_instance', routing_instance: BLUE },
+      destination: null,
+      source_ports: null,
+      destination_ports: null,
+      action: 'ACTION_PASS',
+      bidirectional: false,
+    },
+  ],
+};
+
+describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false }, () => {
+  const pinRoot = join(BPFFS, `weft-test-reconcile-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let datapath: Datapath;
+  let links: TestVeth[];
+  let host: HostSettings;
+  let neighbours: Map<string, string>;
+  let reconciler: DatapathReconciler;
+
+  before(() => {
+    links = [createTestVeth(), createTestVeth(), createTestVeth()];
+    datapath = Datapath.open(pinRoot);
+  });
+  after(() => {
+    datapath?.close();
+    Datapath.removePins(pinRoot);
+    for (const link of links ?? []) link.remove();
+  });
+
+  beforeEach(() => {
+    for (const map of Object.values(datapath.maps)) if (map !== datapath.maps.config) map.clear();
+    const [underlay] = links as [TestVeth];
+    host = {
+      routerMac: '00:00:5e:00:01:00',
+      underlay: { ifindex: underlay.ifindex, address: '192.0.2.1', mac: '02:00:00:00:00:01', mtu: 1500 },
+      sampleRate: 0,
+    };
+    neighbours = new Map([['192.0.2.9', '02:00:00:00:00:09']]);
+    reconciler = new DatapathReconciler(datapath, host, { underlayMacOf: (address) => neighbours.get(address) });
+  });
+
+  /** Control's full state for the blue network: two local pods, one remote, one remote subnet. */
+  function sendBlue(): void {
+    reconciler.applyConfig(
+      config({
+        routing_instances: [routingInstance({ acl_name: 'policy-blue' })],
+        interfaces: [iface('a', '02:00:0b:00:00:02'), iface('b', '02:00:0b:00:00:03'), iface('x', '02:00:0b:00:00:07')],
+        acls: [denySsh],
+      }),
+    );
+    reconciler.applyRoutes({
+      routing_instance: BLUE,
+      add: [
+        toInterface('10.11.0.2/32', 'a'),
+        toInterface('10.11.0.3/32', 'b'),
+        toInterface('10.11.0.7/32', 'x'),
+        toTunnel('10.11.0.9/32', '02:00:0b:00:00:09'),
+        toTunnel('10.11.5.0/24', '02:00:0b:00:05:00'),
+      ],
+      withdraw: [],
+    });
+    const [, a, b] = links as [TestVeth, TestVeth, TestVeth];
+    reconciler.bindInterface('a', a.ifindex);
+    reconciler.bindInterface('b', b.ifindex);
+  }
+
+  test('converges config and routes into the maps, then writes nothing when nothing changed', () => {
+    sendBlue();
+    const report = reconciler.reconcile();
+    assert.deepEqual(report.errors, []);
+    const [underlay, a, b] = links as [TestVeth, TestVeth, TestVeth];
+    const m = datapath.maps;
+    const vrf = m.vrfs.get(11)!;
+    assert.equal(vrf.vni, 1100);
+    assert.equal(vrf.gateway4, '10.11.0.1');
+    assert.notEqual(vrf.aclId, 0);
+    assert.equal(m.vnis.get(1100), 11);
+    const acl = m.acls.get(vrf.aclId)!;
+    assert.equal(acl.defaultAction, 'pass');
+    assert.deepEqual(
+      acl.rules.map((rule) => [rule.action, rule.protocol]),
+      [
+        ['pass', 17],
+        ['deny', 6],
+        ['deny', 6],
+      ],
+      'rules in sequence order, the bidirectional one doubled',
+    );
+    assert.deepEqual(acl.rules[0]!.source, { vrfId: 11 });
+    assert.deepEqual(acl.rules[2]!.destination, { prefix: '10.11.0.0/24' });
+    assert.deepEqual(acl.rules[2]!.sourcePorts, [22, 22]);
+    assert.deepEqual(m.interfaces.get(a.ifindex), {
+      vrfId: 11,
+      aclId: 0,
+      mtu: 1450,
+      mac: '02:00:0b:00:00:02',
+      portSecurity: false,
+    });
+    assert.deepEqual(
+      m.txPorts
+        .entries()
+        .map(([key]) => key)
+        .sort((x, y) => x - y),
+      [underlay.ifindex, a.ifindex, b.ifindex].sort((x, y) => x - y),
+    );
+    assert.deepEqual(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.3/32' }), {
+      kind: 'local',
+      ifindex: b.ifindex,
+      vrfId: 11,
+      mac: '02:00:0b:00:00:03',
+    });
+    assert.equal(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.7/32' }), undefined, 'x is not attached here yet');
+    assert.deepEqual(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.9/32' }), {
+      kind: 'tunnel',
+      ifindex: underlay.ifindex,
+      vrfId: 11,
+      vni: 1100,
+      remoteAddress: '192.0.2.9',
+      mac: '02:00:0b:00:00:09',
+      remoteMac: '02:00:00:00:00:09',
+    });
+    assert.equal(m.prefixRoutes4.entries()[0]?.[0].prefix, '10.11.5.0/24');
+    assert.deepEqual(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.1/32' }), { kind: 'receive', vrfId: 11 });
+    assert.ok(m.stats.get(a.ifindex), 'counters exist for an attached interface');
+
+    const again = reconciler.reconcile();
+    assert.deepEqual([again.written, again.deleted, again.conntrackFlushed], [0, 0, false]);
+  });
+
+  test('nothing is deleted before the first full sync; what is stale is swept after it', () => {
+    const m = datapath.maps;
+    // What a previous agent left pinned: a route and a network control no longer has.
+    m.hostRoutes4.set({ vrfId: 11, prefix: '10.11.0.200/32' }, { kind: 'receive', vrfId: 11 });
+    m.vrfs.set(99, { vni: 9900, aclId: 0 });
+    sendBlue();
+    assert.equal(reconciler.reconcile().deleted, 0);
+    assert.ok(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.200/32' }), 'kept until control has sent everything');
+    assert.ok(m.vrfs.get(99));
+    reconciler.markSynced();
+    const report = reconciler.reconcile();
+    assert.equal(report.deleted, 2);
+    assert.equal(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.200/32' }), undefined);
+    assert.equal(m.vrfs.get(99), undefined);
+    assert.ok(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.2/32' }), 'what is desired stays');
+  });
+
+  test('withdrawn routes, detached and deleted interfaces leave the maps', () => {
+    sendBlue();
+    reconciler.markSynced();
+    reconciler.reconcile();
+    const [, a, b] = links as [TestVeth, TestVeth, TestVeth];
+    reconciler.applyRoutes({ routing_instance: BLUE, add: [], withdraw: ['10.11.0.9/32', '10.11.5.0/24'] });
+    reconciler.unbindInterface('b');
+    reconciler.applyConfig(config({ deleted_interfaces: ['a'] }));
+    reconciler.reconcile();
+    const m = datapath.maps;
+    assert.equal(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.9/32' }), undefined);
+    assert.deepEqual(m.prefixRoutes4.entries(), []);
+    assert.equal(m.interfaces.get(a.ifindex), undefined);
+    assert.equal(m.interfaces.get(b.ifindex), undefined);
+    assert.equal(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.3/32' }), undefined, 'no route to a detached port');
+    assert.equal(m.txPorts.get(b.ifindex), undefined);
+  });
+
+  test('a policy change flushes conntrack, so flows are judged again', () => {
+    sendBlue();
+    reconciler.reconcile();
+    datapath.maps.conntrack.set(
+      { source: '10.11.0.2', destination: '10.11.0.3', sourcePort: 1, destinationPort: 22, protocol: 6, vrfId: 11 },
+      { createdNs: 1n, lastSeenNs: 1n, ifindex: 1 },
+    );
+    assert.equal(reconciler.reconcile().conntrackFlushed, false, 'no change, no flush');
+    reconciler.applyConfig(config({ acls: [{ ...denySsh, default_action: 'ACTION_DENY' }] }));
+    assert.equal(reconciler.reconcile().conntrackFlushed, true);
+    assert.deepEqual(datapath.maps.conntrack.entries(), []);
+  });
+
+  test('bad input is reported with its field and skipped; the rest is applied, and policy fails closed', () => {
+    sendBlue();
+    reconciler.applyRoutes({ routing_instance: BLUE, add: [toInterface('10.11.0.300/32', 'a')], withdraw: [] });
+    reconciler.applyConfig(
+      config({
+        acls: [
+          {
+            ...denySsh,
+            rules: [{ ...denySsh.rules[0]!, source: { match: 'security_group_id', security_group_id: 8 } }],
+          },
+        ],
+      }),
+    );
+    const report = reconciler.reconcile();
+    assert.ok(
+      report.errors.some((e) => e.field === `routes["${BLUE}"]["10.11.0.300/32"]` && /CIDR/.test(e.reason)),
+      JSON.stringify(report.errors),
+    );
+    assert.ok(report.errors.some((e) => /security-group endpoints/.test(e.reason)));
+    const vrf = datapath.maps.vrfs.get(11)!;
+    assert.equal(
+      datapath.maps.acls.get(vrf.aclId),
+      undefined,
+      'an ACL that cannot be compiled is absent: the datapath denies',
+    );
+    assert.ok(datapath.maps.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.2/32' }), 'good routes are applied');
+  });
+
+  test('a tunnel route waits for the underlay neighbour, then lands', () => {
+    neighbours.clear();
+    sendBlue();
+    reconciler.reconcile();
+    assert.equal(datapath.maps.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.9/32' }), undefined);
+    neighbours.set('192.0.2.9', '02:00:00:00:00:09');
+    assert.ok(reconciler.reconcile().written >= 2);
+    assert.equal(datapath.maps.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.9/32' })?.kind, 'tunnel');
+  });
+
+  test('thousands of routes converge in one reconcile, in batches', () => {
+    sendBlue();
+    const add = Array.from({ length: 5000 }, (_, i) => toTunnel(`10.12.${i >> 8}.${i & 255}/32`, '02:00:0c:00:00:01'));
+    reconciler.applyConfig(config({ routing_instances: [routingInstance({ name: 'green', vrf_id: 12, vni: 1200 })] }));
+    reconciler.applyRoutes({ routing_instance: 'green', add, withdraw: [] });
+    const report = reconciler.reconcile();
+    assert.deepEqual(report.errors, []);
+    assert.equal(datapath.maps.hostRoutes4.entries().filter(([key]) => key.vrfId === 12).length, 5000);
+  });
+});
