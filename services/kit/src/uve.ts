@@ -6,7 +6,8 @@
 //
 // Fields analytics' built-in alarms read (put them in your part when they apply):
 //   process_state: "running" | …          any UVE: what the process says about itself
-//   control_connected: boolean            "vrouter" UVE: the agent has a live control session
+//   control_connected: boolean            "vrouter" UVE: a live control session (the part of source
+//                                         "vrouter-agent:<host>" decides when it is fresh)
 //   store_reachable: boolean              "config-api" UVE: the config store answers
 import { randomUUID } from 'node:crypto';
 import { messageCodec } from '@weft/proto';

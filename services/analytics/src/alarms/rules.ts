@@ -40,8 +40,20 @@ function alarm(fields: Omit<Alarm, 'id'>): Alarm {
 }
 
 /** Fresh parts' fields only: a stale part's last word is not current truth. */
-function freshParts(view: UveView): Record<string, unknown>[] {
-  return view.sources.filter((s) => !s.stale).map((s) => view.parts[s.source] ?? {});
+function freshParts(view: UveView, service?: string): Record<string, unknown>[] {
+  return view.sources
+    .filter((s) => !s.stale && (!service || s.source.startsWith(`${service}:`)))
+    .map((s) => view.parts[s.source] ?? {});
+}
+
+/**
+ * Whether a vrouter has a control connection. The agent knows best: while its own part is
+ * fresh, that decides; without it, any fresh part (control's) saying so is enough.
+ */
+function vrouterConnected(view: UveView): boolean {
+  const agent = freshParts(view, 'vrouter-agent');
+  const deciding = agent.length > 0 ? agent : freshParts(view);
+  return deciding.some((fields) => fields.control_connected === true);
 }
 
 export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: number): Alarm[] {
@@ -62,7 +74,7 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
       );
     }
     const fresh = freshParts(view);
-    if (view.type === 'vrouter' && fresh.length > 0 && !fresh.some((fields) => fields.control_connected === true)) {
+    if (view.type === 'vrouter' && fresh.length > 0 && !vrouterConnected(view)) {
       alarms.push(
         alarm({
           rule: RULES.vrouterWithoutControl,

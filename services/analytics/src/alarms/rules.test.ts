@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { UveView } from '../uve/uve-state.js';
+import { evaluateRules, RULES } from './rules.js';
+
+const NOW = 1_000_000;
+const disk = { sizeBytes: 10, maxBytes: 100, alarmRatio: 0.9, type: 'analytics', name: 'an-1' };
+
+function vrouter(parts: Record<string, { fields: Record<string, unknown>; stale?: boolean }>): UveView {
+  const sources = Object.entries(parts).map(([source, part]) => ({
+    source,
+    stale: part.stale ?? false,
+    last_seen_ms: part.stale ? NOW - 60_000 : NOW,
+    timestamp_ms: NOW,
+    ttl_ms: 30_000,
+  }));
+  return {
+    type: 'vrouter',
+    name: 'host-1',
+    value: {},
+    parts: Object.fromEntries(Object.entries(parts).map(([source, part]) => [source, part.fields])),
+    sources,
+    stale: sources.every((s) => s.stale),
+  };
+}
+
+const rulesOf = (view: UveView) => evaluateRules([view], disk, NOW).map((alarm) => alarm.rule);
+
+test("the agent's own word decides whether a vrouter has a control connection", () => {
+  // Connected by the agent's account: no alarm, whatever a control replica still believes.
+  assert.deepEqual(
+    rulesOf(
+      vrouter({
+        'vrouter-agent:host-1': { fields: { control_connected: true } },
+        'control:ctl-1': { fields: { control_connected: false } },
+      }),
+    ),
+    [],
+  );
+  // The agent says it is cut off while control holds a stale session: alarm.
+  assert.deepEqual(
+    rulesOf(
+      vrouter({
+        'vrouter-agent:host-1': { fields: { control_connected: false } },
+        'control:ctl-1': { fields: { control_connected: true } },
+      }),
+    ),
+    [RULES.vrouterWithoutControl],
+  );
+  // The agent is silent (stale): control's part decides, and the silence is an alarm too.
+  assert.deepEqual(
+    rulesOf(
+      vrouter({
+        'vrouter-agent:host-1': { fields: { control_connected: true }, stale: true },
+        'control:ctl-1': { fields: { control_connected: false } },
+      }),
+    ).sort(),
+    [RULES.processStoppedReporting, RULES.vrouterWithoutControl],
+  );
+  // Only stale parts: the entity is gone quiet; "stopped reporting" says it, nothing else.
+  assert.deepEqual(rulesOf(vrouter({ 'vrouter-agent:host-1': { fields: {}, stale: true } })), [
+    RULES.processStoppedReporting,
+  ]);
+});
+
+test('the disk alarm fires above its share of the limit only', () => {
+  assert.deepEqual(evaluateRules([], { ...disk, sizeBytes: 90 }, NOW), []);
+  const [alarm] = evaluateRules([], { ...disk, sizeBytes: 91 }, NOW);
+  assert.equal(alarm?.rule, RULES.diskNearLimit);
+  assert.match(alarm?.description ?? '', /91 of 100 bytes/);
+});
