@@ -144,7 +144,12 @@ async function agentsProcess(): Promise<void> {
   /** prefix → hosts that hold a route to it. */
   const holders = new Map<string, Set<string>>();
   const arrivals = new Map<string, number>();
-  const counting = { on: false, messages: 0, routes: 0, perHost: new Map<string, { messages: number; routes: number }>() };
+  const counting = {
+    on: false,
+    messages: 0,
+    routes: 0,
+    perHost: new Map<string, { messages: number; routes: number }>(),
+  };
   const hostsOfNetwork = new Map<number, string[]>();
   const send = (message: object) => process.send!(message);
 
@@ -187,10 +192,12 @@ async function agentsProcess(): Promise<void> {
         }
       }
       const started = now();
+      const cpuBefore = process.cpuUsage();
       for (const host of hosts) {
         const agent = makeAgent(host, command.control);
         agents.set(host.host, agent);
-        for (const port of host.ports) agent.ports.set(port.uuid, { uuid: port.uuid, mac: port.mac, addresses: [`${port.address}/24`] });
+        for (const port of host.ports)
+          agent.ports.set(port.uuid, { uuid: port.uuid, mac: port.mac, addresses: [`${port.address}/24`] });
         agent.start();
       }
       await waitFor(() => [...agents.values()].every((agent) => agent.synced && routeCount(agent) === routesPerHost), {
@@ -199,8 +206,13 @@ async function agentsProcess(): Promise<void> {
         what: 'every agent converged',
       });
       let messages = 0;
-      for (const agent of agents.values()) messages += agent.channels[0]!.messages;
-      send({ event: 'converged', started, at: now(), messages });
+      let reconnects = 0;
+      for (const agent of agents.values()) {
+        messages += agent.channels[0]!.messages;
+        reconnects += agent.channels[0]!.sessions - 1;
+      }
+      const cpu = process.cpuUsage(cpuBefore);
+      send({ event: 'converged', started, at: now(), messages, reconnects, cpuMs: (cpu.user + cpu.system) / 1000 });
     } else if (command.cmd === 'probe') {
       const latencies: number[] = [];
       for (let i = 0; i < command.count; i += 1) {
@@ -213,7 +225,10 @@ async function agentsProcess(): Promise<void> {
         await waitFor(() => (holders.get(prefix)?.size ?? 0) === 0, { intervalMs: 1, what: 'withdrawn everywhere' });
         const sent = now();
         agent.portUp({ uuid: port.uuid, mac: port.mac, addresses: [`${port.address}/24`] });
-        await waitFor(() => interested.every((name) => holders.get(prefix)?.has(name)), { intervalMs: 1, what: 'route everywhere' });
+        await waitFor(() => interested.every((name) => holders.get(prefix)?.has(name)), {
+          intervalMs: 1,
+          what: 'route everywhere',
+        });
         latencies.push(Math.max(...interested.map((name) => arrivals.get(`${name} ${prefix}`)!)) - sent);
       }
       send({ event: 'probed', latencies });
@@ -245,7 +260,8 @@ async function agentsProcess(): Promise<void> {
       // The last route's arrival, not the moment the poll noticed it.
       let last = started;
       for (const { port } of prefixes) {
-        for (const name of hostsOfNetwork.get(port.network)!) last = Math.max(last, arrivals.get(`${name} ${port.address}/32`)!);
+        for (const name of hostsOfNetwork.get(port.network)!)
+          last = Math.max(last, arrivals.get(`${name} ${port.address}/32`)!);
       }
       const ms = last - started;
       counting.on = false;
@@ -254,7 +270,13 @@ async function agentsProcess(): Promise<void> {
         counting.perHost.get(name)!.messages = messages;
         counting.messages += messages;
       }
-      send({ event: 'stormed', ms, messages: counting.messages, routes: counting.routes, perHost: Object.fromEntries(counting.perHost) });
+      send({
+        event: 'stormed',
+        ms,
+        messages: counting.messages,
+        routes: counting.routes,
+        perHost: Object.fromEntries(counting.perHost),
+      });
     } else if (command.cmd === 'raw') {
       for (const agent of agents.values()) agent.close();
       const raw = new Map<string, SimulatedAgent>();
@@ -313,7 +335,11 @@ async function main(): Promise<void> {
   const inbox: { event: string; [key: string]: unknown }[] = [];
   child.on('message', (message: { event: string }) => inbox.push(message));
   const next = async (event: string, timeoutMs = 600_000) => {
-    const found = await waitFor(() => inbox.find((message) => message.event === event), { timeoutMs, intervalMs: 10, what: event });
+    const found = await waitFor(() => inbox.find((message) => message.event === event), {
+      timeoutMs,
+      intervalMs: 10,
+      what: event,
+    });
     inbox.splice(inbox.indexOf(found), 1);
     return found as Record<string, unknown>;
   };
@@ -327,10 +353,17 @@ async function main(): Promise<void> {
   const heapBefore = heapNow();
   const started = now();
   const agentPort = await freePort();
-  const control = await startControl({ configApiGrpc: configAddress, agentPort, agentHoldTimeMs: 600_000, logLevel: 'warn' });
+  const control = await startControl({
+    configApiGrpc: configAddress,
+    agentPort,
+    agentHoldTimeMs: 600_000,
+    logLevel: 'warn',
+  });
   await waitFor(
     async () => {
-      const body = (await (await fetch(`${control.httpUrl}/routing-instances`)).json()) as { routing_instances: unknown[] };
+      const body = (await (await fetch(`${control.httpUrl}/routing-instances`)).json()) as {
+        routing_instances: unknown[];
+      };
       return body.routing_instances.length === NETWORKS;
     },
     { timeoutMs: 120_000, intervalMs: 20, what: 'config compiled' },
@@ -338,8 +371,11 @@ async function main(): Promise<void> {
   const compiled = now();
   const heapCompiled = heapNow();
 
+  const controlCpu = process.cpuUsage();
   child.send({ cmd: 'connect', control: control.agentAddress, hosts, routesPerHost });
   const converged = await next('converged');
+  const controlCpuUsed = process.cpuUsage(controlCpu);
+  const controlCpuMs = (controlCpuUsed.user + controlCpuUsed.system) / 1000;
   const convergeMs = (converged.at as number) - (converged.started as number);
   const heapConverged = heapNow();
   const memoryPerAgent = (heapConverged - heapCompiled) / AGENTS;
@@ -386,10 +422,19 @@ async function main(): Promise<void> {
                     const port = hostPlan.ports[i % hostPlan.ports.length]!;
                     return {
                       prefix: `${port.address}/32`,
-                      next_hop: { tunnel: { underlay_address: hostPlan.underlay, vni: 1000 + port.network, mac: port.mac } },
+                      next_hop: {
+                        tunnel: { underlay_address: hostPlan.underlay, vni: 1000 + port.network, mac: port.mac },
+                      },
                     };
                   });
-                  const more = call.write({ seq, routes: { routing_instance: `default-domain:bench:vn-${hostPlan.networks[0]}:vn-${hostPlan.networks[0]}`, add, withdraw: [] } });
+                  const more = call.write({
+                    seq,
+                    routes: {
+                      routing_instance: `default-domain:bench:vn-${hostPlan.networks[0]}:vn-${hostPlan.networks[0]}`,
+                      add,
+                      withdraw: [],
+                    },
+                  });
                   if (!more) {
                     call.once('drain', write);
                     return;
@@ -425,7 +470,8 @@ async function main(): Promise<void> {
     (sum, match) => sum + Number(match[1]),
     0,
   );
-  const fmt = (value: number, digits = 0) => value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const fmt = (value: number, digits = 0) =>
+    value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const listMs = compiled - started;
   const p50 = percentile(latencies, 50);
   const p99 = percentile(latencies, 99);
@@ -437,13 +483,31 @@ async function main(): Promise<void> {
   console.log('| --- | ---: | ---: | ---: |');
   console.log(`| cold start: list ${fmt(config.revision)} objects and compile | ${fmt(listMs)} ms | — | — |`);
   console.log(`| cold convergence: agents connect → all config, routes, EndOfRoutes | ${fmt(convergeMs)} ms | — | — |`);
-  console.log(`| cold convergence, total (target < 10 s) | ${fmt(listMs + convergeMs)} ms | 10,000 ms | ${fmt((listMs + convergeMs) / 10_000, 2)}× of target |`);
-  console.log(`| port-up → route at every interested agent, p50 (${PROBES} ports, ${HOSTS_PER_NETWORK} agents each) | ${fmt(p50, 1)} ms | — | — |`);
-  console.log(`| port-up → route at every interested agent, p99 (target < 100 ms) | ${fmt(p99, 1)} ms | 100 ms | ${fmt(p99 / 100, 2)}× of target |`);
-  console.log(`| fan-out: ${fmt(STORM_HOSTS * (INTERFACES / AGENTS))} port-ups at once, messages/s at the agents | ${fmt(controlRate)} | ${fmt(rawRate)} (raw gRPC stream) | ${fmt(controlRate / rawRate, 2)} |`);
-  console.log(`| fan-out: routes/s at the agents (${fmt(stormRoutes)} routes in ${fmt(stormMessages)} messages) | ${fmt(routesRate)} | ${fmt(rawRoutesRate)} (raw gRPC stream) | ${fmt(routesRate / rawRoutesRate, 2)} |`);
-  console.log(`| control heap per connected agent (after convergence) | ${fmt(memoryPerAgent / 1024, 1)} KiB | — | — |`);
-  console.log(`\nMessages control sent in all: ${fmt(sentMessages)}; heap before config ${fmt(heapBefore / 2 ** 20)} MiB, compiled ${fmt(heapCompiled / 2 ** 20)} MiB, converged ${fmt(heapConverged / 2 ** 20)} MiB.`);
+  console.log(
+    `| cold convergence, total (target < 10 s) | ${fmt(listMs + convergeMs)} ms | 10,000 ms | ${fmt((listMs + convergeMs) / 10_000, 2)}× of target |`,
+  );
+  console.log(
+    `| port-up → route at every interested agent, p50 (${PROBES} ports, ${HOSTS_PER_NETWORK} agents each) | ${fmt(p50, 1)} ms | — | — |`,
+  );
+  console.log(
+    `| port-up → route at every interested agent, p99 (target < 100 ms) | ${fmt(p99, 1)} ms | 100 ms | ${fmt(p99 / 100, 2)}× of target |`,
+  );
+  console.log(
+    `| fan-out: ${fmt(STORM_HOSTS * (INTERFACES / AGENTS))} port-ups at once, messages/s at the agents | ${fmt(controlRate)} | ${fmt(rawRate)} (raw gRPC stream) | ${fmt(controlRate / rawRate, 2)} |`,
+  );
+  console.log(
+    `| fan-out: routes/s at the agents (${fmt(stormRoutes)} routes in ${fmt(stormMessages)} messages) | ${fmt(routesRate)} | ${fmt(rawRoutesRate)} (raw gRPC stream) | ${fmt(routesRate / rawRoutesRate, 2)} |`,
+  );
+  console.log(
+    `| control heap per connected agent (after convergence) | ${fmt(memoryPerAgent / 1024, 1)} KiB | — | — |`,
+  );
+  console.log(
+    `\nCPU time during convergence: control (with the config server, idle then) ${fmt(controlCpuMs)} ms, the agents' process ${fmt(converged.cpuMs as number)} ms.`,
+  );
+  console.log(`Sessions that had to reconnect during convergence: ${converged.reconnects}.`);
+  console.log(
+    `Messages control sent in all: ${fmt(sentMessages)}; heap before config ${fmt(heapBefore / 2 ** 20)} MiB, compiled ${fmt(heapCompiled / 2 ** 20)} MiB, converged ${fmt(heapConverged / 2 ** 20)} MiB.`,
+  );
   process.exit(0);
 }
 

@@ -222,8 +222,18 @@ export class AgentHub implements SessionContext {
       if (port?.host === session.host) this.#portChanged(this.ports.delete(uuid), undefined);
     }
     this.#reported.add(session.host);
-    // Others may have waited on this host for their EndOfRoutes.
-    this.#markAll();
+    // The hosts that may have waited on this one for their EndOfRoutes: those carrying its
+    // instances' routes.
+    const state = this.#state;
+    for (const name of state.hosts.get(session.host)?.routingInstances ?? []) {
+      for (const carrier of state.carriers.get(name) ?? [name]) {
+        for (const host of state.hostsOf.get(carrier) ?? []) {
+          const waiting = this.sessions.get(host);
+          if (waiting && !waiting.endOfRoutesSent) this.#dirty.add(waiting);
+        }
+      }
+    }
+    this.#scheduleFlush();
   }
 
   routesComplete(session: AgentSession): boolean {

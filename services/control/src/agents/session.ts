@@ -9,7 +9,7 @@ import type { CompiledState } from '../compile/graph.js';
 import { Outbox } from './outbox.js';
 
 /** Messages sent and not yet acknowledged before the session waits for the agent. */
-export const ACK_WINDOW = 1024;
+export const ACK_WINDOW = 16;
 
 export interface AgentStream {
   /** false when the transport buffers are full: wait for onDrain. */

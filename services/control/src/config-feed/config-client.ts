@@ -40,19 +40,25 @@ export class ConfigClient {
     });
   }
 
-  /** Every object of the given types, page after page. */
+  /** Every object of the given types, page after page; the types are listed side by side. */
   async listAll(types: readonly string[]): Promise<Listing> {
+    const listings = await Promise.all(types.map((type) => this.#listType(type)));
+    return {
+      objects: listings.flatMap((listing) => listing.objects),
+      revision: Math.min(...listings.map((listing) => listing.revision)),
+    };
+  }
+
+  async #listType(type: string): Promise<Listing> {
     const objects: StoredObject[] = [];
     let revision = Number.POSITIVE_INFINITY;
-    for (const type of types) {
-      let marker = '';
-      do {
-        const page = await this.#page(type, marker);
-        revision = Math.min(revision, Number(page.revision));
-        for (const object of page.objects) objects.push(storedObject({ ...object, revision: Number(object.revision) }));
-        marker = page.next_page_marker;
-      } while (marker !== '');
-    }
+    let marker = '';
+    do {
+      const page = await this.#page(type, marker);
+      revision = Math.min(revision, Number(page.revision));
+      for (const object of page.objects) objects.push(storedObject({ ...object, revision: Number(object.revision) }));
+      marker = page.next_page_marker;
+    } while (marker !== '');
     return { objects, revision: Number.isFinite(revision) ? revision : 0 };
   }
 

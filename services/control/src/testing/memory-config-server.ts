@@ -60,6 +60,19 @@ export class MemoryConfigServer {
     while (this.#log.length > 0 && Number(this.#log[0]!.revision) < this.#firstKept) this.#log.shift();
   }
 
+  readonly #sortedByType = new Map<string, StoredObject[]>();
+
+  /** Objects of a type in uuid order, kept between pages until the next change. */
+  #sorted(type: string): StoredObject[] {
+    let sorted = this.#sortedByType.get(type);
+    if (!sorted) {
+      sorted = [...this.#objects.values()].filter((object) => object.type === type);
+      sorted.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+      this.#sortedByType.set(type, sorted);
+    }
+    return sorted;
+  }
+
   #commit(operation: Operation, stored: StoredObject): void {
     const event: ChangeEvent = {
       revision: stored.revision,
@@ -71,6 +84,7 @@ export class MemoryConfigServer {
       committed_at_ms: Date.now(),
     };
     this.#log.push(event);
+    this.#sortedByType.delete(stored.type);
     if (!this.holdWatchers) {
       for (const watcher of this.#watchers) {
         if (watcher.types.length === 0 || watcher.types.includes(stored.type)) watcher.call.write(event);
@@ -91,9 +105,8 @@ export class MemoryConfigServer {
       Delete: unimplemented,
       List: (call, callback) => {
         const { type, page_limit, page_marker } = call.request;
-        const all = [...this.#objects.values()].filter((object) => object.type === type);
-        all.sort((a, b) => a.uuid.localeCompare(b.uuid));
-        const start = page_marker ? all.findIndex((object) => object.uuid > page_marker) : 0;
+        const all = this.#sorted(type);
+        const start = page_marker ? firstAfter(all, page_marker) : 0;
         const from = start < 0 ? all.length : start;
         const page = all.slice(from, from + (page_limit || 1000));
         const more = from + page.length < all.length;
@@ -139,4 +152,16 @@ export class MemoryConfigServer {
   close(): void {
     this.#server?.forceShutdown();
   }
+}
+
+/** Index of the first object whose uuid sorts after `marker`. */
+function firstAfter(sorted: StoredObject[], marker: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (sorted[middle]!.uuid <= marker) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -95,6 +95,9 @@ export class ChannelState {
 
 type Stream = ClientDuplexStream<AgentMessage, ControlMessage__Output>;
 
+// Loading the .proto generates code; once per process is enough for any number of agents.
+let agentProto: ReturnType<typeof loadAgentProto> | undefined;
+
 export class SimulatedAgent {
   readonly channels: ChannelState[];
   readonly ports = new Map<string, PortReport>();
@@ -105,7 +108,8 @@ export class SimulatedAgent {
   readonly #timers = new Set<NodeJS.Timeout>();
 
   constructor(readonly options: SimulatedAgentOptions) {
-    const Agent = loadAgentProto().weft.control.v1.Agent;
+    agentProto ??= loadAgentProto();
+    const Agent = agentProto.weft.control.v1.Agent;
     this.#clients = options.controls.map(
       (address) =>
         new Agent(address, credentials.createInsecure(), {
