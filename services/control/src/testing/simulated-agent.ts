@@ -106,6 +106,8 @@ export class SimulatedAgent {
   readonly #seq: number[];
   #closed = false;
   readonly #timers = new Set<NodeJS.Timeout>();
+  #acksPaused = false;
+  readonly #unacked: number[];
 
   constructor(readonly options: SimulatedAgentOptions) {
     agentProto ??= loadAgentProto();
@@ -123,6 +125,19 @@ export class SimulatedAgent {
     this.channels = options.controls.map(() => new ChannelState());
     this.#streams = options.controls.map(() => undefined);
     this.#seq = options.controls.map(() => 0);
+    this.#unacked = options.controls.map(() => 0);
+  }
+
+  /** Stops acknowledging (a stuck agent): control must then hold back and coalesce, not queue. */
+  pauseAcks(): void {
+    this.#acksPaused = true;
+  }
+
+  resumeAcks(): void {
+    this.#acksPaused = false;
+    this.#unacked.forEach((seq, index) => {
+      if (seq > 0) this.#send(index, { body: 'ack', ack: { seq } });
+    });
   }
 
   /** Opens a session with every control replica. */
@@ -144,6 +159,7 @@ export class SimulatedAgent {
     const stream = this.#clients[index]!.Session();
     this.#streams[index] = stream;
     this.#seq[index] = 0;
+    this.#unacked[index] = 0;
     const hasState = channel.hasState;
     if (hasState) channel.markAll();
     channel.endOfConfig = false;
@@ -163,7 +179,8 @@ export class SimulatedAgent {
       channel.connected = true;
       channel.messages += 1;
       this.#apply(channel, message);
-      this.#send(index, { body: 'ack', ack: { seq: message.seq } });
+      if (this.#acksPaused) this.#unacked[index] = message.seq;
+      else this.#send(index, { body: 'ack', ack: { seq: message.seq } });
     });
     let ended = false;
     const lost = () => {
