@@ -8,7 +8,13 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 
 /** Free ports for every service of the stack, so a test's stack never collides with another. */
 export async function stackPortEnv(): Promise<Record<string, string>> {
-  const names: string[] = [];
+  const names = [
+    'WEFT_CONFIG_API_REST_PORT',
+    'WEFT_CONFIG_API_GRPC_PORT',
+    'WEFT_CONTROL_AGENT_PORT',
+    'WEFT_CONTROL_HTTP_PORT',
+    'WEFT_REST_PORT',
+  ];
   const env: Record<string, string> = {};
   for (const name of names) env[name] = String(await freePort());
   return env;

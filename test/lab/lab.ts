@@ -1,0 +1,327 @@
+// The multi-host lab: N hosts as network namespaces on one underlay, a vrouter-agent in each,
+// and the controller (nats-server, config-api, control, analytics) in the machine's own
+// namespace. `npm run lab` drives it by hand; the end-to-end tests drive the same class, so what
+// users try is what is tested. Its state (pids, pods) is a JSON file, so `down` works from
+// another process and after a crash.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
+import { waitFor } from '@weft/kit/testing';
+import { ConfigClient, type Ref } from './config-client.js';
+import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
+import { agentCommand, agentEnv, controllerServices, type LabPorts } from './services.js';
+import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
+import {
+  createTopology,
+  destroyTopology,
+  type LabHost,
+  planTopology,
+  type Topology,
+  topologyExists,
+} from './topology.js';
+
+export interface LabOptions {
+  /** Prefix of every namespace and link the lab makes. */
+  name?: string;
+  hosts?: number;
+  /** Third octet of the underlay 10.255.<subnet>.0/24, so that labs can run side by side. */
+  subnet?: number;
+  /** Where the lab keeps its state and logs. */
+  dir: string;
+  ports?: Partial<LabPorts>;
+}
+
+export interface LabPod {
+  name: string;
+  host: string;
+  netns: string;
+  containerId: string;
+  networks: string[];
+  config: { vm: Ref; interfaces: Ref[]; ips: Ref[] };
+  result: Record<string, unknown>;
+}
+
+interface LabState {
+  topology: Topology;
+  ports: LabPorts;
+  processes: LabProcess[];
+  pods: Record<string, LabPod>;
+}
+
+const DEFAULT_PORTS: LabPorts = {
+  nats: 4222,
+  configRest: 8082,
+  configGrpc: 8090,
+  control: 5269,
+  controlHttp: 8083,
+  analytics: 8081,
+  agentHttp: 8085,
+};
+
+export function labUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'the lab makes network namespaces and loads BPF programs: it needs root';
+  return undefined;
+}
+
+export class Lab {
+  private constructor(
+    readonly dir: string,
+    private state: LabState,
+  ) {}
+
+  static statePath(dir: string): string {
+    return join(dir, 'lab.json');
+  }
+
+  static load(dir: string): Lab | undefined {
+    const path = Lab.statePath(dir);
+    return existsSync(path) ? new Lab(dir, JSON.parse(readFileSync(path, 'utf8'))) : undefined;
+  }
+
+  get topology(): Topology {
+    return this.state.topology;
+  }
+
+  get config(): ConfigClient {
+    return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`);
+  }
+
+  get analyticsUrl(): string {
+    return `http://127.0.0.1:${this.state.ports.analytics}`;
+  }
+
+  get pods(): LabPod[] {
+    return Object.values(this.state.pods);
+  }
+
+  host(name: string): LabHost {
+    const host = this.topology.hosts.find((item) => item.name === name || item.name.endsWith(`-${name}`));
+    if (!host)
+      throw new Error(`no host ${name} in the lab (hosts: ${this.topology.hosts.map((item) => item.name).join(', ')})`);
+    return host;
+  }
+
+  #save(): void {
+    writeFileSync(Lab.statePath(this.dir), JSON.stringify(this.state, null, 2));
+  }
+
+  static async up({ name = 'wfl', hosts = 2, subnet = 0, dir, ports = {} }: LabOptions): Promise<Lab> {
+    const reason = labUnavailable();
+    if (reason) throw new Error(reason);
+    if (Lab.load(dir) || topologyExists(name))
+      throw new Error(`lab ${name} is already up: run \`npm run lab -- down\` first`);
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    mountBpffs();
+    const topology = planTopology(name, hosts, subnet);
+    const lab = new Lab(dir, { topology, ports: { ...DEFAULT_PORTS, ...ports }, processes: [], pods: {} });
+    lab.#save();
+    try {
+      createTopology(topology);
+      await lab.#startController();
+      for (const host of topology.hosts) await lab.config.ensureVirtualRouter(host.name, host.underlayAddress);
+      for (const host of topology.hosts) await lab.startAgent(host);
+      return lab;
+    } catch (error) {
+      await lab.down();
+      throw error;
+    }
+  }
+
+  async #startController(): Promise<void> {
+    for (const service of controllerServices(this.topology, this.state.ports, this.dir)) {
+      mkdirSync(service.stateDir, { recursive: true });
+      const started = startProcess(service.name, service.command, service.args, {
+        env: { ...process.env, ...service.env },
+        logDir: join(this.dir, 'logs'),
+      });
+      this.state.processes.push(started);
+      this.#save();
+      await waitFor(service.ready, { timeoutMs: 30_000, what: `${service.name} to be ready (log ${started.log})` });
+    }
+  }
+
+  async startAgent(host: LabHost): Promise<void> {
+    const hostDir = join(this.dir, host.name);
+    mkdirSync(hostDir, { recursive: true });
+    const { command, args } = agentCommand();
+    const started = startProcess(`agent-${host.name}`, command, args, {
+      env: { ...process.env, ...agentEnv(host, this.topology, this.state.ports, hostDir) },
+      logDir: join(this.dir, 'logs'),
+      netns: host.netns,
+    });
+    this.state.processes = this.state.processes.filter((item) => item.name !== started.name).concat(started);
+    this.#save();
+    await waitFor(() => this.agentReady(host), {
+      timeoutMs: 30_000,
+      what: `the agent of ${host.name} to be ready (log ${started.log})`,
+    });
+  }
+
+  async stopAgent(host: LabHost): Promise<void> {
+    const agent = this.state.processes.find((item) => item.name === `agent-${host.name}`);
+    if (agent) await stopProcess(agent);
+  }
+
+  /** Restarts the agent of a host, as an upgrade would; the datapath keeps forwarding meanwhile. */
+  async restartAgent(host: LabHost): Promise<void> {
+    await this.stopAgent(host);
+    await this.startAgent(host);
+  }
+
+  /** Restarts one controller service (by name, e.g. "control"). */
+  async restartController(name: string): Promise<void> {
+    const running = this.state.processes.find((item) => item.name === name);
+    if (running) await stopProcess(running);
+    const service = controllerServices(this.topology, this.state.ports, this.dir).find((item) => item.name === name);
+    if (!service) throw new Error(`no controller service ${name}`);
+    const started = startProcess(service.name, service.command, service.args, {
+      env: { ...process.env, ...service.env },
+      logDir: join(this.dir, 'logs'),
+    });
+    this.state.processes = this.state.processes.filter((item) => item.name !== name).concat(started);
+    this.#save();
+    await waitFor(service.ready, { timeoutMs: 30_000, what: `${name} to be ready again` });
+  }
+
+  async agentReady(host: LabHost): Promise<boolean> {
+    try {
+      const response = await fetch(`http://${host.underlayAddress}:${this.state.ports.agentHttp}/readyz`);
+      return response.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Plays the orchestrator and the runtime: config through REST, then one CNI ADD. */
+  async addPod(name: string, hostName: string, networks: string[]): Promise<LabPod> {
+    if (this.state.pods[name]) throw new Error(`pod ${name} already exists`);
+    const host = this.host(hostName);
+    const config = await this.config.createPod(`default/${name}`, host.name, networks);
+    const netns = `${this.topology.lab}-pod-${name}`;
+    sh('ip', ['netns', 'add', netns]);
+    const containerId = `lab-${name}`;
+    const outcome = await this.cni('ADD', host, containerId, netns, name);
+    if (outcome.exitCode !== 0) {
+      shQuiet('ip', ['netns', 'del', netns]);
+      await this.config.deletePod(config).catch(() => undefined);
+      throw new Error(`CNI ADD of pod ${name} failed: ${outcome.stdout}`);
+    }
+    const pod: LabPod = { name, host: host.name, netns, containerId, networks, config, result: outcome.json ?? {} };
+    this.state.pods[name] = pod;
+    this.#save();
+    return pod;
+  }
+
+  cni(
+    command: 'ADD' | 'DEL' | 'CHECK',
+    host: LabHost,
+    containerId: string,
+    netns: string,
+    podName: string,
+    prevResult?: unknown,
+  ): Promise<CniOutcome> {
+    return callPlugin(weftCniPath, {
+      command,
+      containerId,
+      netns: netnsPath(netns),
+      ifname: 'eth0',
+      args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: podName },
+      runtimeNetns: netnsPath(host.netns),
+      config: {
+        cniVersion: '1.1.0',
+        name: 'weft',
+        type: 'weft-cni',
+        agentSocket: join(this.dir, host.name, 'agent.sock'),
+        logFile: join(this.dir, 'logs', 'weft-cni.log'),
+        ...(prevResult ? { prevResult } : {}),
+      },
+    });
+  }
+
+  async deletePod(name: string): Promise<void> {
+    const pod = this.state.pods[name];
+    if (!pod) throw new Error(`no pod ${name}`);
+    const outcome = await this.cni('DEL', this.host(pod.host), pod.containerId, pod.netns, name, pod.result);
+    if (outcome.exitCode !== 0) throw new Error(`CNI DEL of pod ${name} failed: ${outcome.stdout}`);
+    shQuiet('ip', ['netns', 'del', pod.netns]);
+    await this.config.deletePod(pod.config);
+    delete this.state.pods[name];
+    this.#save();
+  }
+
+  /** Runs a command inside a pod. */
+  exec(podName: string, command: string, args: string[]): string {
+    const pod = this.state.pods[podName];
+    if (!pod) throw new Error(`no pod ${podName}`);
+    return inNs(pod.netns, command, args);
+  }
+
+  /** Runs a command in a host's namespace. */
+  execHost(hostName: string, command: string, args: string[]): string {
+    return inNs(this.host(hostName).netns, command, args);
+  }
+
+  /** The pod's address on a network, from its CNI result. */
+  podAddress(podName: string, network: string): string {
+    const pod = this.state.pods[podName];
+    if (!pod) throw new Error(`no pod ${podName}`);
+    const index = pod.networks.indexOf(network);
+    const ips = (pod.result.ips ?? []) as { address: string }[];
+    const address = ips[index]?.address;
+    if (!address) throw new Error(`pod ${podName} has no address on ${network}`);
+    return address.split('/')[0]!;
+  }
+
+  async status(): Promise<{
+    hosts: { name: string; underlay: string; agent: string; ready: boolean }[];
+    pods: LabPod[];
+  }> {
+    const hosts = [];
+    for (const host of this.topology.hosts) {
+      const agent = this.state.processes.find((item) => item.name === `agent-${host.name}`);
+      hosts.push({
+        name: host.name,
+        underlay: host.underlayAddress,
+        agent: agent && isAlive(agent.pid) ? `running (pid ${agent.pid})` : 'stopped',
+        ready: await this.agentReady(host),
+      });
+    }
+    return { hosts, pods: this.pods };
+  }
+
+  /** Stops everything and removes every namespace, link, pinned object and file the lab made. */
+  async down(): Promise<void> {
+    for (const pod of this.pods) shQuiet('ip', ['netns', 'del', pod.netns]);
+    const agents = this.state.processes.filter((item) => item.name.startsWith('agent-'));
+    const controller = this.state.processes.filter((item) => !item.name.startsWith('agent-'));
+    for (const agent of agents) await stopProcess(agent);
+    for (const host of this.topology.hosts) {
+      if (!netnsExists(host.netns)) continue;
+      const { command, args } = agentCommand();
+      try {
+        inNs(host.netns, 'env', [
+          ...envArgs(agentEnv(host, this.topology, this.state.ports, join(this.dir, host.name))),
+          command,
+          ...args,
+          'cleanup',
+        ]);
+      } catch (error) {
+        process.stderr.write(`lab: agent cleanup on ${host.name} failed: ${(error as Error).message}\n`);
+      }
+    }
+    for (const process_ of controller.reverse()) await stopProcess(process_);
+    destroyTopology(this.topology.lab);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function envArgs(env: Record<string, string>): string[] {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`);
+}
+
+function mountBpffs(): void {
+  const mounts = readFileSync('/proc/mounts', 'utf8');
+  if (!mounts.split('\n').some((line) => line.split(' ')[1] === '/sys/fs/bpf')) {
+    sh('mount', ['-t', 'bpf', 'bpf', '/sys/fs/bpf']);
+  }
+}

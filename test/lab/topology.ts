@@ -1,0 +1,86 @@
+// The lab's network: hosts as network namespaces joined by an underlay, the way hosts of a data
+// center sit on one L2 segment. The underlay is a bridge inside its own namespace; the machine's
+// own namespace joins it too (as the controller's address), so that agents in host namespaces
+// reach control and NATS, and users reach the config-api on localhost.
+//
+//   root netns: <lab>-ctl 10.255.<n>.254 ─┐
+//                                          ├─ br0 in <lab>-ul
+//   <lab>-h1: ul0 10.255.<n>.11 ──────────┤
+//   <lab>-h2: ul0 10.255.<n>.12 ──────────┘
+import { inNs, netnsExists, sh, shQuiet } from './shell.js';
+
+export interface LabHost {
+  name: string;
+  netns: string;
+  underlayAddress: string;
+  underlayDevice: string;
+}
+
+export interface Topology {
+  lab: string;
+  controllerAddress: string;
+  hosts: LabHost[];
+}
+
+export function planTopology(lab: string, hostCount: number, subnet: number): Topology {
+  return {
+    lab,
+    controllerAddress: `10.255.${subnet}.254`,
+    hosts: Array.from({ length: hostCount }, (_, index) => ({
+      name: `${lab}-h${index + 1}`,
+      netns: `${lab}-h${index + 1}`,
+      underlayAddress: `10.255.${subnet}.${11 + index}`,
+      underlayDevice: 'ul0',
+    })),
+  };
+}
+
+const underlayNs = (lab: string) => `${lab}-ul`;
+
+export function createTopology(topology: Topology): void {
+  const { lab } = topology;
+  const ul = underlayNs(lab);
+  sh('ip', ['netns', 'add', ul]);
+  inNs(ul, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
+  inNs(ul, 'ip', ['link', 'set', 'br0', 'up']);
+
+  sh('ip', ['link', 'add', `${lab}-ctl`, 'type', 'veth', 'peer', 'name', 'ctl', 'netns', ul]);
+  sh('ip', ['addr', 'add', `${topology.controllerAddress}/24`, 'dev', `${lab}-ctl`]);
+  sh('ip', ['link', 'set', `${lab}-ctl`, 'up']);
+  inNs(ul, 'ip', ['link', 'set', 'ctl', 'master', 'br0', 'up']);
+
+  for (const [index, host] of topology.hosts.entries()) {
+    sh('ip', ['netns', 'add', host.netns]);
+    sh('ip', [
+      '-n',
+      ul,
+      'link',
+      'add',
+      `h${index + 1}`,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      host.underlayDevice,
+      'netns',
+      host.netns,
+    ]);
+    inNs(ul, 'ip', ['link', 'set', `h${index + 1}`, 'master', 'br0', 'up']);
+    inNs(host.netns, 'ip', ['addr', 'add', `${host.underlayAddress}/24`, 'dev', host.underlayDevice]);
+    inNs(host.netns, 'ip', ['link', 'set', host.underlayDevice, 'up']);
+    inNs(host.netns, 'ip', ['link', 'set', 'lo', 'up']);
+  }
+}
+
+/** Removes every namespace and link of the lab; safe to run on a half-made or gone lab. */
+export function destroyTopology(lab: string): void {
+  for (const line of sh('ip', ['netns', 'list']).split('\n')) {
+    const name = line.split(' ')[0] ?? '';
+    if (name.startsWith(`${lab}-`)) shQuiet('ip', ['netns', 'del', name]);
+  }
+  shQuiet('ip', ['link', 'del', `${lab}-ctl`]);
+}
+
+export function topologyExists(lab: string): boolean {
+  return netnsExists(underlayNs(lab));
+}
