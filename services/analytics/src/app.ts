@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness, UvePublisher } from '@weft/kit';
 import { AlarmEngine } from './alarms/alarm-engine.js';
 import { Ingest } from './ingest/ingest.js';
+import { QueryRunner } from './query/query-runner.js';
 import { registerAlarmRoutes } from './rest/alarm-routes.js';
 import { registerQueryRoutes } from './rest/query-routes.js';
 import { registerSseStreams } from './rest/sse.js';
@@ -41,6 +42,8 @@ export interface AnalyticsOptions {
   sweepIntervalMs?: number;
   /** How long the bus waits for an ack before redelivering. */
   ackWaitMs?: number;
+  /** A query running longer is stopped and answered 504. */
+  queryTimeoutMs?: number;
 }
 
 export interface AnalyticsDeps {
@@ -61,6 +64,7 @@ export const DEFAULTS = {
   uveExpiryMs: 3_600_000,
   sweepIntervalMs: 1_000,
   ackWaitMs: 30_000,
+  queryTimeoutMs: 60_000,
 } as const;
 
 export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, readiness }: AnalyticsDeps) {
@@ -204,9 +208,10 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
   const app = createHttpApp({ logger, readiness, metrics });
   const openStream = registerSseStreams(app);
   registerUveRoutes(app, uves, openStream);
+  const queries = new QueryRunner(store, settings.queryTimeoutMs);
   registerQueryRoutes(
     app,
-    store,
+    queries,
     metrics.histogram('query_seconds', 'time to answer POST /analytics/query', ['table']),
   );
   registerAlarmRoutes(app, alarms, openStream);
@@ -233,6 +238,7 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
       closed = true;
       for (const timer of timers) clearInterval(timer);
       await app.close();
+      await queries.close();
       await ingest?.close();
       await publisher.close();
       await link.close();

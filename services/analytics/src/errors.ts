@@ -17,6 +17,12 @@ export const errors = defineErrors({
     grpcStatus: GrpcStatus.NOT_FOUND,
     message: (d: { type: string; name: string }) => `no ${d.type} UVE named ${d.name}`,
   },
+  QUERY_TIMEOUT: {
+    httpStatus: 504,
+    grpcStatus: GrpcStatus.DEADLINE_EXCEEDED,
+    message: (d: { timeoutMs: number }) =>
+      `query took longer than ${d.timeoutMs} ms and was stopped; narrow the time range or add a where`,
+  },
   NOT_READY: {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,

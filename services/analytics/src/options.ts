@@ -44,6 +44,11 @@ export const analyticsOptions = {
     'how long the bus waits for an ack before redelivering to analytics',
     DEFAULTS.ackWaitMs,
   ),
+  queryTimeoutMs: option.duration(
+    'WEFT_ANALYTICS_QUERY_TIMEOUT',
+    'a query running longer is stopped (504)',
+    DEFAULTS.queryTimeoutMs,
+  ),
   uveExpiryMs: option.duration(
     'WEFT_ANALYTICS_UVE_EXPIRY',
     'stale UVE parts are forgotten after this',

@@ -2,11 +2,11 @@
 import type { Histogram } from '@weft/kit';
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../errors.js';
+import type { QueryRunner } from '../query/query-runner.js';
 import { validateQuery } from '../query/validate.js';
-import type { AnalyticsStore } from '../store/store.js';
 import { TABLES, tableNamed } from '../store/tables.js';
 
-export function registerQueryRoutes(app: FastifyInstance, store: AnalyticsStore, latency: Histogram<'table'>): void {
+export function registerQueryRoutes(app: FastifyInstance, runner: QueryRunner, latency: Histogram<'table'>): void {
   app.get('/analytics/tables', async () =>
     TABLES.map((table) => ({
       name: table.name,
@@ -36,7 +36,7 @@ export function registerQueryRoutes(app: FastifyInstance, store: AnalyticsStore,
     const plan = validateQuery(request.body);
     const end = latency.startTimer({ table: plan.table.name });
     try {
-      return { value: store.query(plan) };
+      return { value: await runner.run(plan) };
     } finally {
       end();
     }

@@ -41,6 +41,7 @@ test('logs and events are queryable; bad queries answer 400 naming the field; th
     partitionMs: 86_400_000,
     retentionIntervalMs: 100,
     sweepIntervalMs: 100,
+    queryTimeoutMs: 1_000,
   });
   const link = new NatsLink({
     servers: [nats.url],
@@ -120,6 +121,32 @@ test('logs and events are queryable; bad queries answer 400 naming the field; th
     assert.deepEqual([badSort.status, (badSort.body.error as { field: string }).field], [400, 'sort']);
     const notJson = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
     assert.equal(notJson.status, 400);
+
+    // A runaway query (a regular expression that backtracks forever on one line) is stopped at
+    // its deadline with a 504, the service answers meanwhile, and the next query works.
+    publishLog(link, { service: 'control', host: 'ctl-1', level: 'LOG_LEVEL_WARN', message: `${'a'.repeat(40)}!` });
+    await waitFor(async () => {
+      const { body } = await post(url, { ...errorsOnly, where: [[{ name: 'level', value: 'warn' }]] });
+      return body.value.length === 1;
+    });
+    const runaway = post(url, {
+      table: 'MessageTable',
+      start_time: 'now-1h',
+      end_time: 'now+1m',
+      select_fields: ['message'],
+      where: [
+        [
+          { name: 'message', value: '^(a+)+$', op: 'REGEX_MATCH' },
+          { name: 'level', value: 'warn' },
+        ],
+      ],
+    });
+    const health = await fetch(`${analytics.restUrl}/healthz`);
+    assert.equal(health.status, 200);
+    const stopped = await runaway;
+    assert.equal(stopped.status, 504);
+    assert.equal(stopped.body.error.code, 'QUERY_TIMEOUT');
+    assert.equal((await post(url, errorsOnly)).status, 200);
 
     // Analytics' own UVE reports its store; stats of numeric UVE fields are queryable.
     const own = await waitFor(async () => {

@@ -5,7 +5,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { buildQuery } from '../query/sql.js';
+import { type BuiltQuery, buildQuery } from '../query/sql.js';
 import type { QueryPlan } from '../query/validate.js';
 import type {
   AnalyticsStore,
@@ -135,12 +135,21 @@ export class SqliteStore implements AnalyticsStore {
   }
 
   query(plan: QueryPlan): Record<string, unknown>[] {
+    const { sql, params } = this.buildQuery(plan);
+    return this.#db.prepare(sql).all(...params) as Record<string, unknown>[];
+  }
+
+  /** The SQL of a plan over the partitions it needs now, for a reader on another connection. */
+  buildQuery(plan: QueryPlan): BuiltQuery {
     const tables = [...this.#partitions.values()]
       .filter((p) => p.kind === plan.table.kind && p.endMs > plan.startMs && p.startMs <= plan.endMs)
       .sort((a, b) => a.startMs - b.startMs)
       .map((p) => p.table);
-    const { sql, params } = buildQuery(plan, tables);
-    return this.#db.prepare(sql).all(...params) as Record<string, unknown>[];
+    return buildQuery(plan, tables);
+  }
+
+  get path(): string {
+    return this.#path;
   }
 
   uveParts(): UvePartRecord[] {
@@ -209,7 +218,7 @@ export class SqliteStore implements AnalyticsStore {
 const regexCache = new Map<string, RegExp>();
 
 /** SQLite's REGEXP operator: `value REGEXP pattern` calls regexp(pattern, value). */
-function regexpMatch(pattern: unknown, value: unknown): number {
+export function regexpMatch(pattern: unknown, value: unknown): number {
   if (typeof pattern !== 'string' || value === null || value === undefined) return 0;
   let regex = regexCache.get(pattern);
   if (!regex) {

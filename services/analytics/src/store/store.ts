@@ -1,5 +1,6 @@
 // What analytics needs from its store. The SQLite store (sqlite-store.ts) is the default; a
 // cluster store can take its place behind the same interface.
+import type { BuiltQuery } from '../query/sql.js';
 import type { QueryPlan } from '../query/validate.js';
 import type { PartitionKind, Row } from './tables.js';
 
@@ -48,6 +49,10 @@ export interface RetentionReport {
 export interface AnalyticsStore {
   commit(batch: IngestBatch, now?: number): CommitResult;
   query(plan: QueryPlan): Record<string, unknown>[];
+  /** The SQL of a plan over the partitions it needs now, for a reader on another connection. */
+  buildQuery(plan: QueryPlan): BuiltQuery;
+  /** The database file, for readers on their own connections. */
+  readonly path: string;
   uveParts(): UvePartRecord[];
   deleteUveParts(keys: UvePartKey[]): void;
   /** Drops partitions older than the age limit, then the oldest until under the size target. */
