@@ -1,0 +1,258 @@
+#!/usr/bin/env node
+// The whole Weft stack on this machine from its images (deploy/images/build.mjs builds them):
+// NATS with JetStream, config-api, control, analytics and, as root, the vrouter-agent, each a
+// podman container on the host network, each with its state under WEFT_STATE_DIR/<service>
+// and its log in WEFT_STATE_DIR/logs/<service>.log.
+//
+//   node deploy/images/run.mjs          start, wait until every service is ready, and stay in
+//                                       the foreground; Ctrl-C (or SIGTERM) stops and removes
+//                                       every container of the stack
+//   node deploy/images/run.mjs stop     remove the containers a stopped-by-force run left behind
+//
+// Environment: WEFT_STATE_DIR (default .weft/images-stack in the checkout), WEFT_STACK_NAME
+// (default weft: containers are <name>-<service>, labelled weft.stack=<name>), WEFT_IMAGE_PREFIX
+// (default localhost), WEFT_STACK_HOST (default 127.0.0.1), and the ports: WEFT_NATS_PORT (4222),
+// WEFT_NATS_MONITOR_PORT (8222), WEFT_CONFIG_API_REST_PORT (8082), WEFT_CONFIG_API_GRPC_PORT
+// (8090), WEFT_CONTROL_AGENT_PORT (5269), WEFT_CONTROL_HTTP_PORT (8083),
+// WEFT_ANALYTICS_REST_PORT (8081), WEFT_AGENT_HTTP_PORT (8085).
+import { spawn, spawnSync } from 'node:child_process';
+import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const env = process.env;
+const stateDir = resolve(root, env.WEFT_STATE_DIR ?? join('.weft', 'images-stack'));
+const stack = env.WEFT_STACK_NAME ?? 'weft';
+const prefix = env.WEFT_IMAGE_PREFIX ?? 'localhost';
+const host = env.WEFT_STACK_HOST ?? '127.0.0.1';
+const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+const isRoot = process.getuid?.() === 0;
+const READY_DEADLINE_MS = 90_000;
+const STOP_SECONDS = 15;
+// As in build.mjs: limits this kind of machine can grant.
+const ULIMITS = ['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+// The uid the service images run as (their Containerfiles' USER).
+const SERVICE_UID = 10001;
+
+const port = (name, fallback) => env[name] ?? String(fallback);
+const ports = {
+  nats: port('WEFT_NATS_PORT', 4222),
+  natsMonitor: port('WEFT_NATS_MONITOR_PORT', 8222),
+  rest: port('WEFT_CONFIG_API_REST_PORT', 8082),
+  grpc: port('WEFT_CONFIG_API_GRPC_PORT', 8090),
+  controlAgent: port('WEFT_CONTROL_AGENT_PORT', 5269),
+  controlHttp: port('WEFT_CONTROL_HTTP_PORT', 8083),
+  analytics: port('WEFT_ANALYTICS_REST_PORT', 8081),
+  agentHttp: port('WEFT_AGENT_HTTP_PORT', 8085),
+};
+const natsUrl = `nats://${host}:${ports.nats}`;
+const logLevel = env.WEFT_LOG_LEVEL ?? 'info';
+
+/**
+ * The services in start order. env: the daemon's options inside its container (WEFT_STATE_DIR is
+ * always /var/lib/weft, bound to WEFT_STATE_DIR/<name>); ready: the URL that answers 200 when
+ * the service is ready; extra: more podman run arguments.
+ */
+const services = [
+  {
+    name: 'nats',
+    image: 'weft-nats',
+    stateMount: '/data',
+    env: { NATS_MONITOR_PORT: ports.natsMonitor },
+    args: ['-js', '-sd', '/data', '-a', host, '-p', ports.nats, '-m', ports.natsMonitor],
+    ready: `http://${host}:${ports.natsMonitor}/healthz`,
+    describe: natsUrl,
+  },
+  {
+    name: 'config-api',
+    image: 'weft-config-api',
+    env: {
+      WEFT_CONFIG_API_HOST: host,
+      WEFT_CONFIG_API_REST_PORT: ports.rest,
+      WEFT_CONFIG_API_GRPC_PORT: ports.grpc,
+    },
+    ready: `http://${host}:${ports.rest}/readyz`,
+    describe: `REST http://${host}:${ports.rest}  gRPC ${host}:${ports.grpc}`,
+  },
+  {
+    name: 'control',
+    image: 'weft-control',
+    env: {
+      WEFT_CONFIG_API_GRPC: `${host}:${ports.grpc}`,
+      WEFT_CONTROL_HOST: host,
+      WEFT_CONTROL_AGENT_PORT: ports.controlAgent,
+      WEFT_CONTROL_HTTP_PORT: ports.controlHttp,
+    },
+    ready: `http://${host}:${ports.controlHttp}/readyz`,
+    describe: `agents ${host}:${ports.controlAgent}  HTTP http://${host}:${ports.controlHttp}`,
+  },
+  {
+    name: 'analytics',
+    image: 'weft-analytics',
+    env: { WEFT_REST_HOST: host, WEFT_REST_PORT: ports.analytics },
+    ready: `http://${host}:${ports.analytics}/readyz`,
+    describe: `REST http://${host}:${ports.analytics}`,
+  },
+  {
+    name: 'vrouter-agent',
+    image: 'weft-vrouter-agent',
+    needsRoot: 'the datapath loads BPF programs, which needs root',
+    env: {
+      WEFT_AGENT_HTTP_PORT: ports.agentHttp,
+      WEFT_CONTROL_URLS: `${host}:${ports.controlAgent}`,
+      WEFT_CNI_SOCKET: '/run/weft/agent.sock',
+    },
+    // The datapath's capabilities (as the chart grants them), bpffs and the host's namespaces.
+    extra: (dir) => [
+      '--cap-add',
+      'BPF,PERFMON,NET_ADMIN,SYS_ADMIN,NET_RAW',
+      '--volume',
+      '/sys/fs/bpf:/sys/fs/bpf',
+      '--volume',
+      '/var/run/netns:/var/run/netns:rslave',
+      '--volume',
+      `${join(dir, 'run')}:/run/weft`,
+    ],
+    ready: `http://${host}:${ports.agentHttp}/readyz`,
+    describe: `HTTP http://${host}:${ports.agentHttp}  CNI ${join(stateDir, 'vrouter-agent', 'run', 'agent.sock')}`,
+  },
+];
+
+function say(message) {
+  process.stdout.write(`weft: ${message}\n`);
+}
+
+function podman(args, options = {}) {
+  return spawnSync('podman', args, { encoding: 'utf8', ...options });
+}
+
+const containerName = (service) => `${stack}-${service.name}`;
+const imageName = (service) => `${prefix}/${service.image}:${version}`;
+
+/** Every container of this stack, running or not. */
+function stackContainers() {
+  const result = podman(['ps', '-a', '--filter', `label=weft.stack=${stack}`, '--format', '{{.Names}}']);
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+function removeContainers(names) {
+  if (names.length === 0) return;
+  podman(['stop', '--time', String(STOP_SECONDS), ...names]);
+  podman(['rm', '--force', ...names]);
+}
+
+function isRunning(name) {
+  return podman(['inspect', '--format', '{{.State.Running}}', name]).stdout.trim() === 'true';
+}
+
+async function answers200(url) {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).status === 200;
+  } catch {
+    return false;
+  }
+}
+
+/** The containers started, in start order. */
+const started = [];
+let stopping = false;
+
+async function stopAll(exitCode) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping');
+  // Reverse order: the agent and the daemons drain before NATS goes.
+  for (const name of [...started].reverse()) removeContainers([name]);
+  removeContainers(stackContainers());
+  say('stopped');
+  process.exit(exitCode);
+}
+
+async function start(service) {
+  const name = containerName(service);
+  if (podman(['image', 'exists', imageName(service)]).status !== 0) {
+    say(`${service.name.padEnd(17)} not started: no image ${imageName(service)} (node deploy/images/build.mjs)`);
+    return;
+  }
+  if (service.needsRoot && !isRoot) {
+    say(`${service.name.padEnd(17)} not started: ${service.needsRoot}`);
+    return;
+  }
+  const dir = join(stateDir, service.name);
+  mkdirSync(join(dir, 'run'), { recursive: true });
+  if (isRoot && !service.needsRoot) chownSync(dir, SERVICE_UID, SERVICE_UID);
+  const logPath = join(stateDir, 'logs', `${service.name}.log`);
+  const envArgs = Object.entries({ WEFT_LOG_LEVEL: logLevel, WEFT_NATS_URL: natsUrl, ...service.env }).flatMap(
+    ([key, value]) => ['--env', `${key}=${value}`],
+  );
+  const run = podman([
+    'run',
+    '--detach',
+    '--name',
+    name,
+    '--label',
+    `weft.stack=${stack}`,
+    '--network',
+    'host',
+    ...ULIMITS,
+    '--log-driver',
+    'k8s-file',
+    '--log-opt',
+    `path=${logPath}`,
+    '--volume',
+    `${dir}:${service.stateMount ?? '/var/lib/weft'}`,
+    ...envArgs,
+    ...(service.extra?.(dir) ?? []),
+    imageName(service),
+    ...(service.args ?? []),
+  ]);
+  if (run.status !== 0) throw new Error(`${service.name} did not start: ${run.stderr.trim()}`);
+  started.push(name);
+  const deadline = Date.now() + READY_DEADLINE_MS;
+  while (!(await answers200(service.ready))) {
+    if (stopping) return;
+    if (!isRunning(name)) throw new Error(`${service.name} exited; its log is ${logPath}`);
+    if (Date.now() > deadline) throw new Error(`${service.name} was not ready within 90 s (${service.ready})`);
+    await new Promise((next) => setTimeout(next, 250));
+  }
+  say(`${service.name.padEnd(17)} ${service.describe}  (container ${name}, log ${logPath})`);
+}
+
+/** Stops the stack when one of its containers ends on its own; the waiters also keep this process up. */
+function watch(name) {
+  const waiter = spawn('podman', ['wait', name], { stdio: 'ignore' });
+  waiter.once('exit', () => {
+    if (stopping) return;
+    say(`${name} stopped unexpectedly; see its log under ${join(stateDir, 'logs')}. Stopping the stack.`);
+    void stopAll(1);
+  });
+}
+
+if (process.argv[2] === 'stop') {
+  const names = stackContainers();
+  removeContainers(names);
+  say(`removed ${names.length} container(s) of stack "${stack}"`);
+  process.exit(0);
+}
+
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+if (podman(['--version']).status !== 0) {
+  say('podman is not installed: apt-get install -y podman runc');
+  process.exit(1);
+}
+const leftovers = stackContainers();
+if (leftovers.length > 0) {
+  say(`stack "${stack}" already has containers (${leftovers.join(', ')}): stop that run, or "run.mjs stop"`);
+  process.exit(1);
+}
+try {
+  mkdirSync(join(stateDir, 'logs'), { recursive: true });
+  for (const service of services) await start(service);
+  for (const name of started) watch(name);
+  say('ready; Ctrl-C stops everything');
+} catch (error) {
+  say(error instanceof Error ? error.message : String(error));
+  await stopAll(1);
+}

@@ -1,0 +1,224 @@
+// The container images as an operator builds and runs them on one machine: every image builds
+// with podman (the base made with debootstrap and cached), carries its labels, healthcheck and
+// user, and the stack started from the images answers a REST round trip through config-api,
+// reports every service ready, and leaves no container behind when stopped.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { repoRoot } from '../support/stack.js';
+
+const version = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')).version as string;
+// The debootstrap base and podman's layer cache are kept between runs, in the checkout's state.
+const buildState = join(repoRoot, '.weft');
+const services = ['config-api', 'control', 'analytics', 'vrouter-agent'];
+
+function whyNot(): string | undefined {
+  if (process.getuid?.() !== 0) return 'building and running images here needs root (podman, debootstrap)';
+  for (const tool of ['podman', 'debootstrap']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
+  }
+  return undefined;
+}
+
+function podman(args: string[]) {
+  return spawnSync('podman', args, { encoding: 'utf8' });
+}
+
+function inspectImage(image: string) {
+  const result = podman(['image', 'inspect', image]);
+  assert.equal(result.status, 0, `${image} exists: ${result.stderr}`);
+  return JSON.parse(result.stdout)[0];
+}
+
+const imageOf = (name: string) => `localhost/weft-${name}:${version}`;
+const serviceBuilt = (name: string) => podman(['image', 'exists', imageOf(name)]).status === 0;
+
+/** Runs a command to its end, keeping its output; fails with that output when it fails. */
+function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) {
+  const result = spawnSync(command, args, { cwd: repoRoot, env, encoding: 'utf8', timeout: timeoutMs });
+  const output = `${result.stdout}\n${result.stderr}`;
+  assert.equal(result.status, 0, `${command} ${args.join(' ')} failed:\n${output.slice(-6000)}`);
+  return output;
+}
+
+test('the images build with podman; the stack from them answers REST, is ready, and stops clean', {
+  skip: whyNot(),
+  timeout: 40 * 60_000,
+}, async (t) => {
+  const started = Date.now();
+  const built = runToEnd(
+    process.execPath,
+    ['deploy/images/build.mjs'],
+    { ...process.env, WEFT_STATE_DIR: buildState },
+    35 * 60_000,
+  );
+  t.diagnostic(`image build took ${Math.round((Date.now() - started) / 1000)} s`);
+  for (const skipped of built.matchAll(/skipping (weft-\S+): (.*)/g))
+    t.diagnostic(`not built: ${skipped[1]}: ${skipped[2]}`);
+  const present = services.filter(serviceBuilt);
+  assert.ok(present.includes('config-api'), 'config-api is built');
+  assert.ok(serviceBuilt('nats'), 'the stack has its NATS image');
+
+  // What each image says about itself.
+  for (const name of present) {
+    const image = inspectImage(imageOf(name));
+    const labels = image.Config.Labels ?? image.Labels;
+    assert.equal(labels['org.opencontainers.image.version'], version, `${name}: version label`);
+    assert.equal(labels['org.opencontainers.image.title'], `weft-${name}`);
+    assert.match(
+      labels['org.opencontainers.image.revision'],
+      /^[0-9a-f]{40}$/,
+      `${name}: the commit it was built from`,
+    );
+    assert.ok(labels['org.opencontainers.image.source'], `${name}: source label`);
+    assert.ok(image.Config.Healthcheck?.Test?.length > 0, `${name}: has a HEALTHCHECK`);
+    if (name === 'vrouter-agent') {
+      assert.equal(image.Config.User, '0:0', 'the agent runs as root for BPF');
+      const listing = podman([
+        'run',
+        '--rm',
+        ...['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'],
+        '--entrypoint',
+        'sh',
+        imageOf(name),
+        '-c',
+        'ls native/build/bpf/*.o native/build/Release/weft_bpf.node /opt/weft/cni/app/dist/main.js /opt/weft/cni/install-cni.sh',
+      ]);
+      assert.equal(listing.status, 0, `the agent image carries its BPF objects and the CNI plugin:\n${listing.stderr}`);
+    } else {
+      assert.equal(image.Config.User, '10001:10001', `${name}: not root`);
+    }
+    // Production dependencies only: no compiler, no TypeScript in the runtime image.
+    const devTools = podman([
+      'run',
+      '--rm',
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=1024:1024',
+      '--entrypoint',
+      'sh',
+      imageOf(name),
+      '-c',
+      'ls node_modules/typescript node_modules/.bin/tsc 2>/dev/null; command -v gcc clang-16; true',
+    ]);
+    assert.equal(devTools.stdout.trim(), '', `${name}: build tools in the runtime image`);
+  }
+
+  // A second build finds everything cached.
+  const again = Date.now();
+  runToEnd(
+    process.execPath,
+    ['deploy/images/build.mjs', '--only', 'config-api'],
+    { ...process.env, WEFT_STATE_DIR: buildState },
+    5 * 60_000,
+  );
+  const rebuildSeconds = (Date.now() - again) / 1000;
+  t.diagnostic(`cached rebuild of config-api took ${rebuildSeconds.toFixed(1)} s`);
+  assert.ok(rebuildSeconds < 60, `a cached rebuild took ${rebuildSeconds} s`);
+
+  // The stack from the images, on free ports, with its state in a temp folder.
+  const state = tempDir('weft-images-stack-');
+  const stackName = `weft-test-${process.pid}`;
+  const ports: Record<string, string> = {};
+  for (const name of [
+    'WEFT_NATS_PORT',
+    'WEFT_NATS_MONITOR_PORT',
+    'WEFT_CONFIG_API_REST_PORT',
+    'WEFT_CONFIG_API_GRPC_PORT',
+    'WEFT_CONTROL_AGENT_PORT',
+    'WEFT_CONTROL_HTTP_PORT',
+    'WEFT_ANALYTICS_REST_PORT',
+    'WEFT_AGENT_HTTP_PORT',
+  ]) {
+    ports[name] = String(await freePort());
+  }
+  const env = { ...process.env, ...ports, WEFT_STATE_DIR: state.path, WEFT_STACK_NAME: stackName };
+  let stack: ChildProcess | undefined;
+  let output = '';
+  try {
+    stack = spawn(process.execPath, ['deploy/images/run.mjs'], {
+      cwd: repoRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    stack.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    stack.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => stack!.once('exit', resolve));
+    await waitFor(() => output.includes('weft: ready') || stack!.exitCode !== null, {
+      timeoutMs: 5 * 60_000,
+      what: 'the stack from images to be ready',
+    });
+    assert.match(output, /weft: ready/, output);
+    for (const line of output.split('\n').filter((l) => l.includes('not started'))) t.diagnostic(line);
+
+    // A REST round trip through config-api: create, read back, find it in a list.
+    const rest = `http://127.0.0.1:${ports.WEFT_CONFIG_API_REST_PORT}`;
+    const post = async (type: string, object: unknown) => {
+      const response = await fetch(`${rest}/${type}s`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ [type]: object }),
+      });
+      // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
+      const body: any = await response.json();
+      assert.equal(response.status, 200, JSON.stringify(body));
+      return body[type];
+    };
+    const domain = await post('domain', { fq_name: ['images-test'] });
+    const project = await post('project', { fq_name: ['images-test', 'from-images'] });
+    // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
+    const read: any = await (await fetch(`${rest}/project/${project.uuid}`)).json();
+    assert.deepEqual(read.project.fq_name, ['images-test', 'from-images']);
+    assert.equal(read.project.parent_uuid, domain.uuid);
+    // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
+    const listed: any = await (await fetch(`${rest}/projects?parent_id=${domain.uuid}`)).json();
+    assert.deepEqual(
+      listed.projects.map((p: { uuid: string }) => p.uuid),
+      [project.uuid],
+    );
+
+    // Every service that started reports ready, and its container's HEALTHCHECK passes.
+    const readiness: Record<string, string> = {
+      'config-api': `${rest}/readyz`,
+      control: `http://127.0.0.1:${ports.WEFT_CONTROL_HTTP_PORT}/readyz`,
+      analytics: `http://127.0.0.1:${ports.WEFT_ANALYTICS_REST_PORT}/readyz`,
+      'vrouter-agent': `http://127.0.0.1:${ports.WEFT_AGENT_HTTP_PORT}/readyz`,
+    };
+    const running = podman(['ps', '--filter', `label=weft.stack=${stackName}`, '--format', '{{.Names}}'])
+      .stdout.split('\n')
+      .filter(Boolean);
+    assert.ok(running.includes(`${stackName}-nats`), running.join(' '));
+    for (const name of present) {
+      if (!running.includes(`${stackName}-${name}`)) {
+        assert.match(output, new RegExp(`${name}\\s+not started`), `${name} neither runs nor says why`);
+        continue;
+      }
+      const response = await fetch(readiness[name]!);
+      assert.equal(response.status, 200, `${name} /readyz: ${await response.text()}`);
+      const health = podman(['healthcheck', 'run', `${stackName}-${name}`]);
+      assert.equal(health.status, 0, `${name} HEALTHCHECK: ${health.stdout}${health.stderr}`);
+    }
+    const natsHealth = podman(['healthcheck', 'run', `${stackName}-nats`]);
+    assert.equal(natsHealth.status, 0, `nats HEALTHCHECK: ${natsHealth.stdout}${natsHealth.stderr}`);
+
+    // Ctrl-C stops and removes every container of the stack.
+    stack.kill('SIGINT');
+    assert.equal(await exited, 0, output);
+    assert.match(output, /weft: stopped/);
+    const left = podman(['ps', '-a', '--filter', `label=weft.stack=${stackName}`, '--format', '{{.Names}}']);
+    assert.equal(left.stdout.trim(), '', 'containers left behind');
+  } finally {
+    if (stack && stack.exitCode === null) stack.kill('SIGKILL');
+    // Whatever happened above, no container of this test outlives it.
+    spawnSync(process.execPath, ['deploy/images/run.mjs', 'stop'], { cwd: repoRoot, env });
+    state.remove();
+  }
+});
