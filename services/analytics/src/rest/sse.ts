@@ -2,6 +2,8 @@
 // kept open; closing the app ends every stream so that a drain finishes.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
+const HEARTBEAT_MS = 15_000;
+
 export interface SseStream {
   send(event: string, data: unknown): void;
   onClose(listener: () => void): void;
@@ -23,7 +25,12 @@ export function registerSseStreams(app: FastifyInstance): (request: FastifyReque
     // A comment line first, so a client sees the stream open before the first event.
     reply.raw.write(': weft analytics stream\n\n');
     open.add(reply);
-    const closers: (() => void)[] = [];
+    // A comment now and then keeps proxies and load balancers from closing a quiet stream.
+    const heartbeat = setInterval(() => {
+      if (!reply.raw.writableEnded) reply.raw.write(': ping\n\n');
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
+    const closers: (() => void)[] = [() => clearInterval(heartbeat)];
     request.raw.once('close', () => {
       open.delete(reply);
       for (const close of closers) close();
