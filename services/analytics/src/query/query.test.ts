@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tempDir } from '@weft/kit/testing';
+import fc from 'fast-check';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Row } from '../store/tables.js';
 import { validateQuery } from './validate.js';
@@ -165,6 +166,150 @@ test('top-N: the 5 hosts·ports with most bytes, filtered on the aggregate', () 
   assert.deepEqual(
     rows.map((r) => [`${r.host}|${r.destination_port}`, r['SUM(bytes)']]),
     top,
+  );
+});
+
+// Random queries against a plain JS evaluation of the same records: where trees of every
+// operator over every column type, plain selects and group-bys with every aggregate.
+const GROUP_COLUMNS = ['host', 'action', 'protocol', 'destination_port', 'source_virtual_network'] as const;
+const conditionArbitrary = fc.oneof(
+  fc.record({
+    name: fc.constantFrom('host', 'action', 'source_virtual_network', 'source_ip'),
+    op: fc.constantFrom('EQUAL', 'NOT_EQUAL', 'PREFIX', 'CONTAINS', 'REGEX_MATCH', 'LEQ', 'GEQ'),
+    value: fc.constantFrom(
+      'host-1',
+      'host-2',
+      'pass',
+      'deny',
+      'default-domain:demo',
+      'demo:red',
+      '10.0.3.',
+      '^10\\.0\\.[12]\\.',
+      'h',
+    ),
+  }),
+  fc.record({
+    name: fc.constantFrom('bytes', 'packets', 'protocol', 'destination_port', 'T'),
+    op: fc.constantFrom('EQUAL', 'NOT_EQUAL', 'LEQ', 'GEQ', 'IN_RANGE', 'NOT_IN_RANGE'),
+    value: fc.integer({ min: 0, max: 100_000 }),
+    width: fc.integer({ min: 0, max: 50_000 }),
+  }),
+);
+
+type Term = { name: string; op: string; value: string | number; width?: number };
+
+function matches(row: Row, term: Term): boolean {
+  const v = row[term.name] as string | number;
+  const x = term.value;
+  const upper = typeof x === 'number' ? x + (term.width ?? 0) : x;
+  switch (term.op) {
+    case 'EQUAL':
+      return v === x;
+    case 'NOT_EQUAL':
+      return v !== x;
+    case 'LEQ':
+      return v <= x;
+    case 'GEQ':
+      return v >= x;
+    case 'IN_RANGE':
+      return v >= x && v <= upper;
+    case 'NOT_IN_RANGE':
+      return !(v >= x && v <= upper);
+    case 'PREFIX':
+      return String(v).startsWith(String(x));
+    case 'CONTAINS':
+      return String(v).includes(String(x));
+    default:
+      return new RegExp(String(x)).test(String(v));
+  }
+}
+
+function asWhere(groups: Term[][]) {
+  return groups.map((group) =>
+    group.map(({ width, ...term }) =>
+      term.op === 'IN_RANGE' || term.op === 'NOT_IN_RANGE'
+        ? { ...term, value2: Number(term.value) + (width ?? 0) }
+        : term,
+    ),
+  );
+}
+
+test('random where trees select what a plain evaluation selects', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(conditionArbitrary, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: 0, max: 5 * 60 }),
+      fc.integer({ min: 1, max: 5 * 60 }),
+      (groups, startMinutes, spanMinutes) => {
+        const start = NOW - 5 * HOUR + startMinutes * 60_000;
+        const end = start + spanMinutes * 60_000;
+        const rows = run({
+          table: 'FlowRecordTable',
+          start_time: start,
+          end_time: end,
+          select_fields: ['record_id'],
+          where: asWhere(groups as Term[][]),
+          limit: 100_000,
+        });
+        const expected = flows.filter(
+          (f) => f.T >= start && f.T <= end && (groups as Term[][]).some((group) => group.every((t) => matches(f, t))),
+        );
+        assert.deepEqual(rows.map((r) => r.record_id).sort(), expected.map((f) => f.record_id).sort());
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test('random group-bys aggregate as a plain evaluation does', () => {
+  fc.assert(
+    fc.property(
+      fc.subarray([...GROUP_COLUMNS], { minLength: 0, maxLength: 3 }),
+      fc.subarray(['SUM(bytes)', 'COUNT(*)', 'MIN(packets)', 'MAX(bytes)', 'AVG(packets)', 'COUNT(host)'], {
+        minLength: 1,
+      }),
+      fc.option(conditionArbitrary, { nil: undefined }),
+      (keys, aggregates, term) => {
+        const rows = run({
+          table: 'FlowRecordTable',
+          start_time: NOW - 6 * HOUR,
+          end_time: NOW,
+          select_fields: [...keys, ...aggregates],
+          ...(term ? { where: asWhere([[term as Term]]) } : {}),
+        });
+        const groups = new Map<string, Row[]>();
+        for (const f of flows) {
+          if (term && !matches(f, term as Term)) continue;
+          const key = JSON.stringify(keys.map((k) => f[k]));
+          const members = groups.get(key) ?? [];
+          members.push(f);
+          groups.set(key, members);
+        }
+        // Without group-by keys an aggregate over nothing is still one row.
+        if (keys.length === 0 && groups.size === 0) groups.set('[]', []);
+        assert.equal(rows.length, groups.size);
+        for (const row of rows) {
+          const members = groups.get(JSON.stringify(keys.map((k) => row[k])));
+          assert.ok(members, `group ${JSON.stringify(row)} expected`);
+          const numbers = (column: string) => members.map((m) => Number(m[column]));
+          const expected: Record<string, number | null> = {
+            'SUM(bytes)': members.length ? numbers('bytes').reduce((a, b) => a + b, 0) : null,
+            'COUNT(*)': members.length,
+            'COUNT(host)': members.length,
+            'MIN(packets)': members.length ? Math.min(...numbers('packets')) : null,
+            'MAX(bytes)': members.length ? Math.max(...numbers('bytes')) : null,
+            'AVG(packets)': members.length ? numbers('packets').reduce((a, b) => a + b, 0) / members.length : null,
+          };
+          for (const aggregate of aggregates) {
+            const got = row[aggregate] as number | null;
+            const want = expected[aggregate]!;
+            if (aggregate === 'AVG(packets)' && want !== null) assert.ok(Math.abs((got as number) - want) < 1e-9);
+            else assert.equal(got, want, aggregate);
+          }
+        }
+      },
+    ),
+    { numRuns: 100 },
   );
 });
 
