@@ -44,6 +44,8 @@ export interface AnalyticsOptions {
   ackWaitMs?: number;
   /** A query running longer is stopped and answered 504. */
   queryTimeoutMs?: number;
+  /** The durable consumer's name: replicas sharing one split the records, each its own gets all. */
+  consumerName?: string;
 }
 
 export interface AnalyticsDeps {
@@ -65,6 +67,7 @@ export const DEFAULTS = {
   sweepIntervalMs: 1_000,
   ackWaitMs: 30_000,
   queryTimeoutMs: 60_000,
+  consumerName: 'weft-analytics',
 } as const;
 
 export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, readiness }: AnalyticsDeps) {
@@ -187,6 +190,7 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
         logger,
         metrics: ingestMetrics,
         ackWaitMs: settings.ackWaitMs,
+        consumerName: settings.consumerName,
       });
       try {
         await candidate.start();

@@ -49,6 +49,11 @@ export const analyticsOptions = {
     'a query running longer is stopped (504)',
     DEFAULTS.queryTimeoutMs,
   ),
+  consumerName: option.required(
+    'WEFT_ANALYTICS_CONSUMER',
+    'JetStream durable consumer name; give each analytics replica its own to give each every record',
+    DEFAULTS.consumerName,
+  ),
   uveExpiryMs: option.duration(
     'WEFT_ANALYTICS_UVE_EXPIRY',
     'stale UVE parts are forgotten after this',

@@ -37,6 +37,8 @@ export interface IngestOptions {
   batchMessages?: number;
   /** How long the bus waits for an ack before redelivering (tests shorten it). */
   ackWaitMs?: number;
+  /** The durable consumer's name; replicas that each want every record take their own. */
+  consumerName?: string;
 }
 
 interface Lane {
@@ -54,21 +56,28 @@ export class Ingest {
   readonly #logger: Logger;
   readonly #lanes: Lane[];
   readonly #batchMessages: number;
+  readonly #consumerName: string;
   #closed = false;
 
   constructor(options: IngestOptions) {
     this.#options = options;
     this.#logger = options.logger.child({ component: 'ingest' });
     this.#batchMessages = options.batchMessages ?? 2_000;
+    this.#consumerName = options.consumerName ?? DURABLE_NAME;
     this.#lanes = (Object.keys(STREAMS) as StreamKind[]).map((kind) => ({ kind, pending: [], scheduled: false }));
   }
 
   async start(): Promise<void> {
     const { connection, limits } = this.#options;
-    await ensureStreams(await connection.jetstreamManager(), limits, this.#options.ackWaitMs ?? 30_000);
+    await ensureStreams(
+      await connection.jetstreamManager(),
+      limits,
+      this.#options.ackWaitMs ?? 30_000,
+      this.#consumerName,
+    );
     const js = connection.jetstream();
     for (const lane of this.#lanes) {
-      const consumer = await js.consumers.get(STREAMS[lane.kind].name, DURABLE_NAME);
+      const consumer = await js.consumers.get(STREAMS[lane.kind].name, this.#consumerName);
       lane.messages = await consumer.consume({
         max_messages: this.#batchMessages,
         // Short pulls: a pull left open by a stopped analytics holds no message for long.

@@ -19,6 +19,7 @@ export const STREAMS: Record<StreamKind, { name: string; subjects: string[] }> =
   log: { name: 'WEFT_LOG', subjects: ['weft.log.>'] },
 };
 
+/** The durable consumer's name unless configured: one analytics (or a group sharing the work). */
 export const DURABLE_NAME = 'weft-analytics';
 
 export interface StreamLimits {
@@ -27,7 +28,12 @@ export interface StreamLimits {
 }
 
 /** Creates each stream, or brings an existing one's limits to the configured ones. */
-export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits, ackWaitMs: number): Promise<void> {
+export async function ensureStreams(
+  jsm: JetStreamManager,
+  limits: StreamLimits,
+  ackWaitMs: number,
+  durableName = DURABLE_NAME,
+): Promise<void> {
   for (const { name, subjects } of Object.values(STREAMS)) {
     const config: Partial<StreamConfig> & { name: string } = {
       name,
@@ -43,7 +49,7 @@ export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits,
     if (existing) await jsm.streams.update(name, { ...existing.config, ...config });
     else await jsm.streams.add(config);
     const consumer = {
-      durable_name: DURABLE_NAME,
+      durable_name: durableName,
       // Each message acked by itself after its batch commits. Not ack-all: after a crash the bus
       // redelivers old messages after newer ones, and an ack-all of a newer one would
       // acknowledge old ones nobody stored.
@@ -52,13 +58,13 @@ export async function ensureStreams(jsm: JetStreamManager, limits: StreamLimits,
       ack_wait: nanos(ackWaitMs),
       max_ack_pending: 100_000,
     };
-    const existingConsumer = await jsm.consumers.info(name, DURABLE_NAME).catch(() => undefined);
+    const existingConsumer = await jsm.consumers.info(name, durableName).catch(() => undefined);
     if (existingConsumer && existingConsumer.config.ack_policy !== AckPolicy.Explicit) {
       // The ack policy cannot change in place; a new consumer replays the stream, and the
       // store's record ids make the replay harmless.
-      await jsm.consumers.delete(name, DURABLE_NAME);
+      await jsm.consumers.delete(name, durableName);
       await jsm.consumers.add(name, consumer);
-    } else if (existingConsumer) await jsm.consumers.update(name, DURABLE_NAME, { ack_wait: consumer.ack_wait });
+    } else if (existingConsumer) await jsm.consumers.update(name, durableName, { ack_wait: consumer.ack_wait });
     else await jsm.consumers.add(name, consumer);
   }
 }
