@@ -123,7 +123,8 @@ int weft_pod_egress(struct xdp_md *ctx)
 	if (pkt.ip6)
 		parsed = WEFT_PARSE_NOT_IP;
 #endif
-	if (parsed == WEFT_PARSE_NOT_IP)
+	/* What belongs to the link (neighbour discovery, DHCP, multicast) goes to the host's stack. */
+	if (parsed == WEFT_PARSE_NOT_IP || weft_is_link_scope(&pkt.flow))
 		goto to_host;
 
 	struct weft_next_hop *nh = weft_route_lookup(&pkt.flow, src_vrf, 1);

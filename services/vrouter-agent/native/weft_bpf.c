@@ -516,6 +516,71 @@ static napi_value program_info(napi_env env, napi_callback_info info)
 	return result;
 }
 
+/* programInfoById(id) → { id, name, type, mapIds } or null when no such program: what a device
+ * runs, and which maps it uses (so cleanup can tell this host's programs from another's). */
+static napi_value program_info_by_id(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	uint32_t id;
+	if (get_args(env, info, 1, argv) || get_u32(env, argv[0], &id)) {
+		napi_throw_type_error(env, "WEFT_ARGS", "programInfoById(id)");
+		return NULL;
+	}
+	int fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			napi_value null;
+			napi_get_null(env, &null);
+			return null;
+		}
+		return throw_errno(env, "bpf_prog_get_fd_by_id", errno);
+	}
+	struct bpf_prog_info pinfo;
+	uint32_t len = sizeof(pinfo);
+	memset(&pinfo, 0, sizeof(pinfo));
+	int err = bpf_obj_get_info_by_fd(fd, &pinfo, &len);
+	uint32_t map_ids[64] = {0};
+	uint32_t nr_maps = pinfo.nr_map_ids < 64 ? pinfo.nr_map_ids : 64;
+	if (!err && nr_maps) {
+		char name[sizeof(pinfo.name)];
+		memcpy(name, pinfo.name, sizeof(name));
+		memset(&pinfo, 0, sizeof(pinfo));
+		pinfo.nr_map_ids = nr_maps;
+		pinfo.map_ids = (uint64_t)(unsigned long)map_ids;
+		len = sizeof(pinfo);
+		err = bpf_obj_get_info_by_fd(fd, &pinfo, &len);
+		memcpy(pinfo.name, name, sizeof(name));
+	}
+	close(fd);
+	if (err)
+		return throw_errno(env, "bpf_prog_get_info_by_fd", errno);
+	napi_value result, ids;
+	CHECK(napi_create_object(env, &result));
+	CHECK(napi_create_array(env, &ids));
+	for (uint32_t i = 0; i < nr_maps; i++)
+		CHECK(napi_set_element(env, ids, i, make_u32(env, map_ids[i])));
+	set(env, result, "id", make_u32(env, pinfo.id));
+	set(env, result, "name", make_string(env, pinfo.name));
+	set(env, result, "type", make_u32(env, pinfo.type));
+	set(env, result, "mapIds", ids);
+	return result;
+}
+
+/* mapId(fd) → the kernel's id of a map. */
+static napi_value map_id(napi_env env, napi_callback_info info)
+{
+	napi_value argv[1];
+	uint32_t fd;
+	if (get_args(env, info, 1, argv) || get_u32(env, argv[0], &fd)) {
+		napi_throw_type_error(env, "WEFT_ARGS", "mapId(fd)");
+		return NULL;
+	}
+	struct bpf_map_info minfo;
+	if (map_type(fd, &minfo))
+		return throw_errno(env, "bpf_map_get_info_by_fd", errno);
+	return make_u32(env, minfo.id);
+}
+
 /* A ring buffer reader: records are copied into a JS array by consumeRing. */
 struct ring {
 	struct ring_buffer *rb;
@@ -604,6 +669,8 @@ static napi_value init(napi_env env, napi_value exports)
 		{"objPin", NULL, obj_pin, NULL, NULL, NULL, napi_default, NULL},
 		{"closeFd", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
 		{"programInfo", NULL, program_info, NULL, NULL, NULL, napi_default, NULL},
+		{"programInfoById", NULL, program_info_by_id, NULL, NULL, NULL, napi_default, NULL},
+		{"mapId", NULL, map_id, NULL, NULL, NULL, napi_default, NULL},
 		{"openRing", NULL, open_ring, NULL, NULL, NULL, napi_default, NULL},
 		{"consumeRing", NULL, consume_ring, NULL, NULL, NULL, napi_default, NULL},
 	};

@@ -104,6 +104,15 @@ WEFT_INLINE int weft_parse_ip(struct weft_packet *pkt, struct ethhdr *eth, void 
 	return WEFT_PARSE_NOT_IP;
 }
 
+/* Multicast, broadcast and IPv6 link-local destinations: neighbour discovery, router
+ * solicitations, DHCP and the like, which belong to the link and are never routed. */
+WEFT_INLINE int weft_is_link_scope(const struct weft_flow_key *flow)
+{
+	if (flow->family == WEFT_FAMILY_IPV6)
+		return flow->daddr[0] == 0xFF || (flow->daddr[0] == 0xFE && (flow->daddr[1] & 0xC0) == 0x80);
+	return flow->daddr[12] >= 224;
+}
+
 WEFT_INLINE __u16 weft_csum_fold(__u32 sum)
 {
 	sum = (sum & 0xFFFF) + (sum >> 16);

@@ -28,7 +28,7 @@ function action(value: string, field: string): AclAction {
 }
 
 function endpoint(ep: Endpoint__Output | null, field: string, ctx: CompileContext): AclEndpoint | undefined {
-  if (!ep || !ep.match || ep.match === 'any') return undefined;
+  if (!ep?.match || ep.match === 'any') return undefined;
   if (ep.match === 'prefix') return { prefix: ep.prefix ?? '' };
   if (ep.match === 'routing_instance') {
     const vrfId = ctx.vrfOf(ep.routing_instance ?? '');
@@ -90,7 +90,7 @@ export function compileNextHop(
   field: string,
   ctx: CompileContext,
 ): NextHop | undefined {
-  if (!nh || !nh.kind) throw errors.INVALID_FIELD({ field, reason: 'a route needs a next hop' });
+  if (!nh?.kind) throw errors.INVALID_FIELD({ field, reason: 'a route needs a next hop' });
   if (nh.kind === 'interface_uuid') {
     const local = ctx.localInterface(nh.interface_uuid ?? '');
     return local && { kind: 'local', ifindex: local.ifindex, vrfId: local.vrfId, mac: local.mac };

@@ -341,6 +341,31 @@ describe('XDP datapath in the kernel (BPF_PROG_TEST_RUN)', { skip: missing ?? fa
       assert.equal(run.verdict, XdpAction.pass);
       assert.deepEqual(run.packet, packet);
     }
+    // What belongs to the pod's link (an IPv6 router solicitation, a DHCP discover) is the
+    // host's, not a routing failure.
+    const before = host.datapath.maps.stats.get(a.ifindex)!;
+    for (const linkLocal of [
+      ethernet({
+        dst: '33:33:00:00:00:02',
+        src: a.mac,
+        type: ETH_P_IPV6,
+        payload: ipv6({
+          src: 'fe80::2',
+          dst: 'ff02::2',
+          nextHeader: IPPROTO_ICMPV6,
+          hopLimit: 255,
+          payload: Buffer.alloc(8),
+        }),
+      }),
+      udpFrame({ dst: 'ff:ff:ff:ff:ff:ff', src: a.mac, from: '0.0.0.0', to: '255.255.255.255', sport: 68, dport: 67 }),
+    ]) {
+      const run = egress(linkLocal);
+      assert.equal(run.verdict, XdpAction.pass);
+      assert.deepEqual(run.packet, linkLocal);
+    }
+    const afterLinkLocal = host.datapath.maps.stats.get(a.ifindex)!;
+    assert.equal(afterLinkLocal.toHost - before.toHost, 2n);
+    assert.equal(afterLinkLocal.drops.noRoute, before.drops.noRoute);
     // A device that is not a pod interface of ours.
     const packet = udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: host.b.ip, sport: 1, dport: 2 });
     const foreign = egress(packet, host.underlay.peerIfindex);

@@ -47,6 +47,8 @@ export interface NativeBpf {
   objPin(fd: number, path: string): void;
   closeFd(fd: number): void;
   programInfo(fd: number): { id: number; name: string; type: number };
+  programInfoById(id: number): { id: number; name: string; type: number; mapIds: number[] } | null;
+  mapId(fd: number): number;
   openRing(mapFd: number): unknown;
   consumeRing(handle: unknown, limit: number): Buffer[];
 }

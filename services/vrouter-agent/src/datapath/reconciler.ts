@@ -103,6 +103,40 @@ export class DatapathReconciler {
     for (const route of update.add) table.set(route.prefix, route.next_hop);
   }
 
+  /** Replaces the whole desired state at once (a complete view of what control sent). */
+  replaceDesired(view: {
+    routingInstances: ReadonlyMap<string, RoutingInstance__Output>;
+    interfaces: ReadonlyMap<string, Interface__Output>;
+    acls: ReadonlyMap<string, AccessControlList__Output>;
+    routes: ReadonlyMap<string, ReadonlyMap<string, NextHop__Output | null>>;
+  }): void {
+    const replace = <T>(target: Map<string, T>, source: ReadonlyMap<string, T>) => {
+      target.clear();
+      for (const [key, value] of source) target.set(key, value);
+    };
+    replace(this.routingInstances, view.routingInstances);
+    replace(this.interfaces, view.interfaces);
+    replace(this.acls, view.acls);
+    this.routes.clear();
+    for (const [name, table] of view.routes) this.routes.set(name, new Map(table));
+  }
+
+  /** Replaces the set of attached interfaces: interface uuid → ifindex of its host end. */
+  replaceBindings(bindings: ReadonlyMap<string, number>): void {
+    this.bound.clear();
+    for (const [uuid, ifindex] of bindings) this.bound.set(uuid, ifindex);
+  }
+
+  /** Every tunnel endpoint the routes point at: the underlay neighbours to resolve. */
+  tunnelEndpoints(): Set<string> {
+    const endpoints = new Set<string>();
+    for (const table of this.routes.values()) {
+      for (const nh of table.values())
+        if (nh?.kind === 'tunnel' && nh.tunnel) endpoints.add(nh.tunnel.underlay_address);
+    }
+    return endpoints;
+  }
+
   /** A pod interface's host end is attached to the datapath (by the CNI flow). */
   bindInterface(uuid: string, ifindex: number): void {
     this.bound.set(uuid, ifindex);

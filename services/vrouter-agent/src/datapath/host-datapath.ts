@@ -1,0 +1,224 @@
+// The agent's datapath (src/agent/datapath.ts) on BPF: loads the programs with the host's
+// pinned maps, attaches the underlay program, attaches each pod port as the CNI flow asks, and
+// converges the maps on the host's desired state through the reconciler. Programs stay attached
+// and maps pinned when the agent stops, so the next agent adopts a datapath that never stopped.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Logger } from '@weft/kit';
+import type { Datapath as AgentDatapath, DatapathCounters } from '../agent/datapath.js';
+import { errors } from '../errors.js';
+import type { HostView } from '../host-state/host-state.js';
+import type { Interface } from '../host-state/snapshot.js';
+import { DROP_REASON_NAMES } from '../maps/constants.js';
+import type { PortRecord } from '../ports/port-store.js';
+import { hostPinRoot } from './bpffs.js';
+import { cleanupHost } from './cleanup.js';
+import { Datapath, type FlowSampleReader } from './datapath.js';
+import { datapathMissing } from './native.js';
+import { UnderlayNeighbours } from './neighbours.js';
+import { DatapathReconciler } from './reconciler.js';
+import { attachXdp, detachXdp, type XdpMode } from './xdp.js';
+
+const run = promisify(execFile);
+
+/** The virtual gateway's MAC: the IANA VRRP range Tungsten Fabric's vrouter also answers with. */
+export const DEFAULT_ROUTER_MAC = '00:00:5e:00:01:00';
+/** Where the pod-side XDP_PASS program is pinned, for `ip link … xdp pinned` in the pod's netns. */
+const PASS_PIN = 'prog_weft_pass';
+
+export interface HostDatapathOptions {
+  hostName: string;
+  /** The host's underlay device and its tunnel address. */
+  underlayDevice: string;
+  underlayAddress: string;
+  pinRoot?: string;
+  routerMac?: string;
+  /** One packet in N becomes a flow record besides every new flow; 0 for new flows only. */
+  sampleRate?: number;
+  /** native (driver) XDP by default; generic where a device has no native XDP. */
+  xdpMode?: XdpMode;
+  logger: Logger;
+}
+
+function device(name: string): { ifindex: number; mac: string; mtu: number } | undefined {
+  const dir = `/sys/class/net/${name}`;
+  if (!existsSync(dir)) return undefined;
+  const read = (file: string) => readFileSync(join(dir, file), 'utf8').trim();
+  return { ifindex: Number(read('ifindex')), mac: read('address'), mtu: Number(read('mtu')) };
+}
+
+export class HostDatapath implements AgentDatapath {
+  readonly pinRoot: string;
+  private datapath: Datapath | undefined;
+  private reconciler: DatapathReconciler | undefined;
+  private readonly neighbours: UnderlayNeighbours;
+  /** Attached ports: interface uuid → ifindex of the host end. */
+  private readonly attached = new Map<string, { ifindex: number; port: PortRecord }>();
+  private view: HostView | undefined;
+  private samples: FlowSampleReader | undefined;
+
+  constructor(private readonly options: HostDatapathOptions) {
+    this.pinRoot = options.pinRoot ?? hostPinRoot(options.hostName);
+    this.neighbours = new UnderlayNeighbours(options.underlayDevice);
+  }
+
+  unavailable(): string | undefined {
+    if (this.datapath) return undefined;
+    return datapathMissing() ?? 'the datapath is not loaded yet';
+  }
+
+  async start(): Promise<void> {
+    const underlay = device(this.options.underlayDevice);
+    if (!underlay) {
+      throw errors.INVALID_FIELD({
+        field: 'underlayDevice',
+        reason: `no device "${this.options.underlayDevice}" on this host`,
+      });
+    }
+    const datapath = Datapath.open(this.pinRoot);
+    this.datapath = datapath;
+    this.reconciler = new DatapathReconciler(
+      datapath,
+      {
+        routerMac: this.options.routerMac ?? DEFAULT_ROUTER_MAC,
+        underlay: { ...underlay, address: this.options.underlayAddress },
+        sampleRate: this.options.sampleRate ?? 0,
+      },
+      { underlayMacOf: (address) => this.neighbours.macOf(address) },
+    );
+    // The new program replaces the old one on the device in one step: no packet sees neither.
+    await this.attach(underlay.ifindex, datapath.programs.underlayIngress.fd);
+    const passPin = join(this.pinRoot, PASS_PIN);
+    rmSync(passPin, { force: true });
+    datapath.native.objPin(datapath.programs.pass.fd, passPin);
+  }
+
+  private async attach(ifindex: number, fd: number): Promise<void> {
+    const mode = this.options.xdpMode ?? 'native';
+    try {
+      await attachXdp(ifindex, fd, mode);
+    } catch (error) {
+      if (mode !== 'native') throw error;
+      this.options.logger.warn({ ifindex, err: error }, 'native XDP refused; attaching in generic mode');
+      await attachXdp(ifindex, fd, 'generic');
+    }
+  }
+
+  private loaded(): { datapath: Datapath; reconciler: DatapathReconciler } {
+    if (!this.datapath || !this.reconciler) {
+      throw errors.DATAPATH_UNAVAILABLE({ reason: this.unavailable() ?? 'not started' });
+    }
+    return { datapath: this.datapath, reconciler: this.reconciler };
+  }
+
+  async attachPort(port: PortRecord, _iface: Interface): Promise<void> {
+    const { datapath } = this.loaded();
+    const host = device(port.host_ifname);
+    if (!host) {
+      throw errors.INVALID_FIELD({ field: 'host_ifname', reason: `no device "${port.host_ifname}" on this host` });
+    }
+    await this.attach(host.ifindex, datapath.programs.podEgress.fd);
+    await this.preparePodEnd(port);
+    this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
+    if (this.view) await this.converge();
+  }
+
+  /**
+   * The pod's end of the veth: XDP_REDIRECT into a veth is delivered only when the receiving
+   * end runs XDP itself (XDP_PASS is enough), and pod traffic must carry full checksums, since
+   * a redirected packet's partial checksum is never completed.
+   */
+  private async preparePodEnd(port: PortRecord): Promise<void> {
+    const inPod = (command: string, ...args: string[]) => run('nsenter', [`--net=${port.netns}`, command, ...args]);
+    const pinned = join(this.pinRoot, PASS_PIN);
+    // bpftool, not ip: ip's BPF loader would create its own directories under bpffs.
+    await inPod('bpftool', 'net', 'attach', 'xdpdrv', 'pinned', pinned, 'dev', port.ifname, 'overwrite').catch(() =>
+      inPod('bpftool', 'net', 'attach', 'xdpgeneric', 'pinned', pinned, 'dev', port.ifname, 'overwrite'),
+    );
+    await inPod('ethtool', '-K', port.ifname, 'tx', 'off').catch((error: Error) =>
+      this.options.logger.warn(
+        { port: port.host_ifname, err: error },
+        'could not turn TX checksum offload off in the pod',
+      ),
+    );
+  }
+
+  async detachPort(port: PortRecord): Promise<void> {
+    this.attached.delete(port.interface_uuid);
+    const host = device(port.host_ifname);
+    if (host) await detachXdp(host.ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
+    if (this.view) await this.converge();
+  }
+
+  async reconcile(view: HostView, ports: PortRecord[]): Promise<void> {
+    this.loaded();
+    this.view = view;
+    // Ports known to the agent but not attached by this process (adopted after a restart)
+    // are bound by their device, which still runs the program of the previous agent.
+    for (const port of ports) {
+      if (this.attached.has(port.interface_uuid)) continue;
+      const host = device(port.host_ifname);
+      if (host) this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
+    }
+    const live = new Set(ports.map((port) => port.interface_uuid));
+    for (const uuid of this.attached.keys()) if (!live.has(uuid)) this.attached.delete(uuid);
+    await this.converge();
+  }
+
+  private async converge(): Promise<void> {
+    const { reconciler } = this.loaded();
+    if (!this.view) return;
+    reconciler.replaceDesired(this.view);
+    reconciler.replaceBindings(new Map([...this.attached].map(([uuid, { ifindex }]) => [uuid, ifindex])));
+    await this.neighbours.resolve(reconciler.tunnelEndpoints());
+    // The agent reconciles only after its first full sync with control: sweeping is safe.
+    reconciler.markSynced();
+    const report = reconciler.reconcile();
+    for (const error of report.errors) this.options.logger.warn(error, 'control sent what the datapath cannot hold');
+  }
+
+  async counters(): Promise<DatapathCounters> {
+    const { datapath } = this.loaded();
+    const counters: DatapathCounters = { interfaces: {}, drops: {} };
+    const add = (reason: string, value: bigint) => {
+      const key = reason.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+      counters.drops[key] = (counters.drops[key] ?? 0) + Number(value);
+    };
+    const byIfindex = new Map([...this.attached].map(([uuid, { ifindex }]) => [ifindex, uuid]));
+    for (const [ifindex, stats] of datapath.maps.stats.entries()) {
+      for (const reason of DROP_REASON_NAMES) add(reason, stats.drops[reason]);
+      const uuid = byIfindex.get(ifindex);
+      if (!uuid) continue;
+      // rx: what the pod sent into the datapath; tx: what the datapath forwarded of it.
+      counters.interfaces[uuid] = {
+        rxPackets: Number(stats.rxPackets),
+        rxBytes: Number(stats.rxBytes),
+        txPackets: Number(stats.txLocal + stats.txTunnel),
+        txBytes: 0,
+      };
+    }
+    return counters;
+  }
+
+  /** The sampled flow records; one reader per load of the datapath. */
+  flowSamples(): FlowSampleReader | undefined {
+    if (!this.datapath) return undefined;
+    this.samples ??= this.datapath.flowSamples();
+    return this.samples;
+  }
+
+  async stop(): Promise<void> {
+    this.samples = undefined;
+    this.datapath?.close();
+    this.datapath = undefined;
+    this.reconciler = undefined;
+  }
+
+  async cleanup(): Promise<void> {
+    await this.stop();
+    const report = await cleanupHost(this.pinRoot);
+    this.options.logger.info(report, 'datapath removed');
+  }
+}
