@@ -36,6 +36,7 @@ describe('config feed', { skip }, () => {
     const store = new ConfigStore();
     let changes = 0;
     const client = new ConfigClient(address);
+    const metrics = createMetrics('control');
     const feed = new ConfigFeed({
       client,
       store,
@@ -43,7 +44,7 @@ describe('config feed', { skip }, () => {
         changes += 1;
       },
       logger: createLogger({ service: 'control', level: 'silent' }),
-      metrics: createMetrics('control'),
+      metrics,
       watchStallMs: 200,
     });
     const subscriber = await connect({ servers: nats.url });
@@ -52,6 +53,10 @@ describe('config feed', { skip }, () => {
       server,
       store,
       feed,
+      relists: async (reason: string) => {
+        const metric = await metrics.registry.getSingleMetric('weft_control_config_relists_total')!.get();
+        return metric.values.find((value) => value.labels.reason === reason)?.value ?? 0;
+      },
       changes: () => changes,
       setPublish: (on: boolean) => {
         publish = on;
@@ -74,9 +79,15 @@ describe('config feed', { skip }, () => {
     assert.equal(t.store.count('virtual-network'), 1);
     assert.equal(t.store.count('network-policy'), 1);
     assert.equal(t.feed.revision, 2);
+    t.setPublish(false);
+    // A type control does not compile changes between two it does: its revision is no gap.
+    t.server.put('project', { fq_name: ['default-domain', 'other'] });
     const blue = t.server.put('virtual-network', virtualNetwork('blue', { prefix: '10.2.0.0' }));
     t.server.remove(red);
-    await waitFor(() => t.feed.revision === 4, { what: 'revision 4' });
+    await waitFor(() => t.feed.revision === 5, { what: 'revision 5' });
+    assert.equal(await t.relists('gap'), 0);
+    assert.equal(t.store.count('project'), 0, 'only compiled types are kept');
+    t.setPublish(true);
     assert.ok(t.store.get('virtual-network', blue));
     assert.equal(t.store.get('virtual-network', red), undefined);
     assert.ok(t.changes() >= 2);

@@ -18,7 +18,11 @@ import { type ConfigStore, storedObject } from './store.js';
 
 export const CONFIG_CHANGES_SUBJECT = 'weft.config.changes';
 
-/** The types control compiles from; nothing else is listed or watched. */
+/**
+ * The types control compiles from; nothing else is listed or kept. The watch takes every type,
+ * because revisions are gap-free only over all of them: a filtered watch would look like a gap
+ * at each change of another type.
+ */
 export const COMPILED_TYPES = [
   'virtual-network',
   'network-policy',
@@ -27,6 +31,7 @@ export const COMPILED_TYPES = [
   'virtual-machine-interface',
   'instance-ip',
 ] as const;
+const COMPILED_SET: ReadonlySet<string> = new Set(COMPILED_TYPES);
 
 export interface ConfigFeedOptions {
   client: ConfigClient;
@@ -100,8 +105,7 @@ export class ConfigFeed {
     const revision = Number(event.revision);
     if (!this.#synced || this.#needList || revision <= this.#revision) return;
     if (revision === this.#revision + 1) {
-      this.#apply(event, 'nats');
-      this.options.onChange();
+      if (this.#apply(event, 'nats')) this.options.onChange();
       return;
     }
     // Ahead of us: the watch should be delivering it; wake a backoff, and restart a watch that
@@ -118,16 +122,16 @@ export class ConfigFeed {
     }
   }
 
-  #apply(event: ChangeEvent__Output, path: 'watch' | 'nats'): void {
+  /** Applies one change in order; true when it changed what control compiles. */
+  #apply(event: ChangeEvent__Output, path: 'watch' | 'nats'): boolean {
     const revision = Number(event.revision);
-    if (event.operation === 'OPERATION_DELETE') {
-      this.options.store.remove(event.type, event.uuid, revision);
-    } else {
-      this.options.store.upsert(storedObject({ ...event, revision }));
-    }
     this.#revision = revision;
     this.#revisionGauge.set(revision);
     this.#events.inc({ path });
+    // Other types are not compiled, but their revisions count: the next change must follow them.
+    if (!COMPILED_SET.has(event.type)) return false;
+    if (event.operation === 'OPERATION_DELETE') return this.options.store.remove(event.type, event.uuid, revision);
+    return this.options.store.upsert(storedObject({ ...event, revision }));
   }
 
   async #run(): Promise<void> {
@@ -179,7 +183,7 @@ export class ConfigFeed {
 
   #watchUntilEnd(): Promise<void> {
     return new Promise((resolve, reject) => {
-      const stream = this.options.client.watch(this.#revision + 1, COMPILED_TYPES);
+      const stream = this.options.client.watch(this.#revision + 1, []);
       this.#watch = stream;
       let pending = false;
       const settle = (error?: Error) => {
@@ -197,9 +201,8 @@ export class ConfigFeed {
           settle(new RelistNeeded(`watch jumped from revision ${this.#revision} to ${revision}`));
           return;
         }
-        this.#apply(event, 'watch');
         // Many replayed changes arrive in one turn: compile once for all of them.
-        if (!pending) {
+        if (this.#apply(event, 'watch') && !pending) {
           pending = true;
           setImmediate(() => {
             pending = false;
