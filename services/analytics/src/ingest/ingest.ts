@@ -141,15 +141,18 @@ export class Ingest {
     for (const message of messages) {
       const sequence = message.info.streamSequence;
       const storedMs = Math.floor(message.info.timestampNanos / 1e6);
+      // A plain view, not a Buffer: protobufjs's Buffer reader cuts a truncated string short
+      // instead of failing, and a damaged message would be stored as if whole.
+      const data = new Uint8Array(message.data.buffer, message.data.byteOffset, message.data.byteLength);
       try {
         if (kind === 'flow') {
-          flowBatchCodec.decode(message.data).records.forEach((record, index) => {
+          flowBatchCodec.decode(data).records.forEach((record, index) => {
             rows.push(flowRow(record, `flow:${sequence}:${index}`));
           });
         } else if (kind === 'log') {
-          rows.push(logRow(logCodec.decode(message.data), `log:${sequence}`, storedMs));
+          rows.push(logRow(logCodec.decode(data), `log:${sequence}`, storedMs));
         } else {
-          this.#uveOf(uveCodec.decode(message.data), sequence, storedMs, rows, upserts, deletes);
+          this.#uveOf(uveCodec.decode(data), sequence, storedMs, rows, upserts, deletes);
         }
       } catch (error) {
         // A message that cannot be read now never will be: count it, log it, move on.

@@ -52,6 +52,8 @@ test('logs and events are queryable; bad queries answer 400 naming the field; th
   });
   try {
     await link.connection();
+    // A message nobody can read is counted and skipped; it does not hold up the ones behind it.
+    link.current!.publish('weft.log.broken', new Uint8Array([0x0a, 0xff, 0x01]));
     const start = Date.now();
     for (let i = 0; i < 50; i++) {
       publishLog(link, {
@@ -191,6 +193,7 @@ test('logs and events are queryable; bad queries answer 400 naming the field; th
     const size = Number(/^weft_analytics_store_bytes (\d+)/m.exec(metrics)?.[1]);
     assert.ok(size > 0.9 * 2 * 1024 * 1024, `store_bytes ${size}`);
     assert.match(metrics, /weft_analytics_alarms_active\{rule="analytics-disk-near-limit"\} 1/);
+    assert.match(metrics, /weft_analytics_messages_malformed_total\{stream="WEFT_LOG"\} 1/);
   } finally {
     await link.close();
     await analytics.close();
