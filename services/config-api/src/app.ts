@@ -101,6 +101,10 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
       hrefBase = () => '';
       await http.close();
       await nats?.close();
+      // NatsLink.close drains; while disconnected, drain resolves without closing and the
+      // client keeps reconnecting (and the process alive). Close it for sure.
+      const connection = nats?.current;
+      if (connection && !connection.isClosed()) await connection.close();
       store.close();
     },
   };
