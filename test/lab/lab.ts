@@ -3,7 +3,7 @@
 // namespace. `npm run lab` drives it by hand; the end-to-end tests drive the same class, so what
 // users try is what is tested. Its state (pids, pods) is a JSON file, so `down` works from
 // another process and after a crash.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
 import { waitFor } from '@weft/kit/testing';
@@ -122,7 +122,8 @@ export class Lab {
       for (const host of topology.hosts) await lab.startAgent(host);
       return lab;
     } catch (error) {
-      await lab.down();
+      // The logs stay, to say why.
+      await lab.down({ keepLogs: true });
       throw error;
     }
   }
@@ -290,7 +291,7 @@ export class Lab {
   }
 
   /** Stops everything and removes every namespace, link, pinned object and file the lab made. */
-  async down(): Promise<void> {
+  async down({ keepLogs = false } = {}): Promise<void> {
     for (const pod of this.pods) shQuiet('ip', ['netns', 'del', pod.netns]);
     const agents = this.state.processes.filter((item) => item.name.startsWith('agent-'));
     const controller = this.state.processes.filter((item) => !item.name.startsWith('agent-'));
@@ -311,7 +312,10 @@ export class Lab {
     }
     for (const process_ of controller.reverse()) await stopProcess(process_);
     destroyTopology(this.topology.lab);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (!keepLogs) rmSync(this.dir, { recursive: true, force: true });
+    else
+      for (const entry of readdirSync(this.dir))
+        if (entry !== 'logs') rmSync(join(this.dir, entry), { recursive: true, force: true });
   }
 }
 

@@ -66,6 +66,9 @@ export function createTopology(topology: Topology): void {
       host.netns,
     ]);
     inNs(ul, 'ip', ['link', 'set', `h${index + 1}`, 'master', 'br0', 'up']);
+    // The datapath redirects tunnel packets out of ul0 with XDP; the peer end delivers them only
+    // with GRO on (or an XDP program of its own), as a pod's end does.
+    inNs(ul, 'ethtool', ['-K', `h${index + 1}`, 'gro', 'on']);
     inNs(host.netns, 'ip', ['addr', 'add', `${host.underlayAddress}/24`, 'dev', host.underlayDevice]);
     inNs(host.netns, 'ip', ['link', 'set', host.underlayDevice, 'up']);
     inNs(host.netns, 'ip', ['link', 'set', 'lo', 'up']);

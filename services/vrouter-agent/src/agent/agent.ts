@@ -12,6 +12,7 @@ import { ControlSession, type PortStatus } from '../control-session/control-sess
 import { HostState } from '../host-state/host-state.js';
 import { PortStore } from '../ports/port-store.js';
 import type { Datapath } from './datapath.js';
+import { FlowExport } from './flow-export.js';
 import { ReconcileLoop } from './reconcile-loop.js';
 
 export interface AgentOptions {
@@ -23,6 +24,8 @@ export interface AgentOptions {
   stateDir: string;
   underlayMtu: number;
   version: string;
+  flowSampleRate: number;
+  flowExportIntervalMs: number;
 }
 
 export interface AgentDeps {
@@ -42,6 +45,7 @@ export class Agent {
   readonly cni: CniServer;
   readonly loop: ReconcileLoop;
   #uveTimer: NodeJS.Timeout | undefined;
+  #flows: FlowExport | undefined;
 
   constructor(private readonly deps: AgentDeps) {
     const { options, datapath, logger } = deps;
@@ -64,7 +68,19 @@ export class Agent {
       socketPath: options.cniSocket,
       state: this.state,
       ports: this.ports,
-      datapath,
+      // A port's interface-map entry is written by a reconcile: the attach answers once it is in.
+      datapath: {
+        attachPort: async (port, iface) => {
+          await datapath.attachPort(port, iface);
+          this.loop.kick();
+          await this.loop.applied();
+        },
+        detachPort: async (port) => {
+          await datapath.detachPort(port);
+          this.loop.kick();
+        },
+        unavailable: () => datapath.unavailable(),
+      },
       reportPort: (port) => this.#reportPort(port),
       underlayMtu: options.underlayMtu,
       logger,
@@ -117,6 +133,46 @@ export class Agent {
     await this.cni.listen();
     for (const session of this.sessions) session.start();
     this.#publishUve();
+    const reader = datapath.flowSamples?.();
+    if (reader && this.deps.nats) {
+      this.#flows = new FlowExport(reader, {
+        hostName: this.deps.options.hostName,
+        sampleRate: this.deps.options.flowSampleRate,
+        intervalMs: this.deps.options.flowExportIntervalMs,
+        nats: this.deps.nats,
+        view: () => this.state.view(),
+        logger: logger.child({ component: 'flows' }),
+      });
+      this.#flows.start();
+    }
+  }
+
+  /** What this agent holds now, for GET /host-state. */
+  introspect() {
+    const view = this.state.view();
+    return {
+      synced: this.state.synced,
+      sessions: this.sessions.map((session) => ({
+        replica: session.replica,
+        connected: session.connected,
+        received: session.received,
+      })),
+      routingInstances: [...view.routingInstances.values()],
+      interfaces: [...view.interfaces.values()],
+      acls: [...view.acls.keys()],
+      routes: Object.fromEntries([...view.routes].map(([instance, table]) => [instance, Object.fromEntries(table)])),
+      ports: this.ports.all(),
+      reconciles: this.loop.reconciles,
+    };
+  }
+
+  /** Removes what the agent made: port attachments and records, then the datapath's pins. */
+  async cleanup(): Promise<void> {
+    for (const port of this.ports.all()) {
+      await this.deps.datapath.detachPort(port).catch(() => undefined);
+      this.ports.remove(port);
+    }
+    await this.deps.datapath.cleanup();
   }
 
   #publishUve(): void {
@@ -144,6 +200,8 @@ export class Agent {
   /** Stops managing the datapath but leaves it forwarding: the next agent adopts it. */
   async stop(): Promise<void> {
     clearInterval(this.#uveTimer);
+    this.#flows?.flush();
+    this.#flows?.stop();
     for (const session of this.sessions) session.stop();
     await this.cni.close();
     await this.deps.datapath.stop();

@@ -1,6 +1,7 @@
 // What the agent needs from its datapath, whatever implements it: the BPF programs and maps of
 // this host (src/datapath). The agent depends on this interface only, so that its wiring reads
 // in one place and each side is tested on its own.
+import type { FlowSampleReader } from '../datapath/datapath.js';
 import type { HostView } from '../host-state/host-state.js';
 import type { PortDatapath } from '../ports/port-datapath.js';
 import type { PortRecord } from '../ports/port-store.js';
@@ -21,6 +22,8 @@ export interface Datapath extends PortDatapath {
    */
   reconcile(view: HostView, ports: PortRecord[]): Promise<void>;
   counters(): Promise<DatapathCounters>;
+  /** The sampled flow records, once loaded; a datapath without them exports no flows. */
+  flowSamples?(): FlowSampleReader | undefined;
   /** Stops managing; programs and maps stay pinned and keep forwarding (hitless restart). */
   stop(): Promise<void>;
   /** Removes every program, map, pin and device the agent made. */

@@ -2,8 +2,8 @@
 // pinned maps, attaches the underlay program, attaches each pod port as the CNI flow asks, and
 // converges the maps on the host's desired state through the reconciler. Programs stay attached
 // and maps pinned when the agent stops, so the next agent adopts a datapath that never stopped.
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '@weft/kit';
@@ -42,11 +42,27 @@ export interface HostDatapathOptions {
   logger: Logger;
 }
 
+/**
+ * A device of this network namespace, through netlink (`ip -j link`): /sys/class/net shows the
+ * namespace that sysfs was mounted in, and an agent started with `nsenter --net` in a lab host
+ * keeps the machine's mounts.
+ */
 function device(name: string): { ifindex: number; mac: string; mtu: number } | undefined {
-  const dir = `/sys/class/net/${name}`;
-  if (!existsSync(dir)) return undefined;
-  const read = (file: string) => readFileSync(join(dir, file), 'utf8').trim();
-  return { ifindex: Number(read('ifindex')), mac: read('address'), mtu: Number(read('mtu')) };
+  try {
+    const [link] = JSON.parse(
+      execFileSync('ip', ['-j', 'link', 'show', 'dev', name], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    ) as {
+      ifindex: number;
+      address: string;
+      mtu: number;
+    }[];
+    return link && { ifindex: link.ifindex, mac: link.address, mtu: link.mtu };
+  } catch {
+    return undefined;
+  }
 }
 
 export class HostDatapath implements AgentDatapath {

@@ -1,0 +1,39 @@
+// Every option of the vrouter-agent (besides the kit's common ones), with defaults that work on
+// one machine: control on loopback, the underlay on the device of the default route.
+import { hostname } from 'node:os';
+import { option } from '@weft/kit';
+
+export const agentOptions = {
+  hostName: option.required('WEFT_AGENT_HOST_NAME', "this host's virtual-router name", hostname()),
+  underlayDevice: option.string(
+    'WEFT_AGENT_UNDERLAY_DEVICE',
+    'device tunnels leave and arrive on; empty for the device of the default route',
+    '',
+  ),
+  underlayAddress: option.string(
+    'WEFT_AGENT_UNDERLAY_ADDRESS',
+    "this host's tunnel endpoint address; empty for the underlay device's first IPv4 address",
+    '',
+  ),
+  control: option.list('WEFT_AGENT_CONTROL', 'host:port of every control replica', ['127.0.0.1:5269']),
+  httpHost: option.required(
+    'WEFT_AGENT_HTTP_HOST',
+    'listen address for health, metrics and introspection',
+    '127.0.0.1',
+  ),
+  httpPort: option.port('WEFT_AGENT_HTTP_PORT', 'HTTP port for health, metrics and introspection', 8085),
+  cniSocket: option.required('WEFT_AGENT_CNI_SOCKET', 'unix socket the CNI plugin calls', '/run/weft/agent.sock'),
+  bpffsDir: option.string('WEFT_AGENT_BPFFS_DIR', 'where maps are pinned; empty for /sys/fs/bpf/weft/<host name>', ''),
+  flowSampleRate: option.integer(
+    'WEFT_AGENT_FLOW_SAMPLE_RATE',
+    'sample one packet in N for flow records (new flows always)',
+    64,
+    0,
+    1_000_000,
+  ),
+  flowExportInterval: option.duration(
+    'WEFT_AGENT_FLOW_EXPORT_INTERVAL',
+    'how often flow records go to analytics',
+    2_000,
+  ),
+};

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// weft-vrouter-agent: one per host. Reads its options (WEFT_* env or flags), loads the BPF
+// datapath (adopting what an earlier agent pinned), serves the CNI socket, follows every control
+// replica, and stops on SIGTERM/SIGINT leaving the datapath forwarding.
+//
+//   weft-vrouter-agent            run
+//   weft-vrouter-agent cleanup    remove every program, map, pin and port record the agent made
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { createHttpApp, NatsLink, startDaemon, UvePublisher } from '@weft/kit';
+import { Agent } from './agent/agent.js';
+import { agentOptions } from './agent/options.js';
+import { defaultRouteDevice, firstIpv4Address, linkMtu } from './agent/underlay.js';
+import { HostDatapath } from './datapath/host-datapath.js';
+
+const cleanupOnly = process.argv[2] === 'cleanup';
+if (cleanupOnly) process.argv.splice(2, 1);
+const { config, logger, metrics, readiness, lifecycle } = startDaemon('vrouter-agent', agentOptions);
+const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+const underlayDevice = config.underlayDevice || defaultRouteDevice();
+const underlayAddress = config.underlayAddress || (underlayDevice && firstIpv4Address(underlayDevice));
+if (!underlayDevice || !underlayAddress) {
+  process.stderr.write(
+    'weft-vrouter-agent: no underlay: set WEFT_AGENT_UNDERLAY_DEVICE and WEFT_AGENT_UNDERLAY_ADDRESS (there is no default route to guess from)\n',
+  );
+  process.exit(2);
+}
+
+const datapath = new HostDatapath({
+  hostName: config.hostName,
+  pinRoot: config.bpffsDir || join('/sys/fs/bpf/weft', config.hostName),
+  underlayDevice,
+  underlayAddress,
+  sampleRate: config.flowSampleRate,
+  logger,
+});
+
+const nats = new NatsLink({
+  servers: config.natsUrl,
+  name: `weft-vrouter-agent-${config.hostName}`,
+  logger,
+  metrics,
+  readiness,
+});
+const uve = new UvePublisher({ link: nats, source: `vrouter-agent:${config.hostName}`, logger });
+const agent = new Agent({
+  options: {
+    hostName: config.hostName,
+    underlayAddress,
+    controlAddresses: config.control,
+    cniSocket: config.cniSocket,
+    stateDir: config.stateDir,
+    underlayMtu: linkMtu(underlayDevice) ?? 1500,
+    version,
+    flowSampleRate: config.flowSampleRate,
+    flowExportIntervalMs: config.flowExportInterval,
+  },
+  datapath,
+  logger,
+  metrics,
+  readiness,
+  uve,
+  nats,
+});
+
+if (cleanupOnly) {
+  await agent.cleanup();
+  logger.info('cleaned up');
+  await nats.close();
+  process.exit(0);
+}
+
+lifecycle.onStop('nats', () => nats.close());
+lifecycle.onStop('uve', () => uve.close());
+await agent.start();
+lifecycle.onStop('agent', () => agent.stop());
+const app = createHttpApp({ logger, readiness, metrics });
+app.get('/host-state', async () => agent.introspect());
+lifecycle.onStop('http', () => app.close());
+await app.listen({ host: config.httpHost, port: config.httpPort });
+logger.info(
+  { host: config.hostName, underlayDevice, underlayAddress, control: config.control },
+  'vrouter-agent running',
+);
