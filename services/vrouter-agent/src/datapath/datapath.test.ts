@@ -9,6 +9,7 @@ import { DropReason, XdpAction } from '../maps/constants.js';
 import {
   createHostFixture,
   GATEWAY,
+  GATEWAY6,
   type HostFixture,
   REMOTE_HOST_ADDRESS,
   REMOTE_HOST_MAC,
@@ -31,6 +32,7 @@ import {
   icmpv6Echo,
   ipv4,
   ipv6,
+  neighbourDiscovery,
   TCP_ACK,
   TCP_SYN,
   tcp,
@@ -312,6 +314,46 @@ describe('XDP datapath in the kernel (BPF_PROG_TEST_RUN)', { skip: missing ?? fa
       }),
     );
     assert.equal(own.verdict, XdpAction.pass);
+  });
+
+  test('gateway neighbour discovery: the datapath advertises the IPv6 gateway', () => {
+    const { a } = host;
+    const solicitation = ethernet({
+      dst: '33:33:ff:00:00:01',
+      src: a.mac,
+      type: ETH_P_IPV6,
+      payload: ipv6({
+        src: a.ip6,
+        dst: 'ff02::1:ff00:1',
+        nextHeader: IPPROTO_ICMPV6,
+        hopLimit: 255,
+        payload: neighbourDiscovery({ src: a.ip6, dst: 'ff02::1:ff00:1', type: 135, target: GATEWAY6, mac: a.mac }),
+      }),
+    });
+    const run = egress(solicitation);
+    assert.equal(run.verdict, XdpAction.tx);
+    assert.deepEqual(
+      run.packet,
+      ethernet({
+        dst: a.mac,
+        src: ROUTER_MAC,
+        type: ETH_P_IPV6,
+        payload: ipv6({
+          src: GATEWAY6,
+          dst: a.ip6,
+          nextHeader: IPPROTO_ICMPV6,
+          hopLimit: 255,
+          payload: neighbourDiscovery({
+            src: GATEWAY6,
+            dst: a.ip6,
+            type: 136,
+            target: GATEWAY6,
+            flags: 0xe0,
+            mac: ROUTER_MAC,
+          }),
+        }),
+      }),
+    );
   });
 
   test('unknown traffic passes to the kernel untouched', () => {

@@ -176,3 +176,24 @@ export function vxlan(o: { vni: number; frame: Buffer }): Buffer {
   header.writeUInt32BE(o.vni << 8, 4);
   return Buffer.concat([header, o.frame]);
 }
+
+/** An IPv6 neighbour solicitation (135) or advertisement (136) with one link-layer address option. */
+export function neighbourDiscovery(o: {
+  src: string;
+  dst: string;
+  type: 135 | 136;
+  target: string;
+  /** Advertisement flags, as the first byte: 0x80 router, 0x40 solicited, 0x20 override. */
+  flags?: number;
+  mac: string;
+}): Buffer {
+  const msg = Buffer.alloc(32);
+  msg[0] = o.type;
+  msg[4] = o.flags ?? 0;
+  ipv6Bytes(o.target, 'nd.target').copy(msg, 8);
+  msg[24] = o.type === 135 ? 1 : 2;
+  msg[25] = 1;
+  macBytes(o.mac, 'nd.mac').copy(msg, 26);
+  msg.writeUInt16BE(internetChecksum(pseudoHeader(o.src, o.dst, IPPROTO_ICMPV6, 32), msg), 2);
+  return msg;
+}

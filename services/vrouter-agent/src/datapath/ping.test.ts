@@ -15,6 +15,7 @@ import { attachedXdpProgram, attachXdp } from './xdp.js';
 
 const ROUTER_MAC = '00:00:5e:00:01:00';
 const GATEWAY = '10.1.0.1';
+const GATEWAY6 = 'fd00:1::1';
 const VRF = 1;
 
 function missing(): string | undefined {
@@ -27,6 +28,7 @@ function missing(): string | undefined {
 interface PodNamespace {
   netns: string;
   ip: string;
+  ip6: string;
   mac: string;
   link: TestVeth;
 }
@@ -59,6 +61,7 @@ describe('ping between two pods across the XDP datapath', { skip: missing() ?? f
       const pod: PodNamespace = {
         netns: `wt-${id}-${i}`,
         ip: address,
+        ip6: `fd00:1::${i + 2}`,
         mac: `02:00:0a:01:00:0${i + 2}`,
         link: createTestVeth(),
       };
@@ -73,6 +76,8 @@ describe('ping between two pods across the XDP datapath', { skip: missing() ?? f
       ip('-n', pod.netns, 'link', 'set', 'lo', 'up');
       ip('-n', pod.netns, 'addr', 'add', `${pod.ip}/24`, 'dev', 'eth0');
       ip('-n', pod.netns, 'route', 'add', 'default', 'via', GATEWAY);
+      // nodad: the address is usable at once instead of after duplicate address detection.
+      ip('-n', pod.netns, 'addr', 'add', `${pod.ip6}/64`, 'dev', 'eth0', 'nodad');
     }
     const m = datapath.maps;
     const [a, b] = pods as [PodNamespace, PodNamespace];
@@ -84,8 +89,12 @@ describe('ping between two pods across the XDP datapath', { skip: missing() ?? f
       underlayMtu: 1500,
       sampleRate: 0,
     });
-    m.vrfs.set(VRF, { vni: 100, aclId: 0, gateway4: GATEWAY });
+    m.vrfs.set(VRF, { vni: 100, aclId: 0, gateway4: GATEWAY, gateway6: GATEWAY6 });
     for (const pod of [a, b]) {
+      m.hostRoutes6.set(
+        { vrfId: VRF, prefix: `${pod.ip6}/128` },
+        { kind: 'local', ifindex: pod.link.ifindex, vrfId: VRF, mac: pod.mac },
+      );
       m.interfaces.set(pod.link.ifindex, { vrfId: VRF, aclId: 0, mtu: 1450, mac: pod.mac, portSecurity: false });
       m.txPorts.set(pod.link.ifindex, pod.link.ifindex);
       m.hostRoutes4.set(
@@ -119,6 +128,11 @@ describe('ping between two pods across the XDP datapath', { skip: missing() ?? f
     assert.ok(datapath.maps.stats.get(b.link.ifindex)!.txLocal >= 3n, "B's replies were redirected by the datapath");
   });
 
+  test('IPv6 too: neighbour discovery answered by the datapath, ping6 across', () => {
+    const [a, b] = pods as [PodNamespace, PodNamespace];
+    assert.equal(ping(a, b.ip6, 3), true, 'ping -6 from A to B');
+  });
+
   test('a network policy that denies ICMP stops the ping, and dropping it is counted', () => {
     const [a, b] = pods as [PodNamespace, PodNamespace];
     datapath.maps.acls.set(1, { defaultAction: 'pass', rules: [{ protocol: 1, action: 'deny' }] });
@@ -129,7 +143,7 @@ describe('ping between two pods across the XDP datapath', { skip: missing() ?? f
       assert.equal(ping(a, b.ip, 2), false, 'ping from A to B is denied');
       assert.ok(datapath.maps.stats.get(a.link.ifindex)!.drops.policy >= 2n);
     } finally {
-      datapath.maps.vrfs.set(VRF, { vni: 100, aclId: 0, gateway4: GATEWAY });
+      datapath.maps.vrfs.set(VRF, { vni: 100, aclId: 0, gateway4: GATEWAY, gateway6: GATEWAY6 });
     }
     assert.equal(ping(a, b.ip, 1), true, 'ping works again once the policy is gone');
   });
