@@ -74,7 +74,7 @@ test('the images build with podman; the stack from them answers REST, is ready, 
       `${name}: the commit it was built from`,
     );
     assert.ok(labels['org.opencontainers.image.source'], `${name}: source label`);
-    assert.ok(image.Config.Healthcheck?.Test?.length > 0, `${name}: has a HEALTHCHECK`);
+    assert.ok((image.Healthcheck ?? image.Config.Healthcheck)?.Test?.length > 0, `${name}: has a HEALTHCHECK`);
     if (name === 'vrouter-agent') {
       assert.equal(image.Config.User, '0:0', 'the agent runs as root for BPF');
       const listing = podman([
