@@ -118,13 +118,21 @@ describe('two hosts: pods reach each other through VXLAN', { skip: missing() ?? 
           },
         },
       };
-      const file = join(dir.path, `host-${i}.json`);
-      writeFileSync(file, JSON.stringify(spec));
-      execFileSync('nsenter', [`--net=/var/run/netns/${host.netns}`, process.execPath, labHost, 'program', file], {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
+      writeFileSync(specFile(i), JSON.stringify(spec));
+      program(i);
     }
   });
+
+  const specFile = (i: number) => join(dir.path, `host-${i}.json`);
+  /** Programs host i from inside its namespace, as its agent (re)starting would. */
+  const program = (i: number) =>
+    execFileSync(
+      'nsenter',
+      [`--net=/var/run/netns/${hosts[i]!.netns}`, process.execPath, labHost, 'program', specFile(i)],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
 
   after(() => {
     iperf?.kill();
@@ -161,6 +169,25 @@ describe('two hosts: pods reach each other through VXLAN', { skip: missing() ?? 
     assert.ok(total(a, 'txTunnel') >= 3n, 'host A encapsulated the requests');
     assert.ok(total(b, 'txTunnel') >= 3n, 'host B encapsulated the replies');
     assert.ok(total(b, 'txLocal') >= 3n, 'host B decapsulated and delivered the requests');
+  });
+
+  test('reprogramming both hosts (agent restarts: new programs, adopted maps) loses no packet', async () => {
+    const [a, b] = hosts as [(typeof hosts)[0], (typeof hosts)[0]];
+    const ping = spawn('ip', ['netns', 'exec', a.pod.netns, 'ping', '-c', '100', '-i', '0.05', '-W', '1', b.pod.ip], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    ping.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => ping.on('exit', resolve));
+    await waitFor(() => (output.match(/icmp_seq=/g)?.length ?? 0) >= 5, { what: 'ping under way' });
+    program(0);
+    program(1);
+    assert.equal(ping.exitCode, null, 'the ping was still running when both hosts had been reprogrammed');
+    const status = await exited;
+    assert.match(output, / 0% packet loss/, output.split('\n').slice(-4).join('\n'));
+    assert.equal(status, 0);
   });
 
   test('TCP (iperf3) between the pods across hosts', async () => {
