@@ -143,7 +143,7 @@ test('UVEs from config-api, control and an agent merge; a source that stops goes
         .map((a: { rule: string; type: string; name: string; source?: string }) => [a.rule, a.type, a.name, a.source])
         .sort(),
       [
-        ['process-stopped-reporting', 'vrouter', 'host-1', 'vrouter-agent:host-1'],
+        ['process-stopped-reporting', 'vrouter-agent', 'host-1', 'vrouter-agent:host-1'],
         ['vrouter-without-control-connection', 'vrouter', 'host-1', undefined],
       ],
     );

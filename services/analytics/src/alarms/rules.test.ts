@@ -63,6 +63,24 @@ test("the agent's own word decides whether a vrouter has a control connection", 
   ]);
 });
 
+test('a source that stops raises one alarm about itself, however many entities it reported', () => {
+  const views = ['ri-1', 'ri-2', 'ri-3', 'ri-4'].map((name) => ({
+    ...vrouter({ 'control:ctl-1': { fields: {}, stale: name !== 'ri-4' } }),
+    type: 'routing-instance',
+    name,
+  }));
+  const alarms = evaluateRules(views, disk, NOW);
+  assert.equal(alarms.length, 1);
+  assert.deepEqual(
+    [alarms[0]!.rule, alarms[0]!.type, alarms[0]!.name, alarms[0]!.source],
+    [RULES.processStoppedReporting, 'control', 'ctl-1', 'control:ctl-1'],
+  );
+  assert.match(
+    alarms[0]!.description,
+    /stopped reporting 3 of its 4 UVEs \(routing-instance ri-1, routing-instance ri-2, routing-instance ri-3\)/,
+  );
+});
+
 test('the disk alarm fires above its share of the limit only', () => {
   assert.deepEqual(evaluateRules([], { ...disk, sizeBytes: 90 }, NOW), []);
   const [alarm] = evaluateRules([], { ...disk, sizeBytes: 91 }, NOW);

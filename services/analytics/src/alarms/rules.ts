@@ -56,22 +56,48 @@ function vrouterConnected(view: UveView): boolean {
   return deciding.some((fields) => fields.control_connected === true);
 }
 
+interface SourceReport {
+  stale: string[];
+  total: number;
+  lastSeenMs: number;
+}
+
+/**
+ * One alarm per source that stopped reporting, about the process itself ("<service>:<host>" →
+ * type service, name host), not one per entity: a control that dies with 500 routing instances
+ * is one thing wrong, not 500.
+ */
+function stoppedSources(sources: Map<string, SourceReport>, now: number): Alarm[] {
+  const alarms: Alarm[] = [];
+  for (const [source, report] of sources) {
+    if (report.stale.length === 0) continue;
+    const colon = source.indexOf(':');
+    const seconds = Math.round((now - report.lastSeenMs) / 1000);
+    const shown = report.stale.slice(0, 3).join(', ') + (report.stale.length > 3 ? ', …' : '');
+    alarms.push(
+      alarm({
+        rule: RULES.processStoppedReporting,
+        severity: 'major',
+        type: colon > 0 ? source.slice(0, colon) : source,
+        name: colon > 0 ? source.slice(colon + 1) : source,
+        source,
+        description: `${source} stopped reporting ${report.stale.length} of its ${report.total} UVEs (${shown}); last report ${seconds} s ago`,
+      }),
+    );
+  }
+  return alarms;
+}
+
 export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: number): Alarm[] {
   const alarms: Alarm[] = [];
+  const sources = new Map<string, SourceReport>();
   for (const view of views) {
     for (const source of view.sources) {
-      if (!source.stale) continue;
-      const seconds = Math.round((now - source.last_seen_ms) / 1000);
-      alarms.push(
-        alarm({
-          rule: RULES.processStoppedReporting,
-          severity: 'major',
-          type: view.type,
-          name: view.name,
-          source: source.source,
-          description: `${source.source} stopped reporting ${view.type} ${view.name}: last report ${seconds} s ago, ttl ${source.ttl_ms} ms`,
-        }),
-      );
+      const report = sources.get(source.source) ?? { stale: [], total: 0, lastSeenMs: 0 };
+      sources.set(source.source, report);
+      report.total += 1;
+      report.lastSeenMs = Math.max(report.lastSeenMs, source.last_seen_ms);
+      if (source.stale) report.stale.push(`${view.type} ${view.name}`);
     }
     const fresh = freshParts(view);
     if (view.type === 'vrouter' && fresh.length > 0 && !vrouterConnected(view)) {
@@ -97,6 +123,7 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
       );
     }
   }
+  alarms.push(...stoppedSources(sources, now));
   if (disk.sizeBytes > disk.maxBytes * disk.alarmRatio) {
     alarms.push(
       alarm({

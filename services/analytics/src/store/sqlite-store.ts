@@ -184,11 +184,14 @@ export class SqliteStore implements AnalyticsStore {
     }
     if (dropped.length > 0) this.#giveBackPages();
     const target = this.#options.maxBytes * this.#options.targetRatio;
-    // Oldest first, across kinds; the newest partition stays, it is the one being written.
+    // Oldest first, across kinds; the newest partition of each kind stays, it is the one being
+    // written.
     while (this.sizeBytes() > target) {
-      const candidates = this.partitions();
-      if (candidates.length <= 1) break;
-      dropped.push(this.#drop(candidates[0]!));
+      const all = this.partitions();
+      const newest = new Map(all.map((p) => [p.kind, p.table]));
+      const oldest = all.find((p) => newest.get(p.kind) !== p.table);
+      if (!oldest) break;
+      dropped.push(this.#drop(oldest));
       this.#giveBackPages();
     }
     return { dropped, sizeBytes: this.sizeBytes() };
