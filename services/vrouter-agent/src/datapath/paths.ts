@@ -14,3 +14,6 @@ export const objects = {
   underlayIngress: join(bpfObjectDir, 'underlay_ingress.o'),
   pass: join(bpfObjectDir, 'xdp_pass.o'),
 } as const;
+
+/** The script that programs one lab host's datapath from inside its namespace (lab-host.ts). */
+export const labHostScript = join(packageRoot, 'dist', 'datapath', 'lab-host.js');

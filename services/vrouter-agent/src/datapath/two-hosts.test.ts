@@ -14,7 +14,7 @@ import { BPFFS } from './bpffs.js';
 import { Datapath } from './datapath.js';
 import type { LabHostSpec } from './lab-host.js';
 import { datapathMissing } from './native.js';
-import { packageRoot } from './paths.js';
+import { labHostScript } from './paths.js';
 
 function missing(): string | undefined {
   const datapath = datapathMissing();
@@ -27,7 +27,7 @@ function missing(): string | undefined {
 }
 
 const RI = 'default-domain:lab:green:green';
-const labHost = join(packageRoot, 'dist', 'datapath', 'lab-host.js');
+const labHost = labHostScript;
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
