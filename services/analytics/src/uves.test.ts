@@ -77,9 +77,9 @@ test('UVEs from config-api, control and an agent merge; a source that stops goes
   });
   const links = [source(nats.url, 'config-api'), source(nats.url, 'control'), source(nats.url, 'agent')];
   const [configLink, controlLink, agentLink] = links as [NatsLink, NatsLink, NatsLink];
-  const configApi = new UvePublisher({ link: configLink, source: 'config-api:cfg-1', ttlMs: 600 });
-  const control = new UvePublisher({ link: controlLink, source: 'control:ctl-1', ttlMs: 600 });
-  const agent = new UvePublisher({ link: agentLink, source: 'vrouter-agent:host-1', ttlMs: 600 });
+  const configApi = new UvePublisher({ link: configLink, source: 'config-api:cfg-1', ttlMs: 1_500 });
+  const control = new UvePublisher({ link: controlLink, source: 'control:ctl-1', ttlMs: 1_500 });
+  const agent = new UvePublisher({ link: agentLink, source: 'vrouter-agent:host-1', ttlMs: 1_500 });
   const alarmStream = await sseEvents(`${analytics.restUrl}/analytics/alarm-stream`);
   const uveStream = await sseEvents(`${analytics.restUrl}/analytics/uve-stream?tablefilt=vrouter`);
   try {
@@ -204,7 +204,7 @@ test('UVE parts survive an analytics restart, and a stopped source is stale afte
   const options = { stateDir: state.path, natsUrl: [nats.url], host: 'an-1', sweepIntervalMs: 100 };
   let analytics = await startAnalytics(options);
   const link = source(nats.url, 'control');
-  const control = new UvePublisher({ link, source: 'control:ctl-1', ttlMs: 600 });
+  const control = new UvePublisher({ link, source: 'control:ctl-1', ttlMs: 1_500 });
   try {
     control.set('control', 'ctl-1', { process_state: 'running', agents: 2 });
     await waitFor(async () => (await getJson(`${analytics.restUrl}/analytics/uves/control/ctl-1`)).status === 200);

@@ -53,8 +53,19 @@ test('restarting and killing analytics during 100,000 flow records stores each e
   let child: ChildProcess | undefined;
   let published = 0;
   const base = Date.now();
+  // The publisher holds at two points until the test has stopped (then killed) an analytics,
+  // so each stop falls inside the stream however slow or loaded the machine is.
+  const gates = new Map<number, { open: () => void; opened: Promise<void> }>();
+  for (const at of [40_000, 70_000]) {
+    let open = () => {};
+    const opened = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    gates.set(at, { open, opened });
+  }
   const publishing = (async () => {
     while (published < TOTAL) {
+      await gates.get(published)?.opened;
       const records: FlowRecord[] = [];
       for (let i = 0; i < PER_MESSAGE; i++, published++) {
         records.push({
@@ -80,9 +91,10 @@ test('restarting and killing analytics during 100,000 flow records stores each e
   })();
   try {
     // A clean stop while records flow; they wait in the stream.
-    await waitFor(() => published >= 20_000, { what: '20,000 published', timeoutMs: 30_000 });
-    assert.ok((await countFlows(analytics.restUrl)) > 0);
+    await waitFor(() => published >= 20_000, { what: '20,000 published', timeoutMs: 60_000 });
+    await waitFor(async () => (await countFlows(analytics.restUrl)) > 0, { what: 'first records stored' });
     await analytics.close();
+    gates.get(40_000)!.open();
 
     // A daemon started from main.ts takes over, and is killed without warning mid-stream.
     const port = await freePort();
@@ -99,27 +111,22 @@ test('restarting and killing analytics during 100,000 flow records stores each e
       stdio: 'ignore',
     });
     const childUrl = `http://127.0.0.1:${port}`;
-    const before = await countFlows(
-      await waitFor(async () => ((await fetch(`${childUrl}/readyz`)).ok ? childUrl : undefined), {
-        what: 'the daemon ready',
-        timeoutMs: 20_000,
-      }),
-    );
-    await waitFor(async () => (await countFlows(childUrl)) > before + 5_000, {
-      what: 'the daemon ingesting',
-      timeoutMs: 30_000,
-    });
-    const storedAtKill = await countFlows(childUrl);
+    // Killed once it has stored records of its own, with the publisher held at 70,000: the
+    // kill falls in the middle of the stream, likely between a commit and its acks.
+    const storedByDaemon = async () => {
+      const metrics = await (await fetch(`${childUrl}/metrics`)).text();
+      return Number(/^weft_analytics_records_stored_total\{table="FlowRecordTable"\} (\d+)/m.exec(metrics)?.[1] ?? 0);
+    };
+    await waitFor(async () => (await storedByDaemon()) >= 5_000, { what: 'the daemon ingesting', timeoutMs: 60_000 });
     child.kill('SIGKILL');
-    // The kill fell in the middle of the stream, not after it.
-    assert.ok(storedAtKill < TOTAL, `${storedAtKill} stored when killed`);
     await new Promise((resolve) => child!.once('exit', resolve));
+    gates.get(70_000)!.open();
 
     analytics = await startAnalytics(options);
     await publishing;
     await waitFor(async () => (await countFlows(analytics.restUrl)) >= TOTAL, {
       what: `${TOTAL} records stored`,
-      timeoutMs: 60_000,
+      timeoutMs: 90_000,
     });
     assert.equal(await countFlows(analytics.restUrl), TOTAL);
     const ids = await query(analytics.restUrl, {
@@ -141,6 +148,7 @@ test('restarting and killing analytics during 100,000 flow records stores each e
     assert.equal(sum!['SUM(bytes)'], (TOTAL * (TOTAL - 1)) / 2);
   } finally {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const gate of gates.values()) gate.open();
     await publishing.catch(() => {});
     await link.close();
     await analytics.close();
