@@ -48,7 +48,7 @@ test('a UVE part is published, re-published before its ttl, withdrawn, and silen
   skip: natsServerMissing(),
 }, async () => {
   await withBus(async (link, seen) => {
-    const publisher = new UvePublisher({ link, source: 'control:ctl-1', ttlMs: 300, logger: quiet });
+    const publisher = new UvePublisher({ link, source: 'control:ctl-1', ttlMs: 1_000, logger: quiet });
     publisher.set('vrouter', 'host-1', { control_connected: true, routes: 3 });
     publisher.update('vrouter', 'host-1', { routes: 4 });
     const uves = () => seen.filter((m) => m.subject === 'weft.uve.vrouter').map((m) => uveCodec.decode(m.data));
@@ -57,18 +57,16 @@ test('a UVE part is published, re-published before its ttl, withdrawn, and silen
     const first = await waitFor(() => uves()[0], { what: 'first UVE' });
     assert.equal(first.source, 'control:ctl-1');
     assert.equal(first.name, 'host-1');
-    assert.equal(first.ttl_ms, 300);
+    assert.equal(first.ttl_ms, 1_000);
     assert.equal(first.deleted, false);
     assert.deepEqual(JSON.parse(first.fields_json), { control_connected: true, routes: 4 });
 
     // Re-sent well within the ttl, so analytics never sees a live source as stale.
-    const start = Date.now();
-    await waitFor(() => uves().length >= 3, { what: 'two refreshes', timeoutMs: 2_000 });
+    await waitFor(() => uves().length >= 3, { what: 'two refreshes', timeoutMs: 3_000 });
     const gaps = uves()
       .slice(0, 3)
       .map((uve) => uve.timestamp_ms);
-    assert.ok(gaps[2]! - gaps[1]! < 300, `refresh gap ${gaps[2]! - gaps[1]!} ms is under the ttl`);
-    assert.ok(Date.now() - start < 1_000);
+    assert.ok(gaps[2]! - gaps[1]! < 1_000, `refresh gap ${gaps[2]! - gaps[1]!} ms is under the ttl`);
 
     publisher.remove('vrouter', 'host-1');
     const removed = await waitFor(() => uves().find((uve) => uve.deleted), { what: 'deletion' });
@@ -80,7 +78,7 @@ test('a UVE part is published, re-published before its ttl, withdrawn, and silen
     const countAtClose = uves().length;
     // After close no refresh follows: nothing arrives over more than two refresh periods
     // (an absence can only be observed over a window).
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 800));
     await link.current!.flush();
     assert.equal(uves().length, countAtClose);
   });
