@@ -25,6 +25,7 @@
 #include "lib/maps.h"
 #include "lib/helpers.h"
 #include "lib/policy.h"
+#include "lib/forward.h"
 #include "lib/vxlan.h"
 
 /* The VXLAN header of a packet addressed to this host's tunnel endpoint, or 0 when the packet
@@ -81,54 +82,12 @@ int weft_underlay_ingress(struct xdp_md *ctx)
 		return weft_drop(stats, WEFT_DROP_MALFORMED);
 #endif
 
-	/* Only ports of this host are reached through a tunnel: never route back out of one. */
-	struct weft_next_hop *nh = weft_route_lookup(&pkt.flow, zone, 1);
-	if (!nh || nh->kind != WEFT_NH_LOCAL) {
-		weft_drop(stats, WEFT_DROP_NO_ROUTE);
-		if (ENABLE_FLOW_SAMPLES)
-			weft_sample(&pkt.flow, ifindex, zone, pkt.l3_len, WEFT_VERDICT_DROP, WEFT_DROP_NO_ROUTE);
+	struct weft_next_hop *nh = 0;
+	if (weft_forward_from_tunnel(&pkt, zone, cfg, stats, ifindex, 0, &nh) != WEFT_FWD_LOCAL)
 		return XDP_DROP;
-	}
 	__u32 dst_ifindex = nh->ifindex;
-	struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
-	if (!dst)
-		return weft_drop(stats, WEFT_DROP_NO_ROUTE);
-	if (dst->mtu && pkt.l3_len > dst->mtu)
-		return weft_drop(stats, WEFT_DROP_MTU);
-
-	struct weft_policy_path path = {
-		.dst_if_acl = (dst->flags & WEFT_IF_PORT_SECURITY) ? dst->acl_id : 0,
-		.dst_vrf = nh->vrf_id,
-	};
-	__u32 dst_vrf = nh->vrf_id;
-	struct weft_vrf_info *vrf = bpf_map_lookup_elem(&weft_vrf_v1, &dst_vrf);
-	path.dst_vrf_acl = vrf ? vrf->acl_id : 0;
-	path.src_vrf_acl = path.dst_vrf_acl;
-	int policy = WEFT_POLICY_PASS;
-	if (!weft_ct_known(&pkt.flow)) {
-		/* The sender's routing instance, for rules that name it, from the route back to it:
-		 * looked up for the first packet of a flow only. */
-		if (weft_path_has_acl(&path)) {
-			struct weft_next_hop *back = weft_route_lookup(&pkt.flow, zone, 0);
-			path.src_vrf = back ? back->vrf_id : 0;
-		}
-		policy = weft_policy_decide(&pkt.flow, &path, ifindex);
-	}
-	if (policy == WEFT_POLICY_DENY) {
-		weft_drop(stats, WEFT_DROP_POLICY);
-		if (ENABLE_FLOW_SAMPLES)
-			weft_sample(&pkt.flow, ifindex, dst_vrf, pkt.l3_len, WEFT_VERDICT_DROP, WEFT_DROP_POLICY);
-		return XDP_DROP;
-	}
-	if (ENABLE_FLOW_SAMPLES && weft_should_sample(cfg, policy == WEFT_POLICY_NEW_FLOW, 0))
-		weft_sample(&pkt.flow, ifindex, dst_vrf, pkt.l3_len, WEFT_VERDICT_DECAP, 0);
-
-	/* The sender already counted this hop in the TTL; only the Ethernet header changes. */
-	weft_set_macs(inner, nh->mac, cfg->router_mac);
 	if (bpf_xdp_adjust_head(ctx, WEFT_VXLAN_ENCAP_LEN))
 		return weft_drop(stats, WEFT_DROP_MALFORMED);
-	if (stats)
-		stats->tx_local++;
 	return weft_redirect(stats, dst_ifindex);
 }
 

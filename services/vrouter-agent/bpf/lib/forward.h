@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The forwarding decision, shared by the XDP programs and their TC counterparts: routing,
+ * policy, MTU, TTL, counters, flow samples and the Ethernet rewrite. What differs per hook is
+ * only how the verdict is carried out (redirect, encapsulation), which the programs do. */
+#ifndef WEFT_FORWARD_H
+#define WEFT_FORWARD_H
+
+#include "helpers.h"
+#include "policy.h"
+
+/* Flow records to analytics through the ring buffer. */
+#ifndef ENABLE_FLOW_SAMPLES
+#define ENABLE_FLOW_SAMPLES 1
+#endif
+
+enum weft_forward_result {
+	WEFT_FWD_HOST = 0,   /* to the host's stack */
+	WEFT_FWD_DROP = 1,   /* counted and sampled already */
+	WEFT_FWD_LOCAL = 2,  /* to a pod on this host: *out is its next hop */
+	WEFT_FWD_TUNNEL = 3, /* to another host: *out is the tunnel next hop */
+};
+
+static __always_inline int weft_forward_drop(struct weft_if_stats *stats, const struct weft_packet *pkt, __u32 ifindex,
+					     __u32 dst_vrf, enum weft_drop_reason reason)
+{
+	weft_drop(stats, reason);
+	if (ENABLE_FLOW_SAMPLES)
+		weft_sample(&pkt->flow, ifindex, dst_vrf, pkt->l3_len, WEFT_VERDICT_DROP, reason);
+	return WEFT_FWD_DROP;
+}
+
+/* Whether the packet fits the next hop; a GSO packet is cut to size after us, so it always does. */
+static __always_inline int weft_fits(__u32 needed, __u32 mtu, int gso)
+{
+	return gso || !mtu || needed <= mtu;
+}
+
+/* An IP packet a pod sent: route it in the interface's routing instance, check the policies on
+ * its path, and rewrite it for the next hop. */
+static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const struct weft_if_info *iface,
+						 const struct weft_vrf_info *vrf, const struct weft_config *cfg,
+						 struct weft_if_stats *stats, __u32 ifindex, int gso,
+						 struct weft_next_hop **out)
+{
+	__u32 src_vrf = iface->vrf_id;
+	/* What belongs to the link (neighbour discovery, DHCP, multicast) goes to the host's stack. */
+	if (weft_is_link_scope(&pkt->flow))
+		goto to_host;
+	struct weft_next_hop *nh = weft_route_lookup(&pkt->flow, src_vrf, 1);
+	if (!nh)
+		return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+	if (nh->kind == WEFT_NH_RECEIVE)
+		goto to_host;
+	if (nh->kind != WEFT_NH_LOCAL && nh->kind != WEFT_NH_TUNNEL)
+		return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+
+	struct weft_policy_path path = {
+		.src_if_acl = (iface->flags & WEFT_IF_PORT_SECURITY) ? iface->acl_id : 0,
+		.src_vrf_acl = vrf ? vrf->acl_id : 0,
+		.src_vrf = src_vrf,
+		.dst_vrf = nh->vrf_id,
+	};
+	path.dst_vrf_acl = path.src_vrf_acl;
+	if (nh->vrf_id != src_vrf) {
+		__u32 dst_vrf = nh->vrf_id;
+		struct weft_vrf_info *other = bpf_map_lookup_elem(&weft_vrf_v1, &dst_vrf);
+		path.dst_vrf_acl = other ? other->acl_id : 0;
+	}
+	__u32 mtu = cfg->underlay_mtu;
+	__u32 needed = pkt->l3_len + WEFT_VXLAN_ENCAP_LEN - sizeof(struct ethhdr);
+	if (nh->kind == WEFT_NH_LOCAL) {
+		__u32 dst_ifindex = nh->ifindex;
+		struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
+		if (!dst)
+			return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+		if (dst->flags & WEFT_IF_PORT_SECURITY)
+			path.dst_if_acl = dst->acl_id;
+		mtu = dst->mtu;
+		needed = pkt->l3_len;
+	}
+	if (!weft_fits(needed, mtu, gso))
+		return weft_forward_drop(stats, pkt, ifindex, nh->vrf_id, WEFT_DROP_MTU);
+
+	int policy = weft_policy_check(&pkt->flow, &path, ifindex);
+	if (policy == WEFT_POLICY_DENY)
+		return weft_forward_drop(stats, pkt, ifindex, nh->vrf_id, WEFT_DROP_POLICY);
+	if (weft_decrement_ttl(pkt) < 0)
+		return weft_forward_drop(stats, pkt, ifindex, nh->vrf_id, WEFT_DROP_TTL);
+	weft_set_macs(pkt->eth, nh->mac, cfg->router_mac);
+
+	int tunnel = nh->kind == WEFT_NH_TUNNEL;
+	if (ENABLE_FLOW_SAMPLES && weft_should_sample(cfg, policy == WEFT_POLICY_NEW_FLOW, 0))
+		weft_sample(&pkt->flow, ifindex, nh->vrf_id, pkt->l3_len, tunnel ? WEFT_VERDICT_TUNNEL : WEFT_VERDICT_LOCAL, 0);
+	if (stats) {
+		if (tunnel)
+			stats->tx_tunnel++;
+		else
+			stats->tx_local++;
+	}
+	*out = nh;
+	return tunnel ? WEFT_FWD_TUNNEL : WEFT_FWD_LOCAL;
+
+to_host:
+	if (stats)
+		stats->to_host++;
+	return WEFT_FWD_HOST;
+}
+
+/* An IP packet that arrived through a tunnel into routing instance `zone` (by its VNI): only a
+ * port of this host is reached this way, never another tunnel. */
+static __always_inline int weft_forward_from_tunnel(struct weft_packet *pkt, __u32 zone, const struct weft_config *cfg,
+						    struct weft_if_stats *stats, __u32 ifindex, int gso,
+						    struct weft_next_hop **out)
+{
+	struct weft_next_hop *nh = weft_route_lookup(&pkt->flow, zone, 1);
+	if (!nh || nh->kind != WEFT_NH_LOCAL)
+		return weft_forward_drop(stats, pkt, ifindex, zone, WEFT_DROP_NO_ROUTE);
+	__u32 dst_ifindex = nh->ifindex;
+	struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
+	if (!dst)
+		return weft_forward_drop(stats, pkt, ifindex, zone, WEFT_DROP_NO_ROUTE);
+	if (!weft_fits(pkt->l3_len, dst->mtu, gso))
+		return weft_forward_drop(stats, pkt, ifindex, zone, WEFT_DROP_MTU);
+
+	struct weft_policy_path path = {
+		.dst_if_acl = (dst->flags & WEFT_IF_PORT_SECURITY) ? dst->acl_id : 0,
+		.dst_vrf = nh->vrf_id,
+	};
+	__u32 dst_vrf = nh->vrf_id;
+	struct weft_vrf_info *vrf = bpf_map_lookup_elem(&weft_vrf_v1, &dst_vrf);
+	path.dst_vrf_acl = vrf ? vrf->acl_id : 0;
+	path.src_vrf_acl = path.dst_vrf_acl;
+	int policy = WEFT_POLICY_PASS;
+	if (!weft_ct_known(&pkt->flow)) {
+		/* The sender's routing instance, for rules that name it, from the route back to it:
+		 * looked up for the first packet of a flow only. */
+		if (weft_path_has_acl(&path)) {
+			struct weft_next_hop *back = weft_route_lookup(&pkt->flow, zone, 0);
+			path.src_vrf = back ? back->vrf_id : 0;
+		}
+		policy = weft_policy_decide(&pkt->flow, &path, ifindex);
+	}
+	if (policy == WEFT_POLICY_DENY)
+		return weft_forward_drop(stats, pkt, ifindex, dst_vrf, WEFT_DROP_POLICY);
+	if (ENABLE_FLOW_SAMPLES && weft_should_sample(cfg, policy == WEFT_POLICY_NEW_FLOW, 0))
+		weft_sample(&pkt->flow, ifindex, dst_vrf, pkt->l3_len, WEFT_VERDICT_DECAP, 0);
+	/* The sender already counted this hop in the TTL; only the Ethernet header changes. */
+	weft_set_macs(pkt->eth, nh->mac, cfg->router_mac);
+	if (stats)
+		stats->tx_local++;
+	*out = nh;
+	return WEFT_FWD_LOCAL;
+}
+
+#endif
