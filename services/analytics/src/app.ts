@@ -46,6 +46,8 @@ export interface AnalyticsOptions {
   queryTimeoutMs?: number;
   /** The durable consumer's name: replicas sharing one split the records, each its own gets all. */
   consumerName?: string;
+  /** At most one StatTable.UveStat sample per UVE part per this interval. */
+  statIntervalMs?: number;
 }
 
 export interface AnalyticsDeps {
@@ -68,6 +70,7 @@ export const DEFAULTS = {
   ackWaitMs: 30_000,
   queryTimeoutMs: 60_000,
   consumerName: 'weft-analytics',
+  statIntervalMs: 60_000,
 } as const;
 
 export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, readiness }: AnalyticsDeps) {
@@ -191,6 +194,7 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
         metrics: ingestMetrics,
         ackWaitMs: settings.ackWaitMs,
         consumerName: settings.consumerName,
+        statIntervalMs: settings.statIntervalMs,
       });
       try {
         await candidate.start();

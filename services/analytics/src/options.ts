@@ -54,6 +54,11 @@ export const analyticsOptions = {
     'JetStream durable consumer name; give each analytics replica its own to give each every record',
     DEFAULTS.consumerName,
   ),
+  statIntervalMs: option.duration(
+    'WEFT_ANALYTICS_STAT_INTERVAL',
+    'at most one StatTable.UveStat sample per UVE part per this interval',
+    DEFAULTS.statIntervalMs,
+  ),
   uveExpiryMs: option.duration(
     'WEFT_ANALYTICS_UVE_EXPIRY',
     'stale UVE parts are forgotten after this',

@@ -39,6 +39,8 @@ export interface IngestOptions {
   ackWaitMs?: number;
   /** The durable consumer's name; replicas that each want every record take their own. */
   consumerName?: string;
+  /** At most one StatTable.UveStat sample per UVE part per this interval. */
+  statIntervalMs?: number;
 }
 
 interface Lane {
@@ -57,6 +59,9 @@ export class Ingest {
   readonly #lanes: Lane[];
   readonly #batchMessages: number;
   readonly #consumerName: string;
+  readonly #statIntervalMs: number;
+  /** When each UVE part (by id) was last sampled into the stat table. */
+  readonly #lastSample = new Map<string, number>();
   #closed = false;
 
   constructor(options: IngestOptions) {
@@ -64,6 +69,7 @@ export class Ingest {
     this.#logger = options.logger.child({ component: 'ingest' });
     this.#batchMessages = options.batchMessages ?? 2_000;
     this.#consumerName = options.consumerName ?? DURABLE_NAME;
+    this.#statIntervalMs = options.statIntervalMs ?? 60_000;
     this.#lanes = (Object.keys(STREAMS) as StreamKind[]).map((kind) => ({ kind, pending: [], scheduled: false }));
   }
 
@@ -184,6 +190,7 @@ export class Ingest {
     const known = upserts.get(id) ?? this.#options.uves.part(key);
     if (known && uve.timestamp_ms < known.timestamp_ms) return;
     if (uve.deleted) {
+      this.#lastSample.delete(id);
       upserts.delete(id);
       deletes.set(id, key);
       return;
@@ -200,7 +207,13 @@ export class Ingest {
       ttl_ms: uve.ttl_ms,
       last_seen_ms: storedMs,
     });
-    rows.push(...statRows(key, fields as Record<string, unknown>, storedMs, `uve:${sequence}`));
+    // One sample per part per stat interval: refreshes every few seconds would otherwise fill
+    // the store with the same numbers.
+    const lastSample = this.#lastSample.get(id);
+    if (lastSample === undefined || storedMs - lastSample >= this.#statIntervalMs || storedMs < lastSample) {
+      this.#lastSample.set(id, storedMs);
+      rows.push(...statRows(key, fields as Record<string, unknown>, storedMs, `uve:${sequence}`));
+    }
   }
 
   /** Stops pulling, commits and acks what was received, and flushes the acks to the server. */

@@ -20,6 +20,8 @@ export const STREAMS: Record<StreamKind, { name: string; subjects: string[] }> =
 };
 
 /** The durable consumer's name unless configured: one analytics (or a group sharing the work). */
+export const UVE_STREAM_MAX_AGE_MS = 3_600_000;
+
 export const DURABLE_NAME = 'weft-analytics';
 
 export interface StreamLimits {
@@ -34,7 +36,10 @@ export async function ensureStreams(
   ackWaitMs: number,
   durableName = DURABLE_NAME,
 ): Promise<void> {
-  for (const { name, subjects } of Object.values(STREAMS)) {
+  for (const [kind, { name, subjects }] of Object.entries(STREAMS)) {
+    // UVE parts are re-sent every few seconds, so an hour of them is plenty to rebuild from;
+    // keeping a day would only make a first start replay a day of refreshes.
+    const maxAgeMs = kind === 'uve' ? Math.min(limits.maxAgeMs, UVE_STREAM_MAX_AGE_MS) : limits.maxAgeMs;
     const config: Partial<StreamConfig> & { name: string } = {
       name,
       subjects,
@@ -42,7 +47,7 @@ export async function ensureStreams(
       retention: RetentionPolicy.Limits,
       discard: DiscardPolicy.Old,
       max_bytes: limits.maxBytes,
-      max_age: nanos(limits.maxAgeMs),
+      max_age: nanos(maxAgeMs),
       num_replicas: 1,
     };
     const existing = await jsm.streams.info(name).catch(() => undefined);

@@ -194,6 +194,33 @@ test('logs and events are queryable; bad queries answer 400 naming the field; th
     assert.ok(size > 0.9 * 2 * 1024 * 1024, `store_bytes ${size}`);
     assert.match(metrics, /weft_analytics_alarms_active\{rule="analytics-disk-near-limit"\} 1/);
     assert.match(metrics, /weft_analytics_messages_malformed_total\{stream="WEFT_LOG"\} 1/);
+
+    // Analytics re-sends its own UVE at every retention pass (100 ms here), yet its stat series
+    // holds one sample: at most one per part per stat interval (60 s).
+    const sampleQuery = {
+      table: 'StatTable.UveStat',
+      start_time: 'now-1h',
+      end_time: 'now+1m',
+      select_fields: ['COUNT(*)', 'MAX(T)'],
+      where: [
+        [
+          { name: 'type', value: 'analytics' },
+          { name: 'field', value: 'store_max_bytes' },
+        ],
+      ],
+    };
+    const sample = await post(url, sampleQuery);
+    assert.equal(sample.body.value[0]['COUNT(*)'], 1);
+    const sampledAt = sample.body.value[0]['MAX(T)'] as number;
+    await waitFor(
+      async () => {
+        const view = await (await fetch(`${analytics.restUrl}/analytics/uves/analytics/an-1`)).json();
+        return (view as { sources: { last_seen_ms: number }[] }).sources[0]!.last_seen_ms > sampledAt + 500;
+      },
+      { what: 'a later report of analytics itself' },
+    );
+    const again = await post(url, sampleQuery);
+    assert.equal(again.body.value[0]['COUNT(*)'], 1);
   } finally {
     await link.close();
     await analytics.close();
