@@ -4,7 +4,7 @@
 // reports every service ready, and leaves no container behind when stopped.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
@@ -44,6 +44,54 @@ function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv, timeo
   return output;
 }
 
+/**
+ * The DaemonSet's init container, run as the chart runs it: weft-cni and its config land in
+ * the host's CNI folders, and the runtime, calling the installed plugin on the host, gets an
+ * answer from it.
+ */
+function checkCniInstall(image: string) {
+  const host = tempDir('weft-cni-install-');
+  try {
+    mkdirSync(join(host.path, 'bin'));
+    mkdirSync(join(host.path, 'net.d'));
+    const conflist = '{"cniVersion":"1.0.0","name":"weft","plugins":[{"type":"weft-cni"}]}';
+    writeFileSync(join(host.path, '10-weft.conflist'), conflist);
+    const install = podman([
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--ulimit',
+      'nofile=1024:1024',
+      '--ulimit',
+      'nproc=1024:1024',
+      '--volume',
+      `${join(host.path, 'bin')}:/host/opt/cni/bin`,
+      '--volume',
+      `${join(host.path, 'net.d')}:/host/etc/cni/net.d`,
+      '--volume',
+      `${join(host.path, '10-weft.conflist')}:/etc/weft/cni/10-weft.conflist:ro`,
+      // Where the host sees its CNI bin folder (here the temp folder, on a node /opt/cni/bin).
+      '--env',
+      `HOST_CNI_BIN_DIR=${join(host.path, 'bin')}`,
+      '--entrypoint',
+      '/opt/weft/cni/install-cni.sh',
+      image,
+    ]);
+    assert.equal(install.status, 0, `install-cni: ${install.stdout}${install.stderr}`);
+    assert.equal(readFileSync(join(host.path, 'net.d', '10-weft.conflist'), 'utf8'), conflist);
+    const version = spawnSync(join(host.path, 'bin', 'weft-cni'), [], {
+      env: { CNI_COMMAND: 'VERSION', PATH: process.env.PATH },
+      input: '{"cniVersion":"1.0.0"}',
+      encoding: 'utf8',
+    });
+    assert.equal(version.status, 0, `weft-cni VERSION: ${version.stdout}${version.stderr}`);
+    assert.ok(JSON.parse(version.stdout).supportedVersions.includes('1.0.0'), version.stdout);
+  } finally {
+    host.remove();
+  }
+}
+
 test('the images build with podman; the stack from them answers REST, is ready, and stops clean', {
   skip: whyNot(),
   timeout: 40 * 60_000,
@@ -80,6 +128,8 @@ test('the images build with podman; the stack from them answers REST, is ready, 
       const listing = podman([
         'run',
         '--rm',
+        '--network',
+        'none',
         ...['--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'],
         '--entrypoint',
         'sh',
@@ -88,6 +138,7 @@ test('the images build with podman; the stack from them answers REST, is ready, 
         'ls native/build/bpf/*.o native/build/Release/weft_bpf.node /opt/weft/cni/app/dist/main.js /opt/weft/cni/install-cni.sh',
       ]);
       assert.equal(listing.status, 0, `the agent image carries its BPF objects and the CNI plugin:\n${listing.stderr}`);
+      checkCniInstall(imageOf(name));
     } else {
       assert.equal(image.Config.User, '10001:10001', `${name}: not root`);
     }
@@ -95,6 +146,8 @@ test('the images build with podman; the stack from them answers REST, is ready, 
     const devTools = podman([
       'run',
       '--rm',
+      '--network',
+      'none',
       '--ulimit',
       'nofile=1024:1024',
       '--ulimit',
