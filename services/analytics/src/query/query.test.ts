@@ -313,6 +313,29 @@ test('random group-bys aggregate as a plain evaluation does', () => {
   );
 });
 
+test('T=<seconds> buckets time into a series: bytes per 10 minutes of one host', () => {
+  const start = NOW - 2 * HOUR;
+  const rows = run({
+    table: 'FlowRecordTable',
+    start_time: start,
+    end_time: NOW,
+    select_fields: ['T=600', 'SUM(bytes)'],
+    where: [[{ name: 'host', value: 'host-2' }]],
+    sort_fields: ['T=600'],
+  });
+  const buckets = new Map<number, number>();
+  for (const f of flows) {
+    if (f.T < start || f.host !== 'host-2') continue;
+    const bucket = Math.floor(f.T / 600_000) * 600_000;
+    buckets.set(bucket, (buckets.get(bucket) ?? 0) + Number(f.bytes));
+  }
+  assert.deepEqual(
+    rows.map((r) => [r['T=600'], r['SUM(bytes)']]),
+    [...buckets].sort((a, b) => a[0] - b[0]),
+  );
+  assert.ok(rows.length >= 12);
+});
+
 test('a range with no partition answers an empty list', () => {
   assert.deepEqual(
     run({ table: 'FlowRecordTable', start_time: NOW + HOUR, end_time: NOW + 2 * HOUR, select_fields: ['COUNT(*)'] }),
@@ -387,6 +410,11 @@ test('bad queries name the field and the reason, and reach no SQL', () => {
       /select_fields/,
     ],
     [{ table: 'FlowRecordTable', start_time: 0, end_time: 1, select_fields: ['T'], limit: 0 }, 'limit', /integer/],
+    [
+      { table: 'FlowRecordTable', start_time: 0, end_time: 1, select_fields: ['T=0', 'COUNT(*)'] },
+      'select_fields[0]',
+      /seconds/,
+    ],
     [
       { table: 'FlowRecordTable', start_time: 0, end_time: 1, select_fields: ['T'], colour: 1 },
       'colour',

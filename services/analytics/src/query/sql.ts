@@ -76,13 +76,16 @@ export function buildQuery(plan: QueryPlan, partitionTables: string[]): BuiltQue
       : `SELECT ${[...needed].map((c) => `NULL AS ${quote(c)}`).join(', ')} WHERE 0`;
 
   const aggregated = plan.select.some((item) => item.aggregate);
+  // A T bucket is an integer division of integers, so it stays an exact multiple.
+  const keyOf = (item: (typeof plan.select)[number]) =>
+    item.bucketMs ? `(${quote(item.column!)} / ${item.bucketMs}) * ${item.bucketMs}` : quote(item.column!);
   const items = plan.select.map((item) => {
-    if (!item.aggregate) return `${quote(item.column!)} AS ${quote(item.label)}`;
+    if (!item.aggregate) return `${keyOf(item)} AS ${quote(item.label)}`;
     const argument = item.column ? quote(item.column) : '*';
     return `${item.aggregate}(${argument}) AS ${quote(item.label)}`;
   });
   let sql = `SELECT ${items.join(', ')} FROM (${source})`;
-  const groupBy = plan.select.filter((item) => !item.aggregate).map((item) => quote(item.column!));
+  const groupBy = plan.select.filter((item) => !item.aggregate).map(keyOf);
   if (aggregated && groupBy.length > 0) sql += ` GROUP BY ${groupBy.join(', ')}`;
 
   const filter = orOfAnds(plan.filter, params);

@@ -40,6 +40,8 @@ export interface SelectItem {
   label: string;
   column?: string;
   aggregate?: Aggregate;
+  /** "T=<seconds>": T rounded down to buckets of this many ms, a time-series key. */
+  bucketMs?: number;
   datatype: Column['datatype'];
 }
 
@@ -162,6 +164,14 @@ function selectItems(raw: unknown, table: TableDefinition): SelectItem[] {
       }
       const datatype = aggregate === 'COUNT' ? 'int' : aggregate === 'AVG' ? 'double' : column.datatype;
       items.push({ label: `${aggregate}(${columnName})`, column: columnName, aggregate, datatype });
+      return;
+    }
+    // Tungsten Fabric's time series: "T=60" is T in 60-second buckets.
+    const bucket = /^T=(\d+)$/.exec(text);
+    if (bucket) {
+      const seconds = Number(bucket[1]);
+      if (seconds < 1 || seconds > 31 * 86_400) fail(field, 'T=<seconds> needs 1 to 2678400 seconds');
+      items.push({ label: `T=${seconds}`, column: 'T', bucketMs: seconds * 1000, datatype: 'int' });
       return;
     }
     const column = columnOf(table, text);
