@@ -14,9 +14,12 @@
 // (default localhost), WEFT_STACK_HOST (default 127.0.0.1), and the ports: WEFT_NATS_PORT (4222),
 // WEFT_NATS_MONITOR_PORT (8222), WEFT_CONFIG_API_REST_PORT (8082), WEFT_CONFIG_API_GRPC_PORT
 // (8090), WEFT_CONTROL_AGENT_PORT (5269), WEFT_CONTROL_HTTP_PORT (8083),
-// WEFT_ANALYTICS_REST_PORT (8081), WEFT_AGENT_HTTP_PORT (8085).
+// WEFT_ANALYTICS_REST_PORT (8081), WEFT_AGENT_HTTP_PORT (8085). Any other option of a daemon
+// passes through to its container by its prefix: WEFT_CONFIG_API_*, WEFT_CONTROL_*,
+// WEFT_ANALYTICS_*, WEFT_AGENT_* (e.g. WEFT_AGENT_UNDERLAY_DEVICE).
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -98,10 +101,13 @@ const services = [
     name: 'vrouter-agent',
     image: 'weft-vrouter-agent',
     needsRoot: 'the datapath loads BPF programs, which needs root',
+    // This machine's name, not the container's: the agent is this host's virtual router.
     env: {
+      WEFT_AGENT_HOST_NAME: hostname(),
+      WEFT_AGENT_HTTP_HOST: host,
       WEFT_AGENT_HTTP_PORT: ports.agentHttp,
-      WEFT_CONTROL_URLS: `${host}:${ports.controlAgent}`,
-      WEFT_CNI_SOCKET: '/run/weft/agent.sock',
+      WEFT_AGENT_CONTROL: `${host}:${ports.controlAgent}`,
+      WEFT_AGENT_CNI_SOCKET: '/run/weft/agent.sock',
     },
     // The datapath's capabilities (as the chart grants them), bpffs and the host's namespaces.
     extra: (dir) => [
@@ -183,9 +189,16 @@ async function start(service) {
   mkdirSync(join(dir, 'run'), { recursive: true });
   if (isRoot && !service.needsRoot) chownSync(dir, SERVICE_UID, SERVICE_UID);
   const logPath = join(stateDir, 'logs', `${service.name}.log`);
-  const envArgs = Object.entries({ WEFT_LOG_LEVEL: logLevel, WEFT_NATS_URL: natsUrl, ...service.env }).flatMap(
-    ([key, value]) => ['--env', `${key}=${value}`],
-  );
+  // The caller's options for this daemon (WEFT_CONFIG_API_*, WEFT_CONTROL_*, WEFT_ANALYTICS_*,
+  // WEFT_AGENT_*) pass through; the stack's own settings above win.
+  const own = `WEFT_${service.name === 'vrouter-agent' ? 'AGENT' : service.name.replace('-', '_').toUpperCase()}_`;
+  const passed = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith(own)));
+  const envArgs = Object.entries({
+    ...passed,
+    WEFT_LOG_LEVEL: logLevel,
+    WEFT_NATS_URL: natsUrl,
+    ...service.env,
+  }).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
   const run = podman([
     'run',
     '--detach',

@@ -149,7 +149,7 @@ describe('charts/weft', { skip }, () => {
     assert.equal(hostPathOf(mountOf(install, '/host/etc/cni/net.d')!.name), '/etc/cni/net.d');
     assert.equal(envOf(install, 'CNI_CONF_NAME'), '10-weft.conflist');
     assert.deepEqual(
-      envOf(container, 'WEFT_CONTROL_URLS')?.split(','),
+      envOf(container, 'WEFT_AGENT_CONTROL')?.split(','),
       ['weft-control-0.weft.svc:5269', 'weft-control-1.weft.svc:5269'],
       'the agent reaches every control replica by its own Service',
     );
@@ -256,7 +256,7 @@ describe('charts/weft', { skip }, () => {
     assert.equal(find(manifests, 'StatefulSet', 'weft-control').spec.replicas, 3);
     for (const i of [0, 1, 2]) find(manifests, 'Service', `weft-control-${i}`);
     const agent = find(manifests, 'DaemonSet', 'weft-vrouter-agent').spec.template.spec.containers[0];
-    assert.equal(envOf(agent, 'WEFT_CONTROL_URLS')?.split(',').length, 3);
+    assert.equal(envOf(agent, 'WEFT_AGENT_CONTROL')?.split(',').length, 3);
   });
 
   test('TLS: every Weft daemon and NATS mount the named Secret, and NATS and etcd speak TLS', () => {
