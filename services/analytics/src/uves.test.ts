@@ -117,6 +117,21 @@ test('UVEs from config-api, control and an agent merge; a source that stops goes
       ],
     });
 
+    // Filters: one source's part (sfilt), names by pattern (kfilt).
+    const fromAgent = await getJson(
+      `${analytics.restUrl}/analytics/uves/vrouter/host-1?sfilt=vrouter-agent:host-1&cfilt=routes`,
+    );
+    assert.deepEqual(fromAgent.body.value, { routes: 39 });
+    assert.deepEqual(Object.keys(fromAgent.body.parts), ['vrouter-agent:host-1']);
+    assert.equal((await getJson(`${analytics.restUrl}/analytics/uves/vrouter/host-1?sfilt=control:nope`)).status, 404);
+    assert.deepEqual((await getJson(`${analytics.restUrl}/analytics/uves/vrouters?kfilt=host-*`)).body.length, 1);
+    assert.deepEqual((await getJson(`${analytics.restUrl}/analytics/uves/vrouters?kfilt=ctl-*,h`)).body, []);
+    const bySource = await getJson(`${analytics.restUrl}/analytics/uves/controls?sfilt=control:ctl-1`);
+    assert.deepEqual(
+      bySource.body.map((v: { name: string; value: unknown }) => [v.name, v.value]),
+      [['ctl-1', { process_state: 'running', agents: 1 }]],
+    );
+
     const types = await getJson(`${analytics.restUrl}/analytics/uve-types`);
     for (const type of ['analytics', 'config-api', 'control', 'vrouter']) assert.ok(type in types.body, type);
     const vrouters = await getJson(`${analytics.restUrl}/analytics/uves/vrouters`);

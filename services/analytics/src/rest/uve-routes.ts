@@ -1,6 +1,7 @@
 // Tungsten Fabric's UVE paths: /analytics/uves (the types), /analytics/uves/<type>s (the
-// entities of a type), /analytics/uves/<type>/<name> (one merged entity, cfilt to pick fields),
-// /analytics/uve-types, /analytics/uve-stream (server-sent events).
+// entities of a type), /analytics/uves/<type>/<name> (one merged entity), /analytics/uve-types,
+// /analytics/uve-stream (server-sent events). Filters as Tungsten Fabric's: cfilt picks fields,
+// kfilt picks names (with * wildcards), sfilt picks one source's part.
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../errors.js';
 import type { UveState, UveView } from '../uve/uve-state.js';
@@ -24,6 +25,41 @@ function applyCfilt(view: UveView, cfilt: string | undefined): UveView {
   };
 }
 
+/** sfilt=<source> narrows the view to that source's part; undefined when it has none. */
+function applySfilt(view: UveView, sfilt: string | undefined): UveView | undefined {
+  if (!sfilt) return view;
+  const fields = view.parts[sfilt];
+  const source = view.sources.find((s) => s.source === sfilt);
+  if (!fields || !source) return undefined;
+  return { ...view, value: fields, parts: { [sfilt]: fields }, sources: [source], stale: source.stale };
+}
+
+/** kfilt=host-*,ctl-1: names matching any pattern, * standing for any text. */
+function kfiltMatcher(kfilt: string | undefined): (name: string) => boolean {
+  if (!kfilt) return () => true;
+  const patterns = kfilt
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map(
+      (p) =>
+        new RegExp(
+          `^${p
+            .split('*')
+            .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+        ),
+    );
+  return (name) => patterns.some((pattern) => pattern.test(name));
+}
+
+interface UveFilters {
+  cfilt?: string;
+  kfilt?: string;
+  sfilt?: string;
+  flat?: string;
+}
+
 const href = (base: string, ...parts: string[]) => `${base}/${parts.map(encodeURIComponent).join('/')}`;
 
 export function registerUveRoutes(
@@ -39,30 +75,33 @@ export function registerUveRoutes(
     Object.fromEntries([...uves.types()].sort().map(([type, count]) => [type, { count }])),
   );
 
-  app.get<{ Params: { plural: string }; Querystring: { cfilt?: string; flat?: string } }>(
-    '/analytics/uves/:plural',
-    async (request) => {
-      const type = request.params.plural.replace(/s$/, '');
-      const names = uves.names(type);
-      const now = Date.now();
-      if (request.query.flat !== undefined || request.query.cfilt !== undefined) {
-        return names.map((name) => applyCfilt(uves.view(type, name, now)!, request.query.cfilt));
-      }
-      return names.map((name) => ({
-        name,
-        href: href('/analytics/uves', type, name),
-        stale: uves.view(type, name, now)?.stale ?? true,
-      }));
-    },
-  );
+  app.get<{ Params: { plural: string }; Querystring: UveFilters }>('/analytics/uves/:plural', async (request) => {
+    const { cfilt, kfilt, sfilt, flat } = request.query;
+    const type = request.params.plural.replace(/s$/, '');
+    const now = Date.now();
+    const views = uves
+      .names(type)
+      .filter(kfiltMatcher(kfilt))
+      .map((name) => applySfilt(uves.view(type, name, now)!, sfilt))
+      .filter((view): view is UveView => view !== undefined);
+    if (flat !== undefined || cfilt !== undefined || sfilt !== undefined)
+      return views.map((view) => applyCfilt(view, cfilt));
+    return views.map((view) => ({
+      name: view.name,
+      href: href('/analytics/uves', type, view.name),
+      stale: view.stale,
+    }));
+  });
 
-  app.get<{ Params: { type: string; name: string }; Querystring: { cfilt?: string } }>(
+  app.get<{ Params: { type: string; name: string }; Querystring: UveFilters }>(
     '/analytics/uves/:type/:name',
     async (request) => {
       const { type, name } = request.params;
       const view = uves.view(type, name);
-      if (!view) throw errors.NO_SUCH_UVE({ type, name });
-      return applyCfilt(view, request.query.cfilt);
+      const filtered = view && applySfilt(view, request.query.sfilt);
+      if (!filtered)
+        throw errors.NO_SUCH_UVE({ type, name: request.query.sfilt ? `${name} from ${request.query.sfilt}` : name });
+      return applyCfilt(filtered, request.query.cfilt);
     },
   );
 
