@@ -96,9 +96,18 @@ export class AgentSession {
     const instances = new Map<string, object>();
     const interfaces = new Map<string, object>();
     const acls = new Map<string, object>();
+    // The instances a host's interfaces sit in carry its routes; the ones they import from
+    // are sent as config only, because the host's ACLs and tunnel next hops name them (their
+    // VRF ids and VNIs), and a datapath that cannot resolve a rule denies.
+    const referenced = new Map<string, object>();
     for (const name of host?.routingInstances ?? []) {
       const instance = state.routingInstances.get(name);
-      if (instance) instances.set(name, instance.message);
+      if (!instance) continue;
+      instances.set(name, instance.message);
+      for (const imported of instance.imports) {
+        const other = state.routingInstances.get(imported);
+        if (other) referenced.set(imported, other.message);
+      }
     }
     for (const uuid of host?.interfaces ?? []) {
       const compiled = state.interfaces.get(uuid);
@@ -108,7 +117,11 @@ export class AgentSession {
       const acl = state.acls.get(name);
       if (acl) acls.set(name, acl);
     }
-    this.#diff(instances, this.#sentInstances, this.outbox.routingInstances as Map<string, object | null>);
+    this.#diff(
+      new Map([...referenced, ...instances]),
+      this.#sentInstances,
+      this.outbox.routingInstances as Map<string, object | null>,
+    );
     this.#diff(acls, this.#sentAcls, this.outbox.acls as Map<string, object | null>);
     this.#diff(interfaces, this.#sentInterfaces, this.outbox.interfaces as Map<string, object | null>);
 
