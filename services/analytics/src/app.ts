@@ -9,6 +9,7 @@ import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness, Uve
 import { AlarmEngine } from './alarms/alarm-engine.js';
 import { Ingest } from './ingest/ingest.js';
 import { QueryRunner } from './query/query-runner.js';
+import { MAX_PARTITIONS } from './query/validate.js';
 import { registerAlarmRoutes } from './rest/alarm-routes.js';
 import { registerQueryRoutes } from './rest/query-routes.js';
 import { registerSseStreams } from './rest/sse.js';
@@ -75,6 +76,11 @@ export const DEFAULTS = {
 
 export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, readiness }: AnalyticsDeps) {
   const settings = { ...DEFAULTS, host: hostname(), ...options };
+  if (settings.retentionMs / settings.partitionMs > MAX_PARTITIONS) {
+    throw new Error(
+      `retention ${settings.retentionMs} ms over partitions of ${settings.partitionMs} ms makes more than ${MAX_PARTITIONS} partitions; lengthen the partition or shorten the retention`,
+    );
+  }
   const log = logger.child({ component: 'analytics' });
 
   const store = new SqliteStore({

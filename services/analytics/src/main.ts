@@ -7,10 +7,15 @@ import { analyticsOptions } from './options.js';
 
 const { config, logger, metrics, readiness, lifecycle } = startDaemon('analytics', analyticsOptions);
 const { diskAlarmPercent, restPort, restHost, ...options } = config;
-const analytics = buildAnalytics(
-  { ...options, diskAlarmRatio: diskAlarmPercent / 100 },
-  { logger, metrics, readiness },
-);
+let analytics: ReturnType<typeof buildAnalytics>;
+try {
+  analytics = buildAnalytics({ ...options, diskAlarmRatio: diskAlarmPercent / 100 }, { logger, metrics, readiness });
+} catch (error) {
+  // A wrong combination of options (or an unreadable state dir): one line and exit 2, as for
+  // a wrong single option.
+  process.stderr.write(`weft-analytics: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}
 lifecycle.onStop('analytics', () => analytics.close());
 await analytics.app.listen({ port: restPort, host: restHost });
 logger.info({ restPort, natsUrl: config.natsUrl, stateDir: config.stateDir }, 'analytics listening');

@@ -22,6 +22,13 @@ export const AGGREGATES = ['SUM', 'COUNT', 'MIN', 'MAX', 'AVG'] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
 
 export const DEFAULT_LIMIT = 10_000;
+/** Conditions in a where (or a filter) at most. */
+export const MAX_TERMS = 64;
+/**
+ * Partitions per table at most (retention / partition length): a query has one arm per
+ * partition, and SQLite allows 500 arms.
+ */
+export const MAX_PARTITIONS = 400;
 export const MAX_LIMIT = 100_000;
 
 export type Value = string | number;
@@ -193,6 +200,9 @@ function conditions(
 ): Condition[][] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) fail(field, 'must be a list of lists of {name, value, op} (OR of ANDs)');
+  const terms = raw.reduce((sum: number, group) => sum + (Array.isArray(group) ? group.length : 0), 0);
+  // Each term is a bound value in every partition's arm of the query; SQLite takes 32,766.
+  if (terms > MAX_TERMS) fail(field, `has ${terms} conditions; at most ${MAX_TERMS}`);
   return raw.map((group, groupIndex) => {
     const groupField = `${field}[${groupIndex}]`;
     if (!Array.isArray(group) || group.length === 0) fail(groupField, 'must be a non-empty list of {name, value, op}');
