@@ -112,14 +112,15 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
     }),
     metrics.gauge('alarms_active', 'active alarms', ['rule']),
   );
+  // Rules read every entity, so a burst of UVE changes is evaluated once, a moment later.
   let evaluationScheduled = false;
   uves.on('change', () => {
     if (evaluationScheduled) return;
     evaluationScheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       evaluationScheduled = false;
       alarms.evaluate();
-    });
+    }, 50).unref();
   });
 
   const link = new NatsLink({
