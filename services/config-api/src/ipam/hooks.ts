@@ -50,7 +50,7 @@ function allocateFor(
   const address = context.allocator.allocateAddress(
     context.tx,
     { uuid: network.uuid, name: network.fqName.join(':') },
-    subnetsOfNetwork(network.body),
+    subnetsOfNetwork(network),
     {
       address: requested,
       family: familyOf(body[fields.family]),
@@ -92,7 +92,9 @@ const virtualNetwork: TypeHooks = {
     body.virtual_network_network_id = previous.virtual_network_network_id;
     if ('network_ipam_refs' in patch) {
       const subnets = normalizeSubnets(body.network_ipam_refs as { attr?: VnSubnets }[] | undefined);
-      const before = subnetsOfNetwork(previous);
+      const before = normalizeSubnets(
+        structuredClone(previous.network_ipam_refs as { attr?: VnSubnets }[] | undefined),
+      );
       for (const { value } of tx.reservations(addressScope(uuid))) {
         const address = parseAddress(value)!;
         const inside = (s: (typeof subnets)[number]) =>

@@ -138,10 +138,23 @@ export function normalizeSubnets(refs: { attr?: VnSubnets }[] | undefined): Subn
   return subnets;
 }
 
-/** The subnets of a stored virtual network body (already normalized when it was written). */
-export function subnetsOfNetwork(body: Record<string, unknown>): Subnet[] {
-  const refs = structuredClone(body.network_ipam_refs as { attr?: VnSubnets }[] | undefined);
-  return normalizeSubnets(refs);
+const parsedSubnets = new Map<string, Subnet[]>();
+
+/** After a rolled-back write: a revision number it used will be used again by another write. */
+export function forgetParsedSubnets(): void {
+  parsedSubnets.clear();
+}
+
+/** The subnets of a stored virtual network (normalized when it was written), parsed once per revision. */
+export function subnetsOfNetwork(network: { uuid: string; revision: number; body: Record<string, unknown> }): Subnet[] {
+  const key = `${network.uuid}@${network.revision}`;
+  let subnets = parsedSubnets.get(key);
+  if (!subnets) {
+    subnets = normalizeSubnets(structuredClone(network.body.network_ipam_refs as { attr?: VnSubnets }[] | undefined));
+    if (parsedSubnets.size >= 1_000) parsedSubnets.clear();
+    parsedSubnets.set(key, subnets);
+  }
+  return subnets;
 }
 
 export type { Address };

@@ -90,14 +90,21 @@ export const model = derive();
 
 export const typeByPlural = new Map([...model.values()].map((type) => [type.plural, type]));
 
-/** The body of POST /<type>s and PUT /<type>/<uuid>: {"<type>": {...}}. */
+const bodySchemas = new Map<string, Schema>();
+
+/** The body of POST /<type>s and PUT /<type>/<uuid>: {"<type>": {...}}; one object per type, so ajv compiles it once. */
 export function bodySchemaOf(type: ResourceType): Schema {
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: [type.type],
-    properties: { [type.type]: type.objectSchema },
-  };
+  let schema = bodySchemas.get(type.type);
+  if (!schema) {
+    schema = {
+      type: 'object',
+      additionalProperties: false,
+      required: [type.type],
+      properties: { [type.type]: type.objectSchema },
+    };
+    bodySchemas.set(type.type, schema);
+  }
+  return schema;
 }
 
 /** Turns ajv's first error into a field path and a reason, e.g. "network_ipam_refs[0].attr" + "is not a known field". */

@@ -56,7 +56,8 @@ export function registerRoutes(app: FastifyInstance, service: ConfigService): vo
       { schema: { tags, summary: `Create a ${type.type}`, description: type.description, body: bodySchemaOf(type) } },
       async (request) => {
         const object = await service.create(type.type, (request.body as Body)[type.type] as Body);
-        return { [type.type]: service.render(object, baseOf(request)) };
+        // A new object has no children or back-references yet: no need to look them up.
+        return { [type.type]: service.render(object, baseOf(request), { related: false }) };
       },
     );
     app.get(`/${type.plural}`, { schema: { tags, summary: `List ${type.plural}` } }, async (request) => {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { errors, invalid } from '../errors.js';
 import { Allocator } from '../ipam/allocator.js';
 import { hooks } from '../ipam/hooks.js';
+import { forgetParsedSubnets } from '../ipam/subnets.js';
 import { describeSchemaError, model, type ResourceType } from '../model/index.js';
 import type { ConfigStore, ListQuery, ReadView, StoredObject, WriteTx } from '../store/store.js';
 import { relatedOf, renderObject } from './render.js';
@@ -83,6 +84,7 @@ export class ConfigService {
     return this.store.write(change).catch((error) => {
       // The transaction rolled back: an allocation hint may point past a value that is free again.
       this.allocator.forgetHints();
+      forgetParsedSubnets();
       throw error;
     });
   }
@@ -226,8 +228,8 @@ export class ConfigService {
   }
 
   /** The object as REST's GET returns it: with hrefs, back-references and children. */
-  render(object: StoredObject, base: string): Body {
-    return renderObject(object, base, relatedOf(this.store, [object.uuid], base));
+  render(object: StoredObject, base: string, { related = true } = {}): Body {
+    return renderObject(object, base, related ? relatedOf(this.store, [object.uuid], base) : undefined);
   }
 
   // ---- update ----

@@ -1,7 +1,8 @@
 // The SQLite store (better-sqlite3, WAL). One file holds objects, references, reservations and
-// the change log; every write is one transaction that also appends its change-log rows, so an
-// object and the record of its change are never apart. synchronous=FULL makes every commit
-// durable before the caller is answered: an acknowledged write survives kill -9 and power loss.
+// the change log. Each change is written in the same transaction as its change-log row, so an
+// object and the record of its change are never apart; writes that arrive together share one
+// commit (group commit). synchronous=FULL makes every commit durable before any caller is
+// answered: an acknowledged write survives kill -9 and power loss.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -53,6 +54,9 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
+
+/** Parsed objects kept in memory; the cache starts over when full (cheap, and good enough for hot objects). */
+const OBJECT_CACHE_SIZE = 20_000;
 
 interface ObjectRow {
   uuid: string;
@@ -123,6 +127,12 @@ export class SqliteStore implements ConfigStore {
   #revision: number;
   #trimmedThrough: number;
   #pending: ChangeRecord[] | undefined;
+  readonly #cache = new Map<string, StoredObject>();
+  readonly #queue: {
+    change: (tx: WriteTx) => unknown;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
   readonly #tx: WriteTx;
   readonly #inTransaction: Database.Transaction<(change: (tx: WriteTx) => unknown) => unknown>;
 
@@ -161,8 +171,22 @@ export class SqliteStore implements ConfigStore {
   }
 
   get(uuid: string): StoredObject | undefined {
+    const cached = this.#cache.get(uuid);
+    if (cached) return cached;
     const row = this.#sql('SELECT * FROM objects WHERE uuid = ?').get(uuid) as ObjectRow | undefined;
-    return row ? toObject(row) : undefined;
+    if (!row) return undefined;
+    const object = toObject(row);
+    this.#remember(object);
+    return object;
+  }
+
+  /**
+   * Objects read often (a network by each of its addresses, a project by each of its children)
+   * are kept parsed. Callers never mutate what they get; a rolled-back write clears the cache.
+   */
+  #remember(object: StoredObject): void {
+    if (this.#cache.size >= OBJECT_CACHE_SIZE) this.#cache.clear();
+    this.#cache.set(object.uuid, object);
   }
 
   getMany(uuids: string[]): StoredObject[] {
@@ -288,7 +312,7 @@ export class SqliteStore implements ConfigStore {
     return () => this.#listeners.delete(listener);
   }
 
-  #log(operation: Operation, object: Omit<StoredObject, 'revision'>): number {
+  #log(operation: Operation, object: Omit<StoredObject, 'revision'>): { revision: number; objectJson: string } {
     const revision = this.#revision + 1;
     const objectJson = JSON.stringify(object.body);
     const committedAtMs = Date.now();
@@ -311,7 +335,7 @@ export class SqliteStore implements ConfigStore {
       objectJson,
       committedAtMs,
     });
-    return revision;
+    return { revision, objectJson };
   }
 
   #writeRefs(object: Omit<StoredObject, 'revision'>): void {
@@ -336,7 +360,7 @@ export class SqliteStore implements ConfigStore {
       reservationOwner: (scope, value) => self.reservationOwner(scope, value),
       reservations: (scope) => self.reservations(scope),
       create(object) {
-        const revision = self.#log('CREATE', object);
+        const { revision, objectJson } = self.#log('CREATE', object);
         self
           .#sql('INSERT INTO objects VALUES (?, ?, ?, ?, ?, ?)')
           .run(
@@ -344,24 +368,25 @@ export class SqliteStore implements ConfigStore {
             object.type,
             JSON.stringify(object.fqName),
             object.parentUuid ?? null,
-            JSON.stringify(object.body),
+            objectJson,
             revision,
           );
         self.#writeRefs(object);
+        self.#remember({ ...object, revision });
         return revision;
       },
       update(object) {
-        const revision = self.#log('UPDATE', object);
-        self
-          .#sql('UPDATE objects SET body = ?, revision = ? WHERE uuid = ?')
-          .run(JSON.stringify(object.body), revision, object.uuid);
+        const { revision, objectJson } = self.#log('UPDATE', object);
+        self.#sql('UPDATE objects SET body = ?, revision = ? WHERE uuid = ?').run(objectJson, revision, object.uuid);
         self.#writeRefs(object);
+        self.#remember({ ...object, revision });
         return revision;
       },
       delete(object) {
-        const revision = self.#log('DELETE', object);
+        const { revision } = self.#log('DELETE', object);
         self.#sql('DELETE FROM objects WHERE uuid = ?').run(object.uuid);
         self.#sql('DELETE FROM refs WHERE from_uuid = ?').run(object.uuid);
+        self.#cache.delete(object.uuid);
         return revision;
       },
       reserve(scope, value, owner) {
@@ -382,20 +407,51 @@ export class SqliteStore implements ConfigStore {
     return tx;
   }
 
+  /**
+   * Group commit: writes that arrive in one turn of the event loop run in one SQLite transaction,
+   * each in its own savepoint (a failing write rolls back alone), and are answered after the one
+   * COMMIT, so a burst of writes pays for one fsync instead of one each.
+   */
   write<T>(change: (tx: WriteTx) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ change, resolve: resolve as (value: unknown) => void, reject });
+      if (this.#queue.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const jobs = this.#queue.splice(0, this.#queue.length);
+    if (jobs.length === 0) return;
     const revisionBefore = this.#revision;
     const pending: ChangeRecord[] = [];
-    this.#pending = pending;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     const started = performance.now();
-    let result: T;
+    this.#pending = pending;
     try {
-      result = this.#inTransaction.immediate(change) as T;
+      this.#db.exec('BEGIN IMMEDIATE');
+      for (const job of jobs) {
+        const revision = this.#revision;
+        const logged = pending.length;
+        try {
+          // Inside an open transaction, better-sqlite3 runs this in a savepoint.
+          outcomes.push({ ok: true, value: this.#inTransaction(job.change) });
+        } catch (error) {
+          this.#revision = revision;
+          pending.length = logged;
+          this.#cache.clear();
+          outcomes.push({ ok: false, error });
+        }
+      }
+      this.#db.exec('COMMIT');
     } catch (error) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
       this.#revision = revisionBefore;
-      return Promise.reject(error);
-    } finally {
+      this.#cache.clear();
       this.#pending = undefined;
+      for (const job of jobs) job.reject(error);
+      return;
     }
+    this.#pending = undefined;
     this.#observeCommit((performance.now() - started) / 1000);
     if (pending.length > 0) {
       this.#trimIfDue();
@@ -406,7 +462,11 @@ export class SqliteStore implements ConfigStore {
         } catch {}
       }
     }
-    return Promise.resolve(result);
+    jobs.forEach((job, index) => {
+      const outcome = outcomes[index]!;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    });
   }
 
   /** Trims the change log to the last `keep` rows, in steps so that it is not done on every write. */
@@ -422,6 +482,7 @@ export class SqliteStore implements ConfigStore {
   }
 
   close(): void {
+    this.#flush();
     if (this.#db.open) this.#db.close();
   }
 }

@@ -1,0 +1,251 @@
+// config-api benchmark. A weft-config-api daemon runs in its own process (as deployed), with its
+// SQLite file in a temp dir (WAL, synchronous=FULL: every acknowledged create is durable).
+//   1. Creates: 64 concurrent clients, each creating a virtual-machine-interface and then an
+//      instance-ip for it (one "pair"), over keep-alive HTTP/1.1; pairs/s and request latency.
+//   2. Reads: 64 concurrent clients reading interfaces by uuid (with their back-references).
+// Baseline, in the same run: a bare fastify app in its own process with a POST route that parses
+// the JSON body and answers a small JSON object, and a GET route answering a stored object of
+// the same size, driven by the same clients.
+import { spawn } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+
+const CLIENTS = 64;
+const CREATE_SECONDS = Number(process.env.BENCH_CREATE_SECONDS ?? 10);
+const READ_SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 5);
+
+const configApiDir = dirname(fileURLToPath(import.meta.resolve('@weft/config-api')));
+const configApiMain = join(configApiDir, 'main.js');
+
+// The baseline server: fastify, from the config-api package's own dependencies.
+const BARE_FASTIFY = `
+import Fastify from 'fastify';
+const app = Fastify({ bodyLimit: 1024 * 1024 });
+const stored = JSON.parse(process.env.BARE_OBJECT);
+let next = 0;
+app.post('/things', async (request) => ({ thing: { uuid: String(next++), name: request.body.thing.fq_name.at(-1) } }));
+app.get('/thing/:uuid', async () => stored);
+await app.listen({ host: '127.0.0.1', port: Number(process.env.BARE_PORT) });
+`;
+
+interface Reply {
+  status: number;
+  body: string;
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+
+function call(base: string, method: string, path: string, body?: unknown): Promise<Reply> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      `${base}${path}`,
+      {
+        method,
+        agent,
+        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+function startProcess(args: string[], env: Record<string, string>, cwd?: string) {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function waitUp(url: string) {
+  await waitFor(
+    () =>
+      call(url, 'GET', '/healthz').then(
+        () => true,
+        () => false,
+      ),
+    { timeoutMs: 20_000, what: url },
+  );
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+interface Run {
+  operations: number;
+  seconds: number;
+  latencies: number[];
+  failures: number;
+}
+
+/** Runs `step` in CLIENTS loops for `seconds`; each step reports the latencies of its requests. */
+async function drive(seconds: number, step: (client: number, index: number) => Promise<number[] | undefined>): Promise<Run> {
+  const latencies: number[] = [];
+  let operations = 0;
+  let failures = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, client) => {
+      for (let index = 0; performance.now() < deadline; index++) {
+        const measured = await step(client, index);
+        if (measured) {
+          operations += 1;
+          latencies.push(...measured);
+        } else {
+          failures += 1;
+        }
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  return { operations, seconds: (performance.now() - started) / 1000, latencies, failures };
+}
+
+async function timed(base: string, method: string, path: string, body?: unknown): Promise<[Reply, number]> {
+  const started = performance.now();
+  const reply = await call(base, method, path, body);
+  return [reply, performance.now() - started];
+}
+
+const fmt = (value: number, digits = 0) =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main() {
+  const state = tempDir('weft-bench-config-api-');
+  const [restPort, barePort, natsPort] = [await freePort(), await freePort(), await freePort()];
+  // BENCH_CONFIG_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" profiles the daemon.
+  const nodeArgs = (process.env.BENCH_CONFIG_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const configApi = startProcess([...nodeArgs, configApiMain], {
+    WEFT_STATE_DIR: state.path,
+    WEFT_CONFIG_API_REST_PORT: String(restPort),
+    WEFT_CONFIG_API_GRPC_PORT: '0',
+    WEFT_CONFIG_API_HOST: '127.0.0.1',
+    // No NATS server: events are dropped and counted; the write path is what is measured.
+    WEFT_NATS_URL: `nats://127.0.0.1:${natsPort}`,
+    WEFT_LOG_LEVEL: 'error',
+  });
+  const api = `http://127.0.0.1:${restPort}`;
+  const bare = `http://127.0.0.1:${barePort}`;
+  try {
+    await waitUp(api);
+    // A /16 holds every address the run can ask for.
+    const network = JSON.parse(
+      (
+        await call(api, 'POST', '/virtual-networks', {
+          'virtual-network': {
+            fq_name: ['default-domain', 'default-project', 'bench'],
+            network_ipam_refs: [
+              {
+                to: ['default-domain', 'default-project', 'default-network-ipam'],
+                attr: { ipam_subnets: [{ subnet: { ip_prefix: '10.128.0.0', ip_prefix_len: 16 } }] },
+              },
+            ],
+          },
+        })
+      ).body,
+    )['virtual-network'];
+
+    const interfaces: string[] = [];
+    const creates = await drive(CREATE_SECONDS, async (client, index) => {
+      const [port, portMs] = await timed(api, 'POST', '/virtual-machine-interfaces', {
+        'virtual-machine-interface': {
+          fq_name: ['default-domain', 'default-project', `c${client}-${index}`],
+          virtual_network_refs: [{ uuid: network.uuid }],
+        },
+      });
+      if (port.status !== 200) return undefined;
+      const portUuid = JSON.parse(port.body)['virtual-machine-interface'].uuid as string;
+      const [address, addressMs] = await timed(api, 'POST', '/instance-ips', {
+        'instance-ip': {
+          virtual_network_refs: [{ uuid: network.uuid }],
+          virtual_machine_interface_refs: [{ uuid: portUuid }],
+        },
+      });
+      if (address.status !== 200) return undefined;
+      interfaces.push(portUuid);
+      return [portMs, addressMs];
+    });
+
+    const reads = await drive(READ_SECONDS, async (client, index) => {
+      const uuid = interfaces[(client * 7919 + index * 104_729) % interfaces.length]!;
+      const [reply, ms] = await timed(api, 'GET', `/virtual-machine-interface/${uuid}`);
+      return reply.status === 200 ? [ms] : undefined;
+    });
+    const sample = (await call(api, 'GET', `/virtual-machine-interface/${interfaces[0]}`)).body;
+    await configApi.stop();
+
+    const bareServer = startProcess(
+      ['--input-type=module', '-e', BARE_FASTIFY],
+      { BARE_PORT: String(barePort), BARE_OBJECT: sample },
+      configApiDir,
+    );
+    await waitFor(
+      () =>
+        call(bare, 'GET', '/thing/x').then(
+          (reply) => reply.status === 200,
+          () => false,
+        ),
+      { timeoutMs: 20_000, what: 'bare fastify' },
+    );
+    const bareCreates = await drive(CREATE_SECONDS, async (client, index) => {
+      const [first, firstMs] = await timed(bare, 'POST', '/things', { thing: { fq_name: ['a', `c${client}-${index}`] } });
+      const [second, secondMs] = await timed(bare, 'POST', '/things', { thing: { fq_name: ['b', `c${client}-${index}`] } });
+      return first.status === 200 && second.status === 200 ? [firstMs, secondMs] : undefined;
+    });
+    const bareReads = await drive(READ_SECONDS, async () => {
+      const [reply, ms] = await timed(bare, 'GET', '/thing/x');
+      return reply.status === 200 ? [ms] : undefined;
+    });
+    await bareServer.stop();
+
+    const rate = (run: Run) => run.operations / run.seconds;
+    const rows = [
+      ['interface + instance-ip pairs created/s (durable)', creates, bareCreates, 'pairs'],
+      ['reads by uuid/s', reads, bareReads, 'reads'],
+    ] as const;
+    process.stdout.write(
+      `${CLIENTS} concurrent clients, keep-alive HTTP/1.1; creates for ${CREATE_SECONDS} s, reads for ${READ_SECONDS} s; ` +
+        `config-api and the bare fastify baseline each in their own process, SQLite WAL with synchronous=FULL.\n\n`,
+    );
+    process.stdout.write(
+      '| measure | config-api | bare fastify | ratio | config-api p50 / p99 per request | bare p50 / p99 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n',
+    );
+    for (const [what, run, baseline] of rows) {
+      process.stdout.write(
+        `| ${what} | ${fmt(rate(run))} | ${fmt(rate(baseline))} | ${fmt(rate(run) / rate(baseline), 2)} | ` +
+          `${fmt(percentile(run.latencies, 50), 1)} / ${fmt(percentile(run.latencies, 99), 1)} ms | ` +
+          `${fmt(percentile(baseline.latencies, 50), 1)} / ${fmt(percentile(baseline.latencies, 99), 1)} ms |\n`,
+      );
+    }
+    const pairRate = rate(creates);
+    const p99 = percentile(creates.latencies, 99);
+    process.stdout.write(
+      `\nTarget: >= 2,000 durable creates/s with p99 < 50 ms: ${fmt(pairRate * 2)} creates/s ` +
+        `(${fmt(pairRate)} pairs/s), p99 ${fmt(p99, 1)} ms: ${pairRate * 2 >= 2000 && p99 < 50 ? 'met' : 'missed'}.\n` +
+        `Failed operations: config-api ${creates.failures + reads.failures}, baseline ${bareCreates.failures + bareReads.failures}; ` +
+        `${fmt(interfaces.length)} interfaces with an address were stored.\n`,
+    );
+  } finally {
+    agent.destroy();
+    await configApi.stop().catch(() => {});
+    state.remove();
+  }
+}
+
+await main();
