@@ -27,6 +27,7 @@ const INTERFACES = Number(process.env.BENCH_CONTROL_INTERFACES ?? 50_000);
 const HOSTS_PER_NETWORK = 10;
 const PROBES = Number(process.env.BENCH_CONTROL_PROBES ?? 200);
 const STORM_HOSTS = Number(process.env.BENCH_CONTROL_STORM_HOSTS ?? 100);
+const CONFIG_CHANGES = 10;
 
 const now = () => performance.timeOrigin + performance.now();
 
@@ -135,6 +136,7 @@ type Command =
   | { cmd: 'probe'; count: number }
   | { cmd: 'storm'; hosts: number }
   | { cmd: 'raw'; address: string; plan: Record<string, { messages: number; routes: number }> }
+  | { cmd: 'await-interface'; host: string; uuid: string }
   | { cmd: 'close' };
 
 async function agentsProcess(): Promise<void> {
@@ -309,11 +311,20 @@ async function agentsProcess(): Promise<void> {
       for (const agent of raw.values()) messages += agent.channels[0]!.messages;
       for (const agent of raw.values()) agent.close();
       send({ event: 'raw-done', at, messages });
+    } else if (command.cmd === 'await-interface') {
+      const agent = agents.get(command.host)!;
+      await waitFor(() => agent.channels[0]!.interfaces.has(command.uuid), {
+        intervalMs: 1,
+        what: 'the new interface',
+      });
+      send({ event: 'interface', at: now() });
     } else if (command.cmd === 'close') {
       for (const agent of agents.values()) agent.close();
       process.exit(0);
     }
   });
+  // Never outlive the benchmark that started this process.
+  process.on('disconnect', () => process.exit(0));
   send({ event: 'ready' });
 }
 
@@ -332,6 +343,7 @@ function heapNow(): number {
 
 async function main(): Promise<void> {
   const child = fork(fileURLToPath(import.meta.url), ['agents'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  process.on('exit', () => child.kill());
   const inbox: { event: string; [key: string]: unknown }[] = [];
   child.on('message', (message: { event: string }) => inbox.push(message));
   const next = async (event: string, timeoutMs = 600_000) => {
@@ -382,6 +394,33 @@ async function main(): Promise<void> {
 
   child.send({ cmd: 'probe', count: PROBES });
   const latencies = (await next('probed')).latencies as number[];
+
+  // A config change at full scale: one new interface (virtual-machine, interface, instance-ip)
+  // until its host has it; each change recompiles everything and diffs every agent.
+  const configLatencies: number[] = [];
+  for (let i = 0; i < CONFIG_CHANGES; i += 1) {
+    const host = hosts[(i * 37) % hosts.length]!;
+    const network = host.networks[0]!;
+    const vmi = uuidOf(5, i);
+    child.send({ cmd: 'await-interface', host: host.host, uuid: vmi });
+    const sent = now();
+    const vm = uuidOf(6, i);
+    config.put('virtual-machine', { uuid: vm, fq_name: [`extra-${i}`] });
+    config.put('virtual-machine-interface', {
+      uuid: vmi,
+      fq_name: ['default-domain', 'bench', `extra-${i}-eth0`],
+      virtual_network_refs: [{ uuid: uuidOf(1, network) }],
+      virtual_machine_refs: [{ uuid: vm }],
+      virtual_machine_interface_bindings: { key_value_pair: [{ key: 'host_id', value: host.host }] },
+    });
+    config.put('instance-ip', {
+      uuid: uuidOf(7, i),
+      fq_name: [uuidOf(7, i)],
+      instance_ip_address: `10.${1 + (network >> 8)}.${network & 255}.${200 + i}`,
+      virtual_machine_interface_refs: [{ uuid: vmi }],
+    });
+    configLatencies.push(((await next('interface')).at as number) - sent);
+  }
 
   child.send({ cmd: 'storm', hosts: STORM_HOSTS });
   const storm = await next('stormed');
@@ -491,6 +530,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `| port-up → route at every interested agent, p99 (target < 100 ms) | ${fmt(p99, 1)} ms | 100 ms | ${fmt(p99 / 100, 2)}× of target |`,
+  );
+  console.log(
+    `| config change → its host has the new interface, median of ${CONFIG_CHANGES} (whole-config recompile) | ${fmt(percentile(configLatencies, 50))} ms | — | — |`,
   );
   console.log(
     `| fan-out: ${fmt(STORM_HOSTS * (INTERFACES / AGENTS))} port-ups at once, messages/s at the agents | ${fmt(controlRate)} | ${fmt(rawRate)} (raw gRPC stream) | ${fmt(controlRate / rawRate, 2)} |`,
