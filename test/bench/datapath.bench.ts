@@ -391,6 +391,46 @@ async function iperf(clientNs: string, serverNs: string, serverIp: string): Prom
   }
 }
 
+/** Weft's two shapes in one mode: two pods on one host, and one pod on each of two hosts. */
+function weftTopologies(mode: 'xdp' | 'tc', dir: string) {
+  const m = mode === 'xdp' ? 'x' : 't';
+  const host = netns(`w${m}`);
+  const [pa, pb] = [netns(`${m}pa`), netns(`${m}pb`)];
+  const [underlay] = underlayLink(host, netns(`w${m}x`), '192.0.2.21/24', '192.0.2.22/24');
+  podLink(pa, host, `${m}va`, '10.8.0.2/24', '10.8.0.1', macOf('10.8.0.2'));
+  podLink(pb, host, `${m}vb`, '10.8.0.3/24', '10.8.0.1', macOf('10.8.0.3'));
+  const local: Array<[string, string, string]> = [
+    [`${m}pa`, `${m}va`, '10.8.0.2'],
+    [`${m}pb`, `${m}vb`, '10.8.0.3'],
+  ];
+  programWeftHost(host, { ...weftSpec(`/sys/fs/bpf/${tag}-w${m}`, underlay, '192.0.2.21', local, []), mode }, dir);
+
+  const [h1, h2] = [netns(`h${m}1`), netns(`h${m}2`)];
+  const [pc, pd] = [netns(`${m}pc`), netns(`${m}pd`)];
+  const [u1, u2] = underlayLink(h1, h2, '192.0.2.31/24', '192.0.2.32/24');
+  podLink(pc, h1, `${m}vc`, '10.8.0.4/24', '10.8.0.1', macOf('10.8.0.4'));
+  podLink(pd, h2, `${m}vd`, '10.8.0.5/24', '10.8.0.1', macOf('10.8.0.5'));
+  const c: [string, string, string] = [`${m}pc`, `${m}vc`, '10.8.0.4'];
+  const d: [string, string, string] = [`${m}pd`, `${m}vd`, '10.8.0.5'];
+  programWeftHost(
+    h1,
+    {
+      ...weftSpec(`/sys/fs/bpf/${tag}-h${m}1`, u1, '192.0.2.31', [c], [['192.0.2.32', macOf('10.8.0.5'), '10.8.0.5']]),
+      mode,
+    },
+    dir,
+  );
+  programWeftHost(
+    h2,
+    {
+      ...weftSpec(`/sys/fs/bpf/${tag}-h${m}2`, u2, '192.0.2.32', [d], [['192.0.2.31', macOf('10.8.0.4'), '10.8.0.4']]),
+      mode,
+    },
+    dir,
+  );
+  return { oneHost: [pa, pb, '10.8.0.3'] as const, acrossHosts: [pc, pd, '10.8.0.5'] as const };
+}
+
 async function throughput(): Promise<string[]> {
   const missingTool = ['iperf3', 'nsenter', 'bpftool', 'ethtool'].find(
     (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0,
@@ -398,27 +438,6 @@ async function throughput(): Promise<string[]> {
   if (missingTool) return [`Throughput skipped: ${missingTool} is not installed.`];
   const dir = tempDir('weft-bench-datapath-');
   try {
-    // Weft, one host: two pods on one host's XDP datapath.
-    const weft1 = netns('w1');
-    const [pa, pb] = [netns('pa'), netns('pb')];
-    const [weftUnderlay] = underlayLink(weft1, netns('w1x'), '192.0.2.21/24', '192.0.2.22/24');
-    podLink(pa, weft1, 'va', '10.8.0.2/24', '10.8.0.1', macOf('10.8.0.2'));
-    podLink(pb, weft1, 'vb', '10.8.0.3/24', '10.8.0.1', macOf('10.8.0.3'));
-    programWeftHost(
-      weft1,
-      weftSpec(
-        `/sys/fs/bpf/${tag}-w1`,
-        weftUnderlay,
-        '192.0.2.21',
-        [
-          ['pa', 'va', '10.8.0.2'],
-          ['pb', 'vb', '10.8.0.3'],
-        ],
-        [],
-      ),
-      dir.path,
-    );
-
     // Linux, one host: two pods routed by a router namespace.
     const router = netns('lr');
     const [qa, qb] = [netns('qa'), netns('qb')];
@@ -427,35 +446,6 @@ async function throughput(): Promise<string[]> {
     ip('-n', router, 'addr', 'add', '10.9.1.1/24', 'dev', `${tag}ra`);
     ip('-n', router, 'addr', 'add', '10.9.2.1/24', 'dev', `${tag}rb`);
     inNs(router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
-
-    // Weft, two hosts: one pod on each, VXLAN between the hosts.
-    const [h1, h2] = [netns('h1'), netns('h2')];
-    const [pc, pd] = [netns('pc'), netns('pd')];
-    const [u1, u2] = underlayLink(h1, h2, '192.0.2.31/24', '192.0.2.32/24');
-    podLink(pc, h1, 'vc', '10.8.0.4/24', '10.8.0.1', macOf('10.8.0.4'));
-    podLink(pd, h2, 'vd', '10.8.0.5/24', '10.8.0.1', macOf('10.8.0.5'));
-    programWeftHost(
-      h1,
-      weftSpec(
-        `/sys/fs/bpf/${tag}-h1`,
-        u1,
-        '192.0.2.31',
-        [['pc', 'vc', '10.8.0.4']],
-        [['192.0.2.32', macOf('10.8.0.5'), '10.8.0.5']],
-      ),
-      dir.path,
-    );
-    programWeftHost(
-      h2,
-      weftSpec(
-        `/sys/fs/bpf/${tag}-h2`,
-        u2,
-        '192.0.2.32',
-        [['pd', 'vd', '10.8.0.5']],
-        [['192.0.2.31', macOf('10.8.0.4'), '10.8.0.4']],
-      ),
-      dir.path,
-    );
 
     // Linux, two hosts: a VXLAN device on each, routes through it.
     const [l1, l2] = [netns('l1'), netns('l2')];
@@ -513,20 +503,28 @@ async function throughput(): Promise<string[]> {
       inNs(host, 'sysctl', '-qw', 'net.ipv4.ip_forward=1');
     }
 
+    const xdp = weftTopologies('xdp', dir.path);
+    const tc = weftTopologies('tc', dir.path);
     const rows: string[] = [];
-    const oneHost = [await iperf(pa, pb, '10.8.0.3'), await iperf(qa, qb, '10.9.2.2')] as const;
-    const acrossHosts = [await iperf(pc, pd, '10.8.0.5'), await iperf(qc, qd, '10.10.2.2')] as const;
-    for (const [path, [weft, linux], baseline] of [
-      ['pod to pod, one host', oneHost, 'Linux routing between namespaces'],
-      ['pod to pod, across hosts (VXLAN)', acrossHosts, 'Linux VXLAN device with routes'],
+    const linuxOneHost = await iperf(qa, qb, '10.9.2.2');
+    const linuxAcross = await iperf(qc, qd, '10.10.2.2');
+    for (const [path, linux, baseline, shape] of [
+      ['pod to pod, one host', linuxOneHost, 'Linux routing between namespaces', 'oneHost'],
+      ['pod to pod, across hosts (VXLAN)', linuxAcross, 'Linux VXLAN device with routes', 'acrossHosts'],
     ] as const) {
-      rows.push(`| ${path} | ${weft.toFixed(2)} | ${baseline} | ${linux.toFixed(2)} | ${(weft / linux).toFixed(2)}× |`);
+      const [xdpClient, xdpServer, xdpIp] = xdp[shape];
+      const [tcClient, tcServer, tcIp] = tc[shape];
+      const viaXdp = await iperf(xdpClient, xdpServer, xdpIp);
+      const viaTc = await iperf(tcClient, tcServer, tcIp);
+      rows.push(
+        `| ${path} | ${viaTc.toFixed(2)} | ${viaXdp.toFixed(2)} | ${baseline} | ${linux.toFixed(2)} | ${(viaTc / linux).toFixed(2)}× | ${(viaXdp / linux).toFixed(2)}× |`,
+      );
     }
     return [
       `iperf3 TCP, one stream, ${IPERF_SECONDS} s per run, one run each; MTU 1450 in the pods.`,
       '',
-      '| path | Weft XDP Gbit/s | baseline | baseline Gbit/s | ratio |',
-      '| --- | ---: | --- | ---: | ---: |',
+      '| path | Weft TC Gbit/s | Weft XDP Gbit/s | baseline | baseline Gbit/s | TC ratio | XDP ratio |',
+      '| --- | ---: | ---: | --- | ---: | ---: | ---: |',
       ...rows,
     ];
   } finally {

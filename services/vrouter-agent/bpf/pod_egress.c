@@ -58,7 +58,7 @@ int weft_pod_egress(struct xdp_md *ctx)
 	}
 
 	struct weft_packet pkt;
-	int parsed = weft_parse_ip(&pkt, eth, data_end, src_vrf);
+	int parsed = weft_parse_ip(&pkt, eth, data_end, src_vrf, data_end - data);
 	if (parsed == WEFT_PARSE_MALFORMED)
 		return weft_drop(stats, WEFT_DROP_MALFORMED);
 #if !ENABLE_IPV6

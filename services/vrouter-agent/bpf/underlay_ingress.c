@@ -75,7 +75,7 @@ int weft_underlay_ingress(struct xdp_md *ctx)
 	if ((void *)(inner + 1) > data_end)
 		return weft_drop(stats, WEFT_DROP_MALFORMED);
 	struct weft_packet pkt;
-	if (weft_parse_ip(&pkt, inner, data_end, zone) != WEFT_PARSE_IP)
+	if (weft_parse_ip(&pkt, inner, data_end, zone, data_end - (void *)inner) != WEFT_PARSE_IP)
 		return weft_drop(stats, WEFT_DROP_MALFORMED);
 #if !ENABLE_IPV6
 	if (pkt.ip6)

@@ -581,6 +581,69 @@ static napi_value map_id(napi_env env, napi_callback_info info)
 	return make_u32(env, minfo.id);
 }
 
+/* TC programs at a device's ingress hook (clsact), through libbpf's netlink calls, in the
+ * caller's network namespace. One filter per device (handle 1, priority 1), replaced in place
+ * so a new program takes over without a gap. */
+static int tc_args(napi_env env, napi_callback_info info, size_t want, uint32_t *ifindex, uint32_t *fd)
+{
+	napi_value argv[2];
+	if (get_args(env, info, want, argv) || get_u32(env, argv[0], ifindex) || (want > 1 && get_u32(env, argv[1], fd))) {
+		napi_throw_type_error(env, "WEFT_ARGS", want > 1 ? "tcAttach(ifindex, progFd)" : "tc(ifindex)");
+		return -1;
+	}
+	return 0;
+}
+
+/* tcAttach(ifindex, progFd): the program at the device's TC ingress, direct action. */
+static napi_value tc_attach(napi_env env, napi_callback_info info)
+{
+	uint32_t ifindex, fd = 0;
+	if (tc_args(env, info, 2, &ifindex, &fd))
+		return NULL;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	int err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		return throw_errno(env, "bpf_tc_hook_create", err);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1, .prog_fd = fd, .flags = BPF_TC_F_REPLACE);
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		return throw_errno(env, "bpf_tc_attach", err);
+	return NULL;
+}
+
+/* tcDetach(ifindex): removes the filter; a device without one is fine. */
+static napi_value tc_detach(napi_env env, napi_callback_info info)
+{
+	uint32_t ifindex, fd = 0;
+	if (tc_args(env, info, 1, &ifindex, &fd))
+		return NULL;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+	libbpf_print_fn_t print = libbpf_set_print(NULL);
+	int err = bpf_tc_detach(&hook, &opts);
+	libbpf_set_print(print);
+	if (err && err != -ENOENT && err != -EINVAL)
+		return throw_errno(env, "bpf_tc_detach", err);
+	return NULL;
+}
+
+/* tcQuery(ifindex) → id of the program at the device's TC ingress, or 0. */
+static napi_value tc_query(napi_env env, napi_callback_info info)
+{
+	uint32_t ifindex, fd = 0;
+	if (tc_args(env, info, 1, &ifindex, &fd))
+		return NULL;
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = 1, .priority = 1);
+	/* Most devices have no clsact qdisc: that is an answer (0), not something to log. */
+	libbpf_print_fn_t print = libbpf_set_print(NULL);
+	int err = bpf_tc_query(&hook, &opts);
+	libbpf_set_print(print);
+	if (err)
+		return make_u32(env, 0);
+	return make_u32(env, opts.prog_id);
+}
+
 /* A ring buffer reader: records are copied into a JS array by consumeRing. */
 struct ring {
 	struct ring_buffer *rb;
@@ -671,6 +734,9 @@ static napi_value init(napi_env env, napi_value exports)
 		{"programInfo", NULL, program_info, NULL, NULL, NULL, napi_default, NULL},
 		{"programInfoById", NULL, program_info_by_id, NULL, NULL, NULL, napi_default, NULL},
 		{"mapId", NULL, map_id, NULL, NULL, NULL, napi_default, NULL},
+		{"tcAttach", NULL, tc_attach, NULL, NULL, NULL, napi_default, NULL},
+		{"tcDetach", NULL, tc_detach, NULL, NULL, NULL, napi_default, NULL},
+		{"tcQuery", NULL, tc_query, NULL, NULL, NULL, napi_default, NULL},
 		{"openRing", NULL, open_ring, NULL, NULL, NULL, napi_default, NULL},
 		{"consumeRing", NULL, consume_ring, NULL, NULL, NULL, napi_default, NULL},
 	};

@@ -54,8 +54,11 @@ WEFT_INLINE int weft_parse_l4(struct weft_flow_key *flow, void *l4, void *data_e
 	return WEFT_PARSE_IP;
 }
 
-/* Parses the IP header after `eth` into pkt (flow key zone = vrf_id). */
-WEFT_INLINE int weft_parse_ip(struct weft_packet *pkt, struct ethhdr *eth, void *data_end, __u32 vrf_id)
+/* Parses the IP header after `eth` into pkt (flow key zone = vrf_id). frame_len is the length
+ * of the whole frame from `eth`: the headers must be in the linear data (before data_end), the
+ * payload need not be (a GSO or GRO socket buffer keeps it in fragments). */
+WEFT_INLINE int weft_parse_ip(struct weft_packet *pkt, struct ethhdr *eth, void *data_end, __u32 vrf_id,
+			      __u32 frame_len)
 {
 	__builtin_memset(&pkt->flow, 0, sizeof(pkt->flow));
 	pkt->eth = eth;
@@ -70,7 +73,7 @@ WEFT_INLINE int weft_parse_ip(struct weft_packet *pkt, struct ethhdr *eth, void 
 			return WEFT_PARSE_MALFORMED;
 		__u32 hlen = ip->ihl * 4;
 		__u32 total = bpf_ntohs(ip->tot_len);
-		if (ip->version != 4 || hlen < sizeof(*ip) || total < hlen || l3 + total > data_end)
+		if (ip->version != 4 || hlen < sizeof(*ip) || total < hlen || total + sizeof(*eth) > frame_len)
 			return WEFT_PARSE_MALFORMED;
 		pkt->ip4 = ip;
 		pkt->l3_len = total;
@@ -90,7 +93,7 @@ WEFT_INLINE int weft_parse_ip(struct weft_packet *pkt, struct ethhdr *eth, void 
 		if ((void *)(ip6 + 1) > data_end)
 			return WEFT_PARSE_MALFORMED;
 		__u32 total = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
-		if (ip6->version != 6 || l3 + total > data_end)
+		if (ip6->version != 6 || total + sizeof(*eth) > frame_len)
 			return WEFT_PARSE_MALFORMED;
 		pkt->ip6 = ip6;
 		pkt->l3_len = total;

@@ -11,14 +11,14 @@ import { createRtNetlink } from 'netlink';
 import { configMap } from '../maps/config.js';
 import { Datapath } from './datapath.js';
 import { loadNative } from './native.js';
-import { detachXdp, type XdpMode } from './xdp.js';
+import { detachXdp } from './xdp.js';
 
 const run = promisify(execFile);
 
 export interface CleanupReport {
   /** Devices whose Weft XDP program was detached. */
   detached: string[];
-  /** Pod veth pairs deleted (their host ends ran the pod-egress program). */
+  /** Pod veth pairs (their host ends ran the pod-egress program) and the tunnel device, deleted. */
   deleted: string[];
 }
 
@@ -39,22 +39,31 @@ export async function cleanupHost(pinRoot: string): Promise<CleanupReport> {
   const socket = createRtNetlink();
   try {
     const links = await socket.getLinks();
+    const ours = (id: number) => {
+      const program = id ? native.programInfoById(id) : null;
+      return program?.name.startsWith(WEFT_PROGRAM) && program.mapIds.includes(configId) ? program : undefined;
+    };
     for (const link of links) {
+      const index = link.data.index ?? 0;
+      const name = link.attrs.ifname ?? String(index);
       const xdp = link.attrs.xdp;
-      const id = xdp?.progId?.readUInt32LE(0) ?? 0;
-      if (!id) continue;
-      const program = native.programInfoById(id);
-      if (!program?.name.startsWith(WEFT_PROGRAM) || !program.mapIds.includes(configId)) continue;
-      const name = link.attrs.ifname ?? String(link.data.index);
-      if (program.name === 'weft_pod_egress') {
-        // The host end of a pod's veth: deleting it takes the pod end (and the pod's interface) too.
+      const xdpProgram = ours(xdp?.progId?.readUInt32LE(0) ?? 0);
+      const tcProgram = ours(native.tcQuery(index));
+      const program = tcProgram ?? xdpProgram;
+      if (!program) continue;
+      // The host end of a pod's veth: deleting it takes the pod end (and the pod's interface)
+      // too; the tunnel device is the agent's own.
+      // (The kernel keeps 15 characters of a program's name: weft_tunnel_ingress_tc is weft_tunnel_ing.)
+      if (program.name.startsWith('weft_pod_egress') || program.name.startsWith('weft_tunnel_ing')) {
         await run('ip', ['link', 'del', 'dev', name]).catch(() => undefined);
         report.deleted.push(name);
         continue;
       }
-      const attached = xdp?.attached;
-      const mode: XdpMode = attached === 2 || attached === 'SKB' ? 'generic' : 'native';
-      await detachXdp(link.data.index ?? 0, mode);
+      if (tcProgram) native.tcDetach(index);
+      if (xdpProgram) {
+        const attached = xdp?.attached;
+        await detachXdp(index, attached === 2 || attached === 'SKB' ? 'generic' : 'native');
+      }
       report.detached.push(name);
     }
   } finally {

@@ -1,4 +1,4 @@
-// One host's datapath in user space: the three BPF objects loaded with their maps pinned under
+// One host's datapath in user space: the BPF objects loaded with their maps pinned under
 // the host's pin root (shared between the objects, reused across agent restarts), and a typed
 // handle on each map. Attaching programs to devices is xdp.ts's job.
 import { mkdirSync, rmSync } from 'node:fs';
@@ -27,12 +27,14 @@ import { loadNative, type NativeBpf, type NativeMap, type NativeObject, type Nat
 import { objects } from './paths.js';
 import { runXdp, type XdpTestRun, type XdpTestRunOptions } from './test-run.js';
 
-export type ProgramName = 'podEgress' | 'underlayIngress' | 'pass';
+export type ProgramName = 'podEgress' | 'underlayIngress' | 'pass' | 'podEgressTc' | 'tunnelIngressTc';
 
 const PROGRAM_NAMES: Record<ProgramName, string> = {
   podEgress: 'weft_pod_egress',
   underlayIngress: 'weft_underlay_ingress',
   pass: 'weft_pass',
+  podEgressTc: 'weft_pod_egress_tc',
+  tunnelIngressTc: 'weft_tunnel_ingress_tc',
 };
 
 function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: number) {
@@ -89,7 +91,7 @@ export class Datapath {
     mkdirSync(pinRoot, { recursive: true });
     const loaded: NativeObject[] = [];
     try {
-      for (const path of [objects.podEgress, objects.underlayIngress, objects.pass]) {
+      for (const path of Object.values(objects)) {
         loaded.push(native.openObject(path, pinRoot));
       }
     } catch (cause) {
@@ -113,14 +115,20 @@ export class Datapath {
       native,
       pinRoot,
       loaded,
-      { podEgress: program('podEgress'), underlayIngress: program('underlayIngress'), pass: program('pass') },
+      {
+        podEgress: program('podEgress'),
+        underlayIngress: program('underlayIngress'),
+        pass: program('pass'),
+        podEgressTc: program('podEgressTc'),
+        tunnelIngressTc: program('tunnelIngressTc'),
+      },
       typedMaps(native, maps, native.possibleCpus()),
       ring.fd,
     );
   }
 
-  /** Runs a program on one packet in the kernel (BPF_PROG_TEST_RUN), against the real maps. */
-  run(program: ProgramName, packet: Buffer, options: XdpTestRunOptions = {}): XdpTestRun {
+  /** Runs an XDP program on one packet in the kernel (BPF_PROG_TEST_RUN), against the real maps. */
+  run(program: 'podEgress' | 'underlayIngress' | 'pass', packet: Buffer, options: XdpTestRunOptions = {}): XdpTestRun {
     return runXdp(this.native, this.programs[program].fd, packet, options);
   }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '@weft/kit';
@@ -14,7 +14,8 @@ import type { Interface, NextHop, RoutingInstance } from '../host-state/snapshot
 import type { PortRecord } from '../ports/port-store.js';
 import { BPFFS } from './bpffs.js';
 import { HostDatapath } from './host-datapath.js';
-import { datapathMissing } from './native.js';
+import { datapathMissing, loadNative } from './native.js';
+import { tcIngressProgram } from './tc.js';
 import { createTestVeth, type TestVeth } from './test-links.js';
 import { attachedXdpProgram } from './xdp.js';
 
@@ -30,123 +31,135 @@ function missing(): string | undefined {
 
 const RI = 'default-domain:lab:red:red';
 
-describe('HostDatapath: the agent-facing datapath on one host', { skip: missing() ?? false }, () => {
-  const id = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
-  const pinRoot = join(BPFFS, `weft-test-agent-${id}`);
-  const logger = createLogger({ service: 'vrouter-agent', level: 'silent' });
-  let datapath: HostDatapath;
-  let underlay: TestVeth;
-  const pods: Array<{ port: PortRecord; iface: Interface; link: TestVeth; ip: string }> = [];
+function deviceIndex(name: string): number {
+  return Number(readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8'));
+}
 
-  before(async () => {
-    underlay = createTestVeth();
-    datapath = new HostDatapath({
-      hostName: 'lab',
-      pinRoot,
-      underlayDevice: underlay.name,
-      underlayAddress: '192.0.2.1',
-      logger,
-    });
-    for (const [i, ip] of ['10.3.0.2', '10.3.0.3'].entries()) {
-      const link = createTestVeth();
-      const netns = `wt-${id}-${i}`;
-      execFileSync('ip', ['netns', 'add', netns]);
-      execFileSync('ip', ['link', 'set', link.peer, 'netns', netns]);
-      const inNs = (...args: string[]) => execFileSync('ip', ['-n', netns, ...args]);
-      const mac = `02:00:0a:03:00:0${i + 2}`;
-      inNs('link', 'set', link.peer, 'name', 'eth0');
-      inNs('link', 'set', 'eth0', 'address', mac, 'mtu', '1450', 'up');
-      inNs('addr', 'add', `${ip}/24`, 'dev', 'eth0');
-      inNs('route', 'add', 'default', 'via', '10.3.0.1');
-      const uuid = `vmi-${i}`;
-      pods.push({
-        ip,
-        link,
-        port: {
-          container_id: `c${i}`,
-          ifname: 'eth0',
-          interface_uuid: uuid,
-          host_ifname: link.name,
-          netns: `/var/run/netns/${netns}`,
-        },
-        iface: {
-          uuid,
-          virtual_machine_uuid: `vm-${i}`,
-          virtual_machine_name: `lab/pod-${i}`,
-          routing_instance: RI,
-          mac,
-          addresses: [`${ip}/24`],
-          gateways: ['10.3.0.1'],
-          dns_servers: [],
-          name: 'eth0',
-          order: 0,
-          mtu: 1450,
-          acl_name: '',
-          port_security_enabled: false,
-        },
+for (const mode of ['tc', 'xdp'] as const)
+  describe(`HostDatapath (${mode}): the agent-facing datapath on one host`, { skip: missing() ?? false }, () => {
+    const id = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+    const pinRoot = join(BPFFS, `weft-test-agent-${id}`);
+    const logger = createLogger({ service: 'vrouter-agent', level: 'silent' });
+    let datapath: HostDatapath;
+    let underlay: TestVeth;
+    const pods: Array<{ port: PortRecord; iface: Interface; link: TestVeth; ip: string }> = [];
+
+    before(async () => {
+      underlay = createTestVeth();
+      datapath = new HostDatapath({
+        hostName: 'lab',
+        pinRoot,
+        underlayDevice: underlay.name,
+        underlayAddress: '192.0.2.1',
+        logger,
+        mode,
+        // Unique, since this host is the test's own network namespace, shared with other tests.
+        tunnelDevice: `wt${id}vx`,
       });
+      for (const [i, ip] of ['10.3.0.2', '10.3.0.3'].entries()) {
+        const link = createTestVeth();
+        const netns = `wt-${id}-${i}`;
+        execFileSync('ip', ['netns', 'add', netns]);
+        execFileSync('ip', ['link', 'set', link.peer, 'netns', netns]);
+        const inNs = (...args: string[]) => execFileSync('ip', ['-n', netns, ...args]);
+        const mac = `02:00:0a:03:00:0${i + 2}`;
+        inNs('link', 'set', link.peer, 'name', 'eth0');
+        inNs('link', 'set', 'eth0', 'address', mac, 'mtu', '1450', 'up');
+        inNs('addr', 'add', `${ip}/24`, 'dev', 'eth0');
+        inNs('route', 'add', 'default', 'via', '10.3.0.1');
+        const uuid = `vmi-${i}`;
+        pods.push({
+          ip,
+          link,
+          port: {
+            container_id: `c${i}`,
+            ifname: 'eth0',
+            interface_uuid: uuid,
+            host_ifname: link.name,
+            netns: `/var/run/netns/${netns}`,
+          },
+          iface: {
+            uuid,
+            virtual_machine_uuid: `vm-${i}`,
+            virtual_machine_name: `lab/pod-${i}`,
+            routing_instance: RI,
+            mac,
+            addresses: [`${ip}/24`],
+            gateways: ['10.3.0.1'],
+            dns_servers: [],
+            name: 'eth0',
+            order: 0,
+            mtu: 1450,
+            acl_name: '',
+            port_security_enabled: false,
+          },
+        });
+      }
+      await datapath.start();
+    });
+
+    after(async () => {
+      await datapath?.cleanup().catch(() => undefined);
+      for (const pod of pods) {
+        spawnSync('ip', ['netns', 'del', pod.port.netns.split('/').pop()!]);
+        pod.link.remove();
+      }
+      underlay?.remove();
+    });
+
+    function view(): HostView {
+      const ri: RoutingInstance = {
+        name: RI,
+        virtual_network_uuid: 'vn-red',
+        vrf_id: 31,
+        vni: 3100,
+        route_targets: [],
+        acl_name: '',
+        mtu: 0,
+      };
+      const routes = new Map<string, NextHop>(
+        pods.map((pod) => [`${pod.ip}/32`, { kind: 'interface_uuid', interface_uuid: pod.iface.uuid }]),
+      );
+      return {
+        routingInstances: new Map([[RI, ri]]),
+        interfaces: new Map(pods.map((pod) => [pod.iface.uuid, pod.iface])),
+        acls: new Map(),
+        routes: new Map([[RI, routes]]),
+      };
     }
-    await datapath.start();
-  });
 
-  after(async () => {
-    await datapath?.cleanup().catch(() => undefined);
-    for (const pod of pods) {
-      spawnSync('ip', ['netns', 'del', pod.port.netns.split('/').pop()!]);
-      pod.link.remove();
-    }
-    underlay?.remove();
-  });
+    test('attached ports forward a ping once the host view is reconciled, and counters show it', async () => {
+      assert.equal(datapath.unavailable(), undefined);
+      if (mode === 'xdp')
+        assert.notEqual(await attachedXdpProgram(underlay.ifindex), 0, 'the underlay program is attached');
+      else
+        assert.notEqual(tcIngressProgram(loadNative(), deviceIndex(`wt${id}vx`)), 0, 'the tunnel program is attached');
+      for (const pod of pods) await datapath.attachPort(pod.port, pod.iface);
+      await datapath.reconcile(
+        view(),
+        pods.map((pod) => pod.port),
+      );
+      const [a, b] = pods as [(typeof pods)[0], (typeof pods)[0]];
+      const ping = spawnSync(
+        'ip',
+        ['netns', 'exec', a.port.netns.split('/').pop()!, 'ping', '-c', '3', '-i', '0.2', '-W', '1', b.ip],
+        {
+          timeout: 15_000,
+        },
+      );
+      assert.equal(ping.status, 0, 'ping from pod 0 to pod 1');
+      const counters = await datapath.counters();
+      assert.ok((counters.interfaces[a.iface.uuid]?.txPackets ?? 0) >= 3, JSON.stringify(counters));
+      assert.ok((counters.interfaces[b.iface.uuid]?.txPackets ?? 0) >= 3);
+      assert.equal(counters.drops.no_route, 0);
+    });
 
-  function view(): HostView {
-    const ri: RoutingInstance = {
-      name: RI,
-      virtual_network_uuid: 'vn-red',
-      vrf_id: 31,
-      vni: 3100,
-      route_targets: [],
-      acl_name: '',
-      mtu: 0,
-    };
-    const routes = new Map<string, NextHop>(
-      pods.map((pod) => [`${pod.ip}/32`, { kind: 'interface_uuid', interface_uuid: pod.iface.uuid }]),
-    );
-    return {
-      routingInstances: new Map([[RI, ri]]),
-      interfaces: new Map(pods.map((pod) => [pod.iface.uuid, pod.iface])),
-      acls: new Map(),
-      routes: new Map([[RI, routes]]),
-    };
-  }
-
-  test('attached ports forward a ping once the host view is reconciled, and counters show it', async () => {
-    assert.equal(datapath.unavailable(), undefined);
-    assert.notEqual(await attachedXdpProgram(underlay.ifindex), 0, 'the underlay program is attached');
-    for (const pod of pods) await datapath.attachPort(pod.port, pod.iface);
-    await datapath.reconcile(
-      view(),
-      pods.map((pod) => pod.port),
-    );
-    const [a, b] = pods as [(typeof pods)[0], (typeof pods)[0]];
-    const ping = spawnSync(
-      'ip',
-      ['netns', 'exec', a.port.netns.split('/').pop()!, 'ping', '-c', '3', '-i', '0.2', '-W', '1', b.ip],
-      {
-        timeout: 15_000,
-      },
-    );
-    assert.equal(ping.status, 0, 'ping from pod 0 to pod 1');
-    const counters = await datapath.counters();
-    assert.ok((counters.interfaces[a.iface.uuid]?.txPackets ?? 0) >= 3, JSON.stringify(counters));
-    assert.ok((counters.interfaces[b.iface.uuid]?.txPackets ?? 0) >= 3);
-    assert.equal(counters.drops.no_route, 0);
+    test('cleanup detaches the programs, deletes the pod veths and removes the pins', async () => {
+      await datapath.cleanup();
+      assert.equal(await attachedXdpProgram(underlay.ifindex), 0, 'the underlay device runs no XDP program');
+      assert.equal(existsSync(`/sys/class/net/wt${id}vx`), false, 'the tunnel device is gone');
+      for (const pod of pods)
+        assert.equal(existsSync(`/sys/class/net/${pod.link.name}`), false, `${pod.link.name} is gone`);
+      assert.equal(existsSync(pinRoot), false, 'the pins are gone');
+    });
   });
-
-  test('cleanup detaches the programs, deletes the pod veths and removes the pins', async () => {
-    await datapath.cleanup();
-    assert.equal(await attachedXdpProgram(underlay.ifindex), 0, 'the underlay device runs no XDP program');
-    for (const pod of pods)
-      assert.equal(existsSync(`/sys/class/net/${pod.link.name}`), false, `${pod.link.name} is gone`);
-    assert.equal(existsSync(pinRoot), false, 'the pins are gone');
-  });
-});

@@ -19,14 +19,22 @@ import { Datapath, type FlowSampleReader } from './datapath.js';
 import { datapathMissing } from './native.js';
 import { UnderlayNeighbours } from './neighbours.js';
 import { DatapathReconciler } from './reconciler.js';
+import { attachTcIngress, detachTcIngress, TUNNEL_DEVICE } from './tc.js';
 import { attachXdp, detachXdp, type XdpMode } from './xdp.js';
 
 const run = promisify(execFile);
 
 /** The virtual gateway's MAC: the IANA VRRP range Tungsten Fabric's vrouter also answers with. */
 export const DEFAULT_ROUTER_MAC = '00:00:5e:00:01:00';
-/** Where the pod-side XDP_PASS program is pinned, for `ip link … xdp pinned` in the pod's netns. */
+/** Where the pod-side XDP_PASS program is pinned, for attaching it inside the pod's netns. */
 const PASS_PIN = 'prog_weft_pass';
+
+/**
+ * xdp: XDP programs on the pod veths and the underlay device, encapsulation in XDP.
+ * tc: TC programs on the pod veths and on a VXLAN device in external mode; keeps GSO and
+ * checksum offload (see test/bench/README.md for what each is worth).
+ */
+export type DatapathMode = 'xdp' | 'tc';
 
 export interface HostDatapathOptions {
   hostName: string;
@@ -39,6 +47,10 @@ export interface HostDatapathOptions {
   sampleRate?: number;
   /** native (driver) XDP by default; generic where a device has no native XDP. */
   xdpMode?: XdpMode;
+  /** Which programs carry pod traffic; tc by default. */
+  mode?: DatapathMode;
+  /** TC mode: name of the host's VXLAN device (created when missing). */
+  tunnelDevice?: string;
   logger: Logger;
 }
 
@@ -85,6 +97,10 @@ export class HostDatapath implements AgentDatapath {
     return datapathMissing() ?? 'the datapath is not loaded yet';
   }
 
+  get mode(): DatapathMode {
+    return this.options.mode ?? 'tc';
+  }
+
   async start(): Promise<void> {
     const underlay = device(this.options.underlayDevice);
     if (!underlay) {
@@ -95,20 +111,52 @@ export class HostDatapath implements AgentDatapath {
     }
     const datapath = Datapath.open(this.pinRoot);
     this.datapath = datapath;
+    let tunnelIfindex = underlay.ifindex;
+    if (this.mode === 'tc') {
+      tunnelIfindex = await this.tunnelDevice();
+      attachTcIngress(datapath.native, tunnelIfindex, datapath.programs.tunnelIngressTc.fd);
+      // An underlay program left by an agent in XDP mode would take the tunnel's packets.
+      await detachXdp(underlay.ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
+    } else {
+      // The new program replaces the old one on the device in one step: no packet sees neither.
+      await this.attach(underlay.ifindex, datapath.programs.underlayIngress.fd);
+      const passPin = join(this.pinRoot, PASS_PIN);
+      rmSync(passPin, { force: true });
+      datapath.native.objPin(datapath.programs.pass.fd, passPin);
+    }
     this.reconciler = new DatapathReconciler(
       datapath,
       {
         routerMac: this.options.routerMac ?? DEFAULT_ROUTER_MAC,
         underlay: { ...underlay, address: this.options.underlayAddress },
         sampleRate: this.options.sampleRate ?? 0,
+        tunnelIfindex,
       },
-      { underlayMacOf: (address) => this.neighbours.macOf(address) },
+      // In TC mode the kernel's VXLAN device resolves the outer MAC itself.
+      { underlayMacOf: (address) => (this.mode === 'tc' ? '00:00:00:00:00:00' : this.neighbours.macOf(address)) },
     );
-    // The new program replaces the old one on the device in one step: no packet sees neither.
-    await this.attach(underlay.ifindex, datapath.programs.underlayIngress.fd);
-    const passPin = join(this.pinRoot, PASS_PIN);
-    rmSync(passPin, { force: true });
-    datapath.native.objPin(datapath.programs.pass.fd, passPin);
+  }
+
+  /** The host's VXLAN device in external mode (created when missing), up; its ifindex. */
+  private async tunnelDevice(): Promise<number> {
+    const name = this.options.tunnelDevice ?? TUNNEL_DEVICE;
+    if (!device(name)) {
+      await run('ip', [
+        'link',
+        'add',
+        name,
+        'type',
+        'vxlan',
+        'external',
+        'dstport',
+        '4789',
+        'local',
+        this.options.underlayAddress,
+        'nolearning',
+      ]);
+    }
+    await run('ip', ['link', 'set', name, 'up']);
+    return device(name)!.ifindex;
   }
 
   private async attach(ifindex: number, fd: number): Promise<void> {
@@ -135,8 +183,13 @@ export class HostDatapath implements AgentDatapath {
     if (!host) {
       throw errors.INVALID_FIELD({ field: 'host_ifname', reason: `no device "${port.host_ifname}" on this host` });
     }
-    await this.attach(host.ifindex, datapath.programs.podEgress.fd);
-    await this.preparePodEnd(port);
+    if (this.mode === 'tc') {
+      attachTcIngress(datapath.native, host.ifindex, datapath.programs.podEgressTc.fd);
+      await detachXdp(host.ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
+    } else {
+      await this.attach(host.ifindex, datapath.programs.podEgress.fd);
+      await this.preparePodEnd(port);
+    }
     this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
     if (this.view) await this.converge();
   }
@@ -164,7 +217,9 @@ export class HostDatapath implements AgentDatapath {
   async detachPort(port: PortRecord): Promise<void> {
     this.attached.delete(port.interface_uuid);
     const host = device(port.host_ifname);
-    if (host) await detachXdp(host.ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
+    if (host && this.mode === 'tc' && this.datapath) detachTcIngress(this.datapath.native, host.ifindex);
+    if (host && this.mode === 'xdp')
+      await detachXdp(host.ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
     if (this.view) await this.converge();
   }
 
@@ -188,7 +243,7 @@ export class HostDatapath implements AgentDatapath {
     if (!this.view) return;
     reconciler.replaceDesired(this.view);
     reconciler.replaceBindings(new Map([...this.attached].map(([uuid, { ifindex }]) => [uuid, ifindex])));
-    await this.neighbours.resolve(reconciler.tunnelEndpoints());
+    if (this.mode === 'xdp') await this.neighbours.resolve(reconciler.tunnelEndpoints());
     // The agent reconciles only after its first full sync with control: sweeping is safe.
     reconciler.markSynced();
     const report = reconciler.reconcile();

@@ -15,10 +15,12 @@ import type { HostView } from '../host-state/host-state.js';
 import type { AccessControlList, Interface, NextHop, RoutingInstance } from '../host-state/snapshot.js';
 import type { PortRecord } from '../ports/port-store.js';
 import { cleanupHost } from './cleanup.js';
-import { HostDatapath } from './host-datapath.js';
+import { type DatapathMode, HostDatapath } from './host-datapath.js';
 
 export interface LabHostSpec {
   pinRoot: string;
+  /** Which programs carry pod traffic (HostDatapath's default when absent). */
+  mode?: DatapathMode;
   underlayDevice: string;
   underlayAddress: string;
   ports: PortRecord[];
@@ -46,6 +48,7 @@ export async function programLabHost(spec: LabHostSpec): Promise<void> {
     underlayDevice: spec.underlayDevice,
     underlayAddress: spec.underlayAddress,
     logger,
+    ...(spec.mode ? { mode: spec.mode } : {}),
   });
   await datapath.start();
   const view = hostView(spec);

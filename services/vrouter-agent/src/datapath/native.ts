@@ -49,6 +49,9 @@ export interface NativeBpf {
   programInfo(fd: number): { id: number; name: string; type: number };
   programInfoById(id: number): { id: number; name: string; type: number; mapIds: number[] } | null;
   mapId(fd: number): number;
+  tcAttach(ifindex: number, programFd: number): void;
+  tcDetach(ifindex: number): void;
+  tcQuery(ifindex: number): number;
   openRing(mapFd: number): unknown;
   consumeRing(handle: unknown, limit: number): Buffer[];
 }

@@ -13,6 +13,8 @@ export const objects = {
   podEgress: join(bpfObjectDir, 'pod_egress.o'),
   underlayIngress: join(bpfObjectDir, 'underlay_ingress.o'),
   pass: join(bpfObjectDir, 'xdp_pass.o'),
+  podEgressTc: join(bpfObjectDir, 'pod_egress_tc.o'),
+  tunnelIngressTc: join(bpfObjectDir, 'tunnel_ingress_tc.o'),
 } as const;
 
 /** The script that programs one lab host's datapath from inside its namespace (lab-host.ts). */

@@ -32,6 +32,11 @@ export interface HostSettings {
   routerMac: string;
   underlay: { ifindex: number; address: string; mac: string; mtu: number };
   sampleRate: number;
+  /**
+   * The device tunnel next hops leave through: the underlay device itself when the XDP
+   * program encapsulates (the default), the host's VXLAN device when the kernel does (TC mode).
+   */
+  tunnelIfindex?: number;
 }
 
 export interface ReconcilerOptions {
@@ -183,7 +188,7 @@ export class DatapathReconciler {
         const vrfId = iface && vrfOf(iface.routing_instance);
         return ifindex && iface && vrfId ? { ifindex, mac: iface.mac, vrfId } : undefined;
       },
-      underlayIfindex: this.host.underlay.ifindex,
+      underlayIfindex: this.host.tunnelIfindex ?? this.host.underlay.ifindex,
       underlayMacOf: (address) => this.options.underlayMacOf(address),
     };
     const desired = <K, V>(map: BpfMap<K, V>, entries: Iterable<readonly [K, V]>, field: string): Entries => {
@@ -260,7 +265,13 @@ export class DatapathReconciler {
       ),
       'interface',
     );
-    const devices = [this.host.underlay.ifindex, ...boundInterfaces.map(({ ifindex }) => ifindex)];
+    const devices = [
+      ...new Set([
+        this.host.underlay.ifindex,
+        this.host.tunnelIfindex ?? this.host.underlay.ifindex,
+        ...boundInterfaces.map(({ ifindex }) => ifindex),
+      ]),
+    ];
     const txPorts = desired(
       m.txPorts,
       devices.map((ifindex) => [ifindex, ifindex] as const),

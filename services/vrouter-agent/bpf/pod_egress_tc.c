@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Pod egress on TC: the same decisions as pod_egress.c (lib/forward.h), taken on the socket
+ * buffer at the ingress hook of the host end of a pod's veth. Why a TC variant: XDP sees one
+ * MTU-sized frame at a time and loses GSO, TSO and checksum offload, which costs most of the
+ * throughput of TCP between pods (see test/bench/README.md). Here a 64 KB GSO packet with a
+ * partial checksum is routed once and travels as it is: to a pod on this host straight into its
+ * namespace (bpf_redirect_peer), to another host through the host's VXLAN device in external
+ * mode with the tunnel key set (bpf_skb_set_tunnel_key), so the kernel encapsulates with GSO. */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+/* IPv6 forwarding. Off builds an IPv4-only datapath with fewer instructions to verify. */
+#ifndef ENABLE_IPV6
+#define ENABLE_IPV6 1
+#endif
+
+/* Flow records to analytics through the ring buffer. */
+#ifndef ENABLE_FLOW_SAMPLES
+#define ENABLE_FLOW_SAMPLES 1
+#endif
+
+#include "lib/consts.h"
+#include "lib/structs.h"
+#include "lib/maps.h"
+#include "lib/helpers.h"
+#include "lib/policy.h"
+#include "lib/neighbour.h"
+#include "lib/forward.h"
+
+/* Bytes of headers the decision reads: Ethernet, IPv6 (the longer), and the ports or the
+ * neighbour solicitation after it. */
+#define WEFT_TC_HEADERS (14 + 40 + 32)
+
+static __always_inline int weft_tc_drop(struct weft_if_stats *stats, enum weft_drop_reason reason)
+{
+	weft_drop(stats, reason);
+	return TC_ACT_SHOT;
+}
+
+SEC("tc")
+int weft_pod_egress_tc(struct __sk_buff *skb)
+{
+	__u32 ifindex = skb->ingress_ifindex;
+	struct weft_if_info *iface = bpf_map_lookup_elem(&weft_if_v1, &ifindex);
+	struct weft_config *cfg = weft_config();
+	if (!iface || !cfg)
+		return TC_ACT_OK;
+	struct weft_if_stats *stats = weft_stats(ifindex);
+	/* Direct packet access reads the linear part only; pull the headers into it when short. */
+	if ((long)skb->data_end - (long)skb->data < WEFT_TC_HEADERS && skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < WEFT_TC_HEADERS ? skb->len : WEFT_TC_HEADERS);
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct ethhdr *eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+	if (stats) {
+		stats->rx_packets++;
+		stats->rx_bytes += skb->len;
+	}
+	__u32 src_vrf = iface->vrf_id;
+	struct weft_vrf_info *vrf = bpf_map_lookup_elem(&weft_vrf_v1, &src_vrf);
+
+	/* Answers go back out of the host end, which delivers them to the pod. */
+	if (eth->h_proto == bpf_htons(WEFT_ETH_P_ARP)) {
+		int answer = weft_arp_reply(eth, data_end, cfg, iface, vrf, stats, ifindex);
+		if (answer == WEFT_NEIGH_MALFORMED)
+			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+		return answer == WEFT_NEIGH_REPLY ? bpf_redirect(ifindex, 0) : TC_ACT_OK;
+	}
+	struct weft_packet pkt;
+	int parsed = weft_parse_ip(&pkt, eth, data_end, src_vrf, skb->len);
+	if (parsed == WEFT_PARSE_MALFORMED)
+		return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+#if !ENABLE_IPV6
+	if (pkt.ip6)
+		parsed = WEFT_PARSE_NOT_IP;
+#endif
+	if (parsed == WEFT_PARSE_NOT_IP) {
+		if (stats)
+			stats->to_host++;
+		return TC_ACT_OK;
+	}
+	if (pkt.ip6 && pkt.flow.proto == WEFT_IPPROTO_ICMPV6 &&
+	    weft_nd_reply(&pkt, data_end, cfg, iface, vrf, stats, ifindex) == WEFT_NEIGH_REPLY)
+		return bpf_redirect(ifindex, 0);
+
+	struct weft_next_hop *nh = 0;
+	struct bpf_tunnel_key key = {};
+	switch (weft_forward_from_pod(&pkt, iface, vrf, cfg, stats, ifindex, skb->gso_segs > 1, &nh)) {
+	case WEFT_FWD_LOCAL:
+		return bpf_redirect_peer(nh->ifindex, 0);
+	case WEFT_FWD_TUNNEL:
+		key.remote_ipv4 = bpf_ntohl(nh->remote_ip4);
+		key.tunnel_id = nh->vni;
+		key.tunnel_ttl = WEFT_UNDERLAY_TTL;
+		/* A zero outer UDP checksum, as the XDP encapsulation and Linux's default send. */
+		if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key), BPF_F_ZERO_CSUM_TX) < 0)
+			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+		return bpf_redirect(nh->ifindex, 0);
+	case WEFT_FWD_HOST:
+		return TC_ACT_OK;
+	default:
+		return TC_ACT_SHOT;
+	}
+}
+
+char _license[] SEC("license") = "Dual BSD/GPL";
