@@ -68,8 +68,22 @@ function indexByFqName(objects: Iterable<StoredObject>): Map<string, StoredObjec
   return index;
 }
 
+/** Changes whenever an object of these types is written or removed. */
+function generation(...tables: Iterable<StoredObject>[]): string {
+  let newest = 0;
+  let count = 0;
+  for (const table of tables) {
+    for (const object of table) {
+      newest = Math.max(newest, object.revision);
+      count += 1;
+    }
+  }
+  return `${newest}:${count}`;
+}
+
 export class CompilationGraph {
   readonly #vrfIds = new VrfIdAllocator();
+  readonly #interfaceCache: Map<string, { key: string; value: CompiledInterface }> = new Map();
 
   constructor(private readonly store: ConfigStore) {}
 
@@ -106,6 +120,8 @@ export class CompilationGraph {
       securityGroup: (uuid) => store.get('security-group', uuid),
       networkByFqName,
       securityGroupIdByFqName,
+      referencedGeneration: generation(store.all('security-group'), networks),
+      cache: this.#interfaceCache,
     });
 
     const routingInstances = new Map<string, CompiledRoutingInstance>();
