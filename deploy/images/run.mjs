@@ -16,9 +16,11 @@
 // (8090), WEFT_CONTROL_AGENT_PORT (5269), WEFT_CONTROL_HTTP_PORT (8083),
 // WEFT_ANALYTICS_REST_PORT (8081), WEFT_AGENT_HTTP_PORT (8085). Any other option of a daemon
 // passes through to its container by its prefix: WEFT_CONFIG_API_*, WEFT_CONTROL_*,
-// WEFT_ANALYTICS_*, WEFT_AGENT_* (e.g. WEFT_AGENT_UNDERLAY_DEVICE).
+// WEFT_ANALYTICS_*, WEFT_AGENT_* (e.g. WEFT_AGENT_UNDERLAY_DEVICE). WEFT_AGENT_NETNS (a path
+// under /var/run/netns) runs the agent in that network namespace instead of the host's.
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +52,7 @@ const ports = {
   agentHttp: port('WEFT_AGENT_HTTP_PORT', 8085),
 };
 const natsUrl = `nats://${host}:${ports.nats}`;
+const agentHttpHost = env.WEFT_AGENT_HTTP_HOST ?? host;
 const logLevel = env.WEFT_LOG_LEVEL ?? 'info';
 
 /**
@@ -64,6 +67,7 @@ const services = [
     stateMount: '/data',
     env: { NATS_MONITOR_PORT: ports.natsMonitor },
     args: ['-js', '-sd', '/data', '-a', host, '-p', ports.nats, '-m', ports.natsMonitor],
+    listens: { WEFT_NATS_PORT: ports.nats, WEFT_NATS_MONITOR_PORT: ports.natsMonitor },
     ready: `http://${host}:${ports.natsMonitor}/healthz`,
     describe: natsUrl,
   },
@@ -75,6 +79,7 @@ const services = [
       WEFT_CONFIG_API_REST_PORT: ports.rest,
       WEFT_CONFIG_API_GRPC_PORT: ports.grpc,
     },
+    listens: { WEFT_CONFIG_API_REST_PORT: ports.rest, WEFT_CONFIG_API_GRPC_PORT: ports.grpc },
     ready: `http://${host}:${ports.rest}/readyz`,
     describe: `REST http://${host}:${ports.rest}  gRPC ${host}:${ports.grpc}`,
   },
@@ -87,6 +92,7 @@ const services = [
       WEFT_CONTROL_AGENT_PORT: ports.controlAgent,
       WEFT_CONTROL_HTTP_PORT: ports.controlHttp,
     },
+    listens: { WEFT_CONTROL_AGENT_PORT: ports.controlAgent, WEFT_CONTROL_HTTP_PORT: ports.controlHttp },
     ready: `http://${host}:${ports.controlHttp}/readyz`,
     describe: `agents ${host}:${ports.controlAgent}  HTTP http://${host}:${ports.controlHttp}`,
   },
@@ -94,6 +100,7 @@ const services = [
     name: 'analytics',
     image: 'weft-analytics',
     env: { WEFT_REST_HOST: host, WEFT_REST_PORT: ports.analytics },
+    listens: { WEFT_ANALYTICS_REST_PORT: ports.analytics },
     ready: `http://${host}:${ports.analytics}/readyz`,
     describe: `REST http://${host}:${ports.analytics}`,
   },
@@ -103,8 +110,8 @@ const services = [
     needsRoot: 'the datapath loads BPF programs, which needs root',
     // This machine's name, not the container's: the agent is this host's virtual router.
     env: {
-      WEFT_AGENT_HOST_NAME: hostname(),
-      WEFT_AGENT_HTTP_HOST: host,
+      WEFT_AGENT_HOST_NAME: env.WEFT_AGENT_HOST_NAME ?? hostname(),
+      WEFT_AGENT_HTTP_HOST: agentHttpHost,
       WEFT_AGENT_HTTP_PORT: ports.agentHttp,
       WEFT_AGENT_CONTROL: `${host}:${ports.controlAgent}`,
       WEFT_AGENT_CNI_SOCKET: '/run/weft/agent.sock',
@@ -120,8 +127,11 @@ const services = [
       '--volume',
       `${join(dir, 'run')}:/run/weft`,
     ],
-    ready: `http://${host}:${ports.agentHttp}/readyz`,
-    describe: `HTTP http://${host}:${ports.agentHttp}  CNI ${join(stateDir, 'vrouter-agent', 'run', 'agent.sock')}`,
+    // WEFT_AGENT_NETNS puts the agent (and the datapath it builds) in a network namespace of
+    // its own instead of the host's; it then reaches the stack at WEFT_STACK_HOST.
+    network: env.WEFT_AGENT_NETNS ? `ns:${env.WEFT_AGENT_NETNS}` : 'host',
+    ready: `http://${agentHttpHost}:${ports.agentHttp}/readyz`,
+    describe: `HTTP http://${agentHttpHost}:${ports.agentHttp}  CNI ${join(stateDir, 'vrouter-agent', 'run', 'agent.sock')}`,
   },
 ];
 
@@ -150,6 +160,16 @@ function removeContainers(names) {
 
 function isRunning(name) {
   return podman(['inspect', '--format', '{{.State.Running}}', name]).stdout.trim() === 'true';
+}
+
+function portAccepts(portNumber) {
+  return new Promise((done) => {
+    const socket = connect({ port: Number(portNumber), host }, () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.on('error', () => done(false));
+  });
 }
 
 async function answers200(url) {
@@ -185,6 +205,11 @@ async function start(service) {
     say(`${service.name.padEnd(17)} not started: ${service.needsRoot}`);
     return;
   }
+  for (const [variable, value] of Object.entries(service.listens ?? {})) {
+    if (await portAccepts(value)) {
+      throw new Error(`${service.name}: port ${value} on ${host} is already in use; set ${variable} to another`);
+    }
+  }
   const dir = join(stateDir, service.name);
   mkdirSync(join(dir, 'run'), { recursive: true });
   if (isRoot && !service.needsRoot) chownSync(dir, SERVICE_UID, SERVICE_UID);
@@ -207,7 +232,7 @@ async function start(service) {
     '--label',
     `weft.stack=${stack}`,
     '--network',
-    'host',
+    service.network ?? 'host',
     ...ULIMITS,
     '--log-driver',
     'k8s-file',

@@ -4,7 +4,7 @@
 // reports every service ready, and leaves no container behind when stopped.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
@@ -42,6 +42,39 @@ function runToEnd(command: string, args: string[], env: NodeJS.ProcessEnv, timeo
   const output = `${result.stdout}\n${result.stderr}`;
   assert.equal(result.status, 0, `${command} ${args.join(' ')} failed:\n${output.slice(-6000)}`);
   return output;
+}
+
+/** A network namespace with a veth to the host, link-local addresses on both ends. */
+function agentNamespace() {
+  const tag = String(process.pid % 100000);
+  const name = `wimg-${tag}`;
+  const hostDevice = `wimg${tag}h`;
+  const agentDevice = `wimg${tag}a`;
+  const subnet = `169.254.${(process.pid % 250) + 1}`;
+  const ip = (...args: string[]) => {
+    const result = spawnSync('ip', args, { encoding: 'utf8' });
+    assert.equal(result.status, 0, `ip ${args.join(' ')}: ${result.stderr}`);
+  };
+  const remove = () => {
+    spawnSync('ip', ['netns', 'del', name]);
+    spawnSync('ip', ['link', 'del', hostDevice]);
+  };
+  remove();
+  ip('netns', 'add', name);
+  ip('link', 'add', hostDevice, 'type', 'veth', 'peer', 'name', agentDevice);
+  ip('link', 'set', agentDevice, 'netns', name);
+  ip('addr', 'add', `${subnet}.1/30`, 'dev', hostDevice);
+  ip('link', 'set', hostDevice, 'up');
+  ip('-n', name, 'addr', 'add', `${subnet}.2/30`, 'dev', agentDevice);
+  ip('-n', name, 'link', 'set', agentDevice, 'up');
+  ip('-n', name, 'link', 'set', 'lo', 'up');
+  return {
+    path: `/var/run/netns/${name}`,
+    hostAddress: `${subnet}.1`,
+    agentAddress: `${subnet}.2`,
+    agentDevice,
+    remove,
+  };
 }
 
 /**
@@ -189,7 +222,23 @@ test('the images build with podman; the stack from them answers REST, is ready, 
   ]) {
     ports[name] = String(await freePort());
   }
-  const env = { ...process.env, ...ports, WEFT_STATE_DIR: state.path, WEFT_STACK_NAME: stackName };
+  // The agent runs in a network namespace of this test's own, its underlay a veth to the host,
+  // so its datapath (XDP programs, the VXLAN device) never touches this machine's interfaces.
+  // The rest of the stack listens on the host end of that veth.
+  const lab = agentNamespace();
+  const stackHost = lab.hostAddress;
+  const env = {
+    ...process.env,
+    ...ports,
+    WEFT_STATE_DIR: state.path,
+    WEFT_STACK_NAME: stackName,
+    WEFT_STACK_HOST: stackHost,
+    WEFT_AGENT_NETNS: lab.path,
+    WEFT_AGENT_HTTP_HOST: lab.agentAddress,
+    WEFT_AGENT_UNDERLAY_DEVICE: lab.agentDevice,
+    WEFT_AGENT_HOST_NAME: stackName,
+    WEFT_AGENT_BPFFS_DIR: `/sys/fs/bpf/weft/${stackName}`,
+  };
   let stack: ChildProcess | undefined;
   let output = '';
   try {
@@ -213,7 +262,7 @@ test('the images build with podman; the stack from them answers REST, is ready, 
     for (const line of output.split('\n').filter((l) => l.includes('not started'))) t.diagnostic(line);
 
     // A REST round trip through config-api: create, read back, find it in a list.
-    const rest = `http://127.0.0.1:${ports.WEFT_CONFIG_API_REST_PORT}`;
+    const rest = `http://${stackHost}:${ports.WEFT_CONFIG_API_REST_PORT}`;
     const post = async (type: string, object: unknown) => {
       const response = await fetch(`${rest}/${type}s`, {
         method: 'POST',
@@ -241,9 +290,9 @@ test('the images build with podman; the stack from them answers REST, is ready, 
     // Every service that started reports ready, and its container's HEALTHCHECK passes.
     const readiness: Record<string, string> = {
       'config-api': `${rest}/readyz`,
-      control: `http://127.0.0.1:${ports.WEFT_CONTROL_HTTP_PORT}/readyz`,
-      analytics: `http://127.0.0.1:${ports.WEFT_ANALYTICS_REST_PORT}/readyz`,
-      'vrouter-agent': `http://127.0.0.1:${ports.WEFT_AGENT_HTTP_PORT}/readyz`,
+      control: `http://${stackHost}:${ports.WEFT_CONTROL_HTTP_PORT}/readyz`,
+      analytics: `http://${stackHost}:${ports.WEFT_ANALYTICS_REST_PORT}/readyz`,
+      'vrouter-agent': `http://${lab.agentAddress}:${ports.WEFT_AGENT_HTTP_PORT}/readyz`,
     };
     const running = podman(['ps', '--filter', `label=weft.stack=${stackName}`, '--format', '{{.Names}}'])
       .stdout.split('\n')
@@ -272,6 +321,9 @@ test('the images build with podman; the stack from them answers REST, is ready, 
     if (stack && stack.exitCode === null) stack.kill('SIGKILL');
     // Whatever happened above, no container of this test outlives it.
     spawnSync(process.execPath, ['deploy/images/run.mjs', 'stop'], { cwd: repoRoot, env });
+    // The agent leaves its datapath pinned on stop (a restart must not drop packets): remove it.
+    lab.remove();
+    rmSync(`/sys/fs/bpf/weft/${stackName}`, { recursive: true, force: true });
     state.remove();
   }
 });
