@@ -25,7 +25,7 @@ import { BPFFS, ensureBpffs } from './bpffs.js';
 import { BpfMap } from './map.js';
 import { loadNative, type NativeBpf, type NativeMap, type NativeObject, type NativeProgram } from './native.js';
 import { objects } from './paths.js';
-import { runXdp, type XdpTestRun, type XdpTestRunOptions } from './test-run.js';
+import { runTc, runXdp, type XdpTestRun, type XdpTestRunOptions } from './test-run.js';
 
 export type ProgramName = 'podEgress' | 'underlayIngress' | 'pass' | 'podEgressTc' | 'tunnelIngressTc';
 
@@ -130,6 +130,11 @@ export class Datapath {
   /** Runs an XDP program on one packet in the kernel (BPF_PROG_TEST_RUN), against the real maps. */
   run(program: 'podEgress' | 'underlayIngress' | 'pass', packet: Buffer, options: XdpTestRunOptions = {}): XdpTestRun {
     return runXdp(this.native, this.programs[program].fd, packet, options);
+  }
+
+  /** Runs a TC program on one packet in the kernel, as if it arrived on ingressIfindex. */
+  runTc(program: 'podEgressTc' | 'tunnelIngressTc', packet: Buffer, ingressIfindex: number): XdpTestRun {
+    return runTc(this.native, this.programs[program].fd, packet, ingressIfindex);
   }
 
   flowSamples(): FlowSampleReader {

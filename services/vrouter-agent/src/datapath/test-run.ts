@@ -40,3 +40,22 @@ export function runXdp(
   const result = native.testRun(programFd, packet, options.repeat ?? 1, ctx, packet.length + HEADROOM);
   return { verdict: result.retval, packet: result.data, durationNs: result.duration };
 }
+
+/** TC verdicts (TC_ACT_*), as BPF_PROG_TEST_RUN reports them. */
+export const TcAction = { ok: 0, shot: 2, redirect: 7 } as const;
+
+/** struct __sk_buff (linux/bpf.h) as test runs take it: the fields set here, checked by the layout test. */
+export const skbContextLayout = {
+  struct: '__sk_buff',
+  size: 192,
+  offsets: { ingress_ifindex: 36, ifindex: 40 },
+} as const;
+
+/** Runs a TC program on one packet, as if it arrived on `ingressIfindex` (which must exist). */
+export function runTc(native: NativeBpf, programFd: number, packet: Buffer, ingressIfindex: number): XdpTestRun {
+  const ctx = Buffer.alloc(skbContextLayout.size);
+  ctx.writeUInt32LE(ingressIfindex, skbContextLayout.offsets.ingress_ifindex);
+  ctx.writeUInt32LE(ingressIfindex, skbContextLayout.offsets.ifindex);
+  const result = native.testRun(programFd, packet, 1, ctx, packet.length + HEADROOM);
+  return { verdict: result.retval, packet: result.data, durationNs: result.duration };
+}

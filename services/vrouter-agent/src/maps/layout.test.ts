@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '@weft/kit/testing';
 import { bpfSourceDir } from '../datapath/paths.js';
+import { skbContextLayout } from '../datapath/test-run.js';
 import * as maps from './index.js';
 
 const haveGcc = spawnSync('gcc', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -75,6 +76,24 @@ test('every struct the maps encode has the size and offsets of bpf/lib/structs.h
     }
   }
   for (const [name, value] of Object.entries(constants)) assert.equal(value, view[name], name);
+});
+
+test('the test-run context of TC programs has the layout of linux/bpf.h', {
+  skip: !haveGcc && 'gcc is not installed',
+}, () => {
+  const dir = tempDir('weft-layout-skb-');
+  const source = join(dir.path, 'skb.c');
+  const offsets = Object.keys(skbContextLayout.offsets)
+    .map((field) => `printf(" %zu", offsetof(struct __sk_buff, ${field}));`)
+    .join('\n');
+  writeFileSync(
+    source,
+    `#include <stddef.h>\n#include <stdio.h>\n#include <linux/bpf.h>\nint main(void) {\nprintf("%zu", sizeof(struct __sk_buff));\n${offsets}\nreturn 0;\n}\n`,
+  );
+  execFileSync('gcc', ['-Wall', '-Werror', source, '-o', join(dir.path, 'skb')]);
+  const view = execFileSync(join(dir.path, 'skb'), { encoding: 'utf8' }).split(' ').map(Number);
+  dir.remove();
+  assert.deepEqual(view, [skbContextLayout.size, ...Object.values(skbContextLayout.offsets)]);
 });
 
 test('map specs size their keys and values by the structs they hold', () => {

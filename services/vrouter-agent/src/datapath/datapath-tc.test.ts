@@ -1,0 +1,120 @@
+// The TC programs in the kernel through BPF_PROG_TEST_RUN, on the same seeded host and packet
+// fixtures as the XDP ones: the same decisions (lib/forward.h), carried out the TC way.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { createHostFixture, GATEWAY, type HostFixture, ROUTER_MAC, VNI, VRF } from './host-fixture.js';
+import { datapathMissing } from './native.js';
+import { arp, ETH_P_ARP, ETH_P_IP, ethernet, IPPROTO_TCP, IPPROTO_UDP, ipv4, TCP_SYN, tcp, udp } from './packets.js';
+import { TcAction } from './test-run.js';
+
+function udpFrame(o: {
+  dst: string;
+  src: string;
+  from: string;
+  to: string;
+  sport: number;
+  dport: number;
+  ttl?: number;
+}) {
+  return ethernet({
+    dst: o.dst,
+    src: o.src,
+    type: ETH_P_IP,
+    payload: ipv4({
+      src: o.from,
+      dst: o.to,
+      protocol: IPPROTO_UDP,
+      ttl: o.ttl ?? 64,
+      payload: udp({ src: o.from, dst: o.to, sport: o.sport, dport: o.dport, payload: Buffer.from('weft') }),
+    }),
+  });
+}
+
+describe('TC datapath in the kernel (BPF_PROG_TEST_RUN)', { skip: datapathMissing() ?? false }, () => {
+  let host: HostFixture;
+  before(() => {
+    host = createHostFixture();
+  });
+  after(() => host?.dispose());
+  afterEach(() => {
+    host.datapath.maps.conntrack.clear();
+    host.datapath.maps.acls.clear();
+    host.datapath.maps.vrfs.set(VRF, { vni: VNI, aclId: 0, gateway4: GATEWAY, gateway6: 'fd00:1::1' });
+  });
+  const egress = (packet: Buffer, ifindex = host.a.ifindex) => host.datapath.runTc('podEgressTc', packet, ifindex);
+
+  test('local delivery: MACs rewritten, TTL down by one, redirected into the other pod', () => {
+    const { a, b } = host;
+    const run = egress(udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: b.ip, sport: 40000, dport: 53 }));
+    assert.equal(run.verdict, TcAction.redirect);
+    assert.deepEqual(
+      run.packet,
+      udpFrame({ dst: b.mac, src: ROUTER_MAC, from: a.ip, to: b.ip, sport: 40000, dport: 53, ttl: 63 }),
+    );
+  });
+
+  test('a remote next hop: the inner frame rewritten and handed to the tunnel device', () => {
+    const { a, c } = host;
+    const before = host.datapath.maps.stats.get(a.ifindex)!.txTunnel;
+    const run = egress(udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: c.ip, sport: 40001, dport: 53 }));
+    assert.equal(run.verdict, TcAction.redirect);
+    // The kernel's VXLAN device encapsulates; the program leaves the inner frame ready for it.
+    assert.deepEqual(
+      run.packet,
+      udpFrame({ dst: c.mac, src: ROUTER_MAC, from: a.ip, to: c.ip, sport: 40001, dport: 53, ttl: 63 }),
+    );
+    assert.equal(host.datapath.maps.stats.get(a.ifindex)!.txTunnel - before, 1n);
+  });
+
+  test('policy deny drops (TC_ACT_SHOT) and is counted', () => {
+    const { a, b } = host;
+    host.datapath.maps.acls.set(10, { defaultAction: 'pass', rules: [{ protocol: IPPROTO_TCP, action: 'deny' }] });
+    host.datapath.maps.vrfs.set(VRF, { vni: VNI, aclId: 10, gateway4: GATEWAY });
+    const before = host.datapath.maps.stats.get(a.ifindex)!.drops.policy;
+    const syn = ethernet({
+      dst: ROUTER_MAC,
+      src: a.mac,
+      type: ETH_P_IP,
+      payload: ipv4({
+        src: a.ip,
+        dst: b.ip,
+        protocol: IPPROTO_TCP,
+        payload: tcp({ src: a.ip, dst: b.ip, sport: 40002, dport: 80, flags: TCP_SYN }),
+      }),
+    });
+    assert.equal(egress(syn).verdict, TcAction.shot);
+    assert.equal(host.datapath.maps.stats.get(a.ifindex)!.drops.policy - before, 1n);
+  });
+
+  test('gateway ARP: answered and sent back out of the pod’s device', () => {
+    const { a } = host;
+    const run = egress(
+      ethernet({
+        dst: 'ff:ff:ff:ff:ff:ff',
+        src: a.mac,
+        type: ETH_P_ARP,
+        payload: arp({ op: 1, senderMac: a.mac, senderIp: a.ip, targetMac: '00:00:00:00:00:00', targetIp: GATEWAY }),
+      }),
+    );
+    assert.equal(run.verdict, TcAction.redirect);
+    assert.deepEqual(
+      run.packet,
+      ethernet({
+        dst: a.mac,
+        src: ROUTER_MAC,
+        type: ETH_P_ARP,
+        payload: arp({ op: 2, senderMac: ROUTER_MAC, senderIp: GATEWAY, targetMac: a.mac, targetIp: a.ip }),
+      }),
+    );
+  });
+
+  test('what is not Weft’s passes untouched: a foreign device, a packet without tunnel metadata', () => {
+    const packet = udpFrame({ dst: ROUTER_MAC, src: host.a.mac, from: host.a.ip, to: host.b.ip, sport: 1, dport: 2 });
+    const foreign = egress(packet, host.underlay.peerIfindex);
+    assert.equal(foreign.verdict, TcAction.ok);
+    assert.deepEqual(foreign.packet, packet);
+    const untunnelled = host.datapath.runTc('tunnelIngressTc', packet, host.underlay.ifindex);
+    assert.equal(untunnelled.verdict, TcAction.ok);
+    assert.deepEqual(untunnelled.packet, packet);
+  });
+});
