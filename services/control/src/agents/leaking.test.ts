@@ -151,6 +151,58 @@ describe('routes and config per agent, with config-api', { skip }, () => {
     assert.equal(l.channels[0]!.routingInstances.get(LEFT)!.acl_name, '');
   });
 
+  it('compiles security groups into a per-interface ACL, none when port security is off', async () => {
+    const network = await lab.network('guarded', '10.71.0.0/24');
+    const group = await lab.create('security-group', {
+      fq_name: [...PROJECT, 'web'],
+      security_group_entries: {
+        policy_rule: [
+          {
+            direction: '>',
+            protocol: 'tcp',
+            src_addresses: [{ subnet: { ip_prefix: '0.0.0.0', ip_prefix_len: 0 } }],
+            dst_addresses: [{ security_group: 'local' }],
+            src_ports: [{ start_port: -1, end_port: -1 }],
+            dst_ports: [{ start_port: 80, end_port: 80 }],
+            action_list: { simple_action: 'pass' },
+          },
+          {
+            direction: '>',
+            protocol: 'any',
+            src_addresses: [{ security_group: 'local' }],
+            dst_addresses: [{ subnet: { ip_prefix: '0.0.0.0', ip_prefix_len: 0 } }],
+            action_list: { simple_action: 'pass' },
+          },
+        ],
+      },
+    });
+    const pod = await lab.pod('guarded-1', network, 'host-g');
+    await lab.update('virtual-machine-interface', pod.vmi.uuid, { security_group_refs: [{ uuid: group.uuid }] });
+    const agent = lab.agent('host-g', '192.0.2.61');
+    const ownPrefix = `${pod.address}/32`;
+    const acl = await waitFor(
+      () => {
+        const name = agent.channels[0]!.interfaces.get(pod.vmi.uuid)?.acl_name;
+        return name ? agent.channels[0]!.acls.get(name) : undefined;
+      },
+      { what: "the interface's security-group ACL" },
+    );
+    assert.equal(acl.default_action, 'ACTION_DENY');
+    const [ingress, egress] = acl.rules!;
+    assert.equal(ingress!.source!.prefix, '0.0.0.0/0');
+    assert.equal(ingress!.destination!.prefix, ownPrefix, 'ingress ends at this interface');
+    assert.deepEqual(ingress!.destination_ports, { start: 80, end: 80 });
+    assert.equal(ingress!.protocol, 6);
+    assert.equal(egress!.source!.prefix, ownPrefix, 'egress starts at this interface');
+    assert.equal(egress!.destination!.prefix, '0.0.0.0/0');
+
+    await lab.update('virtual-machine-interface', pod.vmi.uuid, { port_security_enabled: false });
+    await waitFor(() => agent.channels[0]!.interfaces.get(pod.vmi.uuid)?.acl_name === '', {
+      what: 'no ACL without port security',
+    });
+    await waitFor(() => !agent.channels[0]!.acls.has(acl.name!), { what: 'the ACL deleted at the agent' });
+  });
+
   it('reports each routing instance and agent connection as a UVE on NATS', async () => {
     {
       const instance = await waitFor(() => seen.get(`routing-instance ${RED}`), {
