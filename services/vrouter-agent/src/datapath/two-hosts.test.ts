@@ -191,7 +191,7 @@ for (const mode of ['tc', 'xdp'] as const)
 
     test('reprogramming both hosts (agent restarts: new programs, adopted maps) loses no packet', async () => {
       const [a, b] = hosts as [(typeof hosts)[0], (typeof hosts)[0]];
-      const ping = spawn('ip', ['netns', 'exec', a.pod.netns, 'ping', '-c', '100', '-i', '0.05', '-W', '1', b.pod.ip], {
+      const ping = spawn('ip', ['netns', 'exec', a.pod.netns, 'ping', '-c', '200', '-i', '0.05', '-W', '1', b.pod.ip], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
