@@ -105,7 +105,7 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
       // client keeps reconnecting (and the process alive). Close it for sure.
       const connection = nats?.current;
       if (connection && !connection.isClosed()) await connection.close();
-      store.close();
+      await store.close();
     },
   };
 }

@@ -5,6 +5,7 @@
 // answered: an acknowledged write survives kill -9 and power loss.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type {
   BackRef,
@@ -128,6 +129,7 @@ export class SqliteStore implements ConfigStore {
   #trimmedThrough: number;
   #pending: ChangeRecord[] | undefined;
   readonly #cache = new Map<string, StoredObject>();
+  readonly #checkpointer: Worker;
   readonly #queue: {
     change: (tx: WriteTx) => unknown;
     resolve: (value: unknown) => void;
@@ -141,6 +143,9 @@ export class SqliteStore implements ConfigStore {
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
+    // Checkpoints run in a worker thread (./checkpoint-worker.ts); this connection does one
+    // itself only if the WAL grows past ~80 MB, should that thread fall behind.
+    this.#db.pragma('wal_autocheckpoint = 20000');
     this.#db.pragma('foreign_keys = OFF');
     this.#db.exec(SCHEMA);
     this.#keep = Math.max(1, changeLogKeep);
@@ -151,6 +156,10 @@ export class SqliteStore implements ConfigStore {
     this.#revision = last ?? this.#trimmedThrough;
     this.#tx = this.#makeTx();
     this.#inTransaction = this.#db.transaction((change: (tx: WriteTx) => unknown) => change(this.#tx));
+    this.#checkpointer = new Worker(new URL('./checkpoint-worker.js', import.meta.url), {
+      workerData: { path, intervalMs: 250 },
+    });
+    this.#checkpointer.unref();
   }
 
   #sql(sql: string): Database.Statement {
@@ -338,8 +347,8 @@ export class SqliteStore implements ConfigStore {
     return { revision, objectJson };
   }
 
-  #writeRefs(object: Omit<StoredObject, 'revision'>): void {
-    this.#sql('DELETE FROM refs WHERE from_uuid = ?').run(object.uuid);
+  #writeRefs(object: Omit<StoredObject, 'revision'>, replace: boolean): void {
+    if (replace) this.#sql('DELETE FROM refs WHERE from_uuid = ?').run(object.uuid);
     const insert = this.#sql('INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?)');
     for (const ref of refsOf(object.body)) {
       insert.run(object.uuid, ref.uuid, object.type, ref.attr === undefined ? null : JSON.stringify(ref.attr));
@@ -371,14 +380,14 @@ export class SqliteStore implements ConfigStore {
             objectJson,
             revision,
           );
-        self.#writeRefs(object);
+        self.#writeRefs(object, false);
         self.#remember({ ...object, revision });
         return revision;
       },
       update(object) {
         const { revision, objectJson } = self.#log('UPDATE', object);
         self.#sql('UPDATE objects SET body = ?, revision = ? WHERE uuid = ?').run(objectJson, revision, object.uuid);
-        self.#writeRefs(object);
+        self.#writeRefs(object, true);
         self.#remember({ ...object, revision });
         return revision;
       },
@@ -481,8 +490,16 @@ export class SqliteStore implements ConfigStore {
     this.#trimmedThrough = through;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#flush();
-    if (this.#db.open) this.#db.close();
+    const stopped = new Promise((resolve) => this.#checkpointer.once('exit', resolve));
+    // Unreferenced while it runs (it must not keep a process alive); referenced while we wait for it.
+    this.#checkpointer.ref();
+    this.#checkpointer.postMessage('close');
+    await stopped;
+    if (this.#db.open) {
+      this.#db.pragma('wal_checkpoint(TRUNCATE)');
+      this.#db.close();
+    }
   }
 }

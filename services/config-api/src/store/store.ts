@@ -98,5 +98,5 @@ export interface ConfigStore extends ReadView {
   /** Called after each commit with its changes, in revision order. */
   onCommit(listener: (changes: ChangeRecord[]) => void): () => void;
   countsByType(): Map<string, number>;
-  close(): void;
+  close(): Promise<void>;
 }

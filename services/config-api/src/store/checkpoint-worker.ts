@@ -1,0 +1,26 @@
+// Copies the WAL back into the database file from a worker thread. A checkpoint writes and
+// fsyncs the main file; done by the writing connection it would stall every request behind it,
+// so the writer turns automatic checkpoints off (but for a far backstop) and this thread does
+// them, PASSIVE, beside the writes.
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+
+const { path, intervalMs } = workerData as { path: string; intervalMs: number };
+const db = new Database(path);
+db.pragma('synchronous = FULL');
+
+const timer = setInterval(() => {
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy or the file is going away; the next round (or the writer's backstop) catches up.
+  }
+}, intervalMs);
+
+parentPort?.on('message', (message) => {
+  if (message === 'close') {
+    clearInterval(timer);
+    db.close();
+    parentPort?.close();
+  }
+});
