@@ -29,6 +29,8 @@ export interface AgentHubOptions {
 export interface AgentRecord {
   host: string;
   underlay: string;
+  /** The agent's software version from its hello, for skew checks. */
+  version: string;
   connected: boolean;
   since: number;
   /** When the hold time of a disconnected host ends. */
@@ -159,6 +161,7 @@ export class AgentHub implements SessionContext {
     this.#records.set(session.host, {
       host: session.host,
       underlay: session.underlay,
+      version: session.version,
       connected: true,
       since: Date.now(),
     });
@@ -188,6 +191,7 @@ export class AgentHub implements SessionContext {
     this.#records.set(session.host, {
       host: session.host,
       underlay: session.underlay,
+      version: session.version,
       connected: false,
       since: Date.now(),
       holdUntil,

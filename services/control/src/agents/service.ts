@@ -70,8 +70,8 @@ export function agentService(hub: AgentHub, logger: Logger, isStopping: () => bo
             failCall(call, invalid);
             return;
           }
-          const { host_name, underlay_address, has_state } = message.hello;
-          session = new AgentSession(host_name, underlay_address, has_state, streamOf(call), hub);
+          const { host_name, underlay_address, has_state, version } = message.hello;
+          session = new AgentSession(host_name, underlay_address, has_state, version, streamOf(call), hub);
           hub.attach(session);
           return;
         }

@@ -64,6 +64,7 @@ export class AgentSession {
     readonly host: string,
     readonly underlay: string,
     readonly hasState: boolean,
+    readonly version: string,
     private readonly stream: AgentStream,
     private readonly context: SessionContext,
   ) {}
