@@ -55,6 +55,8 @@ for (const mode of ['tc', 'xdp'] as const)
         mode,
         // Unique, since this host is the test's own network namespace, shared with other tests.
         tunnelDevice: `wt${id}vx`,
+        // Another external VXLAN device may own 4789 in this shared namespace.
+        tunnelPort: 40000 + (process.pid % 20000),
       });
       for (const [i, ip] of ['10.3.0.2', '10.3.0.3'].entries()) {
         const link = createTestVeth();
@@ -67,6 +69,7 @@ for (const mode of ['tc', 'xdp'] as const)
         inNs('link', 'set', 'eth0', 'address', mac, 'mtu', '1450', 'up');
         inNs('addr', 'add', `${ip}/24`, 'dev', 'eth0');
         inNs('route', 'add', 'default', 'via', '10.3.0.1');
+        inNs('addr', 'add', `fd00:3::${i + 2}/64`, 'dev', 'eth0', 'nodad');
         const uuid = `vmi-${i}`;
         pods.push({
           ip,
@@ -85,7 +88,7 @@ for (const mode of ['tc', 'xdp'] as const)
             routing_instance: RI,
             mac,
             addresses: [`${ip}/24`],
-            gateways: ['10.3.0.1'],
+            gateways: ['10.3.0.1', 'fd00:3::1'],
             dns_servers: [],
             name: 'eth0',
             order: 0,
@@ -118,7 +121,10 @@ for (const mode of ['tc', 'xdp'] as const)
         mtu: 0,
       };
       const routes = new Map<string, NextHop>(
-        pods.map((pod) => [`${pod.ip}/32`, { kind: 'interface_uuid', interface_uuid: pod.iface.uuid }]),
+        pods.flatMap((pod, i) => [
+          [`${pod.ip}/32`, { kind: 'interface_uuid', interface_uuid: pod.iface.uuid }] as const,
+          [`fd00:3::${i + 2}/128`, { kind: 'interface_uuid', interface_uuid: pod.iface.uuid }] as const,
+        ]),
       );
       return {
         routingInstances: new Map([[RI, ri]]),
@@ -128,7 +134,7 @@ for (const mode of ['tc', 'xdp'] as const)
       };
     }
 
-    test('attached ports forward a ping once the host view is reconciled, and counters show it', async () => {
+    test('attached ports forward a ping (IPv4 and IPv6) once the host view is reconciled, and counters show it', async () => {
       assert.equal(datapath.unavailable(), undefined);
       if (mode === 'xdp')
         assert.notEqual(await attachedXdpProgram(underlay.ifindex), 0, 'the underlay program is attached');
@@ -148,6 +154,16 @@ for (const mode of ['tc', 'xdp'] as const)
         },
       );
       assert.equal(ping.status, 0, 'ping from pod 0 to pod 1');
+      const ping6 = spawnSync(
+        'ip',
+        ['netns', 'exec', a.port.netns.split('/').pop()!, 'ping', '-c', '2', '-i', '0.2', '-W', '1', 'fd00:3::3'],
+        { timeout: 15_000 },
+      );
+      assert.equal(
+        ping6.status,
+        0,
+        'ping over IPv6 from pod 0 to pod 1 (neighbour discovery answered by the datapath)',
+      );
       const counters = await datapath.counters();
       assert.ok((counters.interfaces[a.iface.uuid]?.txPackets ?? 0) >= 3, JSON.stringify(counters));
       assert.ok((counters.interfaces[b.iface.uuid]?.txPackets ?? 0) >= 3);

@@ -11,7 +11,7 @@ import type { Datapath as AgentDatapath, DatapathCounters } from '../agent/datap
 import { errors } from '../errors.js';
 import type { HostView } from '../host-state/host-state.js';
 import type { Interface } from '../host-state/snapshot.js';
-import { DROP_REASON_NAMES } from '../maps/constants.js';
+import { DROP_REASON_NAMES, VXLAN_PORT } from '../maps/constants.js';
 import type { PortRecord } from '../ports/port-store.js';
 import { hostPinRoot } from './bpffs.js';
 import { cleanupHost } from './cleanup.js';
@@ -51,6 +51,11 @@ export interface HostDatapathOptions {
   mode?: DatapathMode;
   /** TC mode: name of the host's VXLAN device (created when missing). */
   tunnelDevice?: string;
+  /**
+   * TC mode: its UDP port, 4789 unless a test shares a namespace with another external VXLAN
+   * device (only one per port and namespace).
+   */
+  tunnelPort?: number;
   logger: Logger;
 }
 
@@ -149,7 +154,7 @@ export class HostDatapath implements AgentDatapath {
         'vxlan',
         'external',
         'dstport',
-        '4789',
+        String(this.options.tunnelPort ?? VXLAN_PORT),
         'local',
         this.options.underlayAddress,
         'nolearning',
