@@ -51,6 +51,15 @@ interface Lane {
   messages?: ConsumerMessages;
 }
 
+/** What a batch of UVE reports changes, staged until its commit. */
+interface StagedUves {
+  rows: Row[];
+  upserts: Map<string, UvePartRecord>;
+  deletes: Map<string, UvePartKey>;
+  /** Part id → time of its new stat sample (undefined: the part is gone). */
+  samples: Map<string, number | undefined>;
+}
+
 const TABLE_OF = { flow: 'FlowRecordTable', log: 'MessageTable', uve: 'StatTable.UveStat' } as const;
 
 export class Ingest {
@@ -115,7 +124,7 @@ export class Ingest {
     lane.scheduled = false;
     if (lane.pending.length === 0) return;
     const messages = lane.pending;
-    const { batch, uveUpserts, uveDeletes } = this.#batchOf(lane.kind, messages);
+    const { batch, uveUpserts, uveDeletes, samples } = this.#batchOf(lane.kind, messages);
     try {
       const result = this.#options.store.commit(batch);
       const table = TABLE_OF[lane.kind];
@@ -137,6 +146,11 @@ export class Ingest {
     }
     lane.pending = [];
     for (const message of messages) message.ack();
+    // Sample times move only with a commit, so a retried batch samples the same reports.
+    for (const [id, at] of samples) {
+      if (at === undefined) this.#lastSample.delete(id);
+      else this.#lastSample.set(id, at);
+    }
     if (lane.kind === 'uve') this.#options.uves.apply(uveUpserts, uveDeletes);
   }
 
@@ -144,6 +158,7 @@ export class Ingest {
     const rows: Row[] = [];
     const upserts = new Map<string, UvePartRecord>();
     const deletes = new Map<string, UvePartKey>();
+    const samples = new Map<string, number | undefined>();
     for (const message of messages) {
       const sequence = message.info.streamSequence;
       const storedMs = Math.floor(message.info.timestampNanos / 1e6);
@@ -158,7 +173,7 @@ export class Ingest {
         } else if (kind === 'log') {
           rows.push(logRow(logCodec.decode(data), `log:${sequence}`, storedMs));
         } else {
-          this.#uveOf(uveCodec.decode(data), sequence, storedMs, rows, upserts, deletes);
+          this.#uveOf(uveCodec.decode(data), sequence, storedMs, { rows, upserts, deletes, samples });
         }
       } catch (error) {
         // A message that cannot be read now never will be: count it, log it, move on.
@@ -172,17 +187,11 @@ export class Ingest {
       uveUpserts: [...upserts.values()],
       uveDeletes: [...deletes.values()],
     };
-    return { batch, uveUpserts: batch.uveUpserts, uveDeletes: batch.uveDeletes };
+    return { batch, uveUpserts: batch.uveUpserts, uveDeletes: batch.uveDeletes, samples };
   }
 
-  #uveOf(
-    uve: Uve__Output,
-    sequence: number,
-    storedMs: number,
-    rows: Row[],
-    upserts: Map<string, UvePartRecord>,
-    deletes: Map<string, UvePartKey>,
-  ) {
+  #uveOf(uve: Uve__Output, sequence: number, storedMs: number, staged: StagedUves) {
+    const { rows, upserts, deletes, samples } = staged;
     if (!uve.type || !uve.name || !uve.source) throw new Error('UVE without type, name or source');
     const key = { type: uve.type, name: uve.name, source: uve.source };
     const id = JSON.stringify([uve.type, uve.name, uve.source]);
@@ -190,7 +199,7 @@ export class Ingest {
     const known = upserts.get(id) ?? this.#options.uves.part(key);
     if (known && uve.timestamp_ms < known.timestamp_ms) return;
     if (uve.deleted) {
-      this.#lastSample.delete(id);
+      samples.set(id, undefined);
       upserts.delete(id);
       deletes.set(id, key);
       return;
@@ -209,9 +218,9 @@ export class Ingest {
     });
     // One sample per part per stat interval: refreshes every few seconds would otherwise fill
     // the store with the same numbers.
-    const lastSample = this.#lastSample.get(id);
+    const lastSample = samples.has(id) ? samples.get(id) : this.#lastSample.get(id);
     if (lastSample === undefined || storedMs - lastSample >= this.#statIntervalMs || storedMs < lastSample) {
-      this.#lastSample.set(id, storedMs);
+      samples.set(id, storedMs);
       rows.push(...statRows(key, fields as Record<string, unknown>, storedMs, `uve:${sequence}`));
     }
   }
