@@ -102,6 +102,30 @@ describe('restarts without loss, with config-api', { skip }, () => {
     }
   });
 
+  it('resumes from its last revision when config-api restarts, without listing again or losing a route', async () => {
+    const lab = await startLab();
+    try {
+      const network = await lab.network('resume', '10.81.0.0/24');
+      const RI = instanceOf(network);
+      const agent = lab.agent('host-r', '192.0.2.71');
+      const first = await lab.pod('resume-1', network, 'host-r');
+      agent.portUp({ uuid: first.vmi.uuid, mac: first.mac, addresses: [first.cidr] });
+      await waitFor(() => agent.channels[0]!.routes.get(RI)?.size === 1, { what: 'the first route' });
+
+      await lab.restartConfigApi();
+      const second = await lab.pod('resume-2', network, 'host-r');
+      agent.portUp({ uuid: second.vmi.uuid, mac: second.mac, addresses: [second.cidr] });
+      await waitFor(() => agent.channels[0]!.routes.get(RI)?.size === 2, { what: 'a change made after the restart' });
+      assert.ok(agent.channels[0]!.interfaces.has(second.vmi.uuid));
+      assert.deepEqual(agent.channels[0]!.withdrawn, []);
+      const metrics = await (await fetch(`${lab.controls[0]!.httpUrl}/metrics`)).text();
+      assert.match(metrics, /weft_control_config_relists_total\{reason="start"\} 1\n/);
+      assert.doesNotMatch(metrics, /weft_control_config_relists_total\{reason="(gap|trimmed)"\}/);
+    } finally {
+      await lab.close();
+    }
+  });
+
   it('withdraws the routes of an agent gone longer than the hold time, and keeps those of one back within it', async () => {
     const holdTimeMs = 1_500;
     const lab = await startLab({ holdTimeMs });

@@ -22,6 +22,8 @@ export interface Lab {
   pod(name: string, network: Vnc, host: string): Promise<{ vmi: Vnc; address: string; mac: string; cidr: string }>;
   agent(host: string, underlay: string, replicas?: number[]): SimulatedAgent;
   stopControl(index: number): Promise<void>;
+  /** Stops config-api and starts it again on the same ports and store, as after an upgrade. */
+  restartConfigApi(): Promise<void>;
   startControl(index: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -33,6 +35,8 @@ interface ConfigApiModule {
     stateDir: string;
     natsUrl?: string[];
     logLevel?: string;
+    restPort?: number;
+    grpcPort?: number;
   }): Promise<{ restUrl: string; grpcAddress: string; close(): Promise<void> }>;
 }
 
@@ -56,7 +60,11 @@ export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promi
   const nats: NatsServerProcess = await startNatsServer({ jetstream: false });
   const state = tempDir('weft-control-lab-');
   const { startConfigApi } = (await import(CONFIG_API_PACKAGE)) as ConfigApiModule;
-  const api = await startConfigApi({ stateDir: state.path, natsUrl: [nats.url], logLevel: 'silent' });
+  let api = await startConfigApi({ stateDir: state.path, natsUrl: [nats.url], logLevel: 'silent' });
+  const apiPorts = {
+    restPort: Number(new URL(api.restUrl).port),
+    grpcPort: Number(api.grpcAddress.split(':').at(-1)),
+  };
   const controls: (RunningControl | undefined)[] = [];
   const agentAddresses: string[] = [];
   const ports: number[] = [];
@@ -148,6 +156,10 @@ export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promi
       controls[index] = undefined;
     },
     startControl: launch,
+    async restartConfigApi() {
+      await api.close();
+      api = await startConfigApi({ stateDir: state.path, natsUrl: [nats.url], logLevel: 'silent', ...apiPorts });
+    },
     async close() {
       for (const agent of agents) agent.close();
       for (const control of controls) await control?.close();
