@@ -13,3 +13,14 @@ export {
 } from './model.js';
 export { type ResourceDefinition, resources } from './resources.js';
 export { type Schema, type Static, t } from './schema.js';
+export type {
+  ConfigObjectOf,
+  InstanceIp,
+  NetworkPolicy,
+  Reference,
+  ResourceTypeName,
+  SecurityGroup,
+  VirtualMachineInterface,
+  VirtualNetwork,
+  VirtualRouter,
+} from './types.js';

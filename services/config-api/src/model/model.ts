@@ -66,7 +66,9 @@ export const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false
 
 function derive(): Map<string, ResourceType> {
   const types = new Map<string, ResourceType>();
-  for (const definition of resources) {
+  // Read as plain definitions here; ./types.ts reads the literal shapes for the TypeScript types.
+  const definitions: readonly ResourceDefinition[] = resources;
+  for (const definition of definitions) {
     const objectSchema = objectSchemaOf(definition);
     types.set(definition.type, {
       ...definition,
@@ -74,8 +76,8 @@ function derive(): Map<string, ResourceType> {
       refFields: new Map(
         definition.refs.map((ref) => [`${fieldOf(ref.to)}_refs`, { ...ref, field: `${fieldOf(ref.to)}_refs` }]),
       ),
-      childTypes: resources.filter((other) => other.parents.includes(definition.type)).map((other) => other.type),
-      backRefTypes: resources
+      childTypes: definitions.filter((other) => other.parents.includes(definition.type)).map((other) => other.type),
+      backRefTypes: definitions
         .filter((other) => other.refs.some((ref) => ref.to === definition.type))
         .map((o) => o.type),
       bodyFields: new Set(Object.keys(objectSchema.properties as object)),

@@ -16,11 +16,11 @@ export interface ResourceDefinition {
   type: string;
   description: string;
   /** Possible parent types; empty for a top-level object (TF's config-root). */
-  parents: string[];
+  parents: readonly string[];
   properties: Record<string, Schema>;
-  refs: RefDefinition[];
+  refs: readonly RefDefinition[];
   /** Properties the server assigns: accepted in a body (so a read can be written back) and ignored. */
-  serverAssigned?: string[];
+  serverAssigned?: readonly string[];
   /** Created by the system (control), not by tenants; still readable and writable through the API. */
   system?: boolean;
 }
@@ -55,7 +55,7 @@ const quota = t.object(
   { description: 'QuotaType' },
 );
 
-export const resources: ResourceDefinition[] = [
+export const resources = [
   {
     type: 'global-system-config',
     description: 'System-wide settings: the autonomous system and the encapsulations in order of preference.',
@@ -262,13 +262,13 @@ export const resources: ResourceDefinition[] = [
     refs: [],
     system: true,
   },
-];
+] as const satisfies readonly ResourceDefinition[];
 
 /** Properties every object has, besides its type's own. */
-export const commonProperties: Record<string, Schema> = {
+export const commonProperties = {
   uuid: uuid('assigned by the server when not given'),
   display_name: t.string({ maxLength: 255 }),
   id_perms: idPerms,
   perms2,
   annotations: keyValuePairs,
-};
+} satisfies Record<string, Schema>;
