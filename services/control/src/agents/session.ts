@@ -44,10 +44,10 @@ function fingerprint(object: object): string {
 export class AgentSession {
   readonly connectedAt = Date.now();
   readonly outbox = new Outbox();
-  /** Fingerprints of what the agent was sent (or has queued), by kind and key. */
-  readonly #sentInstances = new Map<string, string>();
-  readonly #sentInterfaces = new Map<string, string>();
-  readonly #sentAcls = new Map<string, string>();
+  /** What the agent was sent (or has queued), by kind and key. */
+  readonly #sentInstances = new Map<string, object>();
+  readonly #sentInterfaces = new Map<string, object>();
+  readonly #sentAcls = new Map<string, object>();
   readonly #sentRoutes = new Map<string, Map<string, string>>();
   readonly #dirtyRoutes = new Map<string, Set<string> | 'all'>();
   #seq = 0;
@@ -137,13 +137,15 @@ export class AgentSession {
     }
   }
 
-  #diff(desired: Map<string, object>, sent: Map<string, string>, outbox: Map<string, object | null>): void {
+  #diff(desired: Map<string, object>, sent: Map<string, object>, outbox: Map<string, object | null>): void {
     for (const [key, value] of desired) {
-      const text = fingerprint(value);
-      if (sent.get(key) !== text) {
-        sent.set(key, text);
-        outbox.set(key, value);
-      }
+      const before = sent.get(key);
+      // The same object (compilation reuses what did not change) needs no look inside; an
+      // equal one compiled anew is not sent again either.
+      if (before === value) continue;
+      sent.set(key, value);
+      if (before !== undefined && fingerprint(before) === fingerprint(value)) continue;
+      outbox.set(key, value);
     }
     for (const key of [...sent.keys()]) {
       if (!desired.has(key)) {
