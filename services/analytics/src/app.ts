@@ -222,7 +222,7 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
 
   const app = createHttpApp({ logger, readiness, metrics });
   const openStream = registerSseStreams(app);
-  registerUveRoutes(app, uves, openStream);
+  registerUveRoutes(app, uves, alarms, openStream);
   const queries = new QueryRunner(store, settings.queryTimeoutMs);
   registerQueryRoutes(
     app,

@@ -170,8 +170,12 @@ test('UVEs from config-api, control and an agent merge; a source that stops goes
         ['vrouter-agent:host-1', true],
       ],
     );
-    // The merged value now holds only what a live source says.
+    // The merged value now holds only what a live source says, and the entity shows its alarms.
     assert.deepEqual(stale.value, { routes: 40, control_node: 'ctl-1' });
+    assert.deepEqual(stale.alarms.map((a: { rule: string }) => a.rule).sort(), [
+      'process-stopped-reporting',
+      'vrouter-without-control-connection',
+    ]);
     assert.equal(stale.stale, false);
 
     // The config store becomes unreachable, then reachable again: raised, then cleared.

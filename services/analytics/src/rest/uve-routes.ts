@@ -3,6 +3,7 @@
 // /analytics/uve-stream (server-sent events). Filters as Tungsten Fabric's: cfilt picks fields,
 // kfilt picks names (with * wildcards), sfilt picks one source's part.
 import type { FastifyInstance } from 'fastify';
+import type { AlarmEngine } from '../alarms/alarm-engine.js';
 import { errors } from '../errors.js';
 import type { UveState, UveView } from '../uve/uve-state.js';
 import type { SseStream } from './sse.js';
@@ -65,8 +66,19 @@ const href = (base: string, ...parts: string[]) => `${base}/${parts.map(encodeUR
 export function registerUveRoutes(
   app: FastifyInstance,
   uves: UveState,
+  alarms: AlarmEngine,
   openStream: (request: never, reply: never) => SseStream,
 ): void {
+  // As Tungsten Fabric's UVEAlarms: an entity shows the alarms about it and about the sources
+  // that report it.
+  const withAlarms = (view: UveView) => {
+    const sources = new Set(view.sources.map((s) => s.source));
+    const about = alarms
+      .active()
+      .filter((a) => (a.type === view.type && a.name === view.name) || (a.source && sources.has(a.source)));
+    return { ...view, alarms: about };
+  };
+
   app.get('/analytics/uves', async () =>
     [...uves.types()].sort().map(([type]) => ({ name: `${type}s`, href: href('/analytics/uves', `${type}s`) })),
   );
@@ -101,7 +113,7 @@ export function registerUveRoutes(
       const filtered = view && applySfilt(view, request.query.sfilt);
       if (!filtered)
         throw errors.NO_SUCH_UVE({ type, name: request.query.sfilt ? `${name} from ${request.query.sfilt}` : name });
-      return applyCfilt(filtered, request.query.cfilt);
+      return withAlarms(applyCfilt(filtered, request.query.cfilt));
     },
   );
 
