@@ -1,7 +1,8 @@
 // One host's datapath in user space: the BPF objects loaded with their maps pinned under
 // the host's pin root (shared between the objects, reused across agent restarts), and a typed
 // handle on each map. Attaching programs to devices is xdp.ts's job.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { errors } from '../errors.js';
 import {
   aclMap,
@@ -26,6 +27,9 @@ import { BpfMap } from './map.js';
 import { loadNative, type NativeBpf, type NativeMap, type NativeObject, type NativeProgram } from './native.js';
 import { objects } from './paths.js';
 import { runTc, runXdp, type XdpTestRun, type XdpTestRunOptions } from './test-run.js';
+
+/** Pins under a host's root that are not maps of the objects but are still ours. */
+const KEPT_PINS = ['prog_weft_pass'];
 
 export type ProgramName = 'podEgress' | 'underlayIngress' | 'pass' | 'podEgressTc' | 'tunnelIngressTc';
 
@@ -139,6 +143,19 @@ export class Datapath {
 
   flowSamples(): FlowSampleReader {
     return new FlowSampleReader(this.native, this.native.openRing(this.ringFd));
+  }
+
+  /**
+   * Unpins what this version of the datapath does not use: maps of an older layout (an older
+   * versioned name) that an upgraded agent replaced. Called once the new programs are attached
+   * and the new maps filled, so the old programs kept forwarding on the old maps until then.
+   * Returns the names removed.
+   */
+  removeStalePins(): string[] {
+    const current = new Set([...this.loaded.flatMap((object) => object.maps.map((m) => m.name)), ...KEPT_PINS]);
+    const stale = readdirSync(this.pinRoot).filter((name) => name.startsWith('weft_') && !current.has(name));
+    for (const name of stale) rmSync(join(this.pinRoot, name), { force: true });
+    return stale;
   }
 
   /** Closes this process's handles; pinned maps, and programs attached to devices, stay. */

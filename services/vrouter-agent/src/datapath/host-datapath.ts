@@ -253,6 +253,9 @@ export class HostDatapath implements AgentDatapath {
     reconciler.markSynced();
     const report = reconciler.reconcile();
     for (const error of report.errors) this.options.logger.warn(error, 'control sent what the datapath cannot hold');
+    // The new maps hold everything now: maps of an older layout can go.
+    const stale = this.datapath?.removeStalePins() ?? [];
+    if (stale.length > 0) this.options.logger.info({ maps: stale }, 'unpinned maps of an older datapath version');
   }
 
   async counters(): Promise<DatapathCounters> {

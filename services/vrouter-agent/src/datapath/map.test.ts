@@ -2,6 +2,7 @@
 // second load on the same pin root adopts the maps with their entries (an agent restart).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WeftError } from '@weft/kit';
@@ -169,6 +170,15 @@ describe('datapath maps in the kernel', { skip: datapathMissing() ?? false }, ()
     assert.equal(stats.rxPackets, 5n);
     assert.equal(stats.rxBytes, BigInt(5 * packet.length));
     assert.equal(stats.drops.noRoute, 5n);
+  });
+
+  test('maps of an older layout version are unpinned, the current ones kept', () => {
+    // What an agent of an older version left: a map under a name this version does not use.
+    datapath.native.objPin(datapath.maps.vnis.fd, join(pinRoot, 'weft_vni_v0'));
+    assert.deepEqual(datapath.removeStalePins(), ['weft_vni_v0']);
+    assert.equal(existsSync(join(pinRoot, 'weft_vni_v0')), false);
+    assert.equal(existsSync(join(pinRoot, 'weft_vni_v1')), true);
+    assert.deepEqual(datapath.removeStalePins(), []);
   });
 
   test('a second load on the same pin root adopts the maps with their entries (agent restart)', () => {
