@@ -65,7 +65,7 @@ const services = [
     name: 'nats',
     image: 'weft-nats',
     stateMount: '/data',
-    env: { NATS_MONITOR_PORT: ports.natsMonitor },
+    env: { NATS_MONITOR_HOST: host, NATS_MONITOR_PORT: ports.natsMonitor },
     args: ['-js', '-sd', '/data', '-a', host, '-p', ports.nats, '-m', ports.natsMonitor],
     listens: { WEFT_NATS_PORT: ports.nats, WEFT_NATS_MONITOR_PORT: ports.natsMonitor },
     ready: `http://${host}:${ports.natsMonitor}/healthz`,
