@@ -34,6 +34,9 @@ const SQL_TYPE = { int: 'INTEGER', string: 'TEXT', double: 'REAL' } as const;
 
 export const DATABASE_FILE = 'analytics.db';
 
+/** A WAL larger than this is checkpointed and truncated by the next retention pass. */
+const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
+
 export class SqliteStore implements AnalyticsStore {
   readonly #db: Database.Database;
   readonly #path: string;
@@ -183,6 +186,9 @@ export class SqliteStore implements AnalyticsStore {
       if (partition.endMs <= oldest) dropped.push(this.#drop(partition));
     }
     if (dropped.length > 0) this.#giveBackPages();
+    // Under steady writes with readers about, automatic checkpoints may never get to the end
+    // of the WAL, and it only grows; a truncating checkpoint now and then bounds it.
+    else if (this.#walBytes() > WAL_TRUNCATE_BYTES) this.#db.pragma('wal_checkpoint(TRUNCATE)');
     const target = this.#options.maxBytes * this.#options.targetRatio;
     // Oldest first, across kinds; the newest partition of each kind stays, it is the one being
     // written.
@@ -195,6 +201,14 @@ export class SqliteStore implements AnalyticsStore {
       this.#giveBackPages();
     }
     return { dropped, sizeBytes: this.sizeBytes() };
+  }
+
+  #walBytes(): number {
+    try {
+      return statSync(`${this.#path}-wal`).size;
+    } catch {
+      return 0;
+    }
   }
 
   #drop(partition: PartitionInfo): PartitionInfo {
