@@ -1,9 +1,19 @@
 // With the real config-api and NATS: control restarts, agent hold time, two replicas.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { natsServerMissing, waitFor } from '@weft/kit/testing';
-import { allSynced, configApiMissing, type Lab, PROJECT, startLab, type Vnc } from '../testing/lab.js';
-import type { SimulatedAgent } from '../testing/simulated-agent.js';
+import { freePort, natsServerMissing, startNatsServer, tempDir, waitFor } from '@weft/kit/testing';
+import { startControl } from '../index.js';
+import {
+  allSynced,
+  configApiMissing,
+  getJson,
+  type Lab,
+  loadConfigApi,
+  PROJECT,
+  startLab,
+  type Vnc,
+} from '../testing/lab.js';
+import { SimulatedAgent } from '../testing/simulated-agent.js';
 
 const skip = natsServerMissing() ?? (await configApiMissing());
 const instanceOf = (network: Vnc) => `${PROJECT.join(':')}:${network.fq_name.at(-1)}:${network.fq_name.at(-1)}`;
@@ -123,6 +133,46 @@ describe('restarts without loss, with config-api', { skip }, () => {
       assert.doesNotMatch(metrics, /weft_control_config_relists_total\{reason="(gap|trimmed)"\}/);
     } finally {
       await lab.close();
+    }
+  });
+
+  it('sends an agent nothing, not even an empty config, until config-api has been listed', async () => {
+    const nats = await startNatsServer({ jetstream: false });
+    const state = tempDir('weft-control-late-');
+    const grpcPort = await freePort();
+    const control = await startControl({
+      configApiGrpc: `127.0.0.1:${grpcPort}`,
+      natsUrl: [nats.url],
+      logLevel: 'silent',
+    });
+    const agent = new SimulatedAgent({
+      host: 'host-early',
+      underlay: '192.0.2.81',
+      controls: [control.agentAddress],
+    }).start();
+    let api: { close(): Promise<void> } | undefined;
+    try {
+      await waitFor(
+        async () =>
+          (await getJson(`${control.httpUrl}/agents`)).agents.some((a: { host: string }) => a.host === 'host-early'),
+        {
+          what: 'the session open',
+        },
+      );
+      const ready = await fetch(`${control.httpUrl}/readyz`);
+      assert.equal(ready.status, 503);
+      assert.equal(agent.channels[0]!.messages, 0, 'an EndOfConfig now would make the agent sweep everything');
+
+      const { startConfigApi } = await loadConfigApi();
+      api = await startConfigApi({ stateDir: state.path, natsUrl: [nats.url], logLevel: 'silent', grpcPort });
+      await waitFor(() => agent.synced, { what: 'the agent synced once config is listed', timeoutMs: 15_000 });
+      assert.equal((await fetch(`${control.httpUrl}/readyz`)).status, 200);
+    } finally {
+      agent.close();
+      await control.close();
+      await api?.close();
+      await nats.dispose();
+      state.remove();
     }
   });
 

@@ -44,6 +44,11 @@ interface ConfigApiModule {
 // sources, only its tests need the built package.
 const CONFIG_API_PACKAGE = '@weft/config-api';
 
+/** The built config-api package, for tests that start it themselves. */
+export async function loadConfigApi(): Promise<ConfigApiModule> {
+  return (await import(CONFIG_API_PACKAGE)) as ConfigApiModule;
+}
+
 /** Why config-api cannot run here, or undefined when it can; tests skip with this reason. */
 export async function configApiMissing(): Promise<string | undefined> {
   try {
