@@ -190,6 +190,21 @@ test('UVEs from config-api, control and an agent merge; a source that stops goes
       alarmStream.events.some((e) => e.event === 'clear' && e.data.rule === 'config-store-unreachable'),
     );
 
+    // The agent comes back (a restart): its part is fresh again and both alarms clear.
+    const againLink = source(nats.url, 'agent-again');
+    links.push(againLink);
+    const again = new UvePublisher({ link: againLink, source: 'vrouter-agent:host-1', ttlMs: 1_500 });
+    again.set('vrouter', 'host-1', { control_connected: true, interfaces: 3, routes: 40 });
+    await waitFor(
+      () =>
+        ['process-stopped-reporting', 'vrouter-without-control-connection'].every((rule) =>
+          alarmStream.events.some((e) => e.event === 'clear' && e.data.rule === rule),
+        ),
+      { what: 'both alarms cleared' },
+    );
+    assert.deepEqual((await getJson(`${analytics.restUrl}/analytics/alarms`)).body.alarms, []);
+    await again.close();
+
     // A source that withdraws its part raises nothing: control removes its vrouter part.
     control.remove('vrouter', 'host-1');
     await waitFor(
