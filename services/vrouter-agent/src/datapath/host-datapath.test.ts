@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '@weft/kit';
@@ -13,6 +13,7 @@ import type { HostView } from '../host-state/host-state.js';
 import type { Interface, NextHop, RoutingInstance } from '../host-state/snapshot.js';
 import type { PortRecord } from '../ports/port-store.js';
 import { BPFFS } from './bpffs.js';
+import { Datapath } from './datapath.js';
 import { HostDatapath } from './host-datapath.js';
 import { datapathMissing, loadNative } from './native.js';
 import { tcIngressProgram } from './tc.js';
@@ -179,3 +180,46 @@ for (const mode of ['tc', 'xdp'] as const)
       assert.equal(existsSync(pinRoot), false, 'the pins are gone');
     });
   });
+
+describe('HostDatapath upgrade whose maps changed layout', { skip: missing() ?? false }, () => {
+  const id = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+  const pinRoot = join(BPFFS, `weft-test-upgrade-${id}`);
+  const logger = createLogger({ service: 'vrouter-agent', level: 'silent' });
+  let underlay: TestVeth;
+  let datapath: HostDatapath;
+
+  before(() => {
+    underlay = createTestVeth();
+    // What an agent of an older version left: its maps pinned under names this version does
+    // not use (here one map, pinned under an older versioned name).
+    const older = join(BPFFS, `weft-test-older-${id}`);
+    const previous = Datapath.open(older);
+    mkdirSync(pinRoot, { recursive: true });
+    previous.native.objPin(previous.maps.vnis.fd, join(pinRoot, 'weft_vni_v0'));
+    previous.close();
+    Datapath.removePins(older);
+    datapath = new HostDatapath({
+      hostName: 'lab',
+      pinRoot,
+      underlayDevice: underlay.name,
+      underlayAddress: '192.0.2.1',
+      logger,
+      mode: 'xdp',
+    });
+  });
+  after(async () => {
+    await datapath?.cleanup().catch(() => undefined);
+    Datapath.removePins(pinRoot);
+    underlay?.remove();
+  });
+
+  test('the new programs wait for the new maps to be filled, then take over; the old maps go', async () => {
+    await datapath.start();
+    assert.equal(await attachedXdpProgram(underlay.ifindex), 0, 'not attached while its maps are empty');
+    assert.equal(existsSync(join(pinRoot, 'weft_vni_v0')), true, 'the older maps stay while nothing replaced them');
+    const view: HostView = { routingInstances: new Map(), interfaces: new Map(), acls: new Map(), routes: new Map() };
+    await datapath.reconcile(view, []);
+    assert.notEqual(await attachedXdpProgram(underlay.ifindex), 0, 'attached after the first converge');
+    assert.equal(existsSync(join(pinRoot, 'weft_vni_v0')), false, 'the older maps are unpinned');
+  });
+});

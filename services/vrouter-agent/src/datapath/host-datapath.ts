@@ -3,7 +3,7 @@
 // converges the maps on the host's desired state through the reconciler. Programs stay attached
 // and maps pinned when the agent stops, so the next agent adopts a datapath that never stopped.
 import { execFile, execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Logger } from '@weft/kit';
@@ -11,6 +11,7 @@ import type { Datapath as AgentDatapath, DatapathCounters } from '../agent/datap
 import { errors } from '../errors.js';
 import type { HostView } from '../host-state/host-state.js';
 import type { Interface } from '../host-state/snapshot.js';
+import { configMap } from '../maps/config.js';
 import { DROP_REASON_NAMES, VXLAN_PORT } from '../maps/constants.js';
 import type { PortRecord } from '../ports/port-store.js';
 import { hostPinRoot } from './bpffs.js';
@@ -82,6 +83,12 @@ function device(name: string): { ifindex: number; mac: string; mtu: number } | u
   }
 }
 
+/** Pins of an older datapath version and none of this one: maps whose layout changed. */
+function isLayoutUpgrade(pinRoot: string): boolean {
+  if (!existsSync(pinRoot) || existsSync(join(pinRoot, configMap.name))) return false;
+  return readdirSync(pinRoot).some((name) => name.startsWith('weft_'));
+}
+
 export class HostDatapath implements AgentDatapath {
   readonly pinRoot: string;
   private datapath: Datapath | undefined;
@@ -90,6 +97,10 @@ export class HostDatapath implements AgentDatapath {
   /** Attached ports: interface uuid → ifindex of the host end. */
   private readonly attached = new Map<string, { ifindex: number; port: PortRecord }>();
   private view: HostView | undefined;
+  private deferAttach = false;
+  private readonly deferredPorts = new Map<string, PortRecord>();
+  private underlayIfindex = 0;
+  private tunnelIfindex = 0;
   private samples: FlowSampleReader | undefined;
 
   constructor(private readonly options: HostDatapathOptions) {
@@ -114,21 +125,16 @@ export class HostDatapath implements AgentDatapath {
         reason: `no device "${this.options.underlayDevice}" on this host`,
       });
     }
+    // An upgrade whose maps changed layout finds pins of the older version and none of this
+    // one: its programs would start on empty maps, so they wait for the first converge while
+    // the older programs keep forwarding on the older maps.
+    this.deferAttach = isLayoutUpgrade(this.pinRoot);
     const datapath = Datapath.open(this.pinRoot);
     this.datapath = datapath;
-    let tunnelIfindex = underlay.ifindex;
-    if (this.mode === 'tc') {
-      tunnelIfindex = await this.tunnelDevice();
-      attachTcIngress(datapath.native, tunnelIfindex, datapath.programs.tunnelIngressTc.fd);
-      // An underlay program left by an agent in XDP mode would take the tunnel's packets.
-      await detachXdp(underlay.ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
-    } else {
-      // The new program replaces the old one on the device in one step: no packet sees neither.
-      await this.attach(underlay.ifindex, datapath.programs.underlayIngress.fd);
-      const passPin = join(this.pinRoot, PASS_PIN);
-      rmSync(passPin, { force: true });
-      datapath.native.objPin(datapath.programs.pass.fd, passPin);
-    }
+    this.underlayIfindex = underlay.ifindex;
+    this.tunnelIfindex = this.mode === 'tc' ? await this.tunnelDevice() : underlay.ifindex;
+    if (!this.deferAttach) await this.attachHost();
+    const tunnelIfindex = this.tunnelIfindex;
     this.reconciler = new DatapathReconciler(
       datapath,
       {
@@ -140,6 +146,34 @@ export class HostDatapath implements AgentDatapath {
       // In TC mode the kernel's VXLAN device resolves the outer MAC itself.
       { underlayMacOf: (address) => (this.mode === 'tc' ? '00:00:00:00:00:00' : this.neighbours.macOf(address)) },
     );
+  }
+
+  /** The programs of the host's own devices: the tunnel device (TC) or the underlay (XDP). */
+  private async attachHost(): Promise<void> {
+    const { datapath } = this.loaded(true);
+    if (this.mode === 'tc') {
+      attachTcIngress(datapath.native, this.tunnelIfindex, datapath.programs.tunnelIngressTc.fd);
+      // An underlay program left by an agent in XDP mode would take the tunnel's packets.
+      await detachXdp(this.underlayIfindex, this.options.xdpMode ?? 'native').catch(() => undefined);
+    } else {
+      // The new program replaces the old one on the device in one step: no packet sees neither.
+      await this.attach(this.underlayIfindex, datapath.programs.underlayIngress.fd);
+      const passPin = join(this.pinRoot, PASS_PIN);
+      rmSync(passPin, { force: true });
+      datapath.native.objPin(datapath.programs.pass.fd, passPin);
+    }
+  }
+
+  /** The program of one pod port's host end (and, in XDP mode, what its pod end needs). */
+  private async attachPortPrograms(port: PortRecord, ifindex: number): Promise<void> {
+    const { datapath } = this.loaded(true);
+    if (this.mode === 'tc') {
+      attachTcIngress(datapath.native, ifindex, datapath.programs.podEgressTc.fd);
+      await detachXdp(ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
+    } else {
+      await this.attach(ifindex, datapath.programs.podEgress.fd);
+      await this.preparePodEnd(port);
+    }
   }
 
   /** The host's VXLAN device in external mode (created when missing), up; its ifindex. */
@@ -175,26 +209,21 @@ export class HostDatapath implements AgentDatapath {
     }
   }
 
-  private loaded(): { datapath: Datapath; reconciler: DatapathReconciler } {
-    if (!this.datapath || !this.reconciler) {
+  private loaded(opening = false): { datapath: Datapath; reconciler: DatapathReconciler } {
+    if (!this.datapath || (!this.reconciler && !opening)) {
       throw errors.DATAPATH_UNAVAILABLE({ reason: this.unavailable() ?? 'not started' });
     }
-    return { datapath: this.datapath, reconciler: this.reconciler };
+    return { datapath: this.datapath, reconciler: this.reconciler as DatapathReconciler };
   }
 
   async attachPort(port: PortRecord, _iface: Interface): Promise<void> {
-    const { datapath } = this.loaded();
+    this.loaded();
     const host = device(port.host_ifname);
     if (!host) {
       throw errors.INVALID_FIELD({ field: 'host_ifname', reason: `no device "${port.host_ifname}" on this host` });
     }
-    if (this.mode === 'tc') {
-      attachTcIngress(datapath.native, host.ifindex, datapath.programs.podEgressTc.fd);
-      await detachXdp(host.ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
-    } else {
-      await this.attach(host.ifindex, datapath.programs.podEgress.fd);
-      await this.preparePodEnd(port);
-    }
+    if (this.deferAttach) this.deferredPorts.set(port.interface_uuid, port);
+    else await this.attachPortPrograms(port, host.ifindex);
     this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
     if (this.view) await this.converge();
   }
@@ -253,7 +282,17 @@ export class HostDatapath implements AgentDatapath {
     reconciler.markSynced();
     const report = reconciler.reconcile();
     for (const error of report.errors) this.options.logger.warn(error, 'control sent what the datapath cannot hold');
-    // The new maps hold everything now: maps of an older layout can go.
+    if (this.deferAttach) {
+      // The new maps hold everything now: the new programs can take over.
+      await this.attachHost();
+      for (const [uuid, port] of this.deferredPorts) {
+        const host = this.attached.get(uuid);
+        if (host) await this.attachPortPrograms(port, host.ifindex);
+      }
+      this.deferredPorts.clear();
+      this.deferAttach = false;
+    }
+    // Nothing runs on maps of an older layout any more: they can go.
     const stale = this.datapath?.removeStalePins() ?? [];
     if (stale.length > 0) this.options.logger.info({ maps: stale }, 'unpinned maps of an older datapath version');
   }
