@@ -60,17 +60,9 @@ export function registerRoutes(app: FastifyInstance, service: ConfigService): vo
         return { [type.type]: service.render(object, baseOf(request), { related: false }) };
       },
     );
-    app.get(`/${type.plural}`, { schema: { tags, summary: `List ${type.plural}` } }, async (request) => {
-      const result = service.list(parseListParams(type.type, request.query as Body), baseOf(request));
-      if (result.count !== undefined) return { [type.plural]: { count: result.count } };
-      const objects = result.rendered.map((object) =>
-        (request.query as Body).detail === 'true' ? { [type.type]: object } : object,
-      );
-      return {
-        [type.plural]: objects,
-        ...((request.query as Body).page_limit !== undefined ? { marker: result.nextMarker ?? null } : {}),
-      };
-    });
+    app.get(`/${type.plural}`, { schema: { tags, summary: `List ${type.plural}` } }, async (request) =>
+      listAnswer(service, type.type, request.query as Body, baseOf(request)),
+    );
     app.get(
       `/${type.type}/:uuid`,
       { schema: { tags, summary: `Read a ${type.type}`, params: uuidParams } },
@@ -139,13 +131,18 @@ export function registerRoutes(app: FastifyInstance, service: ConfigService): vo
     const { type: name, ...options } = request.body as Body;
     // The VNC API names the type here in either form: "virtual-network" or "virtual-networks".
     const type = service.typeOf(typeByPlural.get(name as string)?.type ?? (name as string));
-    const result = service.list(parseListParams(type.type, options), baseOf(request));
-    if (result.count !== undefined) return { [type.plural]: { count: result.count } };
-    return {
-      [type.plural]: result.rendered.map((object) =>
-        options.detail === true || options.detail === 'true' ? { [type.type]: object } : object,
-      ),
-      ...(options.page_limit !== undefined ? { marker: result.nextMarker ?? null } : {}),
-    };
+    return listAnswer(service, type.type, options, baseOf(request));
   });
+}
+
+/** The VNC API's list answer: entries, whole objects (detail) or a count, and the page marker. */
+function listAnswer(service: ConfigService, typeName: string, options: Body, base: string): Body {
+  const params = parseListParams(typeName, options);
+  const type = service.typeOf(typeName);
+  const result = service.list(params, base);
+  if (result.count !== undefined) return { [type.plural]: { count: result.count } };
+  return {
+    [type.plural]: params.detail ? result.rendered.map((object) => ({ [type.type]: object })) : result.rendered,
+    ...(params.pageLimit !== undefined ? { marker: result.nextMarker ?? null } : {}),
+  };
 }
