@@ -3,8 +3,9 @@
 // and version, rollout safety on the rendered objects, and bad values rejected with a message
 // that names the field.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '@weft/kit/testing';
 import {
@@ -386,4 +387,132 @@ describe('charts/weft', { skip }, () => {
       assert.match(outcome.stderr, /^Error: /, 'one error, as helm prints it');
     });
   }
+});
+
+/** Writes a small chart tree (path → text) under dir. */
+function writeTree(dir: string, files: Record<string, string>) {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+}
+
+// The renderer does what helm template does for the features these charts rely on, shown on a
+// chart made for the purpose: subchart scoping and globals, defines shared across charts,
+// conditions, tpl, required, null deleting a default, -f and --set precedence, schemas.
+describe('the renderer, as helm', { skip }, () => {
+  const scratch = tempDir('weft-render-');
+  let renderer = '';
+  const chart = join(scratch.path, 'parent');
+
+  before(() => {
+    renderer = buildRenderer(scratch.path);
+    writeTree(chart, {
+      'Chart.yaml': [
+        'apiVersion: v2',
+        'name: parent',
+        'version: 1.0.0',
+        'appVersion: "2.0"',
+        'dependencies:',
+        '  - {name: child, version: 0.1.0, condition: child.enabled}',
+        '  - {name: skipped, version: 0.1.0, condition: skipped.enabled}',
+      ].join('\n'),
+      'values.yaml': [
+        'global: {color: blue}',
+        'greeting: hello',
+        'template: "{{ .Values.greeting }} from {{ .Release.Namespace }}"',
+        'removeMe: here',
+        'number: 1',
+        'nested: {a: 1, b: [x, z]}',
+        'child: {enabled: true, size: 3}',
+        'skipped: {enabled: false}',
+      ].join('\n'),
+      'templates/_helpers.tpl': '{{- define "parent.name" -}}{{ .Release.Name }}-{{ .Chart.Name }}{{- end -}}',
+      'templates/configmap.yaml': [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: {{ include "parent.name" . }}',
+        'data:',
+        '  greeting: {{ .Values.greeting | quote }}',
+        '  tpl: {{ tpl .Values.template . | quote }}',
+        '  removed: {{ not (hasKey .Values "removeMe") | quote }}',
+        '  number: {{ .Values.number | quote }}',
+        '  appVersion: {{ .Chart.AppVersion | quote }}',
+        '  template: {{ .Template.Name | quote }}',
+        '  nested: |',
+        '    {{- toYaml .Values.nested | nindent 4 }}',
+      ].join('\n'),
+      'charts/child/Chart.yaml': 'apiVersion: v2\nname: child\nversion: 0.1.0\n',
+      'charts/child/values.yaml': 'size: 1\nglobal: {color: red, shape: round}\n',
+      'charts/child/values.schema.json': JSON.stringify({ properties: { size: { type: 'integer', maximum: 5 } } }),
+      'charts/child/templates/configmap.yaml': [
+        'apiVersion: v1',
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: {{ include "parent.name" . }}',
+        'data:',
+        '  size: {{ .Values.size | quote }}',
+        '  color: {{ .Values.global.color }}',
+        '  shape: {{ .Values.global.shape }}',
+        '  must: {{ required "child.must is required" .Values.must }}',
+      ].join('\n'),
+      'charts/skipped/Chart.yaml': 'apiVersion: v2\nname: skipped\nversion: 0.1.0\n',
+      'charts/skipped/templates/configmap.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: skipped}\n',
+    });
+  });
+  after(() => scratch.remove());
+
+  test('values are scoped per subchart, globals flow down, defines are shared, conditions hold', () => {
+    const override = join(scratch.path, 'override.yaml');
+    writeFileSync(override, 'greeting: hi\nnumber: 2\nchild: {must: given}\n');
+    const { manifests } = renderOrThrow(renderer, chart, {
+      name: 'rel',
+      namespace: 'ns1',
+      files: [override],
+      set: ['number=42', 'removeMe=null'],
+    });
+    assert.deepEqual(
+      manifests.map((m) => m.object.metadata.name),
+      ['rel-parent', 'rel-child'],
+      'the disabled subchart renders nothing',
+    );
+    assert.deepEqual(find(manifests, 'ConfigMap', 'rel-parent').data, {
+      greeting: 'hi',
+      tpl: 'hi from ns1',
+      removed: 'true',
+      number: '42',
+      appVersion: '2.0',
+      template: 'parent/templates/configmap.yaml',
+      nested: 'a: 1\nb:\n- x\n- z',
+    });
+    assert.deepEqual(find(manifests, 'ConfigMap', 'rel-child').data, {
+      size: '3',
+      color: 'blue',
+      shape: 'round',
+      must: 'given',
+    });
+  });
+
+  test('required and schema failures stop the render with helm-shaped messages', () => {
+    const missing = renderChart(renderer, chart);
+    assert.equal(missing.ok, false);
+    assert.match(
+      missing.stderr,
+      /^Error: execution error at \(parent\/charts\/child\/templates\/configmap\.yaml:9:\d+\): child\.must is required/,
+    );
+    const tooBig = renderChart(renderer, chart, { set: ['child.must=x', 'child.size=9'] });
+    assert.equal(tooBig.ok, false);
+    assert.match(tooBig.stderr, /parent\/charts\/child:\n- child\.size: Must be less than or equal to 5/);
+  });
+
+  test('the YAML output is a manifest stream with the source of each, as helm template prints it', () => {
+    const result = spawnSync(renderer, ['--set', 'child.must=x', chart], { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /^---\n# Source: parent\/templates\/configmap\.yaml\napiVersion: v1\nkind: ConfigMap\n/,
+    );
+    assert.match(result.stdout, /\n---\n# Source: parent\/charts\/child\/templates\/configmap\.yaml\n/);
+  });
 });
