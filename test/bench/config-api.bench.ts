@@ -2,7 +2,9 @@
 // SQLite file in a temp dir (WAL, synchronous=FULL: every acknowledged create is durable).
 //   1. Creates: 64 concurrent clients, each creating a virtual-machine-interface and then an
 //      instance-ip for it (one "pair"), over keep-alive HTTP/1.1; pairs/s and request latency.
-//   2. Reads: 64 concurrent clients reading interfaces by uuid (with their back-references).
+//   2. The same creates with WEFT_CONFIG_API_SYNC=normal (no fsync per commit: survives kill -9,
+//      not power loss), on a fresh store, for comparison.
+//   3. Reads: 64 concurrent clients reading interfaces by uuid (with their back-references).
 // Baseline, in the same run: a bare fastify app in its own process with a POST route that parses
 // the JSON body and answers a small JSON object, and a GET route answering a stored object of
 // the same size, driven by the same clients.
@@ -60,7 +62,11 @@ function call(base: string, method: string, path: string, body?: unknown): Promi
 }
 
 function startProcess(args: string[], env: Record<string, string>, cwd?: string) {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    cwd,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
     stop: async () => {
@@ -94,7 +100,10 @@ interface Run {
 }
 
 /** Runs `step` in CLIENTS loops for `seconds`; each step reports the latencies of its requests. */
-async function drive(seconds: number, step: (client: number, index: number) => Promise<number[] | undefined>): Promise<Run> {
+async function drive(
+  seconds: number,
+  step: (client: number, index: number) => Promise<number[] | undefined>,
+): Promise<Run> {
   const latencies: number[] = [];
   let operations = 0;
   let failures = 0;
@@ -126,126 +135,163 @@ async function timed(base: string, method: string, path: string, body?: unknown)
 const fmt = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-async function main() {
+/** A weft-config-api daemon in its own process, on a fresh store. */
+async function startDaemon(synchronous: 'full' | 'normal') {
   const state = tempDir('weft-bench-config-api-');
-  const [restPort, barePort, natsPort] = [await freePort(), await freePort(), await freePort()];
+  const [restPort, natsPort] = [await freePort(), await freePort()];
   // BENCH_CONFIG_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" profiles the daemon.
   const nodeArgs = (process.env.BENCH_CONFIG_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const configApi = startProcess([...nodeArgs, configApiMain], {
+  const daemon = startProcess([...nodeArgs, configApiMain], {
     WEFT_STATE_DIR: state.path,
     WEFT_CONFIG_API_REST_PORT: String(restPort),
     WEFT_CONFIG_API_GRPC_PORT: '0',
     WEFT_CONFIG_API_HOST: '127.0.0.1',
+    WEFT_CONFIG_API_SYNC: synchronous,
     // No NATS server: events are dropped and counted; the write path is what is measured.
     WEFT_NATS_URL: `nats://127.0.0.1:${natsPort}`,
     WEFT_LOG_LEVEL: 'error',
   });
-  const api = `http://127.0.0.1:${restPort}`;
+  const url = `http://127.0.0.1:${restPort}`;
+  await waitUp(url);
+  return {
+    url,
+    stop: async () => {
+      await daemon.stop();
+      state.remove();
+    },
+  };
+}
+
+/** Pairs of interface + instance-ip, 64 clients at a time; the interfaces created are pushed to `interfaces`. */
+async function createPairs(api: string, interfaces: string[]): Promise<Run> {
+  // A /16 holds every address the run can ask for.
+  const network = JSON.parse(
+    (
+      await call(api, 'POST', '/virtual-networks', {
+        'virtual-network': {
+          fq_name: ['default-domain', 'default-project', 'bench'],
+          network_ipam_refs: [
+            {
+              to: ['default-domain', 'default-project', 'default-network-ipam'],
+              attr: { ipam_subnets: [{ subnet: { ip_prefix: '10.128.0.0', ip_prefix_len: 16 } }] },
+            },
+          ],
+        },
+      })
+    ).body,
+  )['virtual-network'];
+  return drive(CREATE_SECONDS, async (client, index) => {
+    const [port, portMs] = await timed(api, 'POST', '/virtual-machine-interfaces', {
+      'virtual-machine-interface': {
+        fq_name: ['default-domain', 'default-project', `c${client}-${index}`],
+        virtual_network_refs: [{ uuid: network.uuid }],
+      },
+    });
+    if (port.status !== 200) return undefined;
+    const portUuid = JSON.parse(port.body)['virtual-machine-interface'].uuid as string;
+    const [address, addressMs] = await timed(api, 'POST', '/instance-ips', {
+      'instance-ip': {
+        virtual_network_refs: [{ uuid: network.uuid }],
+        virtual_machine_interface_refs: [{ uuid: portUuid }],
+      },
+    });
+    if (address.status !== 200) return undefined;
+    interfaces.push(portUuid);
+    return [portMs, addressMs];
+  });
+}
+
+async function commitStats(api: string) {
+  const metrics = (await call(api, 'GET', '/metrics')).body;
+  const metric = (name: string) =>
+    Number(metrics.match(new RegExp(`^weft_config_api_${name} (\\S+)$`, 'm'))?.[1] ?? NaN);
+  const commits = metric('store_commit_duration_seconds_count');
+  return {
+    commits,
+    msPerCommit: (1000 * metric('store_commit_duration_seconds_sum')) / commits,
+    slow: commits - metric('store_commit_duration_seconds_bucket\\{le="0.025"\\}'),
+  };
+}
+
+async function main() {
+  const barePort = await freePort();
   const bare = `http://127.0.0.1:${barePort}`;
-  try {
-    await waitUp(api);
-    // A /16 holds every address the run can ask for.
-    const network = JSON.parse(
-      (
-        await call(api, 'POST', '/virtual-networks', {
-          'virtual-network': {
-            fq_name: ['default-domain', 'default-project', 'bench'],
-            network_ipam_refs: [
-              {
-                to: ['default-domain', 'default-project', 'default-network-ipam'],
-                attr: { ipam_subnets: [{ subnet: { ip_prefix: '10.128.0.0', ip_prefix_len: 16 } }] },
-              },
-            ],
-          },
-        })
-      ).body,
-    )['virtual-network'];
 
-    const interfaces: string[] = [];
-    const creates = await drive(CREATE_SECONDS, async (client, index) => {
-      const [port, portMs] = await timed(api, 'POST', '/virtual-machine-interfaces', {
-        'virtual-machine-interface': {
-          fq_name: ['default-domain', 'default-project', `c${client}-${index}`],
-          virtual_network_refs: [{ uuid: network.uuid }],
-        },
-      });
-      if (port.status !== 200) return undefined;
-      const portUuid = JSON.parse(port.body)['virtual-machine-interface'].uuid as string;
-      const [address, addressMs] = await timed(api, 'POST', '/instance-ips', {
-        'instance-ip': {
-          virtual_network_refs: [{ uuid: network.uuid }],
-          virtual_machine_interface_refs: [{ uuid: portUuid }],
-        },
-      });
-      if (address.status !== 200) return undefined;
-      interfaces.push(portUuid);
-      return [portMs, addressMs];
-    });
+  let daemon = await startDaemon('full');
+  const interfaces: string[] = [];
+  const creates = await createPairs(daemon.url, interfaces);
+  const stats = await commitStats(daemon.url);
+  const reads = await drive(READ_SECONDS, async (client, index) => {
+    const uuid = interfaces[(client * 7919 + index * 104_729) % interfaces.length]!;
+    const [reply, ms] = await timed(daemon.url, 'GET', `/virtual-machine-interface/${uuid}`);
+    return reply.status === 200 ? [ms] : undefined;
+  });
+  const sample = (await call(daemon.url, 'GET', `/virtual-machine-interface/${interfaces[0]}`)).body;
+  await daemon.stop();
 
-    const reads = await drive(READ_SECONDS, async (client, index) => {
-      const uuid = interfaces[(client * 7919 + index * 104_729) % interfaces.length]!;
-      const [reply, ms] = await timed(api, 'GET', `/virtual-machine-interface/${uuid}`);
-      return reply.status === 200 ? [ms] : undefined;
-    });
-    const sample = (await call(api, 'GET', `/virtual-machine-interface/${interfaces[0]}`)).body;
-    await configApi.stop();
+  daemon = await startDaemon('normal');
+  const normalCreates = await createPairs(daemon.url, []);
+  await daemon.stop();
 
-    const bareServer = startProcess(
-      ['--input-type=module', '-e', BARE_FASTIFY],
-      { BARE_PORT: String(barePort), BARE_OBJECT: sample },
-      configApiDir,
-    );
-    await waitFor(
-      () =>
-        call(bare, 'GET', '/thing/x').then(
-          (reply) => reply.status === 200,
-          () => false,
-        ),
-      { timeoutMs: 20_000, what: 'bare fastify' },
-    );
-    const bareCreates = await drive(CREATE_SECONDS, async (client, index) => {
-      const [first, firstMs] = await timed(bare, 'POST', '/things', { thing: { fq_name: ['a', `c${client}-${index}`] } });
-      const [second, secondMs] = await timed(bare, 'POST', '/things', { thing: { fq_name: ['b', `c${client}-${index}`] } });
-      return first.status === 200 && second.status === 200 ? [firstMs, secondMs] : undefined;
+  const bareServer = startProcess(
+    ['--input-type=module', '-e', BARE_FASTIFY],
+    { BARE_PORT: String(barePort), BARE_OBJECT: sample },
+    configApiDir,
+  );
+  await waitFor(
+    () =>
+      call(bare, 'GET', '/thing/x').then(
+        (reply) => reply.status === 200,
+        () => false,
+      ),
+    { timeoutMs: 20_000, what: 'bare fastify' },
+  );
+  const bareCreates = await drive(CREATE_SECONDS, async (client, index) => {
+    const [first, firstMs] = await timed(bare, 'POST', '/things', { thing: { fq_name: ['a', `c${client}-${index}`] } });
+    const [second, secondMs] = await timed(bare, 'POST', '/things', {
+      thing: { fq_name: ['b', `c${client}-${index}`] },
     });
-    const bareReads = await drive(READ_SECONDS, async () => {
-      const [reply, ms] = await timed(bare, 'GET', '/thing/x');
-      return reply.status === 200 ? [ms] : undefined;
-    });
-    await bareServer.stop();
+    return first.status === 200 && second.status === 200 ? [firstMs, secondMs] : undefined;
+  });
+  const bareReads = await drive(READ_SECONDS, async () => {
+    const [reply, ms] = await timed(bare, 'GET', '/thing/x');
+    return reply.status === 200 ? [ms] : undefined;
+  });
+  await bareServer.stop();
+  agent.destroy();
 
-    const rate = (run: Run) => run.operations / run.seconds;
-    const rows = [
-      ['interface + instance-ip pairs created/s (durable)', creates, bareCreates, 'pairs'],
-      ['reads by uuid/s', reads, bareReads, 'reads'],
-    ] as const;
+  const rate = (run: Run) => run.operations / run.seconds;
+  const latency = (run: Run) =>
+    `${fmt(percentile(run.latencies, 50), 1)} / ${fmt(percentile(run.latencies, 99), 1)} ms`;
+  const rows = [
+    ['interface + instance-ip pairs created/s, durable (synchronous=FULL)', creates, bareCreates],
+    ['pairs created/s with WEFT_CONFIG_API_SYNC=normal (survives kill -9, not power loss)', normalCreates, bareCreates],
+    ['interface reads by uuid/s (with back-references)', reads, bareReads],
+  ] as const;
+  process.stdout.write(
+    `${CLIENTS} concurrent clients, keep-alive HTTP/1.1; creates for ${CREATE_SECONDS} s, reads for ${READ_SECONDS} s; ` +
+      'config-api and the bare fastify baseline (two POSTs per pair; a GET of a stored object of the same size) each in their own process.\n\n',
+  );
+  process.stdout.write(
+    '| measure | config-api | bare fastify | ratio | config-api p50 / p99 per request | bare p50 / p99 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n',
+  );
+  for (const [what, run, baseline] of rows) {
     process.stdout.write(
-      `${CLIENTS} concurrent clients, keep-alive HTTP/1.1; creates for ${CREATE_SECONDS} s, reads for ${READ_SECONDS} s; ` +
-        `config-api and the bare fastify baseline each in their own process, SQLite WAL with synchronous=FULL.\n\n`,
+      `| ${what} | ${fmt(rate(run))} | ${fmt(rate(baseline))} | ${fmt(rate(run) / rate(baseline), 2)} | ` +
+        `${latency(run)} | ${latency(baseline)} |\n`,
     );
-    process.stdout.write(
-      '| measure | config-api | bare fastify | ratio | config-api p50 / p99 per request | bare p50 / p99 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n',
-    );
-    for (const [what, run, baseline] of rows) {
-      process.stdout.write(
-        `| ${what} | ${fmt(rate(run))} | ${fmt(rate(baseline))} | ${fmt(rate(run) / rate(baseline), 2)} | ` +
-          `${fmt(percentile(run.latencies, 50), 1)} / ${fmt(percentile(run.latencies, 99), 1)} ms | ` +
-          `${fmt(percentile(baseline.latencies, 50), 1)} / ${fmt(percentile(baseline.latencies, 99), 1)} ms |\n`,
-      );
-    }
-    const pairRate = rate(creates);
-    const p99 = percentile(creates.latencies, 99);
-    process.stdout.write(
-      `\nTarget: >= 2,000 durable creates/s with p99 < 50 ms: ${fmt(pairRate * 2)} creates/s ` +
-        `(${fmt(pairRate)} pairs/s), p99 ${fmt(p99, 1)} ms: ${pairRate * 2 >= 2000 && p99 < 50 ? 'met' : 'missed'}.\n` +
-        `Failed operations: config-api ${creates.failures + reads.failures}, baseline ${bareCreates.failures + bareReads.failures}; ` +
-        `${fmt(interfaces.length)} interfaces with an address were stored.\n`,
-    );
-  } finally {
-    agent.destroy();
-    await configApi.stop().catch(() => {});
-    state.remove();
   }
+  const pairRate = rate(creates);
+  const p99 = percentile(creates.latencies, 99);
+  process.stdout.write(
+    `\nTarget: >= 2,000 durable creates/s with p99 < 50 ms: ${fmt(pairRate * 2)} creates/s ` +
+      `(${fmt(pairRate)} pairs/s), p99 ${fmt(p99, 1)} ms: ${pairRate * 2 >= 2000 && p99 < 50 ? 'met' : 'missed'}.\n` +
+      `Failed operations: config-api ${creates.failures + reads.failures + normalCreates.failures}, baseline ` +
+      `${bareCreates.failures + bareReads.failures}; ${fmt(interfaces.length)} interfaces with an address were stored.\n` +
+      `Group commit (durable run): ${fmt(stats.commits)} commits for ${fmt(2 * creates.operations + 1)} creates ` +
+      `(${fmt((2 * creates.operations) / stats.commits, 1)} per commit), ${fmt(stats.msPerCommit, 2)} ms per commit ` +
+      `(writes + fsync), ${fmt(stats.slow)} commits over 25 ms.\n`,
+  );
 }
 
 await main();

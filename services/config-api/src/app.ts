@@ -24,6 +24,8 @@ export interface ConfigApiOptions {
   natsUrl?: string[];
   /** Change-log entries kept for Watch. */
   changeLogKeep?: number;
+  /** SQLite synchronous mode: "full" (default, survives power loss) or "normal" (survives kill -9). */
+  synchronous?: 'full' | 'normal';
   /** Largest REST body in bytes. */
   bodyLimit?: number;
   /** Base of hrefs in gRPC answers (REST answers use the request's Host). */
@@ -47,6 +49,7 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   const store = new SqliteStore({
     path: join(options.stateDir, DB_FILE),
     changeLogKeep: options.changeLogKeep,
+    synchronous: options.synchronous,
     observeCommit: (seconds) => commitLatency.observe(seconds),
   });
   const service = new ConfigService(store);

@@ -13,6 +13,12 @@ const daemon = startDaemon('config-api', {
     100_000,
     1,
   ),
+  synchronous: option.oneOf(
+    'WEFT_CONFIG_API_SYNC',
+    'full: every answered write is on disk (survives power loss); normal: survives kill -9, not power loss',
+    ['full', 'normal'] as const,
+    'full',
+  ),
 });
 
 const { config, logger, metrics, readiness, lifecycle } = daemon;

@@ -10,6 +10,7 @@ export interface ListenOptions {
   grpcPort: number;
   host: string;
   changeLogKeep?: number;
+  synchronous?: 'full' | 'normal';
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;

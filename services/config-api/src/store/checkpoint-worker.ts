@@ -5,9 +5,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
-const { path, intervalMs } = workerData as { path: string; intervalMs: number };
+const { path, intervalMs, synchronous } = workerData as { path: string; intervalMs: number; synchronous: string };
 const db = new Database(path);
-db.pragma('synchronous = FULL');
+db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
 
 const timer = setInterval(() => {
   try {

@@ -82,6 +82,12 @@ export interface SqliteStoreOptions {
   path: string;
   /** Change-log rows to keep; older ones are trimmed (Watch from before them answers "trimmed"). */
   changeLogKeep?: number;
+  /**
+   * "full" (default): a commit is on disk before anyone is answered; it survives kill -9, an OS
+   * crash and power loss. "normal": WAL without an fsync per commit; survives kill -9 of the
+   * process, but an OS crash or power loss may lose the last commits.
+   */
+  synchronous?: 'full' | 'normal';
   /** Called with the seconds each commit took. */
   observeCommit?: (seconds: number) => void;
 }
@@ -138,11 +144,11 @@ export class SqliteStore implements ConfigStore {
   readonly #tx: WriteTx;
   readonly #inTransaction: Database.Transaction<(change: (tx: WriteTx) => unknown) => unknown>;
 
-  constructor({ path, changeLogKeep = 100_000, observeCommit = () => {} }: SqliteStoreOptions) {
+  constructor({ path, changeLogKeep = 100_000, synchronous = 'full', observeCommit = () => {} }: SqliteStoreOptions) {
     mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     // Checkpoints run in a worker thread (./checkpoint-worker.ts); this connection does one
     // itself only if the WAL grows past ~80 MB, should that thread fall behind.
     this.#db.pragma('wal_autocheckpoint = 20000');
@@ -157,7 +163,7 @@ export class SqliteStore implements ConfigStore {
     this.#tx = this.#makeTx();
     this.#inTransaction = this.#db.transaction((change: (tx: WriteTx) => unknown) => change(this.#tx));
     this.#checkpointer = new Worker(new URL('./checkpoint-worker.js', import.meta.url), {
-      workerData: { path, intervalMs: 250 },
+      workerData: { path, intervalMs: 250, synchronous },
     });
     this.#checkpointer.unref();
   }
