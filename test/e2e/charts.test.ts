@@ -4,7 +4,7 @@
 // that names the field.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '@weft/kit/testing';
@@ -218,6 +218,21 @@ describe('charts/weft', { skip }, () => {
       assert.doesNotMatch(text, /BEGIN [A-Z ]*PRIVATE KEY|BEGIN CERTIFICATE/, `${set}: key material in a manifest`);
     }),
   );
+
+  test('no values file of the chart holds a password, token, key or certificate', () => {
+    const valueFiles = [
+      join(umbrellaChart, 'values.yaml'),
+      ...subcharts.map((name) => join(umbrellaChart, 'charts', name, 'values.yaml')),
+      ...valueSets.flatMap((set) => set.files),
+    ];
+    for (const file of valueFiles) {
+      const text = readFileSync(file, 'utf8');
+      const secretLike =
+        /^\s*(password|passwd|token|apiKey|privateKey|key|cert|certificate|ca|tlsKey|tlsCert)\s*:\s*\S/im;
+      assert.doesNotMatch(text, secretLike, `${file} holds a secret-looking value`);
+      assert.doesNotMatch(text, /BEGIN [A-Z ]*(PRIVATE KEY|CERTIFICATE)/, `${file} holds key material`);
+    }
+  });
 
   test('image tags default to the chart appVersion; a global tag and registry apply to every image', () => {
     const version = appVersion(umbrellaChart);
