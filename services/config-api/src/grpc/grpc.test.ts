@@ -209,3 +209,37 @@ test('Watch from a trimmed revision ends with OUT_OF_RANGE', async () => {
     await small.dispose();
   }
 });
+
+test('List pages through a type with page_limit and next_page_marker, and filters by parent', async () => {
+  const project = await call<{ uuid: string }>('Create', {
+    type: 'project',
+    object_json: JSON.stringify({ fq_name: ['default-domain', 'grpc-pages'] }),
+  });
+  const created: string[] = [];
+  for (let index = 0; index < 5; index++) {
+    const policy = await call<{ uuid: string }>('Create', {
+      type: 'network-policy',
+      object_json: JSON.stringify({ parent_uuid: project.uuid, name: `pol-${index}` }),
+    });
+    created.push(policy.uuid);
+  }
+  const seen: string[] = [];
+  let marker = '';
+  let pages = 0;
+  do {
+    const page = await call<{ objects: { uuid: string; object_json: string }[]; next_page_marker: string }>('List', {
+      type: 'network-policy',
+      parent_uuids: [project.uuid],
+      page_limit: 2,
+      page_marker: marker,
+    });
+    for (const object of page.objects) {
+      assert.equal(JSON.parse(object.object_json).parent_uuid, project.uuid);
+      seen.push(object.uuid);
+    }
+    marker = page.next_page_marker;
+    pages += 1;
+  } while (marker !== '');
+  assert.deepEqual(seen, [...created].sort());
+  assert.equal(pages, 3);
+});

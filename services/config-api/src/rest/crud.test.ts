@@ -111,6 +111,7 @@ describe('every core type', () => {
       assert.equal(reread.body[type].display_name, `new ${type}`);
       assert.deepEqual(reread.body[type].fq_name, read.body[type].fq_name);
       assert.equal(reread.body[type].id_perms.created, read.body[type].id_perms.created);
+      await assertListOptions(type, reread.body[type]);
     }
 
     // A read shows back-references and children.
@@ -147,6 +148,51 @@ describe('every core type', () => {
     }
   });
 });
+
+const uuidsOf = (reply: { body: Record<string, { uuid: string }[]> }, type: string) =>
+  reply.body[`${type}s`]!.map((entry) => entry.uuid);
+
+/** Every list option finds `object` (of `type`) as it should. */
+async function assertListOptions(type: string, object: Record<string, unknown> & { uuid: string }) {
+  const list = (query: string) => server.request('GET', `/${type}s?${query}`);
+  const detail = await list(`obj_uuids=${object.uuid}&detail=true`);
+  assert.deepEqual(
+    detail.body[`${type}s`].map((entry: Record<string, { uuid: string }>) => entry[type]!.uuid),
+    [object.uuid],
+    `${type} obj_uuids + detail`,
+  );
+  assert.deepEqual((await list(`obj_uuids=${object.uuid}&count=true`)).body, { [`${type}s`]: { count: 1 } });
+  const filtered = await list(
+    `filters=display_name==${encodeURIComponent(String(object.display_name))}&fields=display_name`,
+  );
+  assert.deepEqual(
+    filtered.body[`${type}s`].map((entry: { uuid: string; display_name: string }) => [entry.uuid, entry.display_name]),
+    [[object.uuid, object.display_name]],
+    `${type} filters + fields`,
+  );
+  if (object.parent_uuid) {
+    const parentFq = (object.fq_name as string[]).slice(0, -1).join(':');
+    const byParent = await list(`parent_fq_name_str=${parentFq}&parent_type=${object.parent_type}`);
+    assert.ok(uuidsOf(byParent, type).includes(object.uuid), `${type} parent_fq_name_str`);
+  }
+  for (const [field, refs] of Object.entries(object)) {
+    if (!field.endsWith('_refs') || field.endsWith('_back_refs')) continue;
+    for (const ref of refs as { uuid: string }[]) {
+      assert.ok(uuidsOf(await list(`back_ref_id=${ref.uuid}`), type).includes(object.uuid), `${type} back_ref_id`);
+    }
+  }
+  // Pages of one cover the whole collection, this object included, each object once.
+  const seen: string[] = [];
+  for (let marker = ''; ; ) {
+    const page = await list(`page_limit=1&page_marker=${marker}`);
+    seen.push(...uuidsOf(page, type));
+    if (page.body.marker === null) break;
+    marker = page.body.marker;
+  }
+  assert.ok(seen.includes(object.uuid), `${type} pages`);
+  assert.equal(new Set(seen).size, seen.length);
+  assert.equal(seen.length, (await list('count=true')).body[`${type}s`].count);
+}
 
 describe('lists', () => {
   const uuids: string[] = [];
