@@ -152,6 +152,9 @@ export class ConfigService {
     if (input.parent_uuid !== undefined) {
       parent = tx.get(input.parent_uuid as string);
       if (!parent) throw errors.PARENT_NOT_FOUND({ field: 'parent_uuid', parent: input.parent_uuid as string });
+      if (input.parent_type !== undefined && input.parent_type !== parent.type) {
+        throw invalid('parent_type', `is ${input.parent_type} but parent_uuid names a ${parent.type}`);
+      }
       if (!type.parents.includes(parent.type)) {
         throw invalid(
           'parent_uuid',
