@@ -4,7 +4,19 @@ import { createLogger, createMetrics, Readiness } from '@weft/kit';
 import { listenConfigApi, type RunningConfigApi } from './start.js';
 
 export { CHANGES_SUBJECT, changeEventCodec } from './events/publisher.js';
-export { model, resources } from './model/index.js';
+export {
+  type ConfigObjectOf,
+  type InstanceIp,
+  model,
+  type NetworkPolicy,
+  type Reference,
+  type ResourceTypeName,
+  resources,
+  type SecurityGroup,
+  type VirtualMachineInterface,
+  type VirtualNetwork,
+  type VirtualRouter,
+} from './model/index.js';
 export type { RunningConfigApi };
 
 export interface StartConfigApiOptions {
