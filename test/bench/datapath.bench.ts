@@ -251,6 +251,7 @@ function main() {
 // also turns off TSO; Linux keeps its defaults, as it would be deployed.
 
 const IPERF_SECONDS = Number(process.env.BENCH_DATAPATH_IPERF_SECONDS ?? 3);
+const IPERF_ROUNDS = Number(process.env.BENCH_DATAPATH_IPERF_ROUNDS ?? 3);
 const tag = `wb${process.pid.toString(36)}`;
 const namespaces: string[] = [];
 const pinRoots: Array<[string, string]> = [];
@@ -364,7 +365,8 @@ function macOf(ip4: string): string {
 }
 
 /** TCP throughput from one pod to another, in Gbit/s. */
-async function iperf(clientNs: string, serverNs: string, serverIp: string): Promise<number> {
+async function iperf(pods: readonly [string, string, string]): Promise<number> {
+  const [clientNs, serverNs, serverIp] = pods;
   const server = spawn('ip', ['netns', 'exec', serverNs, 'iperf3', '-s', '-1', '-B', serverIp], { stdio: 'ignore' });
   try {
     await waitFor(
@@ -506,22 +508,31 @@ async function throughput(): Promise<string[]> {
     const xdp = weftTopologies('xdp', dir.path);
     const tc = weftTopologies('tc', dir.path);
     const rows: string[] = [];
-    const linuxOneHost = await iperf(qa, qb, '10.9.2.2');
-    const linuxAcross = await iperf(qc, qd, '10.10.2.2');
-    for (const [path, linux, baseline, shape] of [
-      ['pod to pod, one host', linuxOneHost, 'Linux routing between namespaces', 'oneHost'],
-      ['pod to pod, across hosts (VXLAN)', linuxAcross, 'Linux VXLAN device with routes', 'acrossHosts'],
-    ] as const) {
-      const [xdpClient, xdpServer, xdpIp] = xdp[shape];
-      const [tcClient, tcServer, tcIp] = tc[shape];
-      const viaXdp = await iperf(xdpClient, xdpServer, xdpIp);
-      const viaTc = await iperf(tcClient, tcServer, tcIp);
+    // Rounds alternate the contenders so that a busy moment of the machine hits all alike.
+    const shapes = [
+      ['pod to pod, one host', 'Linux routing between namespaces', [qa, qb, '10.9.2.2'], tc.oneHost, xdp.oneHost],
+      [
+        'pod to pod, across hosts (VXLAN)',
+        'Linux VXLAN device with routes',
+        [qc, qd, '10.10.2.2'],
+        tc.acrossHosts,
+        xdp.acrossHosts,
+      ],
+    ] as const;
+    for (const [path, baseline, linuxPods, tcPods, xdpPods] of shapes) {
+      const runs = { linux: [] as number[], tc: [] as number[], xdp: [] as number[] };
+      for (let round = 0; round < IPERF_ROUNDS; round++) {
+        runs.linux.push(await iperf(linuxPods));
+        runs.tc.push(await iperf(tcPods));
+        runs.xdp.push(await iperf(xdpPods));
+      }
+      const [linux, viaTc, viaXdp] = [median(runs.linux), median(runs.tc), median(runs.xdp)];
       rows.push(
         `| ${path} | ${viaTc.toFixed(2)} | ${viaXdp.toFixed(2)} | ${baseline} | ${linux.toFixed(2)} | ${(viaTc / linux).toFixed(2)}× | ${(viaXdp / linux).toFixed(2)}× |`,
       );
     }
     return [
-      `iperf3 TCP, one stream, ${IPERF_SECONDS} s per run, one run each; MTU 1450 in the pods.`,
+      `iperf3 TCP, one stream, ${IPERF_SECONDS} s per run, median of ${IPERF_ROUNDS} alternating rounds; MTU 1450 in the pods.`,
       '',
       '| path | Weft TC Gbit/s | Weft XDP Gbit/s | baseline | baseline Gbit/s | TC ratio | XDP ratio |',
       '| --- | ---: | ---: | --- | ---: | ---: | ---: |',

@@ -97,8 +97,10 @@ int weft_pod_egress_tc(struct __sk_buff *skb)
 		key.remote_ipv4 = bpf_ntohl(nh->remote_ip4);
 		key.tunnel_id = nh->vni;
 		key.tunnel_ttl = WEFT_UNDERLAY_TTL;
-		/* A zero outer UDP checksum, as the XDP encapsulation and Linux's default send. */
-		if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key), BPF_F_ZERO_CSUM_TX) < 0)
+		/* With an outer UDP checksum, as Linux's VXLAN device sends by default: offloaded like
+		 * the inner one, and the receiver can trust the inner packet from it. Measured without
+		 * it, TCP across hosts ran at about 0.8x of Linux instead of 1.0x. */
+		if (bpf_skb_set_tunnel_key(skb, &key, sizeof(key), 0) < 0)
 			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
 		return bpf_redirect(nh->ifindex, 0);
 	case WEFT_FWD_HOST:
