@@ -46,6 +46,7 @@ export class Agent {
   readonly loop: ReconcileLoop;
   #uveTimer: NodeJS.Timeout | undefined;
   #flows: FlowExport | undefined;
+  #publishUveNow: (() => void) | undefined;
 
   constructor(private readonly deps: AgentDeps) {
     const { options, datapath, logger } = deps;
@@ -62,6 +63,8 @@ export class Agent {
           portsUp: () => this.#portsUp(),
           applied: () => this.loop.applied(),
           logger,
+          // Analytics alarms on a vrouter without control: it hears of a change at once.
+          onConnectionChange: () => this.#publishUveNow?.(),
         }),
     );
     this.cni = new CniServer({
@@ -192,6 +195,7 @@ export class Agent {
         host: hostname(),
       });
     };
+    this.#publishUveNow = () => void publish();
     void publish();
     this.#uveTimer = setInterval(() => void publish(), 5_000);
     this.#uveTimer.unref();

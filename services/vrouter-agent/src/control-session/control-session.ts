@@ -27,6 +27,8 @@ export interface ControlSessionOptions {
   tls?: TlsFiles;
   /** Longest wait between reconnect attempts. */
   maxBackoffMs?: number;
+  /** Told when the session comes up or goes down. */
+  onConnectionChange?: (connected: boolean) => void;
 }
 
 type Stream = ClientDuplexStream<AgentMessage, ControlMessage__Output>;
@@ -86,6 +88,7 @@ export class ControlSession {
         this.#connected = true;
         this.#backoffMs = 100;
         this.#log.info('session with control established');
+        this.options.onConnectionChange?.(true);
       }
       this.received += 1;
       const target = this.options.state.target(this.options.address) ?? snapshot;
@@ -107,8 +110,10 @@ export class ControlSession {
   #closed(stream: Stream): void {
     if (this.#stream !== stream) return;
     this.#stream = undefined;
+    const wasConnected = this.#connected;
     this.#connected = false;
     this.options.state.endSession(this.options.address);
+    if (wasConnected) this.options.onConnectionChange?.(false);
     if (this.#stopped) return;
     const delay = this.#backoffMs;
     this.#backoffMs = Math.min(this.#backoffMs * 2, this.options.maxBackoffMs ?? 5_000);
