@@ -242,6 +242,8 @@ describe('charts/weft', { skip }, () => {
         assert.equal(container.image.split(':').at(-1), version, `${object.metadata.name}: ${container.image}`);
       }
     }
+    const packageVersion = JSON.parse(readFileSync(join(chartsDir, '..', 'package.json'), 'utf8')).version;
+    assert.equal(version, packageVersion, 'the chart deploys the version deploy/images builds and tags');
     for (const name of subcharts.filter((n) => n !== 'nats')) {
       assert.equal(appVersion(join(chartsDir, 'weft', 'charts', name)), version, `${name}'s appVersion`);
     }
