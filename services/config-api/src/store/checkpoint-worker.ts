@@ -1,7 +1,7 @@
 // Copies the WAL back into the database file from a worker thread. A checkpoint writes and
-// fsyncs the main file; done by the writing connection it would stall every request behind it,
-// so the writer turns automatic checkpoints off (but for a far backstop) and this thread does
-// them, PASSIVE, beside the writes.
+// fsyncs the main file; done by the writing connection alone it would stall every request behind
+// it, so this thread does the bulk of the copying, PASSIVE, beside the writes, and the writer's
+// own small checkpoint then only finishes the tail and lets the WAL start over.
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 
