@@ -343,12 +343,14 @@ function weftSpec(
     pinRoot,
     underlayDevice: underlay,
     underlayAddress: address,
-    ports: pods.map(([uuid, hostEnd]) => ({
+    ports: pods.map(([uuid, hostEnd, ip4]) => ({
       container_id: uuid,
       ifname: 'eth0',
       interface_uuid: uuid,
       host_ifname: `${tag}${hostEnd}`,
       netns: `/var/run/netns/${tag}${uuid}`,
+      mac: macOf(ip4),
+      addresses: [`${ip4}/24`],
     })),
     routingInstances: [
       { name: RI, virtual_network_uuid: 'vn', vrf_id: 80, vni: 800, route_targets: [], acl_name: '', mtu: 0 },

@@ -184,9 +184,19 @@ export class Lab {
     await waitFor(service.ready, { timeoutMs: 30_000, what: `${name} to be ready again` });
   }
 
+  /** Where a host's agent answers HTTP (health, metrics, /host-state). */
+  agentUrl(host: LabHost): string {
+    return `http://${host.underlayAddress}:${this.state.ports.agentHttp}`;
+  }
+
+  /** Every process the lab started. */
+  processIds(): number[] {
+    return this.state.processes.map((item) => item.pid);
+  }
+
   async agentReady(host: LabHost): Promise<boolean> {
     try {
-      const response = await fetch(`http://${host.underlayAddress}:${this.state.ports.agentHttp}/readyz`);
+      const response = await fetch(`${this.agentUrl(host)}/readyz`);
       return response.status === 200;
     } catch {
       return false;

@@ -98,13 +98,9 @@ export class Agent {
     this.#declareMetrics();
   }
 
-  /** Ports attached now, with what config says of them, to re-report after each reconnect. */
+  /** Ports attached now, re-reported after each reconnect, from the records (config may not be here yet). */
   #portsUp(): PortStatus[] {
-    const interfaces = this.state.view().interfaces;
-    return this.ports.all().flatMap((record) => {
-      const iface = interfaces.get(record.interface_uuid);
-      return iface ? [portStatus(iface, record, 'PORT_STATE_UP')] : [];
-    });
+    return this.ports.all().map((record) => portStatus(record, 'PORT_STATE_UP'));
   }
 
   #reportPort(port: PortStatus): void {

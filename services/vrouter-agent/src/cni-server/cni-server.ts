@@ -125,13 +125,20 @@ export class CniServer {
       interface_uuid: request.interface_uuid,
       host_ifname: request.host_ifname,
       netns: request.netns,
+      mac: iface.mac,
+      addresses: iface.addresses,
     };
     // Persisted first: an agent that crashes right after the attach still knows to re-adopt it.
     this.options.ports.save(record);
     await this.options.datapath.attachPort(record, iface);
-    this.options.reportPort(portStatus(iface, record, 'PORT_STATE_UP'));
+    this.options.reportPort(portStatus(record, 'PORT_STATE_UP'));
     this.#log.info({ port: record }, 'port attached');
-    return record;
+    return {
+      container_id: record.container_id,
+      ifname: record.ifname,
+      interface_uuid: record.interface_uuid,
+      host_ifname: record.host_ifname,
+    };
   }
 
   async detach(request: DetachRequest__Output): Promise<DetachResponse> {
@@ -152,22 +159,17 @@ export class CniServer {
   async #detachOne(record: PortRecord): Promise<void> {
     await this.options.datapath.detachPort(record);
     this.options.ports.remove(record);
-    const iface = this.options.state.view().interfaces.get(record.interface_uuid);
-    if (iface) this.options.reportPort(portStatus(iface, record, 'PORT_STATE_DOWN'));
+    this.options.reportPort(portStatus(record, 'PORT_STATE_DOWN'));
     this.#log.info({ port: record }, 'port detached');
   }
 }
 
-export function portStatus(
-  iface: { uuid: string; mac: string; addresses: string[] },
-  record: PortRecord,
-  state: 'PORT_STATE_UP' | 'PORT_STATE_DOWN',
-): PortStatus {
+export function portStatus(record: PortRecord, state: 'PORT_STATE_UP' | 'PORT_STATE_DOWN'): PortStatus {
   return {
-    interface_uuid: iface.uuid,
+    interface_uuid: record.interface_uuid,
     state,
-    mac: iface.mac,
-    addresses: iface.addresses,
+    mac: record.mac,
+    addresses: record.addresses,
     host_ifname: record.host_ifname,
   };
 }

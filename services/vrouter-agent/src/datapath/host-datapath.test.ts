@@ -81,6 +81,8 @@ for (const mode of ['tc', 'xdp'] as const)
             interface_uuid: uuid,
             host_ifname: link.name,
             netns: `/var/run/netns/${netns}`,
+            mac,
+            addresses: [`${ip}/24`],
           },
           iface: {
             uuid,

@@ -103,6 +103,8 @@ for (const mode of ['tc', 'xdp'] as const)
               interface_uuid: host.pod.uuid,
               host_ifname: host.pod.hostEnd,
               netns: `/var/run/netns/${host.pod.netns}`,
+              mac: host.pod.mac,
+              addresses: [`${host.pod.ip}/24`],
             },
           ],
           routingInstances: [

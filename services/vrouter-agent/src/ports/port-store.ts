@@ -21,6 +21,13 @@ export interface PortRecord {
   interface_uuid: string;
   host_ifname: string;
   netns: string;
+  /**
+   * The interface's MAC and addresses when it was attached. A restarted agent reports its ports
+   * to control from these before any config has arrived: control withdraws the routes of ports
+   * a returning agent does not report.
+   */
+  mac: string;
+  addresses: string[];
 }
 
 export class PortStore {
