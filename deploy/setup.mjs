@@ -35,6 +35,16 @@ const debianPackages = {
   openssl: ['test'],
   // The CNI reference plugins, which prove that the test harness speaks the CNI spec.
   'containernetworking-plugins': ['test'],
+  // Chart rendering without helm: Go's text/template with sprig, the engine helm uses, and the
+  // JSON Schema check of values (charts/tools/render).
+  'golang-go': ['test'],
+  'golang-github-masterminds-sprig-dev': ['test'],
+  'golang-k8s-sigs-yaml-dev': ['test'],
+  'golang-github-xeipuuv-gojsonschema-dev': ['test'],
+  // Images without a Docker engine: a debootstrap base and podman on runc (deploy/images).
+  podman: ['test'],
+  runc: ['test'],
+  debootstrap: ['test'],
 };
 
 function log(message) {
