@@ -475,7 +475,11 @@ export class SqliteStore implements ConfigStore {
     this.#pending = undefined;
     this.#observeCommit((performance.now() - started) / 1000);
     if (pending.length > 0) {
-      this.#trimIfDue();
+      try {
+        this.#trimIfDue();
+      } catch {
+        // Trimming is housekeeping: the writes are committed; the next commit tries again.
+      }
       for (const listener of this.#listeners) {
         // A failing listener (a closed stream, say) must not turn a committed write into an error.
         try {
