@@ -128,6 +128,25 @@ describe('every core type', () => {
       networkRead.floating_ip_pools.map((child: { uuid: string }) => child.uuid),
       [pool.uuid],
     );
+    const slim = (await server.request('GET', `/project/${project.uuid}?exclude_children=true&exclude_back_refs=true`))
+      .body.project;
+    assert.equal(slim.virtual_networks, undefined);
+    assert.equal(slim.floating_ip_back_refs, undefined);
+    assert.deepEqual(slim.quota, { virtual_network: 10 });
+    const picked = (
+      await server.request('GET', `/virtual-network/${network.uuid}?fields=route_target_list,floating_ip_pools`)
+    ).body['virtual-network'];
+    assert.deepEqual(Object.keys(picked).sort(), [
+      'floating_ip_pools',
+      'fq_name',
+      'href',
+      'name',
+      'parent_type',
+      'parent_uuid',
+      'route_target_list',
+      'uuid',
+    ]);
+    assert.equal((await server.request('GET', `/project/${project.uuid}?colour=red`)).status, 400);
     const projectRead = (await server.request('GET', `/project/${project.uuid}`)).body.project;
     assert.deepEqual(projectRead.virtual_networks, [
       { to: ['d1', 'p1', 'web'], uuid: network.uuid, href: `${server.restUrl}/virtual-network/${network.uuid}` },

@@ -1,6 +1,6 @@
 // The list options of GET /<type>s and POST /list-bulk-collection, parsed with clear errors.
 import { invalid } from '../errors.js';
-import type { ListParams } from '../service/config-service.js';
+import type { ListParams, ReadOptions } from '../service/config-service.js';
 
 const LIST_OPTIONS = new Set([
   'parent_id',
@@ -50,6 +50,21 @@ function flag(raw: Raw, name: string): boolean | undefined {
   if (value === true || value === 'true' || value === 'True' || value === '1') return true;
   if (value === false || value === 'false' || value === 'False' || value === '0') return false;
   throw invalid(name, 'must be true or false');
+}
+
+const READ_OPTIONS = new Set(['fields', 'exclude_back_refs', 'exclude_children', 'exclude_hrefs']);
+
+/** Parses the options of GET /<type>/<uuid>: fields, exclude_back_refs, exclude_children. */
+export function parseReadOptions(raw: Raw): ReadOptions {
+  for (const name of Object.keys(raw)) {
+    if (!READ_OPTIONS.has(name)) throw invalid(name, 'is not a read option');
+  }
+  const options: ReadOptions = {};
+  const fields = list(raw, 'fields');
+  if (fields) options.fields = fields;
+  if (flag(raw, 'exclude_back_refs')) options.excludeBackRefs = true;
+  if (flag(raw, 'exclude_children')) options.excludeChildren = true;
+  return options;
 }
 
 /** Parses list options given as a query string or as the JSON body of list-bulk-collection. */

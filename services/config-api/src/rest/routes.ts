@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { fqName, UUID_PATTERN } from '../model/common.js';
 import { bodySchemaOf, model, type Schema, t, typeByPlural } from '../model/index.js';
 import type { ConfigService } from '../service/config-service.js';
-import { parseListParams } from './query.js';
+import { parseListParams, parseReadOptions } from './query.js';
 
 type Body = Record<string, unknown>;
 
@@ -67,8 +67,9 @@ export function registerRoutes(app: FastifyInstance, service: ConfigService): vo
       `/${type.type}/:uuid`,
       { schema: { tags, summary: `Read a ${type.type}`, params: uuidParams } },
       async (request) => {
+        const options = parseReadOptions(request.query as Body);
         const object = service.read(type.type, (request.params as { uuid: string }).uuid);
-        return { [type.type]: service.render(object, baseOf(request)) };
+        return { [type.type]: service.renderRead(object, baseOf(request), options) };
       },
     );
     app.put(

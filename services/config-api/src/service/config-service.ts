@@ -47,6 +47,12 @@ export interface ListResult {
   revision: number;
 }
 
+export interface ReadOptions {
+  fields?: string[];
+  excludeBackRefs?: boolean;
+  excludeChildren?: boolean;
+}
+
 export interface RefUpdate {
   operation: 'ADD' | 'DELETE';
   type: string;
@@ -233,6 +239,24 @@ export class ConfigService {
   /** The object as REST's GET returns it: with hrefs, back-references and children. */
   render(object: StoredObject, base: string, { related = true } = {}): Body {
     return renderObject(object, base, related ? relatedOf(this.store, [object.uuid], base) : undefined);
+  }
+
+  /** GET /<type>/<uuid> with the VNC API's read options: only some fields, or without back-references or children. */
+  renderRead(object: StoredObject, base: string, options: ReadOptions): Body {
+    const full = renderObject(
+      object,
+      base,
+      relatedOf(this.store, [object.uuid], base, {
+        withBackRefs: !options.excludeBackRefs,
+        withChildren: !options.excludeChildren,
+      }),
+    );
+    if (!options.fields) return full;
+    const picked: Body = {};
+    for (const field of ['uuid', 'fq_name', 'name', 'href', 'parent_type', 'parent_uuid', ...options.fields]) {
+      if (full[field] !== undefined) picked[field] = full[field];
+    }
+    return picked;
   }
 
   // ---- update ----

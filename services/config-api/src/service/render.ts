@@ -12,9 +12,14 @@ export interface Related {
 }
 
 /** Back-references and children of many objects at once, grouped by object and field. */
-export function relatedOf(view: ReadView, uuids: string[], base: string): Related {
+export function relatedOf(
+  view: ReadView,
+  uuids: string[],
+  base: string,
+  { withBackRefs = true, withChildren = true } = {},
+): Related {
   const backRefs = new Map<string, Record<string, unknown[]>>();
-  for (const ref of view.backRefs(uuids)) {
+  for (const ref of withBackRefs ? view.backRefs(uuids) : []) {
     const fields = backRefs.get(ref.toUuid) ?? {};
     backRefs.set(ref.toUuid, fields);
     const field = `${fieldOf(ref.from.type)}_back_refs`;
@@ -27,7 +32,7 @@ export function relatedOf(view: ReadView, uuids: string[], base: string): Relate
     });
   }
   const children = new Map<string, Record<string, unknown[]>>();
-  for (const child of view.children(uuids)) {
+  for (const child of withChildren ? view.children(uuids) : []) {
     const fields = children.get(child.parentUuid) ?? {};
     children.set(child.parentUuid, fields);
     const field = `${fieldOf(child.type)}s`;
