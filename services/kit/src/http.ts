@@ -93,8 +93,12 @@ export interface HttpAppOptions extends OpsRoutesOptions {
 /** A fastify app with the ops routes and the error handler; the service adds its own routes. */
 export function createHttpApp({ logger, readiness, metrics, bodyLimit = 1024 * 1024, fastify = {} }: HttpAppOptions) {
   const app = Fastify({
-    loggerInstance: logger.child({ component: 'http' }),
-    disableRequestLogging: true,
+    // A line per request is noise at the default level; errors still log (fastify logs each
+    // request at info, and its own warnings and errors above it).
+    loggerInstance: logger.child(
+      { component: 'http' },
+      { level: logger.level === 'debug' || logger.level === 'trace' ? logger.level : 'warn' },
+    ),
     bodyLimit,
     // Refuse new requests on kept-alive connections while closing, so a drain ends.
     return503OnClosing: true,

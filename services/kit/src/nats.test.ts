@@ -69,3 +69,23 @@ test('closing a link that never connected ends its retries', async () => {
   await link.close();
   await assert.rejects(link.connection(), /closed before it connected/);
 });
+
+test('closing a link while the server is away closes the connection', { skip: natsServerMissing() }, async () => {
+  const server = await startNatsServer();
+  const link = new NatsLink({
+    servers: [server.url],
+    name: 'kit-test',
+    logger: quiet,
+    metrics: createMetrics('kit-test-away'),
+    readiness: new Readiness(),
+  });
+  try {
+    const connection = await link.connection();
+    await server.stop();
+    await waitFor(() => !link.isConnected, { what: 'the link to notice the server is gone' });
+    await link.close();
+    assert.equal(connection.isClosed(), true, 'no client left reconnecting (it would keep the process alive)');
+  } finally {
+    await server.dispose();
+  }
+});

@@ -102,6 +102,10 @@ export class NatsLink {
   async close(): Promise<void> {
     this.#closed = true;
     const connection = this.#connection;
-    if (connection && !connection.isClosed()) await connection.drain().catch(() => connection.close());
+    if (!connection || connection.isClosed()) return;
+    // A drain while the server is away returns without closing, and the client would go on
+    // reconnecting and keep the process alive.
+    await connection.drain().catch(() => undefined);
+    if (!connection.isClosed()) await connection.close();
   }
 }
