@@ -4,7 +4,8 @@
 // Each entry: name; main (the built entry point); env({ stateDir, host }) — the options the stack
 // sets (anything else passes through from the caller's environment, so every WEFT_* option of a
 // service can be overridden); readyUrl(env) — where readiness is asked; describe(env) — where
-// it listens, for the start banner; needsRoot — why it cannot start without root, if it needs it.
+// it listens, for the start banner; needsRoot — why it cannot start without root, if it needs it;
+// cleanupArgs — run with the same options once the service has stopped, to remove what it made.
 const port = (env, name, fallback) => env[name] ?? String(fallback);
 
 export const stackServices = [
@@ -36,5 +37,22 @@ export const stackServices = [
     env: ({ stateDir, host }) => ({ WEFT_STATE_DIR: stateDir, WEFT_REST_HOST: host }),
     readyUrl: (env) => `http://${env.WEFT_REST_HOST}:${port(env, 'WEFT_REST_PORT', 8081)}/readyz`,
     describe: (env) => `REST http://${env.WEFT_REST_HOST}:${port(env, 'WEFT_REST_PORT', 8081)}/analytics/uves`,
+  },
+  {
+    // The datapath of this one machine: pods here reach each other through it. On stop its
+    // programs, maps and devices are removed, since the local stack is not upgraded in place.
+    name: 'vrouter-agent',
+    main: 'services/vrouter-agent/dist/main.js',
+    needsRoot: 'the datapath loads BPF programs and makes network devices: run npm start as root',
+    env: ({ stateDir, host }) => ({
+      WEFT_STATE_DIR: stateDir,
+      WEFT_AGENT_HTTP_HOST: host,
+      WEFT_AGENT_CONTROL: `${host}:${process.env.WEFT_CONTROL_AGENT_PORT ?? 5269}`,
+    }),
+    readyUrl: (env) => `http://${env.WEFT_AGENT_HTTP_HOST}:${port(env, 'WEFT_AGENT_HTTP_PORT', 8085)}/readyz`,
+    describe: (env) =>
+      `CNI socket ${env.WEFT_AGENT_CNI_SOCKET ?? '/run/weft/agent.sock'}, ` +
+      `health http://${env.WEFT_AGENT_HTTP_HOST}:${port(env, 'WEFT_AGENT_HTTP_PORT', 8085)}`,
+    cleanupArgs: ['cleanup'],
   },
 ];

@@ -98,6 +98,7 @@ async function startService(service) {
   };
   mkdirSync(join(stateDir, service.name), { recursive: true });
   const started = startChild(service.name, process.execPath, [entry], env);
+  if (service.cleanupArgs) started.cleanup = { command: process.execPath, args: [entry, ...service.cleanupArgs], env };
   await waitUntil(service.name, async () => {
     try {
       return (await fetch(service.readyUrl(env))).status === 200;
@@ -118,6 +119,17 @@ async function stopAll(exitCode) {
     const timer = setTimeout(() => entry.child.kill('SIGKILL'), STOP_DEADLINE_MS);
     await entry.exited;
     clearTimeout(timer);
+  }
+  for (const entry of running) {
+    if (!entry.cleanup) continue;
+    const { command, args, env } = entry.cleanup;
+    const result = spawnSync(command, args, {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: STOP_DEADLINE_MS,
+    });
+    if (result.status !== 0) say(`${entry.name} cleanup failed: ${result.stderr?.toString().trim()}`);
   }
   say('stopped');
   process.exit(exitCode);

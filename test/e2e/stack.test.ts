@@ -2,6 +2,7 @@
 // stops it with no process left behind.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort, natsServerMissing, tempDir, waitFor } from '@weft/kit/testing';
@@ -26,8 +27,22 @@ test('the local stack starts NATS and every built service, and Ctrl-C leaves not
 }, async () => {
   const state = tempDir('weft-stack-');
   const natsPort = await freePort();
+  // The agent's host name, tunnel device and socket are this run's own: other tests make
+  // datapaths on this machine at the same time.
+  const hostName = `wfs${process.pid % 100_000}`;
+  const agentEnv = {
+    WEFT_AGENT_HOST_NAME: hostName,
+    WEFT_AGENT_TUNNEL_DEVICE: hostName,
+    WEFT_AGENT_CNI_SOCKET: join(state.path, 'agent.sock'),
+  };
   const stack = spawn(process.execPath, [join(repoRoot, 'deploy', 'stack.mjs')], {
-    env: { ...process.env, WEFT_STATE_DIR: state.path, WEFT_NATS_PORT: String(natsPort), ...(await stackPortEnv()) },
+    env: {
+      ...process.env,
+      WEFT_STATE_DIR: state.path,
+      WEFT_NATS_PORT: String(natsPort),
+      ...agentEnv,
+      ...(await stackPortEnv()),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -46,11 +61,19 @@ test('the local stack starts NATS and every built service, and Ctrl-C leaves not
     assert.match(output, new RegExp(`nats-server\\s+nats://127\\.0\\.0\\.1:${natsPort}`));
     const children = childPids(stack.pid!);
     assert.ok(children.length >= 1, 'the stack runs its parts as child processes');
+    if (process.getuid?.() === 0) {
+      assert.match(output, /vrouter-agent\s+CNI socket/, 'as root, the datapath runs too');
+      assert.ok(existsSync(`/sys/fs/bpf/weft/${hostName}`), 'the agent pinned its maps');
+    } else {
+      assert.match(output, /vrouter-agent\s+not started: the datapath loads BPF programs/);
+    }
 
     stack.kill('SIGINT');
     assert.equal(await exited, 0, output);
     assert.match(output, /weft: stopped/);
     for (const pid of children) assert.equal(alive(pid), false, `process ${pid} is left behind`);
+    assert.equal(existsSync(`/sys/fs/bpf/weft/${hostName}`), false, 'the agent removed its pins on stop');
+    assert.equal(spawnSync('ip', ['link', 'show', hostName]).status === 0, false, 'the tunnel device is gone');
   } finally {
     if (stack.exitCode === null) stack.kill('SIGKILL');
     state.remove();

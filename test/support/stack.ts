@@ -14,6 +14,8 @@ export async function stackPortEnv(): Promise<Record<string, string>> {
     'WEFT_CONTROL_AGENT_PORT',
     'WEFT_CONTROL_HTTP_PORT',
     'WEFT_REST_PORT',
+    'WEFT_AGENT_HTTP_PORT',
+    'WEFT_AGENT_TUNNEL_PORT',
   ];
   const env: Record<string, string> = {};
   for (const name of names) env[name] = String(await freePort());

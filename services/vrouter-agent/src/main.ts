@@ -33,6 +33,9 @@ const datapath = new HostDatapath({
   underlayDevice,
   underlayAddress,
   sampleRate: config.flowSampleRate,
+  mode: config.datapathMode,
+  tunnelDevice: config.tunnelDevice,
+  tunnelPort: config.tunnelPort,
   logger,
 });
 

@@ -24,6 +24,14 @@ export const agentOptions = {
   httpPort: option.port('WEFT_AGENT_HTTP_PORT', 'HTTP port for health, metrics and introspection', 8085),
   cniSocket: option.required('WEFT_AGENT_CNI_SOCKET', 'unix socket the CNI plugin calls', '/run/weft/agent.sock'),
   bpffsDir: option.string('WEFT_AGENT_BPFFS_DIR', 'where maps are pinned; empty for /sys/fs/bpf/weft/<host name>', ''),
+  datapathMode: option.oneOf(
+    'WEFT_AGENT_DATAPATH_MODE',
+    'tc keeps GSO and checksum offload (measured faster, see README); xdp forwards in the driver',
+    ['tc', 'xdp'] as const,
+    'tc',
+  ),
+  tunnelDevice: option.required('WEFT_AGENT_TUNNEL_DEVICE', 'the VXLAN device of tc mode', 'weft-vxlan'),
+  tunnelPort: option.port('WEFT_AGENT_TUNNEL_PORT', 'UDP port of VXLAN on the underlay', 4789),
   flowSampleRate: option.integer(
     'WEFT_AGENT_FLOW_SAMPLE_RATE',
     'sample one packet in N for flow records (new flows always)',
