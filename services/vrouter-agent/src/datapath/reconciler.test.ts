@@ -9,6 +9,7 @@ import type { ConfigUpdate__Output } from '@weft/proto/gen/weft/control/v1/Confi
 import type { Interface__Output } from '@weft/proto/gen/weft/control/v1/Interface.js';
 import type { Route__Output } from '@weft/proto/gen/weft/control/v1/Route.js';
 import type { RoutingInstance__Output } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
+import { HostSnapshot } from '../host-state/snapshot.js';
 import { BPFFS } from './bpffs.js';
 import { Datapath } from './datapath.js';
 import { datapathMissing } from './native.js';
@@ -104,6 +105,7 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
   let host: HostSettings;
   let neighbours: Map<string, string>;
   let reconciler: DatapathReconciler;
+  let desired: HostSnapshot;
 
   before(() => {
     links = [createTestVeth(), createTestVeth(), createTestVeth()];
@@ -125,18 +127,21 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
     };
     neighbours = new Map([['192.0.2.9', '02:00:00:00:00:09']]);
     reconciler = new DatapathReconciler(datapath, host, { underlayMacOf: (address) => neighbours.get(address) });
+    // Control's messages land in a snapshot, as in the agent; the reconciler converges on it.
+    desired = new HostSnapshot();
+    reconciler.replaceDesired(desired);
   });
 
   /** Control's full state for the blue network: two local pods, one remote, one remote subnet. */
   function sendBlue(): void {
-    reconciler.applyConfig(
+    desired.applyConfig(
       config({
         routing_instances: [routingInstance({ acl_name: 'policy-blue' })],
         interfaces: [iface('a', '02:00:0b:00:00:02'), iface('b', '02:00:0b:00:00:03'), iface('x', '02:00:0b:00:00:07')],
         acls: [denySsh],
       }),
     );
-    reconciler.applyRoutes({
+    desired.applyRoutes({
       routing_instance: BLUE,
       add: [
         toInterface('10.11.0.2/32', 'a'),
@@ -237,9 +242,9 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
     reconciler.markSynced();
     reconciler.reconcile();
     const [, a, b] = links as [TestVeth, TestVeth, TestVeth];
-    reconciler.applyRoutes({ routing_instance: BLUE, add: [], withdraw: ['10.11.0.9/32', '10.11.5.0/24'] });
+    desired.applyRoutes({ routing_instance: BLUE, add: [], withdraw: ['10.11.0.9/32', '10.11.5.0/24'] });
     reconciler.unbindInterface('b');
-    reconciler.applyConfig(config({ deleted_interfaces: ['a'] }));
+    desired.applyConfig(config({ deleted_interfaces: ['a'] }));
     reconciler.reconcile();
     const m = datapath.maps;
     assert.equal(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.9/32' }), undefined);
@@ -258,15 +263,15 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
       { createdNs: 1n, lastSeenNs: 1n, ifindex: 1 },
     );
     assert.equal(reconciler.reconcile().conntrackFlushed, false, 'no change, no flush');
-    reconciler.applyConfig(config({ acls: [{ ...denySsh, default_action: 'ACTION_DENY' }] }));
+    desired.applyConfig(config({ acls: [{ ...denySsh, default_action: 'ACTION_DENY' }] }));
     assert.equal(reconciler.reconcile().conntrackFlushed, true);
     assert.deepEqual(datapath.maps.conntrack.entries(), []);
   });
 
   test('bad input is reported with its field and skipped; the rest is applied, and policy fails closed', () => {
     sendBlue();
-    reconciler.applyRoutes({ routing_instance: BLUE, add: [toInterface('10.11.0.300/32', 'a')], withdraw: [] });
-    reconciler.applyConfig(
+    desired.applyRoutes({ routing_instance: BLUE, add: [toInterface('10.11.0.300/32', 'a')], withdraw: [] });
+    desired.applyConfig(
       config({
         acls: [
           {
@@ -304,8 +309,8 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
   test('thousands of routes converge in one reconcile, in batches', () => {
     sendBlue();
     const add = Array.from({ length: 5000 }, (_, i) => toTunnel(`10.12.${i >> 8}.${i & 255}/32`, '02:00:0c:00:00:01'));
-    reconciler.applyConfig(config({ routing_instances: [routingInstance({ name: 'green', vrf_id: 12, vni: 1200 })] }));
-    reconciler.applyRoutes({ routing_instance: 'green', add, withdraw: [] });
+    desired.applyConfig(config({ routing_instances: [routingInstance({ name: 'green', vrf_id: 12, vni: 1200 })] }));
+    desired.applyRoutes({ routing_instance: 'green', add, withdraw: [] });
     const report = reconciler.reconcile();
     assert.deepEqual(report.errors, []);
     assert.equal(datapath.maps.hostRoutes4.entries().filter(([key]) => key.vrfId === 12).length, 5000);

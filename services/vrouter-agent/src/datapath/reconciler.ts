@@ -1,5 +1,5 @@
-// Converges the datapath maps on the desired state that control sends (felix style): updates
-// land in memory (applyConfig, applyRoutes, bindInterface), then reconcile() compiles the whole
+// Converges the datapath maps on the desired state that control sends (felix style): the state
+// is handed over whole (replaceDesired, replaceBindings), then reconcile() compiles the whole
 // desired state to map entries, compares them with what the kernel holds, and writes only the
 // difference, in batches. Nothing is deleted before the first full sync with control
 // (markSynced): a restarted agent keeps forwarding on the maps it adopted, and sweeps only what
@@ -14,10 +14,8 @@ import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
 import { WeftError } from '@weft/kit';
 import type { AccessControlList__Output } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
-import type { ConfigUpdate__Output } from '@weft/proto/gen/weft/control/v1/ConfigUpdate.js';
 import type { Interface__Output } from '@weft/proto/gen/weft/control/v1/Interface.js';
 import type { NextHop__Output } from '@weft/proto/gen/weft/control/v1/NextHop.js';
-import type { RouteUpdate__Output } from '@weft/proto/gen/weft/control/v1/RouteUpdate.js';
 import type { RoutingInstance__Output } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
 import { parsePrefix } from '../maps/codec.js';
 import type { DatapathConfig } from '../maps/config.js';
@@ -71,11 +69,21 @@ function allocateIds(names: Iterable<string>): Map<string, number> {
   return ids;
 }
 
+/** What control wants on this host: routing instances, interfaces, ACLs, routes per instance. */
+export interface DesiredState {
+  routingInstances: ReadonlyMap<string, RoutingInstance__Output>;
+  interfaces: ReadonlyMap<string, Interface__Output>;
+  acls: ReadonlyMap<string, AccessControlList__Output>;
+  routes: ReadonlyMap<string, ReadonlyMap<string, NextHop__Output | null>>;
+}
+
 export class DatapathReconciler {
-  private readonly routingInstances = new Map<string, RoutingInstance__Output>();
-  private readonly interfaces = new Map<string, Interface__Output>();
-  private readonly acls = new Map<string, AccessControlList__Output>();
-  private readonly routes = new Map<string, Map<string, NextHop__Output | null>>();
+  private desired: DesiredState = {
+    routingInstances: new Map(),
+    interfaces: new Map(),
+    acls: new Map(),
+    routes: new Map(),
+  };
   private readonly bound = new Map<string, number>();
   private synced = false;
   private policyDigest: string | undefined;
@@ -86,44 +94,12 @@ export class DatapathReconciler {
     private readonly options: ReconcilerOptions,
   ) {}
 
-  applyConfig(update: ConfigUpdate__Output): void {
-    for (const ri of update.routing_instances) this.routingInstances.set(ri.name, ri);
-    for (const iface of update.interfaces) this.interfaces.set(iface.uuid, iface);
-    for (const acl of update.acls) this.acls.set(acl.name, acl);
-    for (const name of update.deleted_routing_instances) {
-      this.routingInstances.delete(name);
-      this.routes.delete(name);
-    }
-    for (const uuid of update.deleted_interfaces) this.interfaces.delete(uuid);
-    for (const name of update.deleted_acls) this.acls.delete(name);
-  }
-
-  applyRoutes(update: RouteUpdate__Output): void {
-    let table = this.routes.get(update.routing_instance);
-    if (!table) {
-      table = new Map();
-      this.routes.set(update.routing_instance, table);
-    }
-    for (const prefix of update.withdraw) table.delete(prefix);
-    for (const route of update.add) table.set(route.prefix, route.next_hop);
-  }
-
-  /** Replaces the whole desired state at once (a complete view of what control sent). */
-  replaceDesired(view: {
-    routingInstances: ReadonlyMap<string, RoutingInstance__Output>;
-    interfaces: ReadonlyMap<string, Interface__Output>;
-    acls: ReadonlyMap<string, AccessControlList__Output>;
-    routes: ReadonlyMap<string, ReadonlyMap<string, NextHop__Output | null>>;
-  }): void {
-    const replace = <T>(target: Map<string, T>, source: ReadonlyMap<string, T>) => {
-      target.clear();
-      for (const [key, value] of source) target.set(key, value);
-    };
-    replace(this.routingInstances, view.routingInstances);
-    replace(this.interfaces, view.interfaces);
-    replace(this.acls, view.acls);
-    this.routes.clear();
-    for (const [name, table] of view.routes) this.routes.set(name, new Map(table));
+  /**
+   * The desired state to converge on: a complete view of what control sent (the agent's
+   * HostState, or a HostSnapshot in tests), held as given, not copied.
+   */
+  replaceDesired(view: DesiredState): void {
+    this.desired = view;
   }
 
   /** Replaces the set of attached interfaces: interface uuid → ifindex of its host end. */
@@ -135,7 +111,7 @@ export class DatapathReconciler {
   /** Every tunnel endpoint the routes point at: the underlay neighbours to resolve. */
   tunnelEndpoints(): Set<string> {
     const endpoints = new Set<string>();
-    for (const table of this.routes.values()) {
+    for (const table of this.desired.routes.values()) {
       for (const nh of table.values())
         if (nh?.kind === 'tunnel' && nh.tunnel) endpoints.add(nh.tunnel.underlay_address);
     }
@@ -173,18 +149,18 @@ export class DatapathReconciler {
       }
     };
     const m = this.datapath.maps;
-    const aclIds = allocateIds(this.acls.keys());
+    const aclIds = allocateIds(this.desired.acls.keys());
     const aclId = (name: string) => (name ? (aclIds.get(name) ?? 0) : 0);
     const vrfOf = (name: string) => {
-      const ri = this.routingInstances.get(name);
+      const ri = this.desired.routingInstances.get(name);
       return ri?.vrf_id ? ri.vrf_id : undefined;
     };
     const ctx: CompileContext = {
       vrfOf,
-      vrfOfVni: (vni) => [...this.routingInstances.values()].find((ri) => ri.vni === vni)?.vrf_id,
+      vrfOfVni: (vni) => [...this.desired.routingInstances.values()].find((ri) => ri.vni === vni)?.vrf_id,
       localInterface: (uuid) => {
         const ifindex = this.bound.get(uuid);
-        const iface = this.interfaces.get(uuid);
+        const iface = this.desired.interfaces.get(uuid);
         const vrfId = iface && vrfOf(iface.routing_instance);
         return ifindex && iface && vrfId ? { ifindex, mac: iface.mac, vrfId } : undefined;
       },
@@ -203,7 +179,7 @@ export class DatapathReconciler {
 
     const acls = desired(
       m.acls,
-      [...this.acls.values()].flatMap((acl) => {
+      [...this.desired.acls.values()].flatMap((acl) => {
         const entry = attempt(() => compileAcl(acl, ctx));
         // An ACL that cannot be compiled stays absent; what refers to it then denies (fail closed).
         return entry ? [[aclId(acl.name), entry] as const] : [];
@@ -212,7 +188,7 @@ export class DatapathReconciler {
     );
 
     const gateways = new Map<string, { gateway4?: string; gateway6?: string }>();
-    for (const iface of this.interfaces.values()) {
+    for (const iface of this.desired.interfaces.values()) {
       const known = gateways.get(iface.routing_instance) ?? {};
       for (const gateway of iface.gateways) {
         if (isIPv4(gateway)) known.gateway4 ??= gateway;
@@ -220,7 +196,7 @@ export class DatapathReconciler {
       }
       gateways.set(iface.routing_instance, known);
     }
-    const instances = [...this.routingInstances.values()].filter((ri) => ri.vrf_id);
+    const instances = [...this.desired.routingInstances.values()].filter((ri) => ri.vrf_id);
     const vrfs = desired(
       m.vrfs,
       instances.map(
@@ -244,7 +220,7 @@ export class DatapathReconciler {
     const configEntries = desired(m.config, [[0, config] as const], 'config');
 
     const boundInterfaces = [...this.bound].flatMap(([uuid, ifindex]) => {
-      const iface = this.interfaces.get(uuid);
+      const iface = this.desired.interfaces.get(uuid);
       const vrfId = iface && vrfOf(iface.routing_instance);
       return iface && vrfId ? [{ iface, ifindex, vrfId }] : [];
     });
@@ -287,7 +263,7 @@ export class DatapathReconciler {
     const host6: typeof host4 = [];
     const prefix4: typeof host4 = [];
     const prefix6: typeof host4 = [];
-    for (const [riName, table] of this.routes) {
+    for (const [riName, table] of this.desired.routes) {
       const vrfId = vrfOf(riName);
       if (!vrfId) continue;
       const gateway = gateways.get(riName);
