@@ -46,7 +46,10 @@ function generate(outDir) {
   }
   for (const file of listFiles(outDir, '.ts')) {
     // The generator imports siblings without an extension; Node's ESM resolution needs ".js".
-    const text = readFileSync(file, 'utf8').replace(/from '(\.{1,2}\/[^']+)'/g, "from '$1.js'");
+    // It also names the source by its absolute path, which differs between checkouts.
+    const text = readFileSync(file, 'utf8')
+      .replace(/from '(\.{1,2}\/[^']+)'/g, "from '$1.js'")
+      .replaceAll(`Original file: ${protoDir}/`, 'Original file: proto/');
     writeFileSync(file, HEADER + text);
   }
 }
