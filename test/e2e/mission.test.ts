@@ -129,6 +129,29 @@ test('3: TCP flows between pods on two hosts', { skip }, async () => {
   }
 });
 
+test('3: one CNI call gives a pod an interface on each of three networks; it reaches a peer on each, and no other network', {
+  skip,
+}, async () => {
+  await lab.config.createNetwork('yellow', '10.14.0.0/24');
+  await lab.addPod('d', 'h2', ['red', 'blue', 'green']);
+  await lab.addPod('e', 'h1', ['yellow']);
+  assert.deepEqual(
+    lab
+      .exec('d', 'ip', ['-o', '-4', 'addr'])
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(/\s+/)[1])
+      .filter((name) => name !== 'lo'),
+    ['eth0', 'net1', 'net2'],
+  );
+  await eventually('d', lab.podAddress('a', 'red'), true, 'D to reach A on red, across hosts');
+  await eventually('d', lab.podAddress('b', 'blue'), true, 'D to reach B on blue, on its own host');
+  await eventually('d', lab.podAddress('c', 'green'), true, 'D to reach C on green');
+  assert.equal(reaches('d', lab.podAddress('e', 'yellow')), false, 'D is not on yellow');
+  assert.equal(reaches('e', lab.podAddress('d', 'red')), false, 'nor E on red');
+  await lab.deletePod('e');
+});
+
 test('4: deleting the policy cuts A from B; adding it back restores them', { skip }, async () => {
   await lab.config.setNetworkPolicies(networks.red!, []);
   await lab.config.setNetworkPolicies(networks.blue!, []);
