@@ -52,7 +52,9 @@ function log(message) {
 }
 
 function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  // Everything set-up prints goes to stderr, so that the stdout of the command it runs before
+  // (a lab command in a script, say) holds only that command's answer.
+  const result = spawnSync(command, args, { stdio: ['inherit', 2, 2], cwd: root, ...options });
   if (result.status !== 0) {
     log(`"${command} ${args.join(' ')}" failed with exit code ${result.status ?? result.signal}`);
     process.exit(1);

@@ -1,6 +1,7 @@
 // Sampled flow records from the datapath's ring buffer, aggregated per flow over an interval
-// and sent to analytics as FlowRecords (weft.flow.<host>). The datapath samples every new flow
-// and one packet in N; bytes and packets are those samples times N, an estimate by design.
+// and sent to analytics as FlowRecords (weft.flow.<host>). The datapath samples the first packet
+// of every flow and every denied packet, and one other packet in N: those count once, the
+// others N times. Bytes and packets are therefore an estimate, exact for short flows.
 import { randomUUID } from 'node:crypto';
 import { type Logger, type NatsLink, publishFlows } from '@weft/kit';
 import type { FlowRecord } from '@weft/proto/gen/weft/analytics/v1/FlowRecord.js';
@@ -16,8 +17,12 @@ export interface FlowExportOptions {
   logger: Logger;
 }
 
+/** Flows whose first packet was already counted; forgotten wholesale past this many. */
+const KNOWN_FLOWS_LIMIT = 100_000;
+
 export class FlowExport {
   #timer: NodeJS.Timeout | undefined;
+  readonly #known = new Set<string>();
   exported = 0;
 
   constructor(
@@ -59,8 +64,15 @@ export class FlowExport {
         first_seen_ms: seenAt,
         last_seen_ms: seenAt,
       };
-      record.bytes += sample.length * scale;
-      record.packets += scale;
+      // A denied packet and a flow's first are always sampled; only the rest stand for N each.
+      const firstOfFlow = !this.#known.has(key);
+      if (firstOfFlow) {
+        if (this.#known.size >= KNOWN_FLOWS_LIMIT) this.#known.clear();
+        this.#known.add(key);
+      }
+      const weight = sample.verdict === 'drop' || firstOfFlow ? 1 : scale;
+      record.bytes += sample.length * weight;
+      record.packets += weight;
       record.last_seen_ms = seenAt;
       flows.set(key, record);
     }
