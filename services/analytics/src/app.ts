@@ -5,7 +5,15 @@
 //                                                              └──► UveState ──change──► AlarmEngine
 //   REST: uve-routes (UveState), query-routes (SqliteStore), alarm-routes (AlarmEngine)
 import { hostname } from 'node:os';
-import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness, UvePublisher } from '@weft/kit';
+import {
+  createHttpApp,
+  type Logger,
+  type Metrics,
+  NatsLink,
+  type Readiness,
+  type TlsFiles,
+  UvePublisher,
+} from '@weft/kit';
 import { AlarmEngine } from './alarms/alarm-engine.js';
 import { Ingest } from './ingest/ingest.js';
 import { QueryRunner } from './query/query-runner.js';
@@ -20,6 +28,8 @@ import { UveState } from './uve/uve-state.js';
 export interface AnalyticsOptions {
   stateDir: string;
   natsUrl: string[];
+  /** TLS for NATS; plaintext when not given. */
+  tls?: TlsFiles;
   /** This host's name, in analytics' own UVE and its source "analytics:<host>". */
   host?: string;
   /** Length of one store partition. */
@@ -126,6 +136,7 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
   const link = new NatsLink({
     servers: settings.natsUrl,
     name: `weft-analytics-${settings.host}`,
+    tls: settings.tls,
     logger,
     metrics,
     readiness,

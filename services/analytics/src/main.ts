@@ -5,11 +5,14 @@ import { startDaemon } from '@weft/kit';
 import { buildAnalytics } from './app.js';
 import { analyticsOptions } from './options.js';
 
-const { config, logger, metrics, readiness, lifecycle } = startDaemon('analytics', analyticsOptions);
+const { config, tls, logger, metrics, readiness, lifecycle } = startDaemon('analytics', analyticsOptions);
 const { diskAlarmPercent, restPort, restHost, ...options } = config;
 let analytics: ReturnType<typeof buildAnalytics>;
 try {
-  analytics = buildAnalytics({ ...options, diskAlarmRatio: diskAlarmPercent / 100 }, { logger, metrics, readiness });
+  analytics = buildAnalytics(
+    { ...options, tls, diskAlarmRatio: diskAlarmPercent / 100 },
+    { logger, metrics, readiness },
+  );
 } catch (error) {
   // A wrong combination of options (or an unreadable state dir): one line and exit 2, as for
   // a wrong single option.

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness } from '@weft/kit';
+import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness, type TlsFiles } from '@weft/kit';
 import type { FastifyInstance } from 'fastify';
 import { publishChanges } from './events/publisher.js';
 import { type ConfigGrpc, configHandlers } from './grpc/server.js';
@@ -30,6 +30,8 @@ export interface ConfigApiOptions {
   bodyLimit?: number;
   /** Base of hrefs in gRPC answers (REST answers use the request's Host). */
   hrefBase?: () => string;
+  /** TLS for NATS; plaintext when not given. */
+  tls?: TlsFiles;
 }
 
 export interface ConfigApi {
@@ -71,7 +73,14 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   let nats: NatsLink | undefined;
   let stopPublishing = () => {};
   if (options.natsUrl && options.natsUrl.length > 0) {
-    nats = new NatsLink({ servers: options.natsUrl, name: 'weft-config-api', logger, metrics, readiness });
+    nats = new NatsLink({
+      servers: options.natsUrl,
+      name: 'weft-config-api',
+      tls: options.tls,
+      logger,
+      metrics,
+      readiness,
+    });
     stopPublishing = publishChanges(store, nats, logger, metrics);
   }
 

@@ -21,9 +21,9 @@ const daemon = startDaemon('config-api', {
   ),
 });
 
-const { config, logger, metrics, readiness, lifecycle } = daemon;
+const { config, tls, logger, metrics, readiness, lifecycle } = daemon;
 try {
-  const api = await listenConfigApi({ ...config, logger, metrics, readiness });
+  const api = await listenConfigApi({ ...config, tls, logger, metrics, readiness });
   lifecycle.onStop('config-api', () => api.close());
 } catch (error) {
   logger.fatal({ err: error }, 'config-api failed to start');

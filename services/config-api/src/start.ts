@@ -1,5 +1,5 @@
 // Binds a built config-api to its REST and gRPC ports; shared by main.ts and startConfigApi.
-import { type Logger, type Metrics, type Readiness, startGrpcServer } from '@weft/kit';
+import { type Logger, type Metrics, type Readiness, startGrpcServer, type TlsFiles } from '@weft/kit';
 import { loadConfigProto } from '@weft/proto';
 import { buildConfigApi } from './app.js';
 
@@ -11,6 +11,8 @@ export interface ListenOptions {
   host: string;
   changeLogKeep?: number;
   synchronous?: 'full' | 'normal';
+  /** TLS for gRPC and NATS; plaintext when not given. */
+  tls?: TlsFiles;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -38,6 +40,7 @@ export async function listenConfigApi(options: ListenOptions): Promise<RunningCo
   const grpc = await startGrpcServer({
     host: options.host,
     port: options.grpcPort,
+    tls: options.tls,
     logger: options.logger,
     register: (server) => server.addService(loadConfigProto().weft.config.v1.Config.service, api.grpc.handlers),
   });

@@ -10,6 +10,7 @@ import {
   NatsLink,
   type Readiness,
   startGrpcServer,
+  type TlsFiles,
   UvePublisher,
 } from '@weft/kit';
 import { loadAgentProto } from '@weft/proto';
@@ -34,6 +35,8 @@ export interface ControlAppOptions {
   agentHoldTimeMs: number;
   /** This replica's name in UVEs ("control:<name>"). */
   name?: string;
+  /** TLS for the agents' gRPC, the config-api client and NATS; plaintext when not given. */
+  tls?: TlsFiles;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -44,7 +47,7 @@ export function buildControl(options: ControlAppOptions) {
   const store = new ConfigStore();
   const graph = new CompilationGraph(store);
   const link = options.natsUrl?.length
-    ? new NatsLink({ servers: options.natsUrl, name: 'weft-control', logger, metrics, readiness })
+    ? new NatsLink({ servers: options.natsUrl, name: 'weft-control', tls: options.tls, logger, metrics, readiness })
     : undefined;
   const publisher = link
     ? new UvePublisher({ link, source: `control:${options.name ?? hostname()}`, logger })
@@ -79,7 +82,7 @@ export function buildControl(options: ControlAppOptions) {
     compileTimer = setTimeout(compileNow, Math.max(0, lastCompileEnd + lastCompileMs - Date.now()));
   };
 
-  const client = new ConfigClient(options.configApiGrpc);
+  const client = new ConfigClient(options.configApiGrpc, options.tls);
   const feed = new ConfigFeed({ client, store, onChange: scheduleCompile, logger, metrics });
   readiness.declare('config', () =>
     feed.synced ? undefined : `config not listed yet from config-api at ${options.configApiGrpc}`,
@@ -105,6 +108,7 @@ export function buildControl(options: ControlAppOptions) {
       grpc = await startGrpcServer({
         host: options.host,
         port: options.agentPort,
+        tls: options.tls,
         logger,
         register: (server) =>
           server.addService(

@@ -30,7 +30,7 @@ const daemon = startDaemon('control', {
   ),
   name: option.required('WEFT_CONTROL_NAME', 'name of this replica in UVEs', hostname()),
 });
-const { config, logger, metrics, readiness, lifecycle } = daemon;
+const { config, tls, logger, metrics, readiness, lifecycle } = daemon;
 
 const control = buildControl({
   configApiGrpc: config.configApiGrpc,
@@ -40,6 +40,7 @@ const control = buildControl({
   host: config.host,
   agentHoldTimeMs: config.agentHoldTime,
   name: config.name,
+  tls,
   logger,
   metrics,
   readiness,

@@ -1,6 +1,7 @@
 // The common start of every daemon's main: options shared by all daemons, the config, a
 // logger, metrics, readiness and the shutdown lifecycle, built in one call.
 import { type ConfigOf, type ConfigSpec, loadConfigOrExit, option } from './config.js';
+import { type TlsFiles, tlsFilesOf } from './grpc.js';
 import { Readiness } from './health.js';
 import { createLogger, LOG_LEVELS, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -12,10 +13,19 @@ export const commonOptions = {
   stateDir: option.required('WEFT_STATE_DIR', "directory for the daemon's state", '.weft'),
   natsUrl: option.urls('WEFT_NATS_URL', 'NATS servers', ['nats://127.0.0.1:4222'], ['nats', 'tls']),
   shutdownTimeout: option.duration('WEFT_SHUTDOWN_TIMEOUT', 'how long a stop may drain in-flight work', 10_000),
+  tlsCert: option.string('WEFT_TLS_CERT', 'PEM certificate for gRPC and NATS; empty for plaintext', ''),
+  tlsKey: option.string('WEFT_TLS_KEY', 'PEM private key of that certificate', ''),
+  tlsCa: option.string(
+    'WEFT_TLS_CA',
+    'PEM CA bundle that signs the peers (and, on a server, requires client certificates)',
+    '',
+  ),
 };
 
 export interface Daemon<C> {
   config: C;
+  /** The TLS files of WEFT_TLS_*, for gRPC and NATS; undefined for plaintext. */
+  tls: TlsFiles | undefined;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -31,5 +41,6 @@ export function startDaemon<S extends ConfigSpec>(
   const logger = createLogger({ service, level: config.logLevel });
   const lifecycle = new Lifecycle(logger, config.shutdownTimeout);
   lifecycle.exitOnSignals();
-  return { config, logger, metrics: createMetrics(service), readiness: new Readiness(), lifecycle };
+  const tls = tlsFilesOf(config);
+  return { config, tls, logger, metrics: createMetrics(service), readiness: new Readiness(), lifecycle };
 }

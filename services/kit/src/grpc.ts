@@ -13,6 +13,15 @@ export interface TlsFiles {
   caFile?: string;
 }
 
+/** The TLS files of a daemon's WEFT_TLS_* options, or undefined when none is set (plaintext). */
+export function tlsFilesOf(config: { tlsCert: string; tlsKey: string; tlsCa: string }): TlsFiles | undefined {
+  const files: TlsFiles = {};
+  if (config.tlsCert) files.certFile = config.tlsCert;
+  if (config.tlsKey) files.keyFile = config.tlsKey;
+  if (config.tlsCa) files.caFile = config.tlsCa;
+  return tlsEnabled(files) ? files : undefined;
+}
+
 function tlsEnabled(tls?: TlsFiles): tls is TlsFiles {
   return Boolean(tls && (tls.certFile || tls.keyFile || tls.caFile));
 }

@@ -27,6 +27,7 @@ export {
   grpcServerCredentials,
   startGrpcServer,
   type TlsFiles,
+  tlsFilesOf,
 } from './grpc.js';
 export { Readiness, type ReadinessCheck, type ReadinessReport } from './health.js';
 export { createHttpApp, fieldFromInstancePath, registerErrorHandler, registerOpsRoutes } from './http.js';

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { tlsFilesOf } from './grpc.js';
 import { Readiness } from './health.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { NatsLink } from './nats.js';
-import { freePort, natsServerMissing, startNatsServer, waitFor } from './testing/index.js';
+import { freePort, natsServerMissing, startNatsServer, tempDir, waitFor } from './testing/index.js';
 
 const quiet = createLogger({
   service: 'test',
@@ -87,5 +90,61 @@ test('closing a link while the server is away closes the connection', { skip: na
     assert.equal(connection.isClosed(), true, 'no client left reconnecting (it would keep the process alive)');
   } finally {
     await server.dispose();
+  }
+});
+
+const opensslMissing =
+  spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl is not installed to make test certificates';
+
+test('with WEFT_TLS_* files the link speaks TLS to a server that requires it', {
+  skip: natsServerMissing() ?? opensslMissing,
+}, async () => {
+  const dir = tempDir('weft-nats-tls-');
+  const certFile = join(dir.path, 'cert.pem');
+  const keyFile = join(dir.path, 'key.pem');
+  const made = spawnSync('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ]);
+  assert.equal(made.status, 0, made.stderr?.toString());
+  const server = await startNatsServer({ tls: { certFile, keyFile } });
+  const secure = new NatsLink({
+    servers: [server.url],
+    name: 'kit-test',
+    tls: tlsFilesOf({ tlsCert: '', tlsKey: '', tlsCa: certFile }),
+    logger: quiet,
+    metrics: createMetrics('kit-test-tls'),
+    readiness: new Readiness(),
+  });
+  const plain = new NatsLink({
+    servers: [server.url.replace('tls://', 'nats://')],
+    name: 'kit-test',
+    logger: quiet,
+    metrics: createMetrics('kit-test-plain'),
+    readiness: new Readiness(),
+  });
+  try {
+    await waitFor(() => secure.isConnected, { what: 'the TLS link to connect' });
+    const connection = await secure.connection();
+    assert.equal(connection.info?.tls_required, true);
+    assert.equal(plain.isConnected, false, 'a plaintext client is not let in');
+  } finally {
+    await secure.close();
+    await plain.close();
+    await server.dispose();
+    dir.remove();
   }
 });

@@ -2,6 +2,7 @@
 // a daemon starts (unready) while the bus is down and recovers by itself when it returns.
 // The state shows as the gauge weft_<service>_nats_connected and as the readiness check "nats".
 import { type ConnectionOptions, connect, type NatsConnection } from 'nats';
+import type { TlsFiles } from './grpc.js';
 import type { Readiness } from './health.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -15,7 +16,9 @@ export interface NatsLinkOptions {
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
-  /** Extra options for the nats client (TLS, credentials). */
+  /** TLS for the connection (client certificate, CA); plaintext when not given. */
+  tls?: TlsFiles;
+  /** Extra options for the nats client (credentials). */
   connectOptions?: Partial<ConnectionOptions>;
 }
 
@@ -63,6 +66,7 @@ export class NatsLink {
           maxReconnectAttempts: -1,
           reconnectTimeWait: 250,
           pingInterval: 10_000,
+          ...(this.options.tls ? { tls: { ...this.options.tls } } : {}),
           ...this.options.connectOptions,
         });
         this.#connection = connection;

@@ -15,7 +15,7 @@ import { HostDatapath } from './datapath/host-datapath.js';
 
 const cleanupOnly = process.argv[2] === 'cleanup';
 if (cleanupOnly) process.argv.splice(2, 1);
-const { config, logger, metrics, readiness, lifecycle } = startDaemon('vrouter-agent', agentOptions);
+const { config, tls, logger, metrics, readiness, lifecycle } = startDaemon('vrouter-agent', agentOptions);
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 const underlayDevice = config.underlayDevice || defaultRouteDevice();
@@ -41,6 +41,7 @@ const datapath = new HostDatapath({
 
 const nats = new NatsLink({
   servers: config.natsUrl,
+  tls,
   name: `weft-vrouter-agent-${config.hostName}`,
   logger,
   metrics,
@@ -58,6 +59,7 @@ const agent = new Agent({
     version,
     flowSampleRate: config.flowSampleRate,
     flowExportIntervalMs: config.flowExportInterval,
+    tls,
   },
   datapath,
   logger,

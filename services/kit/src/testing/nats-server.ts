@@ -33,7 +33,13 @@ function portAccepts(port: number): Promise<boolean> {
   });
 }
 
-export async function startNatsServer({ jetstream = true } = {}): Promise<NatsServerProcess> {
+export async function startNatsServer({
+  jetstream = true,
+  tls,
+}: {
+  jetstream?: boolean;
+  tls?: { certFile: string; keyFile: string };
+} = {}): Promise<NatsServerProcess> {
   const port = await freePort();
   const data = tempDir('weft-nats-');
   let child: ChildProcess | undefined;
@@ -41,6 +47,7 @@ export async function startNatsServer({ jetstream = true } = {}): Promise<NatsSe
   const start = async () => {
     const args = ['-a', '127.0.0.1', '-p', String(port)];
     if (jetstream) args.push('-js', '-sd', data.path);
+    if (tls) args.push('--tls', '--tlscert', tls.certFile, '--tlskey', tls.keyFile);
     child = spawn('nats-server', args, { stdio: 'ignore' });
     const exited = new Promise<never>((_, reject) =>
       child?.once('exit', (code) => reject(new Error(`nats-server exited with ${code}`))),
@@ -60,7 +67,7 @@ export async function startNatsServer({ jetstream = true } = {}): Promise<NatsSe
 
   await start();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${tls ? 'tls' : 'nats'}://127.0.0.1:${port}`,
     port,
     start,
     stop,

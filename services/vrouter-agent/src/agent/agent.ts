@@ -6,7 +6,7 @@
 //          ▲                          │                                        ▲
 //          └──── PortStatus ◄──── CniServer ◄── weft-cni ── PortStore ─────────┘
 import { hostname } from 'node:os';
-import type { Logger, Metrics, NatsLink, Readiness, UvePublisher } from '@weft/kit';
+import type { Logger, Metrics, NatsLink, Readiness, TlsFiles, UvePublisher } from '@weft/kit';
 import { CniServer, portStatus } from '../cni-server/cni-server.js';
 import { ControlSession, type PortStatus } from '../control-session/control-session.js';
 import { HostState } from '../host-state/host-state.js';
@@ -26,6 +26,8 @@ export interface AgentOptions {
   version: string;
   flowSampleRate: number;
   flowExportIntervalMs: number;
+  /** TLS for the control sessions; plaintext when not given. */
+  tls?: TlsFiles;
 }
 
 export interface AgentDeps {
@@ -62,6 +64,7 @@ export class Agent {
           state: this.state,
           portsUp: () => this.#portsUp(),
           applied: () => this.loop.applied(),
+          tls: options.tls,
           logger,
           // Analytics alarms on a vrouter without control: it hears of a change at once.
           onConnectionChange: () => this.#publishUveNow?.(),
