@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { credentials, type ServiceError, type sendUnaryData } from '@grpc/grpc-js';
@@ -10,7 +8,7 @@ import type { GetRequest__Output } from '@weft/proto/gen/weft/config/v1/GetReque
 import { GrpcStatus } from './errors.js';
 import { grpcChannelCredentials, startGrpcServer, type TlsFiles } from './grpc.js';
 import { createLogger } from './logger.js';
-import { tempDir } from './testing/index.js';
+import { opensslMissing, selfSignedCertificate } from './testing/index.js';
 
 const quiet = createLogger({
   service: 'test',
@@ -55,33 +53,10 @@ test('a plaintext gRPC server answers calls and maps errors to status codes', as
   }
 });
 
-const opensslMissing =
-  spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl is not installed to make test certificates';
-
 test('with certificate files the server speaks TLS and a plaintext client is refused', {
-  skip: opensslMissing,
+  skip: opensslMissing(),
 }, async () => {
-  const dir = tempDir('weft-tls-');
-  const cert = join(dir.path, 'cert.pem');
-  const key = join(dir.path, 'key.pem');
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  assert.equal(made.status, 0, made.stderr?.toString());
+  const { certFile: cert, keyFile: key, remove } = selfSignedCertificate();
   const server = await serveGet({ certFile: cert, keyFile: key });
   const secure = new proto.weft.config.v1.Config(`localhost:${server.port}`, grpcChannelCredentials({ caFile: cert }));
   const plain = new proto.weft.config.v1.Config(`127.0.0.1:${server.port}`, credentials.createInsecure());
@@ -92,6 +67,6 @@ test('with certificate files the server speaks TLS and a plaintext client is ref
     secure.close();
     plain.close();
     await server.stop();
-    dir.remove();
+    remove();
   }
 });

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { tlsFilesOf } from './grpc.js';
@@ -8,7 +6,14 @@ import { Readiness } from './health.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { NatsLink } from './nats.js';
-import { freePort, natsServerMissing, startNatsServer, tempDir, waitFor } from './testing/index.js';
+import {
+  freePort,
+  natsServerMissing,
+  opensslMissing,
+  selfSignedCertificate,
+  startNatsServer,
+  waitFor,
+} from './testing/index.js';
 
 const quiet = createLogger({
   service: 'test',
@@ -93,33 +98,10 @@ test('closing a link while the server is away closes the connection', { skip: na
   }
 });
 
-const opensslMissing =
-  spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl is not installed to make test certificates';
-
 test('with WEFT_TLS_* files the link speaks TLS to a server that requires it', {
-  skip: natsServerMissing() ?? opensslMissing,
+  skip: natsServerMissing() ?? opensslMissing(),
 }, async () => {
-  const dir = tempDir('weft-nats-tls-');
-  const certFile = join(dir.path, 'cert.pem');
-  const keyFile = join(dir.path, 'key.pem');
-  const made = spawnSync('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=127.0.0.1',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    '-keyout',
-    keyFile,
-    '-out',
-    certFile,
-  ]);
-  assert.equal(made.status, 0, made.stderr?.toString());
+  const { certFile, keyFile, remove } = selfSignedCertificate();
   const server = await startNatsServer({ tls: { certFile, keyFile } });
   const secure = new NatsLink({
     servers: [server.url],
@@ -145,6 +127,6 @@ test('with WEFT_TLS_* files the link speaks TLS to a server that requires it', {
     await secure.close();
     await plain.close();
     await server.dispose();
-    dir.remove();
+    remove();
   }
 });

@@ -1,5 +1,7 @@
 // What tests of every package may use: real servers started on loopback, and waiting with a
 // deadline. Not part of any daemon.
+
+export { opensslMissing, selfSignedCertificate } from './certificates.js';
 export { type NatsServerProcess, natsServerMissing, startNatsServer } from './nats-server.js';
 export { freePort } from './ports.js';
 export { tempDir } from './temp-dir.js';
