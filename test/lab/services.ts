@@ -2,6 +2,7 @@
 // controller listens on the underlay's controller address so that agents in host namespaces
 // reach it, and the REST APIs on loopback too for the user.
 import { join } from 'node:path';
+import { portAccepts } from '@weft/kit/testing';
 import { repoRoot } from '../support/stack.js';
 import type { LabHost, Topology } from './topology.js';
 
@@ -46,16 +47,7 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
       args: ['-js', '-sd', stateDir('nats-server'), '-a', host, '-p', String(ports.nats)],
       env: {},
       stateDir: stateDir('nats-server'),
-      ready: async () => {
-        const { connect } = await import('node:net');
-        return new Promise((resolve) => {
-          const socket = connect({ host, port: ports.nats }, () => {
-            socket.destroy();
-            resolve(true);
-          });
-          socket.on('error', () => resolve(false));
-        });
-      },
+      ready: () => portAccepts(ports.nats, host),
     },
     {
       name: 'config-api',

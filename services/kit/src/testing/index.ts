@@ -3,6 +3,6 @@
 
 export { opensslMissing, selfSignedCertificate } from './certificates.js';
 export { type NatsServerProcess, natsServerMissing, startNatsServer } from './nats-server.js';
-export { freePort } from './ports.js';
+export { freePort, portAccepts } from './ports.js';
 export { tempDir } from './temp-dir.js';
 export { waitFor } from './wait.js';

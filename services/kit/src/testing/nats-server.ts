@@ -1,8 +1,7 @@
 // Starts a real nats-server (JetStream on) on a free loopback port for a test, the way the
 // local stack runs it, and stops it again. Tests never mock the bus.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { connect as connectTcp } from 'node:net';
-import { freePort } from './ports.js';
+import { freePort, portAccepts } from './ports.js';
 import { tempDir } from './temp-dir.js';
 import { waitFor } from './wait.js';
 
@@ -21,16 +20,6 @@ export interface NatsServerProcess {
 export function natsServerMissing(): string | undefined {
   const probe = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
   return probe.status === 0 ? undefined : 'nats-server is not installed (npm test installs it when run as root)';
-}
-
-function portAccepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connectTcp({ port, host: '127.0.0.1' }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 export async function startNatsServer({
