@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -94,18 +94,23 @@ function installDebianPackages() {
   return [];
 }
 
-/** The pnpm binary of the pinned version: the global one when it matches, else a local copy. */
-function findPnpm() {
+/**
+ * Makes the pinned pnpm the one every later step finds as `pnpm`: the global one when it is that
+ * version, else a copy under .weft/tools whose bin folder goes first on this process's PATH.
+ * Children inherit the PATH, so a bare `pnpm` in a package script (the root `build`) finds it
+ * on a machine that never had a global pnpm.
+ */
+function usePinnedPnpm() {
   const global = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
-  if (global.status === 0 && global.stdout.trim() === PNPM_VERSION) return 'pnpm';
+  if (global.status === 0 && global.stdout.trim() === PNPM_VERSION) return;
   const prefix = join(root, '.weft', 'tools');
-  const local = join(prefix, 'node_modules', '.bin', 'pnpm');
-  if (!existsSync(local)) {
+  const bin = join(prefix, 'node_modules', '.bin');
+  if (!existsSync(join(bin, 'pnpm'))) {
     log(`installing pnpm ${PNPM_VERSION} into ${prefix}`);
     mkdirSync(prefix, { recursive: true });
     run('npm', ['install', '--prefix', prefix, '--no-save', '--loglevel=error', `pnpm@${PNPM_VERSION}`]);
   }
-  return local;
+  process.env.PATH = `${bin}${delimiter}${process.env.PATH ?? ''}`;
 }
 
 /** Hash of everything that decides what `pnpm install` puts into node_modules. */
@@ -123,7 +128,7 @@ function dependencyFingerprint() {
   return hash.digest('hex');
 }
 
-function installNodeDependencies(pnpm) {
+function installNodeDependencies() {
   const stamp = join(root, 'node_modules', '.weft-install-stamp');
   const fingerprint = dependencyFingerprint();
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) return;
@@ -132,20 +137,20 @@ function installNodeDependencies(pnpm) {
   // Native addons (better-sqlite3) compile here; node-gyp would otherwise try to download the
   // Node.js headers, which this machine cannot reach, while Debian's nodejs ships them.
   if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
-  run(pnpm, ['install', '--frozen-lockfile', '--reporter=append-only'], { env });
+  run('pnpm', ['install', '--frozen-lockfile', '--reporter=append-only'], { env });
   writeFileSync(stamp, fingerprint);
 }
 
-function build(pnpm) {
+function build() {
   log('building');
-  run(pnpm, ['run', '--silent', 'build']);
+  run('pnpm', ['run', '--silent', 'build']);
 }
 
 checkNode();
 const missing = installDebianPackages();
-const pnpm = findPnpm();
-installNodeDependencies(pnpm);
-build(pnpm);
+usePinnedPnpm();
+installNodeDependencies();
+build();
 if (missing.length > 0) {
   log(`not installed (needs root): ${missing.join(' ')}; the parts that need them will say so`);
 }
