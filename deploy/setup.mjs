@@ -4,7 +4,7 @@
 // Every step checks first and does nothing when its work is already done, so a second run
 // reaches the tests within seconds.
 //
-//   node deploy/setup.mjs start|test|bench
+//   node deploy/setup.mjs start|test|bench|lab
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ const PNPM_VERSION = '12.4.2';
 const mode = process.argv[2] ?? 'test';
 
 // Debian packages by purpose. Each service adds what it needs here as it lands.
-const all = ['start', 'test', 'bench'];
+const all = ['start', 'test', 'bench', 'lab'];
 const debianPackages = {
   // Compilers for the native addons: better-sqlite3 builds SQLite from source here (its prebuilt
   // download cannot be reached), and the datapath has an N-API addon over libbpf.
@@ -33,7 +33,9 @@ const debianPackages = {
   bpftool: all,
   // The network lab: namespaces, veth pairs, and the tools that prove packets flow.
   iproute2: all,
-  'iputils-ping': ['test', 'bench'],
+  // The README's tour and lab talk to the daemons' REST APIs with curl.
+  curl: all,
+  'iputils-ping': ['test', 'bench', 'lab'],
   ethtool: all,
   iperf3: ['test', 'bench'],
   // Certificates for the TLS tests.
@@ -161,6 +163,10 @@ function useLocalNodeHeaders() {
   if (existsSync(join(prefix, 'include', 'node', 'node.h'))) process.env.npm_config_nodedir = prefix;
 }
 
+if (!all.includes(mode)) {
+  log(`unknown mode "${mode}": one of ${all.join(', ')}`);
+  process.exit(2);
+}
 checkNode();
 useLocalNodeHeaders();
 const missing = installDebianPackages();

@@ -71,7 +71,7 @@ function installHostTools() {
   runOrFail('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], fail, { env });
 }
 
-/** This machine's Node.js 20 as a Debian package (dpkg-repack rebuilds it from what dpkg has). */
+/** This machine's Node.js 20 as a Debian package (dpkg-repack rebuilds it from what dpkg has), and its npm. */
 function nodejsPackage(into) {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format
   const version = capture('dpkg-query', ['-W', '-f=${Version}', 'nodejs']);
@@ -81,14 +81,19 @@ function nodejsPackage(into) {
   const cached = join(cacheRoot, `nodejs_${version}.deb`);
   if (!existsSync(cached)) {
     const work = mkdtempSync(join(tmpdir(), 'weft-repack-'));
-    runOrFail('dpkg-repack', ['nodejs'], fail, { cwd: work, stdio: ['ignore', 'ignore', 'inherit'] });
+    runOrFail('dpkg-repack', ['nodejs'], fail, { cwd: work, stdio: 'ignore' });
     const deb = spawnSync('sh', ['-c', 'ls nodejs_*.deb'], { cwd: work, encoding: 'utf8' }).stdout.trim();
     mkdirSync(cacheRoot, { recursive: true });
     cpSync(join(work, deb), cached);
     rmSync(work, { recursive: true, force: true });
   }
   cpSync(cached, join(into, 'nodejs.deb'));
-  return version;
+  // These machines upgrade the package's npm when they boot (to npm 11), so dpkg no longer has
+  // all of the npm it installed: the container gets npm as this machine has it now.
+  const npmDir = join(dirname(dirname(process.execPath)), 'lib', 'node_modules', 'npm');
+  cpSync(npmDir, join(into, 'npm'), { recursive: true });
+  const npmVersion = JSON.parse(readFileSync(join(npmDir, 'package.json'), 'utf8')).version;
+  return `${version} npm ${npmVersion}`;
 }
 
 /** The fresh machine's image: Debian's minbase plus the nodejs package; remade when either changes. */

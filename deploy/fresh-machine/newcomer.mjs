@@ -6,8 +6,10 @@
 //      virtual network created by REST reads back, a DELETE that says content-type JSON with no
 //      body (as Tungsten Fabric's clients send it) is served, and the weft-cni the build made
 //      is an executable a runtime can exec; Ctrl-C stops it all.
+//      With it running, the README's tour, pasted into bash.
 //   2. `npm start` again: ready within seconds, printing where each part listens and logs.
-//   3. `npm test`: set-up (the test tools) and build, through to the first test's result.
+//   3. The README's lab (pods on two hosts), pasted into bash, from `up` to `down`.
+//   4. `npm test`: set-up (the test tools) and build, through to the first test's result.
 //
 // Plain JavaScript on Node.js alone: nothing is installed when it starts.
 import { spawn } from 'node:child_process';
@@ -172,9 +174,51 @@ async function checkCniExecutable() {
   check(JSON.parse(output).supportedVersions?.includes('1.0.0'), `weft-cni VERSION answered ${output}`);
 }
 
+/** Ctrl-C stops everything: the stack says so, and no daemon answers any more. */
 async function stop(run, what) {
-  const { code, signal } = await timed(`${what}: Ctrl-C until stopped`, () => run.interrupt());
-  check(code === 0, `${what} ended with ${signal ?? `code ${code}`} on Ctrl-C`);
+  await timed(`${what}: Ctrl-C until stopped`, () => run.interrupt());
+  check(
+    run.lines.some((line) => /^weft: stopped/.test(line)),
+    `${what} did not say it stopped everything on Ctrl-C`,
+  );
+  for (const { name, url } of readyUrls()) {
+    const answered = await fetch(url).then(
+      () => true,
+      () => false,
+    );
+    check(!answered, `${name} still answers ${url} after Ctrl-C`);
+  }
+}
+
+/** The first sh block under a README heading, as a user copies it. */
+function readmeBlock(heading) {
+  const section = readFileSync('README.md', 'utf8')
+    .split(/^## /m)
+    .find((part) => part.startsWith(heading));
+  const block = /```sh\n([\s\S]*?)```/.exec(section ?? '');
+  check(block, `README.md has no sh block under "## ${heading}"`);
+  return block[1];
+}
+
+/**
+ * Pastes a README block into bash, as a user would, stopping at the first command that fails.
+ * curl fails on an HTTP error here (a user would see the error body; this run must stop).
+ */
+async function runReadmeBlock(heading) {
+  const script = [
+    'set -euo pipefail',
+    'curl() { command curl --fail-with-body --show-error "$@"; }',
+    readmeBlock(heading),
+  ].join('\n');
+  const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const label = `readme: ${heading.slice(0, 12)}`;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk) => {
+      for (const line of chunk.toString().split('\n')) if (line) process.stdout.write(`  ${label} | ${line}\n`);
+    });
+  }
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  check(code === 0, `the README's "${heading}" block failed (exit ${code}); its output is above`);
 }
 
 const READY = /^weft: ready; Ctrl-C stops everything/;
@@ -188,6 +232,7 @@ async function main() {
   await checkEveryDaemonReady();
   await timed('REST round trip of a virtual network', checkRestRoundTrip);
   await checkCniExecutable();
+  await timed("the README's tour, with npm start running", () => runReadmeBlock('A short tour'));
   await stop(cold, 'npm start');
 
   const warm = npm(['start'], 'start again');
@@ -197,6 +242,8 @@ async function main() {
   checkBanner(warm.lines);
   await checkEveryDaemonReady();
   await stop(warm, 'npm start (second run)');
+
+  await timed("the README's lab, pasted in order", () => runReadmeBlock('The lab'));
 
   const tests = npm(['test'], 'test');
   await timed('npm test: set-up and build, to the first test result', () =>
