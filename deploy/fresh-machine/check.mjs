@@ -36,7 +36,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
 const MINBASE = 'localhost/weft-debian-minbase:12';
 const FRESH = 'localhost/weft-fresh-machine:debian12-node20';
-const HOST_TOOLS = { podman: 'podman', runc: 'runc', debootstrap: 'debootstrap', 'dpkg-repack': 'dpkg-repack' };
+const HOST_TOOLS = {
+  podman: 'podman',
+  runc: 'runc',
+  debootstrap: 'debootstrap',
+  'dpkg-repack': 'dpkg-repack',
+  catatonit: 'catatonit',
+};
 const cacheRoot = resolve(process.env.WEFT_FRESH_MACHINE_CACHE ?? '/var/cache/weft/fresh-machine');
 const imageCache = join(root, '.weft', 'images');
 
@@ -58,7 +64,7 @@ function timed(what, step) {
   return result;
 }
 
-/** podman, runc, debootstrap and dpkg-repack on this machine, from Debian. */
+/** podman, runc, debootstrap, dpkg-repack and catatonit (podman's --init) on this machine, from Debian. */
 function installHostTools() {
   const missing = Object.entries(HOST_TOOLS)
     .filter(([command]) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0)
@@ -176,6 +182,9 @@ function runNewcomer(cloneDir) {
       '--rm',
       ...ULIMITS,
       '--privileged',
+      // A first process that reaps orphans, as a machine's init does (the lab's daemons outlive
+      // the commands that start them).
+      '--init',
       '--hostname',
       'fresh-machine',
       ...volumes.flatMap((volume) => ['--volume', volume]),

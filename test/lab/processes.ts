@@ -1,7 +1,7 @@
 // The lab's daemons: each started detached (it outlives `lab up`), its output in a log file,
 // its pid recorded so that `lab down` — or a test's cleanup — stops it, and nothing is left.
 import { spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@weft/kit/testing';
 
@@ -33,7 +33,13 @@ export function startProcess(
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // A zombie has ended but waits for its parent to reap it; in a container whose first process
+  // reaps nothing, that parent never comes.
+  try {
+    return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }
