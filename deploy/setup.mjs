@@ -60,12 +60,18 @@ function log(message) {
   process.stderr.write(`setup: ${message}\n`);
 }
 
+/** Debian packages this mode needs that are not installed (set-up without root cannot). */
+let missingPackages = [];
+
 function run(command, args, options = {}) {
   // Everything set-up prints goes to stderr, so that the stdout of the command it runs before
   // (a lab command in a script, say) holds only that command's answer.
   const result = spawnSync(command, args, { stdio: ['inherit', 2, 2], cwd: root, ...options });
   if (result.status !== 0) {
     log(`"${command} ${args.join(' ')}" failed with exit code ${result.status ?? result.signal}`);
+    if (missingPackages.length > 0) {
+      log(`it may need the Debian packages that are missing: sudo apt-get install -y ${missingPackages.join(' ')}`);
+    }
     process.exit(1);
   }
 }
@@ -169,10 +175,10 @@ if (!all.includes(mode)) {
 }
 checkNode();
 useLocalNodeHeaders();
-const missing = installDebianPackages();
+missingPackages = installDebianPackages();
 usePinnedPnpm();
 installNodeDependencies();
 build();
-if (missing.length > 0) {
-  log(`not installed (needs root): ${missing.join(' ')}; the parts that need them will say so`);
+if (missingPackages.length > 0) {
+  log(`not installed (needs root): ${missingPackages.join(' ')}; the parts that need them will say so`);
 }
