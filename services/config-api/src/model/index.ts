@@ -4,6 +4,7 @@ export type { IdPerms, IpamSubnet, KeyValuePairs, PolicyRule, VnSubnets } from '
 export {
   ajv,
   bodySchemaOf,
+  type CollectionField,
   describeSchemaError,
   fieldOf,
   model,
