@@ -4,7 +4,7 @@
 // Every step checks first and does nothing when its work is already done, so a second run
 // reaches the tests within seconds.
 //
-//   node deploy/setup.mjs start|test|bench
+//   node deploy/setup.mjs start|test|bench|lab
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,8 +16,13 @@ const PNPM_VERSION = '12.4.2';
 const mode = process.argv[2] ?? 'test';
 
 // Debian packages by purpose. Each service adds what it needs here as it lands.
-const all = ['start', 'test', 'bench'];
+const all = ['start', 'test', 'bench', 'lab'];
 const debianPackages = {
+  // Compilers for the native addons: better-sqlite3 builds SQLite from source here (its prebuilt
+  // download cannot be reached), and the datapath has an N-API addon over libbpf.
+  python3: all,
+  make: all,
+  'g++': all,
   // The message bus every daemon talks over; tests start their own on loopback ports.
   'nats-server': all,
   // The BPF datapath: clang compiles the C programs for the BPF target, libbpf loads them from
@@ -28,11 +33,15 @@ const debianPackages = {
   bpftool: all,
   // The network lab: namespaces, veth pairs, and the tools that prove packets flow.
   iproute2: all,
-  'iputils-ping': ['test', 'bench'],
+  // The README's tour and lab talk to the daemons' REST APIs with curl.
+  curl: all,
+  'iputils-ping': ['test', 'bench', 'lab'],
   ethtool: all,
   iperf3: ['test', 'bench'],
   // Certificates for the TLS tests.
   openssl: ['test'],
+  // pgrep, with which tests check that nothing is left running.
+  procps: ['test'],
   // The CNI reference plugins, which prove that the test harness speaks the CNI spec.
   'containernetworking-plugins': ['test'],
   // Chart rendering without helm: Go's text/template with sprig, the engine helm uses, and the
@@ -133,11 +142,7 @@ function installNodeDependencies() {
   const fingerprint = dependencyFingerprint();
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === fingerprint) return;
   log('installing workspace dependencies');
-  const env = { ...process.env };
-  // Native addons (better-sqlite3) compile here; node-gyp would otherwise try to download the
-  // Node.js headers, which this machine cannot reach, while Debian's nodejs ships them.
-  if (!env.npm_config_nodedir && existsSync('/usr/include/node/node.h')) env.npm_config_nodedir = '/usr';
-  run('pnpm', ['install', '--frozen-lockfile', '--reporter=append-only'], { env });
+  run('pnpm', ['install', '--frozen-lockfile', '--reporter=append-only']);
   writeFileSync(stamp, fingerprint);
 }
 
@@ -146,7 +151,24 @@ function build() {
   run('pnpm', ['run', '--silent', 'build']);
 }
 
+/**
+ * Native addons (better-sqlite3, the datapath's libbpf addon) compile against the headers that
+ * came with this Node.js (/usr/include/node from Debian's packages, /usr/local/include/node in
+ * the node images); without this, node-gyp would try to download them, which these machines
+ * cannot reach. Set on this process, so every step inherits it.
+ */
+function useLocalNodeHeaders() {
+  if (process.env.npm_config_nodedir) return;
+  const prefix = dirname(dirname(process.execPath));
+  if (existsSync(join(prefix, 'include', 'node', 'node.h'))) process.env.npm_config_nodedir = prefix;
+}
+
+if (!all.includes(mode)) {
+  log(`unknown mode "${mode}": one of ${all.join(', ')}`);
+  process.exit(2);
+}
 checkNode();
+useLocalNodeHeaders();
 const missing = installDebianPackages();
 usePinnedPnpm();
 installNodeDependencies();

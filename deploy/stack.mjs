@@ -7,7 +7,7 @@
 // Options (environment): WEFT_STATE_DIR, WEFT_NATS_PORT (default 4222), WEFT_STACK_HOST
 // (default 127.0.0.1), and every service's own WEFT_* options, passed through unchanged.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,8 @@ const stateDir = resolve(root, process.env.WEFT_STATE_DIR ?? '.weft');
 const host = process.env.WEFT_STACK_HOST ?? '127.0.0.1';
 const natsPort = Number(process.env.WEFT_NATS_PORT ?? 4222);
 const isRoot = process.getuid?.() === 0;
+// What the datapath needs beyond uid 0: a container runs as root without most of these.
+const DATAPATH_CAPABILITIES = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_BPF: 39 };
 const STOP_DEADLINE_MS = 15_000;
 
 /** Running children, in start order. */
@@ -84,12 +86,25 @@ async function startNats() {
   say(`nats-server       nats://${host}:${natsPort}  (JetStream, data in ${join(stateDir, 'nats')})`);
 }
 
+/** The datapath's capabilities this process lacks (all of them when it is not root). */
+function missingDatapathCapabilities() {
+  if (!isRoot) return Object.keys(DATAPATH_CAPABILITIES);
+  const line = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  const effective = BigInt(`0x${line?.[1] ?? '0'}`);
+  return Object.entries(DATAPATH_CAPABILITIES)
+    .filter(([, bit]) => (effective & (1n << BigInt(bit))) === 0n)
+    .map(([name]) => name);
+}
+
 async function startService(service) {
   const entry = join(root, service.main);
   if (!existsSync(entry)) return;
-  if (service.needsRoot && !isRoot) {
-    say(`${service.name.padEnd(17)} not started: ${service.needsRoot}`);
-    return;
+  if (service.needsRoot) {
+    const missing = missingDatapathCapabilities();
+    if (missing.length > 0) {
+      say(`${service.name.padEnd(17)} not started: ${service.needsRoot} (missing ${missing.join(', ')})`);
+      return;
+    }
   }
   const env = {
     ...process.env,
@@ -140,7 +155,6 @@ process.on('SIGTERM', () => void stopAll(0));
 
 try {
   mkdirSync(join(stateDir, 'logs'), { recursive: true });
-  if (!isRoot) say('not running as root: the datapath (vrouter-agent) cannot start; the rest will');
   await startNats();
   for (const service of stackServices) await startService(service);
   say('ready; Ctrl-C stops everything');

@@ -120,6 +120,33 @@ test('catalog errors, validation failures and malformed JSON become JSON bodies 
   assert.equal(noRoute.json().error.code, 'NO_SUCH_ROUTE');
 });
 
+test('an empty body is no body, whatever its content-type says; a malformed one is still refused', async () => {
+  const { app } = build();
+  app.delete('/thing/:id', async (request) => ({ deleted: (request.params as { id: string }).id, body: request.body }));
+  app.post('/things', async (request) => ({ body: request.body ?? null }));
+  for (const method of ['DELETE', 'GET'] as const) {
+    const url = method === 'DELETE' ? '/thing/abc' : '/healthz';
+    const response = await app.inject({ method, url, headers: { 'content-type': 'application/json' }, payload: '' });
+    assert.equal(response.statusCode, 200, `${method} with an empty JSON body: ${response.body}`);
+  }
+  const emptyPost = await app.inject({
+    method: 'POST',
+    url: '/things',
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    payload: '',
+  });
+  assert.equal(emptyPost.statusCode, 200);
+  assert.deepEqual(emptyPost.json(), { body: null });
+  const poisoned = await app.inject({
+    method: 'POST',
+    url: '/things',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"__proto__": {"admin": true}}',
+  });
+  assert.equal(poisoned.statusCode, 400);
+  assert.equal(poisoned.json().error.field, 'body');
+});
+
 test('an unexpected error is a 500 that reveals nothing of its cause', async () => {
   const { app } = build();
   app.get('/boom', async () => {

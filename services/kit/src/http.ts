@@ -90,6 +90,25 @@ export interface HttpAppOptions extends OpsRoutesOptions {
   fastify?: FastifyServerOptions;
 }
 
+/**
+ * JSON bodies as fastify parses them (with its prototype-poisoning guard), except that an empty
+ * body is no body. Tungsten Fabric's clients and many HTTP libraries send
+ * `content-type: application/json` on every request, a DELETE or GET with nothing in it too;
+ * fastify's own parser refuses those with FST_ERR_CTP_EMPTY_JSON_BODY.
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body.toString();
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+}
+
 /** A fastify app with the ops routes and the error handler; the service adds its own routes. */
 export function createHttpApp({ logger, readiness, metrics, bodyLimit = 1024 * 1024, fastify = {} }: HttpAppOptions) {
   const app = Fastify({
@@ -107,6 +126,7 @@ export function createHttpApp({ logger, readiness, metrics, bodyLimit = 1024 * 1
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     ...fastify,
   });
+  acceptEmptyJsonBodies(app);
   registerErrorHandler(app, logger);
   registerOpsRoutes(app, { readiness, metrics });
   closeConnectionsAfterResponseWhenClosing(app);

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The weft-cni executable of this checkout. */
+/** The weft-cni executable of this checkout: the build makes it one (mode 755, a shebang). */
 export const weftCniPath = join(fileURLToPath(new URL('..', import.meta.url)), 'main.js');
 
 export interface CniCall {
@@ -30,7 +30,7 @@ export interface CniOutcome {
   json?: Record<string, unknown> & { code?: number; msg?: string };
 }
 
-/** Runs `plugin` for one verb. `plugin` is a path to an executable (a .js file runs with node). */
+/** Runs `plugin` for one verb. `plugin` is the path of an executable, exec'd as a runtime does. */
 export function callPlugin(plugin: string, call: CniCall): Promise<CniOutcome> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
@@ -44,11 +44,8 @@ export function callPlugin(plugin: string, call: CniCall): Promise<CniOutcome> {
     env.CNI_ARGS = Object.entries(call.args)
       .map(([key, value]) => `${key}=${value}`)
       .join(';');
-  const [pluginCommand, pluginArgs] = plugin.endsWith('.js') ? [process.execPath, [plugin]] : [plugin, []];
   // nsenter --net enters only the network namespace: the plugin still sees the host's files.
-  const [command, args] = call.runtimeNetns
-    ? ['nsenter', [`--net=${call.runtimeNetns}`, pluginCommand, ...pluginArgs]]
-    : [pluginCommand, pluginArgs];
+  const [command, args] = call.runtimeNetns ? ['nsenter', [`--net=${call.runtimeNetns}`, plugin]] : [plugin, []];
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'inherit'] });
     let stdout = '';

@@ -491,3 +491,14 @@ describe('bad input gets a 4xx naming the field and stores nothing', () => {
     assert.equal(reply.body.error.field, 'fq_name');
   });
 });
+
+test('a GET or DELETE that says content-type: application/json with no body is served, as TF clients send it', async () => {
+  const network = await server.create('virtual-network', networkBody('empty-body-habit', '10.77.0.0/24'));
+  const asTfClient = (method: string, path: string) =>
+    fetch(`${server.restUrl}${path}`, { method, headers: { 'content-type': 'application/json' } });
+  const read = await asTfClient('GET', `/virtual-network/${network.uuid}`);
+  assert.equal(read.status, 200);
+  const deleted = await asTfClient('DELETE', `/virtual-network/${network.uuid}`);
+  assert.equal(deleted.status, 200, await deleted.text());
+  assert.equal((await server.request('GET', `/virtual-network/${network.uuid}`)).status, 404);
+});
