@@ -67,22 +67,6 @@ export const subnet = t.object(
   { required: ['ip_prefix', 'ip_prefix_len'], description: 'SubnetType' },
 );
 
-export const ipamSubnet = t.object(
-  {
-    subnet,
-    subnet_uuid: t.string({ maxLength: 64, description: 'assigned by the server when not given' }),
-    subnet_name: t.string({ maxLength: 255 }),
-    default_gateway: ipAddress('defaults to the first address of the subnet'),
-    dns_server_address: ipAddress('defaults to the last usable address of the subnet'),
-    allocation_pools: t.array(t.object({ start: ipAddress(), end: ipAddress() }, { required: ['start', 'end'] }), 256),
-    addr_from_start: t.boolean('true allocates from the first address up, false (default) from the last down'),
-    enable_dhcp: t.boolean(),
-    dns_nameservers: t.array(ipAddress(), 16),
-  },
-  { required: ['subnet'], description: 'IpamSubnetType' },
-);
-export type IpamSubnet = Static<typeof ipamSubnet>;
-
 /** Any xsd:integer the schema leaves unbounded: a signed 32-bit number. */
 export const int32 = (description?: string) => t.integer(-(2 ** 31), 2 ** 31 - 1, description);
 
@@ -102,6 +86,50 @@ export const routeTable = t.object(
   },
   { description: 'RouteTableType' },
 );
+
+export const dhcpOptionList = t.object(
+  {
+    dhcp_option: t.array(
+      t.object({
+        dhcp_option_name: t.string({ maxLength: 255 }),
+        dhcp_option_value: t.string({ maxLength: 4096 }),
+        dhcp_option_value_bytes: t.string({ maxLength: 4096 }),
+      }),
+      256,
+    ),
+  },
+  { description: 'DhcpOptionsListType' },
+);
+
+export const ipamSubnet = t.object(
+  {
+    subnet,
+    subnet_uuid: t.string({ maxLength: 64, description: 'assigned by the server when not given' }),
+    subnet_name: t.string({ maxLength: 255 }),
+    default_gateway: ipAddress('defaults to the first address of the subnet'),
+    dns_server_address: ipAddress('defaults to the last usable address of the subnet'),
+    allocation_pools: t.array(
+      t.object(
+        { start: ipAddress(), end: ipAddress(), vrouter_specific_pool: t.boolean() },
+        { required: ['start', 'end'] },
+      ),
+      256,
+    ),
+    addr_from_start: t.boolean('true allocates from the first address up, false (default) from the last down'),
+    enable_dhcp: t.boolean(),
+    dns_nameservers: t.array(ipAddress(), 16),
+    dhcp_option_list: dhcpOptionList,
+    host_routes: routeTable,
+    alloc_unit: t.integer(1, 2 ** 31 - 1, 'addresses per allocation; 1 here'),
+    created: t.string({ maxLength: 64 }),
+    last_modified: t.string({ maxLength: 64 }),
+    subscriber_tag: t.string({ maxLength: 255 }),
+    vlan_tag: t.integer(0, 4094),
+    dhcp_relay_server: t.array(ipAddress(), 16),
+  },
+  { required: ['subnet'], description: 'IpamSubnetType' },
+);
+export type IpamSubnet = Static<typeof ipamSubnet>;
 
 export const routeTargetList = t.object(
   { route_target: t.array(t.string({ pattern: '^target:[0-9.]+:[0-9]+$', description: 'target:ASN:number' }), 1024) },
@@ -183,7 +211,10 @@ export const policyRule = t.object(
     dst_addresses: t.array(addressMatch, 256),
     src_ports: t.array(portRange, 256),
     dst_ports: t.array(portRange, 256),
+    application: t.array(t.string({ maxLength: 255 }), 64),
     action_list: actionList,
+    created: t.string({ maxLength: 64 }),
+    last_modified: t.string({ maxLength: 64 }),
   },
   { description: 'PolicyRuleType' },
 );

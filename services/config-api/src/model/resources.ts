@@ -6,6 +6,7 @@
 import { bgpPeeringAttributes, bgpRouterParameters } from './bgp.js';
 import {
   actionList,
+  dhcpOptionList,
   idPerms,
   int32,
   ipAddress,
@@ -76,28 +77,54 @@ const sequence = t.object(
       { major: t.integer(0, 2 ** 31 - 1), minor: t.integer(0, 2 ** 31 - 1) },
       { required: ['major', 'minor'] },
     ),
+    timer: t.object({
+      start_time: t.string({ maxLength: 64 }),
+      on_interval: t.string({ maxLength: 64 }),
+      off_interval: t.string({ maxLength: 64 }),
+      end_time: t.string({ maxLength: 64 }),
+    }),
   },
   { description: 'VirtualNetworkPolicyType: the order in which policies apply' },
 );
 
 const quota = t.object(
-  Object.fromEntries(
-    [
-      'defaults',
-      'virtual_network',
-      'subnet',
-      'virtual_machine_interface',
-      'instance_ip',
-      'floating_ip',
-      'floating_ip_pool',
-      'security_group',
-      'security_group_rule',
-      'network_policy',
-      'network_ipam',
-      'virtual_router',
-    ].map((name) => [name, t.integer(-1, 2 ** 31 - 1, '-1 for no limit')]),
-  ),
-  { description: 'QuotaType' },
+  {
+    ...Object.fromEntries(
+      [
+        'defaults',
+        'floating_ip',
+        'instance_ip',
+        'virtual_machine_interface',
+        'virtual_network',
+        'virtual_router',
+        'virtual_DNS',
+        'virtual_DNS_record',
+        'bgp_router',
+        'network_ipam',
+        'access_control_list',
+        'network_policy',
+        'floating_ip_pool',
+        'service_template',
+        'service_instance',
+        'logical_router',
+        'security_group',
+        'security_group_rule',
+        'subnet',
+        'global_vrouter_config',
+        'loadbalancer_pool',
+        'loadbalancer_member',
+        'loadbalancer_healthmonitor',
+        'virtual_ip',
+        'security_logging_object',
+        'route_table',
+        'firewall_group',
+        'firewall_policy',
+        'firewall_rule',
+      ].map((name) => [name, t.integer(-1, 2 ** 31 - 1, '-1 for no limit')]),
+    ),
+    host_based_service: t.integer(0, 1),
+  },
+  { description: 'QuotaType (not enforced)' },
 );
 
 export const resources = [
@@ -142,10 +169,20 @@ export const resources = [
     description: 'IP address management settings that virtual networks take their subnets through.',
     parents: ['project'],
     properties: {
-      network_ipam_mgmt: t.object({
-        ipam_method: t.enum(['dhcp', 'fixed'] as const),
-        ipam_dns_method: t.enum(['none', 'default-dns-server', 'tenant-dns-server', 'virtual-dns-server'] as const),
-      }),
+      network_ipam_mgmt: t.object(
+        {
+          ipam_method: t.enum(['dhcp', 'fixed'] as const),
+          ipam_dns_method: t.enum(['none', 'default-dns-server', 'tenant-dns-server', 'virtual-dns-server'] as const),
+          ipam_dns_server: t.object({
+            tenant_dns_server_address: t.object({ ip_address: t.array(ipAddress(), 16) }),
+            virtual_dns_server_name: t.string({ maxLength: 2048 }),
+          }),
+          dhcp_option_list: dhcpOptionList,
+          cidr_block: subnet,
+          host_routes: routeTable,
+        },
+        { description: 'IpamType' },
+      ),
       ipam_subnet_method: t.enum(['user-defined-subnet', 'flat-subnet', 'auto-subnet'] as const),
     },
     refs: [{ to: 'virtual-DNS', description: 'the virtual DNS server of the networks using this ipam' }],
@@ -161,6 +198,9 @@ export const resources = [
         mtu: t.integer(68, 9216),
         allow_transit: t.boolean(),
         rpf: t.enum(['enable', 'disable'] as const),
+        network_id: t.integer(0, 2 ** 31 - 1, 'not used (TF deprecated it)'),
+        mirror_destination: t.boolean(),
+        max_flows: t.integer(0, 4294967296),
       }),
       virtual_network_network_id: t.integer(1, 2 ** 31 - 1, 'assigned by the server'),
       route_target_list: routeTargetList,

@@ -12,6 +12,7 @@ import { relaxForDelete } from '../service/actions/relax.js';
 import { setTag } from '../service/actions/set-tag.js';
 import { userAgentKv } from '../service/actions/useragent-kv.js';
 import type { ConfigService } from '../service/config-service.js';
+import { withoutNulls } from '../service/input.js';
 import { listAnswer } from './list-answer.js';
 
 type Body = Record<string, unknown>;
@@ -98,7 +99,7 @@ export const actions: Action[] = [
         refType: typeNamed(service, refType).type,
         refUuid: (given['ref-uuid'] as string | null) ?? undefined,
         refFqName: refFqName && refFqName.length > 0 ? refFqName : undefined,
-        attr: given.attr,
+        attr: withoutNulls(given.attr),
         relaxForDelete: given.relax_ref_for_delete === true,
       });
       return { uuid: object.uuid };

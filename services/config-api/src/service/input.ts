@@ -22,7 +22,7 @@ export interface WriteInput {
 const MAX_DEPTH = 32;
 
 /** Nulls inside objects, at any depth a property has, are absent values. */
-function withoutNulls(value: unknown, depth = 0): unknown {
+export function withoutNulls(value: unknown, depth = 0): unknown {
   if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) return value.map((item) => withoutNulls(item, depth + 1));
   const out: Body = {};
