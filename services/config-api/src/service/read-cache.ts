@@ -4,7 +4,7 @@
 // was rendered at is the store's: no invalidation to get wrong, whatever the backend or writer.
 import type { ReadView } from '../store/store.js';
 
-/** Entries kept at most; the cache starts over when full, like the store's object cache. */
+/** Entries kept at most (about 30 MiB of interfaces); the oldest goes when a new one comes. */
 const MAX_ENTRIES = 20_000;
 
 export class ReadCache {
@@ -32,7 +32,7 @@ export class ReadCache {
 
   set(key: string, json: string): void {
     const entries = this.#current();
-    if (entries.size >= MAX_ENTRIES) entries.clear();
+    if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
     entries.set(key, json);
   }
 }
