@@ -387,7 +387,8 @@ export class ConfigService {
       if (!object || object.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid });
       const children = tx.children([object.uuid], 5);
       const relaxed = new Set(tx.reservations(relaxedScope(object.uuid)).map((held) => held.value));
-      const backRefs = tx.backRefs([object.uuid]);
+      // Without relaxed references a few referrers are enough to refuse; with some, all of them count.
+      const backRefs = tx.backRefs([object.uuid], relaxed.size === 0 ? 5 : -1);
       const blocking = backRefs.filter((ref) => !relaxed.has(ref.from.uuid));
       if (children.length > 0 || blocking.length > 0) {
         throw errors.IN_USE({

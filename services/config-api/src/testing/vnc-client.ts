@@ -430,35 +430,15 @@ export class VncClient {
     return (JSON.parse(text) as Body)[type] as Body;
   }
 
-  /** <type>_update(obj): PUT of the uuid and the fields set since the read; references through ref-update. */
-  async update(object: VncObject, refChanges: { field: string; add?: Body[]; remove?: Body[] }[] = []): Promise<Body> {
+  /**
+   * <type>_update(obj): a PUT of the uuid and the fields set since the read. (The client sends a
+   * reference list's changes through ref-update, one call each: refUpdate here.)
+   */
+  async update(object: VncObject): Promise<Body> {
     let answer: Body = {};
     if (Object.keys(object.pending).length > 0) {
       const serialized = { uuid: object.uuid ?? null, ...object.pending };
       answer = await this.#json('PUT', `${this.#base(object.type)}/${object.uuid}`, { [object.type]: serialized });
-    }
-    for (const change of refChanges) {
-      for (const ref of change.remove ?? []) {
-        await this.refUpdate(
-          object.type,
-          object.uuid!,
-          change.field,
-          (ref.uuid as string) ?? null,
-          (ref.to as string[]) ?? [],
-          'DELETE',
-        );
-      }
-      for (const ref of change.add ?? []) {
-        await this.refUpdate(
-          object.type,
-          object.uuid!,
-          change.field,
-          (ref.uuid as string) ?? null,
-          (ref.to as string[]) ?? [],
-          'ADD',
-          ref.attr ?? null,
-        );
-      }
     }
     object.pending = {};
     return answer;
