@@ -11,6 +11,7 @@ export {
   type RefField,
   type ResourceType,
   typeByPlural,
+  validatorOf,
 } from './model.js';
 export { type ResourceDefinition, resources } from './resources.js';
 export { type Schema, type Static, t } from './schema.js';

@@ -158,8 +158,47 @@ export const model = derive();
 export const typeByPlural = new Map([...model.values()].map((type) => [type.plural, type]));
 
 const bodySchemas = new Map<string, Schema>();
+/** The validator of each body schema: the envelope checked here, the object by its type's validator. */
+const bodyValidators = new WeakMap<Schema, ValidateFunction>();
 
-/** The body of POST /<type>s and PUT /<type>/<uuid>: {"<type>": {...}}; one object per type, so ajv compiles it once. */
+/** {"<type>": object}: the envelope, then the object by the validator its type already has. */
+function envelopeValidator(type: ResourceType): ValidateFunction {
+  const fail = (error: Partial<ErrorObject>) => {
+    validate.errors = [{ instancePath: '', schemaPath: '#', keyword: 'envelope', params: {}, ...error } as ErrorObject];
+    return false;
+  };
+  const validate = ((data: unknown) => {
+    validate.errors = null;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      return fail({ keyword: 'type', params: { type: 'object' }, message: 'must be object' });
+    }
+    for (const key of Object.keys(data)) {
+      if (key !== type.type) {
+        return fail({
+          keyword: 'additionalProperties',
+          params: { additionalProperty: key },
+          message: 'must NOT have additional properties',
+        });
+      }
+    }
+    if (!(type.type in data)) {
+      return fail({
+        keyword: 'required',
+        params: { missingProperty: type.type },
+        message: `must have required property '${type.type}'`,
+      });
+    }
+    if (type.validateObject((data as Record<string, unknown>)[type.type])) return true;
+    validate.errors = type.validateObject.errors!.map((error) => ({
+      ...error,
+      instancePath: `/${type.type}${error.instancePath}`,
+    }));
+    return false;
+  }) as ValidateFunction;
+  return validate;
+}
+
+/** The body of POST /<type>s and PUT /<type>/<uuid>: {"<type>": {...}}; one object per type. */
 export function bodySchemaOf(type: ResourceType): Schema {
   let schema = bodySchemas.get(type.type);
   if (!schema) {
@@ -170,8 +209,17 @@ export function bodySchemaOf(type: ResourceType): Schema {
       properties: { [type.type]: type.objectSchema },
     };
     bodySchemas.set(type.type, schema);
+    bodyValidators.set(schema, envelopeValidator(type));
   }
   return schema;
+}
+
+/**
+ * The validator of a route schema. A body schema reuses its type's validator rather than
+ * compiling the type's schema a second time: compiling them is most of the service's start.
+ */
+export function validatorOf(schema: Schema): ValidateFunction {
+  return bodyValidators.get(schema) ?? ajv.compile(schema);
 }
 
 /** Turns ajv's first error into a field path and a reason, e.g. "network_ipam_refs[0].attr" + "is not a known field". */
