@@ -4,11 +4,15 @@
 //      instance-ip for it (one "pair"), over keep-alive HTTP/1.1; pairs/s and request latency.
 //   2. The same creates with WEFT_CONFIG_API_SYNC=normal (no fsync per commit: survives kill -9,
 //      not power loss), on a fresh store, for comparison.
-//   3. Reads: 64 concurrent clients reading interfaces by uuid (with their back-references).
+//   3. Reads: 64 concurrent clients reading interfaces by uuid (with their back-references), in
+//      rounds that alternate with the same reads of the baseline, so that both see the same
+//      machine (it is shared, and its load moves by the second); the ratio is the median of the
+//      ratios of paired rounds, and each server's CPU time per read (from /proc) is given besides.
 // Baseline, in the same run: a bare fastify app in its own process with a POST route that parses
 // the JSON body and answers a small JSON object, and a GET route answering a stored object of
 // the same size, driven by the same clients.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +21,8 @@ import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 const CLIENTS = 64;
 const CREATE_SECONDS = Number(process.env.BENCH_CREATE_SECONDS ?? 10);
 const READ_SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 5);
+/** Read rounds per contender, alternating; READ_SECONDS is split among them. */
+const READ_ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? 10);
 
 const configApiDir = dirname(fileURLToPath(import.meta.resolve('@weft/config-api')));
 const configApiMain = join(configApiDir, 'main.js');
@@ -69,6 +75,7 @@ function startProcess(args: string[], env: Record<string, string>, cwd?: string)
   });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
@@ -155,6 +162,7 @@ async function startDaemon(synchronous: 'full' | 'normal') {
   await waitUp(url);
   return {
     url,
+    pid: daemon.pid,
     stop: async () => {
       await daemon.stop();
       state.remove();
@@ -201,6 +209,58 @@ async function createPairs(api: string, interfaces: string[]): Promise<Run> {
   });
 }
 
+/**
+ * CPU seconds (user + system) the main thread of a process has used so far, from /proc: the
+ * thread that serves requests (a daemon's background threads, like config-api's WAL copier
+ * after a burst of writes, are not the read's cost).
+ */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After the command: state is field 3 of stat, so utime (14) and stime (15) are at 11 and 12 here.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Kernel clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat times: 100 on Linux. */
+const CLOCK_TICKS = 100;
+
+interface ReadRounds {
+  /** Reads per second of each round. */
+  rates: number[];
+  latencies: number[];
+  operations: number;
+  failures: number;
+  cpuSeconds: number;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+interface Contender {
+  pid: number;
+  step: (client: number, index: number) => Promise<number[] | undefined>;
+}
+
+/** Reads of both contenders in alternating rounds; each round's rate and the server's CPU time are kept. */
+async function alternateReads(contenders: [Contender, Contender]): Promise<[ReadRounds, ReadRounds]> {
+  const empty = (): ReadRounds => ({ rates: [], latencies: [], operations: 0, failures: 0, cpuSeconds: 0 });
+  const results: [ReadRounds, ReadRounds] = [empty(), empty()];
+  // A first round each, not counted: both servers (and the clients) warm up their code first.
+  for (const contender of contenders) await drive(Math.min(1, READ_SECONDS / READ_ROUNDS), contender.step);
+  for (let round = 0; round < READ_ROUNDS; round++) {
+    for (const [index, contender] of contenders.entries()) {
+      const cpuBefore = cpuSeconds(contender.pid);
+      const run = await drive(READ_SECONDS / READ_ROUNDS, contender.step);
+      const result = results[index]!;
+      result.cpuSeconds += cpuSeconds(contender.pid) - cpuBefore;
+      result.rates.push(run.operations / run.seconds);
+      result.latencies.push(...run.latencies);
+      result.operations += run.operations;
+      result.failures += run.failures;
+    }
+  }
+  for (const result of results) result.latencies.sort((a, b) => a - b);
+  return results;
+}
+
 async function commitStats(api: string) {
   const metrics = (await call(api, 'GET', '/metrics')).body;
   const metric = (name: string) =>
@@ -221,17 +281,7 @@ async function main() {
   const interfaces: string[] = [];
   const creates = await createPairs(daemon.url, interfaces);
   const stats = await commitStats(daemon.url);
-  const reads = await drive(READ_SECONDS, async (client, index) => {
-    const uuid = interfaces[(client * 7919 + index * 104_729) % interfaces.length]!;
-    const [reply, ms] = await timed(daemon.url, 'GET', `/virtual-machine-interface/${uuid}`);
-    return reply.status === 200 ? [ms] : undefined;
-  });
   const sample = (await call(daemon.url, 'GET', `/virtual-machine-interface/${interfaces[0]}`)).body;
-  await daemon.stop();
-
-  daemon = await startDaemon('normal');
-  const normalCreates = await createPairs(daemon.url, []);
-  await daemon.stop();
 
   const bareServer = startProcess(
     ['--input-type=module', '-e', BARE_FASTIFY],
@@ -246,6 +296,30 @@ async function main() {
       ),
     { timeoutMs: 20_000, what: 'bare fastify' },
   );
+  const daemonUrl = daemon.url;
+  const [reads, bareReads] = await alternateReads([
+    {
+      pid: daemon.pid,
+      step: async (client, index) => {
+        const uuid = interfaces[(client * 7919 + index * 104_729) % interfaces.length]!;
+        const [reply, ms] = await timed(daemonUrl, 'GET', `/virtual-machine-interface/${uuid}`);
+        return reply.status === 200 ? [ms] : undefined;
+      },
+    },
+    {
+      pid: bareServer.pid,
+      step: async () => {
+        const [reply, ms] = await timed(bare, 'GET', '/thing/x');
+        return reply.status === 200 ? [ms] : undefined;
+      },
+    },
+  ]);
+  await daemon.stop();
+
+  daemon = await startDaemon('normal');
+  const normalCreates = await createPairs(daemon.url, []);
+  await daemon.stop();
+
   const bareCreates = await drive(CREATE_SECONDS, async (client, index) => {
     const [first, firstMs] = await timed(bare, 'POST', '/things', { thing: { fq_name: ['a', `c${client}-${index}`] } });
     const [second, secondMs] = await timed(bare, 'POST', '/things', {
@@ -253,23 +327,19 @@ async function main() {
     });
     return first.status === 200 && second.status === 200 ? [firstMs, secondMs] : undefined;
   });
-  const bareReads = await drive(READ_SECONDS, async () => {
-    const [reply, ms] = await timed(bare, 'GET', '/thing/x');
-    return reply.status === 200 ? [ms] : undefined;
-  });
   await bareServer.stop();
   agent.destroy();
 
   const rate = (run: Run) => run.operations / run.seconds;
-  const latency = (run: Run) =>
+  const latency = (run: { latencies: number[] }) =>
     `${fmt(percentile(run.latencies, 50), 1)} / ${fmt(percentile(run.latencies, 99), 1)} ms`;
   const rows = [
     ['interface + instance-ip pairs created/s, durable (synchronous=FULL)', creates, bareCreates],
     ['pairs created/s with WEFT_CONFIG_API_SYNC=normal (survives kill -9, not power loss)', normalCreates, bareCreates],
-    ['interface reads by uuid/s (with back-references)', reads, bareReads],
   ] as const;
   process.stdout.write(
-    `${CLIENTS} concurrent clients, keep-alive HTTP/1.1; creates for ${CREATE_SECONDS} s, reads for ${READ_SECONDS} s; ` +
+    `${CLIENTS} concurrent clients, keep-alive HTTP/1.1; creates for ${CREATE_SECONDS} s, reads for ${READ_SECONDS} s in ` +
+      `${READ_ROUNDS} rounds alternating with the baseline's; ` +
       'config-api and the bare fastify baseline (two POSTs per pair; a GET of a stored object of the same size) each in their own process.\n\n',
   );
   process.stdout.write(
@@ -281,11 +351,25 @@ async function main() {
         `${latency(run)} | ${latency(baseline)} |\n`,
     );
   }
+  const readRate = median(reads.rates);
+  const bareRate = median(bareReads.rates);
+  const readRatio = median(reads.rates.map((rate, round) => rate / bareReads.rates[round]!));
+  process.stdout.write(
+    `| interface reads by uuid/s (with back-references; median round, ratio of paired rounds) | ${fmt(readRate)} | ` +
+      `${fmt(bareRate)} | ${fmt(readRatio, 2)} | ${latency(reads)} | ${latency(bareReads)} |\n`,
+  );
+  const cpuPerRead = (1e6 * reads.cpuSeconds) / reads.operations;
+  const bareCpuPerRead = (1e6 * bareReads.cpuSeconds) / bareReads.operations;
+  process.stdout.write(
+    `| server CPU time per read (µs) | ${fmt(cpuPerRead)} | ${fmt(bareCpuPerRead)} | ${fmt(bareCpuPerRead / cpuPerRead, 2)} | | |\n`,
+  );
   const pairRate = rate(creates);
   const p99 = percentile(creates.latencies, 99);
   process.stdout.write(
     `\nTarget: >= 2,000 durable creates/s with p99 < 50 ms: ${fmt(pairRate * 2)} creates/s ` +
       `(${fmt(pairRate)} pairs/s), p99 ${fmt(p99, 1)} ms: ${pairRate * 2 >= 2000 && p99 < 50 ? 'met' : 'missed'}.\n` +
+      `Target: reads by uuid >= 0.8x the bare route: ${fmt(readRatio, 2)}x: ${readRatio >= 0.8 ? 'met' : 'missed'} ` +
+      `(rounds, reads/s: config-api ${reads.rates.map((r) => fmt(r)).join(', ')}; bare ${bareReads.rates.map((r) => fmt(r)).join(', ')}).\n` +
       `Failed operations: config-api ${creates.failures + reads.failures + normalCreates.failures}, baseline ` +
       `${bareCreates.failures + bareReads.failures}; ${fmt(interfaces.length)} interfaces with an address were stored.\n` +
       `Group commit (durable run): ${fmt(stats.commits)} commits for ${fmt(2 * creates.operations + 1)} creates ` +

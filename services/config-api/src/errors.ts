@@ -19,6 +19,11 @@ export const errors = defineErrors({
     message: (d: { type: string; uuid?: string; fq_name?: string[] }) =>
       `no ${d.type} with ${d.uuid ? `uuid ${d.uuid}` : `fq_name ${JSON.stringify(d.fq_name)}`}`,
   },
+  KEY_NOT_FOUND: {
+    httpStatus: 404,
+    grpcStatus: GrpcStatus.NOT_FOUND,
+    message: (d: { key: string }) => `key: no user-agent key ${JSON.stringify(d.key)}`,
+  },
   PARENT_NOT_FOUND: {
     httpStatus: 404,
     grpcStatus: GrpcStatus.NOT_FOUND,

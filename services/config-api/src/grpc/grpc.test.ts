@@ -187,6 +187,39 @@ test('a watcher that started while writes ran sees every revision exactly once',
   );
 });
 
+test('Watch and List follow the types the datapath does not carry yet (tags, firewall rules, load balancers…)', async () => {
+  const start = (await call<{ revision: number }>('List', { type: 'domain' })).revision;
+  const types = ['tag', 'tag-type', 'firewall-rule', 'loadbalancer', 'virtual-DNS'];
+  const watch = collect(client.Watch({ from_revision: start + 1, types }));
+  const tag = await server.create('tag', { tag_type_name: 'tier', tag_value: 'front' });
+  const rule = await server.create('firewall-rule', {
+    fq_name: [...DEFAULT_PROJECT, 'grpc-rule'],
+    direction: '>',
+    tag_refs: [{ uuid: tag.uuid }],
+  });
+  const balancer = await server.create('loadbalancer', {
+    fq_name: [...DEFAULT_PROJECT, 'grpc-lb'],
+    loadbalancer_provider: 'native',
+  });
+  await server.create('virtual-DNS', {
+    fq_name: ['default-domain', 'grpc-dns'],
+    virtual_DNS_data: { domain_name: 'weft.local' },
+  });
+  await server.create('virtual-machine', { fq_name: ['not-watched-here'] });
+  await waitFor(() => watch.events.length >= 5, { what: 'five watched creates' });
+  assert.deepEqual(
+    watch.events.map((event) => event.type),
+    ['tag-type', 'tag', 'firewall-rule', 'loadbalancer', 'virtual-DNS'],
+  );
+  assert.deepEqual(JSON.parse(watch.events[2]!.object_json).tag_refs[0].uuid, tag.uuid);
+  const listed = await call<{ objects: { uuid: string }[] }>('List', { type: 'loadbalancer', page_limit: 10 });
+  assert.deepEqual(
+    listed.objects.map((object) => object.uuid),
+    [balancer.uuid],
+  );
+  assert.equal(rule.direction, '>');
+});
+
 test('Watch from a trimmed revision ends with OUT_OF_RANGE', async () => {
   const small = await startTestServer({ changeLogKeep: 10 });
   const smallClient = new (loadConfigProto().weft.config.v1.Config)(small.grpcAddress, credentials.createInsecure());

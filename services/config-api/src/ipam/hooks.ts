@@ -1,12 +1,14 @@
 // What the server assigns and checks per type when an object is written or deleted: subnets,
-// network ids and VNIs of virtual networks, MACs of interfaces, addresses of instance and
-// floating IPs, security group ids. Each hook runs inside the write's transaction.
+// network ids and VNIs of virtual networks, MACs of interfaces, addresses of instance, floating
+// and alias IPs, security group ids; and, as Tungsten Fabric does, the names and ids of tags and
+// tag types. Each hook runs inside the write's transaction.
 import { errors, invalid } from '../errors.js';
 import type { VnSubnets } from '../model/index.js';
 import type { StoredObject, WriteTx } from '../store/store.js';
 import { parseAddress, prefixText } from './address.js';
 import { type Allocator, addressScope } from './allocator.js';
 import { normalizeSubnets, subnetsOfNetwork } from './subnets.js';
+import { tagHooks } from './tags.js';
 
 type Body = Record<string, unknown>;
 
@@ -14,9 +16,13 @@ export interface HookContext {
   tx: WriteTx;
   allocator: Allocator;
   uuid: string;
+  /** Creates another object in the same transaction (a tag creates its tag type). */
+  create(type: string, input: Body): StoredObject;
 }
 
 export interface TypeHooks {
+  /** Rewrites a create's input before its place (fq_name) is decided. */
+  prepare?(context: HookContext, input: Body): Body;
   /** Completes and checks a new object's body (mutating it). */
   create?(context: HookContext, body: Body): void;
   /** Completes and checks an updated body; `previous` is the stored one, `patch` what the caller sent. */
@@ -167,16 +173,19 @@ const instanceIp: TypeHooks = {
   },
 };
 
-const floatingIp: TypeHooks = {
-  create(context, body) {
-    const pool = context.tx.get(body.parent_uuid as string);
-    const network = networkOf(context.tx, pool?.parentUuid ?? '', 'parent_uuid');
-    allocateFor(context, network, body, { address: 'floating_ip_address', family: 'floating_ip_address_family' });
-  },
-  update(_context, body, previous, patch) {
-    keepImmutable(body, previous, patch, ['floating_ip_address', 'floating_ip_address_family']);
-  },
-};
+/** A floating or alias IP: an address of the network its pool (the parent) belongs to. */
+function poolAddress(fields: { address: string; family: string }): TypeHooks {
+  return {
+    create(context, body) {
+      const pool = context.tx.get(body.parent_uuid as string);
+      const network = networkOf(context.tx, pool?.parentUuid ?? '', 'parent_uuid');
+      allocateFor(context, network, body, fields);
+    },
+    update(_context, body, previous, patch) {
+      keepImmutable(body, previous, patch, [fields.address, fields.family]);
+    },
+  };
+}
 
 const securityGroup: TypeHooks = {
   create({ tx, allocator, uuid }, body) {
@@ -191,6 +200,8 @@ export const hooks: Record<string, TypeHooks> = {
   'virtual-network': virtualNetwork,
   'virtual-machine-interface': virtualMachineInterface,
   'instance-ip': instanceIp,
-  'floating-ip': floatingIp,
+  'floating-ip': poolAddress({ address: 'floating_ip_address', family: 'floating_ip_address_family' }),
+  'alias-ip': poolAddress({ address: 'alias_ip_address', family: 'alias_ip_address_family' }),
   'security-group': securityGroup,
+  ...tagHooks,
 };

@@ -67,6 +67,40 @@ export const subnet = t.object(
   { required: ['ip_prefix', 'ip_prefix_len'], description: 'SubnetType' },
 );
 
+/** Any xsd:integer the schema leaves unbounded: a signed 32-bit number. */
+export const int32 = (description?: string) => t.integer(-(2 ** 31), 2 ** 31 - 1, description);
+
+export const subnetList = t.object({ subnet: t.array(subnet, 1024) }, { description: 'SubnetListType' });
+
+export const routeTable = t.object(
+  {
+    route: t.array(
+      t.object({
+        prefix: t.string({ maxLength: 64, description: 'prefix/length' }),
+        next_hop: t.string({ maxLength: 2048, description: 'an address, or a service instance name' }),
+        next_hop_type: t.enum(['service-instance', 'ip-address'] as const),
+        community_attributes: t.object({ community_attribute: t.array(t.string({ maxLength: 64 }), 64) }),
+      }),
+      4096,
+    ),
+  },
+  { description: 'RouteTableType' },
+);
+
+export const dhcpOptionList = t.object(
+  {
+    dhcp_option: t.array(
+      t.object({
+        dhcp_option_name: t.string({ maxLength: 255 }),
+        dhcp_option_value: t.string({ maxLength: 4096 }),
+        dhcp_option_value_bytes: t.string({ maxLength: 4096 }),
+      }),
+      256,
+    ),
+  },
+  { description: 'DhcpOptionsListType' },
+);
+
 export const ipamSubnet = t.object(
   {
     subnet,
@@ -74,25 +108,44 @@ export const ipamSubnet = t.object(
     subnet_name: t.string({ maxLength: 255 }),
     default_gateway: ipAddress('defaults to the first address of the subnet'),
     dns_server_address: ipAddress('defaults to the last usable address of the subnet'),
-    allocation_pools: t.array(t.object({ start: ipAddress(), end: ipAddress() }, { required: ['start', 'end'] }), 256),
+    allocation_pools: t.array(
+      t.object(
+        { start: ipAddress(), end: ipAddress(), vrouter_specific_pool: t.boolean() },
+        { required: ['start', 'end'] },
+      ),
+      256,
+    ),
     addr_from_start: t.boolean('true allocates from the first address up, false (default) from the last down'),
     enable_dhcp: t.boolean(),
     dns_nameservers: t.array(ipAddress(), 16),
+    dhcp_option_list: dhcpOptionList,
+    host_routes: routeTable,
+    alloc_unit: t.integer(1, 2 ** 31 - 1, 'addresses per allocation; 1 here'),
+    created: t.string({ maxLength: 64 }),
+    last_modified: t.string({ maxLength: 64 }),
+    subscriber_tag: t.string({ maxLength: 255 }),
+    vlan_tag: t.integer(0, 4094),
+    dhcp_relay_server: t.array(ipAddress(), 16),
   },
   { required: ['subnet'], description: 'IpamSubnetType' },
 );
 export type IpamSubnet = Static<typeof ipamSubnet>;
 
+export const routeTargetList = t.object(
+  { route_target: t.array(t.string({ pattern: '^target:[0-9.]+:[0-9]+$', description: 'target:ASN:number' }), 1024) },
+  { description: 'RouteTargetList' },
+);
+
 export const vnSubnets = t.object(
   {
     ipam_subnets: t.array(ipamSubnet, 1024),
-    host_routes: t.object({ route: t.array(t.object({ prefix: t.string(), next_hop: ipAddress() })) }),
+    host_routes: routeTable,
   },
   { description: 'VnSubnetsType: the subnets a virtual network takes from one network-ipam' },
 );
 export type VnSubnets = Static<typeof vnSubnets>;
 
-const portRange = t.object(
+export const portRange = t.object(
   { start_port: t.integer(-1, 65535), end_port: t.integer(-1, 65535) },
   { required: ['start_port', 'end_port'], description: 'PortType; -1 means any' },
 );
@@ -106,6 +159,42 @@ const addressMatch = t.object(
     subnet_list: t.array(subnet, 256),
   },
   { description: 'AddressType: a rule matches by virtual network, subnet or security group' },
+);
+
+const mirrorTo = t.object(
+  {
+    analyzer_name: t.string({ maxLength: 2048 }),
+    encapsulation: t.string({ maxLength: 64 }),
+    analyzer_ip_address: ipAddress(),
+    analyzer_mac_address: t.string({ maxLength: 17 }),
+    routing_instance: t.string({ maxLength: 2048 }),
+    udp_port: t.integer(0, 65535),
+    juniper_header: t.boolean(),
+    nh_mode: t.enum(['dynamic', 'static'] as const),
+    static_nh_header: t.object({
+      vtep_dst_ip_address: ipAddress(),
+      vtep_dst_mac_address: t.string({ maxLength: 17 }),
+      vni: t.integer(1, 16777215),
+    }),
+    nic_assisted_mirroring: t.boolean(),
+    nic_assisted_mirroring_vlan: t.integer(0, 4094),
+  },
+  { description: 'MirrorActionType' },
+);
+
+export const actionList = t.object(
+  {
+    simple_action: t.enum(['pass', 'deny'] as const),
+    gateway_name: t.string({ maxLength: 2048 }),
+    apply_service: t.array(t.string({ maxLength: 2048 }), 64),
+    mirror_to: mirrorTo,
+    assign_routing_instance: t.string({ maxLength: 2048 }),
+    log: t.boolean(),
+    alert: t.boolean(),
+    qos_action: t.string({ maxLength: 2048 }),
+    host_based_service: t.boolean(),
+  },
+  { description: 'ActionListType: what happens to traffic a rule matches' },
 );
 
 export const policyRule = t.object(
@@ -122,10 +211,10 @@ export const policyRule = t.object(
     dst_addresses: t.array(addressMatch, 256),
     src_ports: t.array(portRange, 256),
     dst_ports: t.array(portRange, 256),
-    action_list: t.object({
-      simple_action: t.enum(['pass', 'deny'] as const),
-      log: t.boolean(),
-    }),
+    application: t.array(t.string({ maxLength: 255 }), 64),
+    action_list: actionList,
+    created: t.string({ maxLength: 64 }),
+    last_modified: t.string({ maxLength: 64 }),
   },
   { description: 'PolicyRuleType' },
 );

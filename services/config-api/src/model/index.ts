@@ -4,12 +4,14 @@ export type { IdPerms, IpamSubnet, KeyValuePairs, PolicyRule, VnSubnets } from '
 export {
   ajv,
   bodySchemaOf,
+  type CollectionField,
   describeSchemaError,
   fieldOf,
   model,
   type RefField,
   type ResourceType,
   typeByPlural,
+  validatorOf,
 } from './model.js';
 export { type ResourceDefinition, resources } from './resources.js';
 export { type Schema, type Static, t } from './schema.js';

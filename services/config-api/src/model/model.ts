@@ -3,7 +3,14 @@
 // request bodies (one compiled validator per type, shared by REST and gRPC).
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { fqName, uuid } from './common.js';
-import { commonProperties, type RefDefinition, type ResourceDefinition, resources } from './resources.js';
+import {
+  commonMapProperties,
+  commonProperties,
+  commonRefs,
+  type RefDefinition,
+  type ResourceDefinition,
+  resources,
+} from './resources.js';
 import { type Schema, t } from './schema.js';
 
 /** "virtual-network" → "virtual_network": how a type is spelled inside field names. */
@@ -16,16 +23,39 @@ export interface RefField extends RefDefinition {
   field: string;
 }
 
+/** A ListProperty or MapProperty: a wrapper object around one list of elements. */
+export interface CollectionField {
+  kind: 'list' | 'map';
+  /** The list inside the wrapper: "key_value_pair" of annotations. */
+  wrapper: string;
+  /** For a map, the element field that keys it. */
+  key?: string;
+  /** Validates one element. */
+  validateElement: ValidateFunction;
+}
+
 export interface ResourceType extends ResourceDefinition {
   /** "virtual-networks": the REST collection and the list response key. */
   plural: string;
+  /** Its own references and those every type has (tag_refs). */
   refFields: Map<string, RefField>;
+  /** Parent types, without config-root. */
+  parentTypes: string[];
+  /** May sit at the top (under TF's config-root). */
+  mayBeTopLevel: boolean;
   /** Types that may have this type as parent. */
   childTypes: string[];
   /** Types with references to this type. */
   backRefTypes: string[];
   /** Every field a body may carry (for the `filters` and `fields` list options). */
   bodyFields: Set<string>;
+  /**
+   * Fields a read adds and a write ignores: href, parent_href, <type>_back_refs and children
+   * (<child type>s). Tungsten Fabric's clients send a read object back with them.
+   */
+  derivedFields: Set<string>;
+  /** The ListProperty and MapProperty fields, by name. */
+  collectionFields: Map<string, CollectionField>;
   /** The inner object of a create body: {"<type>": THIS}. */
   objectSchema: Schema;
   validateObject: ValidateFunction;
@@ -42,9 +72,15 @@ const refItem = (attr?: Schema) =>
     ...(attr ? { attr } : {}),
   });
 
+/** A definition's references together with those every type has. */
+function refsOf(definition: ResourceDefinition): RefDefinition[] {
+  const own = definition.refs.map((ref) => ref.to);
+  return [...definition.refs, ...commonRefs.filter((ref) => !own.includes(ref.to))];
+}
+
 function objectSchemaOf(definition: ResourceDefinition): Schema {
   const refs = Object.fromEntries(
-    definition.refs.map((ref) => [`${fieldOf(ref.to)}_refs`, t.array(refItem(ref.attr), 65536)]),
+    refsOf(definition).map((ref) => [`${fieldOf(ref.to)}_refs`, t.array(refItem(ref.attr), 65536)]),
   );
   return t.object(
     {
@@ -64,23 +100,52 @@ function objectSchemaOf(definition: ResourceDefinition): Schema {
 /** The one validator of the service: REST routes compile their schemas with it too. */
 export const ajv = new Ajv({ allErrors: false, strict: false, coerceTypes: false, useDefaults: false });
 
+/** The list inside a collection property's wrapper object, and its element schema. */
+function collectionOf(objectSchema: Schema, field: string, kind: 'list' | 'map', key?: string): CollectionField {
+  const wrapper = (objectSchema.properties as Record<string, Schema>)[field];
+  const lists = Object.entries((wrapper?.properties ?? {}) as Record<string, Schema>).filter(
+    ([, schema]) => schema.type === 'array',
+  );
+  if (lists.length !== 1) throw new Error(`${field}: a collection property wraps exactly one list`);
+  const [name, list] = lists[0]!;
+  return { kind, wrapper: name, ...(key ? { key } : {}), validateElement: ajv.compile(list.items as Schema) };
+}
+
 function derive(): Map<string, ResourceType> {
   const types = new Map<string, ResourceType>();
   // Read as plain definitions here; ./types.ts reads the literal shapes for the TypeScript types.
   const definitions: readonly ResourceDefinition[] = resources;
   for (const definition of definitions) {
     const objectSchema = objectSchemaOf(definition);
+    const childTypes = definitions.filter((other) => other.parents.includes(definition.type)).map((o) => o.type);
+    const backRefTypes = definitions
+      .filter((other) => refsOf(other).some((ref) => ref.to === definition.type))
+      .map((other) => other.type);
+    const collectionFields = new Map<string, CollectionField>();
+    for (const field of definition.listProperties ?? []) {
+      collectionFields.set(field, collectionOf(objectSchema, field, 'list'));
+    }
+    for (const [field, key] of Object.entries({ ...commonMapProperties, ...definition.mapProperties })) {
+      collectionFields.set(field, collectionOf(objectSchema, field, 'map', key));
+    }
     types.set(definition.type, {
       ...definition,
       plural: `${definition.type}s`,
       refFields: new Map(
-        definition.refs.map((ref) => [`${fieldOf(ref.to)}_refs`, { ...ref, field: `${fieldOf(ref.to)}_refs` }]),
+        refsOf(definition).map((ref) => [`${fieldOf(ref.to)}_refs`, { ...ref, field: `${fieldOf(ref.to)}_refs` }]),
       ),
-      childTypes: definitions.filter((other) => other.parents.includes(definition.type)).map((other) => other.type),
-      backRefTypes: definitions
-        .filter((other) => other.refs.some((ref) => ref.to === definition.type))
-        .map((o) => o.type),
+      parentTypes: definition.parents.filter((parent) => parent !== 'config-root'),
+      mayBeTopLevel: definition.parents.length === 0 || definition.parents.includes('config-root'),
+      childTypes,
+      backRefTypes,
       bodyFields: new Set(Object.keys(objectSchema.properties as object)),
+      derivedFields: new Set([
+        'href',
+        'parent_href',
+        ...backRefTypes.map((other) => `${fieldOf(other)}_back_refs`),
+        ...childTypes.map((child) => `${fieldOf(child)}s`),
+      ]),
+      collectionFields,
       objectSchema,
       validateObject: ajv.compile(objectSchema),
     });
@@ -93,8 +158,47 @@ export const model = derive();
 export const typeByPlural = new Map([...model.values()].map((type) => [type.plural, type]));
 
 const bodySchemas = new Map<string, Schema>();
+/** The validator of each body schema: the envelope checked here, the object by its type's validator. */
+const bodyValidators = new WeakMap<Schema, ValidateFunction>();
 
-/** The body of POST /<type>s and PUT /<type>/<uuid>: {"<type>": {...}}; one object per type, so ajv compiles it once. */
+/** {"<type>": object}: the envelope, then the object by the validator its type already has. */
+function envelopeValidator(type: ResourceType): ValidateFunction {
+  const fail = (error: Partial<ErrorObject>) => {
+    validate.errors = [{ instancePath: '', schemaPath: '#', keyword: 'envelope', params: {}, ...error } as ErrorObject];
+    return false;
+  };
+  const validate = ((data: unknown) => {
+    validate.errors = null;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      return fail({ keyword: 'type', params: { type: 'object' }, message: 'must be object' });
+    }
+    for (const key of Object.keys(data)) {
+      if (key !== type.type) {
+        return fail({
+          keyword: 'additionalProperties',
+          params: { additionalProperty: key },
+          message: 'must NOT have additional properties',
+        });
+      }
+    }
+    if (!(type.type in data)) {
+      return fail({
+        keyword: 'required',
+        params: { missingProperty: type.type },
+        message: `must have required property '${type.type}'`,
+      });
+    }
+    if (type.validateObject((data as Record<string, unknown>)[type.type])) return true;
+    validate.errors = type.validateObject.errors!.map((error) => ({
+      ...error,
+      instancePath: `/${type.type}${error.instancePath}`,
+    }));
+    return false;
+  }) as ValidateFunction;
+  return validate;
+}
+
+/** The body of POST /<type>s and PUT /<type>/<uuid>: {"<type>": {...}}; one object per type. */
 export function bodySchemaOf(type: ResourceType): Schema {
   let schema = bodySchemas.get(type.type);
   if (!schema) {
@@ -105,8 +209,17 @@ export function bodySchemaOf(type: ResourceType): Schema {
       properties: { [type.type]: type.objectSchema },
     };
     bodySchemas.set(type.type, schema);
+    bodyValidators.set(schema, envelopeValidator(type));
   }
   return schema;
+}
+
+/**
+ * The validator of a route schema. A body schema reuses its type's validator rather than
+ * compiling the type's schema a second time: compiling them is most of the service's start.
+ */
+export function validatorOf(schema: Schema): ValidateFunction {
+  return bodyValidators.get(schema) ?? ajv.compile(schema);
 }
 
 /** Turns ajv's first error into a field path and a reason, e.g. "network_ipam_refs[0].attr" + "is not a known field". */

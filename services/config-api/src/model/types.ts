@@ -31,7 +31,10 @@ type PropertiesOf<T extends ResourceTypeName> = {
   [K in keyof DefinitionOf<T>['properties']]?: Static<DefinitionOf<T>['properties'][K]>;
 };
 
-type Common = { [K in keyof typeof commonProperties]?: Static<(typeof commonProperties)[K]> };
+type Common = { [K in keyof typeof commonProperties]?: Static<(typeof commonProperties)[K]> } & {
+  /** Every type may refer to the tags attached to it. */
+  tag_refs?: Reference[];
+};
 
 /** A stored object of type T as the REST API returns it (without back-references and children). */
 export type ConfigObjectOf<T extends ResourceTypeName> = Common & {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { model } from '../model/index.js';
 import { networkBody, startTestServer, type TestServer } from '../testing/server.js';
+import { actions } from './actions.js';
 
 let server: TestServer;
 before(async () => {
@@ -11,7 +12,7 @@ before(async () => {
 });
 after(() => server.dispose());
 
-test('/openapi.json documents every type with the schema of its body, and /docs serves the page', async () => {
+test('/openapi.json documents every type with the schema of its body and every action, and /docs serves the page', async () => {
   const document = (await server.request('GET', '/openapi.json')).body;
   assert.match(document.openapi, /^3\./);
   for (const type of model.values()) {
@@ -28,9 +29,22 @@ test('/openapi.json documents every type with the schema of its body, and /docs 
     'l2',
     'l3',
   ]);
-  for (const path of ['/fqname-to-id', '/id-to-fqname', '/ref-update', '/list-bulk-collection']) {
-    assert.ok(document.paths[path]?.post, path);
+  assert.ok(document.paths['/']?.get, 'GET /');
+  const documented = Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods as Record<string, { operationId?: string }>).map(([method, operation]) => ({
+      path,
+      method,
+      id: operation.operationId,
+    })),
+  );
+  for (const action of actions) {
+    const path = action.path.replace(':uuid', '{uuid}');
+    assert.ok(
+      documented.some((op) => op.path === path && op.method === action.method.toLowerCase() && op.id === action.link),
+      `${action.method} ${path} (${action.link})`,
+    );
   }
+
   const page = await fetch(`${server.restUrl}/docs/`);
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /html/);

@@ -8,13 +8,13 @@ const LIST_OPTIONS = new Set([
   'parent_type',
   'back_ref_id',
   'obj_uuids',
+  'fq_names',
   'fields',
   'detail',
   'count',
   'filters',
   'page_marker',
   'page_limit',
-  // Accepted for VNC API clients, and without effect here.
   'exclude_hrefs',
   'shared',
 ]);
@@ -46,7 +46,7 @@ function list(raw: Raw, name: string): string[] | undefined {
 
 function flag(raw: Raw, name: string): boolean | undefined {
   const value = raw[name];
-  if (value === undefined) return undefined;
+  if (value === undefined || value === null) return undefined;
   if (value === true || value === 'true' || value === 'True' || value === '1') return true;
   if (value === false || value === 'false' || value === 'False' || value === '0') return false;
   throw invalid(name, 'must be true or false');
@@ -54,7 +54,7 @@ function flag(raw: Raw, name: string): boolean | undefined {
 
 const READ_OPTIONS = new Set(['fields', 'exclude_back_refs', 'exclude_children', 'exclude_hrefs']);
 
-/** Parses the options of GET /<type>/<uuid>: fields, exclude_back_refs, exclude_children. */
+/** Parses the options of GET /<type>/<uuid>: fields, exclude_back_refs, exclude_children, exclude_hrefs. */
 export function parseReadOptions(raw: Raw): ReadOptions {
   for (const name of Object.keys(raw)) {
     if (!READ_OPTIONS.has(name)) throw invalid(name, 'is not a read option');
@@ -64,6 +64,7 @@ export function parseReadOptions(raw: Raw): ReadOptions {
   if (fields) options.fields = fields;
   if (flag(raw, 'exclude_back_refs')) options.excludeBackRefs = true;
   if (flag(raw, 'exclude_children')) options.excludeChildren = true;
+  if (flag(raw, 'exclude_hrefs')) options.excludeHrefs = true;
   return options;
 }
 
@@ -83,12 +84,16 @@ export function parseListParams(type: string, raw: Raw): ListParams {
   if (backRefs) params.backRefUuids = backRefs;
   const uuids = list(raw, 'obj_uuids');
   if (uuids) params.uuids = uuids;
+  const fqNames = list(raw, 'fq_names');
+  if (fqNames) params.fqNames = fqNames.map((fqName) => fqName.split(':'));
   const fields = list(raw, 'fields');
   if (fields) params.fields = fields;
   const detail = flag(raw, 'detail');
   if (detail !== undefined) params.detail = detail;
   const count = flag(raw, 'count');
   if (count !== undefined) params.count = count;
+  if (flag(raw, 'shared')) params.shared = true;
+  if (flag(raw, 'exclude_hrefs')) params.excludeHrefs = true;
   const filters = list(raw, 'filters');
   if (filters) {
     params.filters = filters.map((filter) => {
@@ -98,7 +103,7 @@ export function parseListParams(type: string, raw: Raw): ListParams {
     });
   }
   const marker = text(raw, 'page_marker');
-  if (marker !== undefined && marker !== '') params.pageMarker = marker;
+  if (marker !== undefined) params.pageMarker = marker;
   const limit = text(raw, 'page_limit');
   if (limit !== undefined) {
     const value = Number(limit);

@@ -1,15 +1,19 @@
-// The config-api's semantics, shared by REST and gRPC: create, read, update, delete, list,
-// fq_name lookups and ref-update over the store, with integrity (parents and references exist,
-// fq_name unique, nothing deleted while in use) and the per-type hooks of ./../ipam/hooks.ts.
-// Every write runs synchronously inside one store transaction.
+// The config-api's semantics, shared by REST and gRPC: create, read, update, delete, fq_name
+// lookups and ref-update over the store, with integrity (parents and references exist, fq_name
+// unique, nothing deleted while in use unless its referrers relaxed their references) and the
+// per-type hooks of ../ipam/hooks.ts. Every write runs synchronously inside one store
+// transaction. Lists are ./list.ts; the other VNC API actions are in ./actions/.
 import { randomUUID } from 'node:crypto';
 import { errors, invalid } from '../errors.js';
 import { Allocator } from '../ipam/allocator.js';
-import { hooks } from '../ipam/hooks.js';
+import { type HookContext, hooks } from '../ipam/hooks.js';
 import { forgetParsedSubnets } from '../ipam/subnets.js';
-import { describeSchemaError, model, type ResourceType } from '../model/index.js';
-import type { ConfigStore, ListQuery, ReadView, StoredObject, WriteTx } from '../store/store.js';
-import { relatedOf, renderObject } from './render.js';
+import { describeSchemaError, fieldOf, model, type ResourceType } from '../model/index.js';
+import type { ConfigStore, ReadView, StoredObject, WriteTx } from '../store/store.js';
+import { relaxedScope } from './actions/relax.js';
+import { type ListParams, type ListResult, listObjects } from './list.js';
+import { ReadCache } from './read-cache.js';
+import { type RenderOptions, relatedOf, renderObject } from './render.js';
 
 type Body = Record<string, unknown>;
 
@@ -23,34 +27,13 @@ const DEFAULT_PARENTS: Record<string, string[]> = {
 /** Fields the server owns on every object: accepted in a body, never taken from it. */
 const SERVER_FIELDS = ['href', 'parent_href', 'uuid', 'fq_name', 'name', 'parent_type', 'parent_uuid'];
 
-export interface ListParams {
-  type: string;
-  parentUuids?: string[];
-  parentFqName?: string[];
-  parentType?: string;
-  backRefUuids?: string[];
-  uuids?: string[];
-  fields?: string[];
-  detail?: boolean;
-  count?: boolean;
-  filters?: { field: string; value: string }[];
-  pageMarker?: string;
-  pageLimit?: number;
-}
-
-export interface ListResult {
-  objects: StoredObject[];
-  rendered: Body[];
-  count?: number;
-  /** uuid to continue after, when there is a next page. */
-  nextMarker?: string;
-  revision: number;
-}
+export type { ListParams, ListResult };
 
 export interface ReadOptions {
   fields?: string[];
   excludeBackRefs?: boolean;
   excludeChildren?: boolean;
+  excludeHrefs?: boolean;
 }
 
 export interface RefUpdate {
@@ -61,12 +44,18 @@ export interface RefUpdate {
   refUuid?: string;
   refFqName?: string[];
   attr?: unknown;
+  /** Also relax the reference for the delete of its target (TF's relax_ref_for_delete). */
+  relaxForDelete?: boolean;
 }
 
 export class ConfigService {
   readonly allocator = new Allocator();
+  /** Rendered reads by uuid, valid while the store's revision stands still. */
+  readonly readCache: ReadCache;
 
-  constructor(readonly store: ConfigStore) {}
+  constructor(readonly store: ConfigStore) {
+    this.readCache = new ReadCache(store);
+  }
 
   typeOf(name: string): ResourceType {
     const type = model.get(name);
@@ -86,25 +75,41 @@ export class ConfigService {
     return input as Body;
   }
 
-  #write<T>(change: (tx: WriteTx) => T): Promise<T> {
+  /**
+   * Runs `change` in one store transaction (see ConfigStore.write); on failure the allocation
+   * hints are forgotten, since the transaction rolled back what they point past.
+   */
+  transact<T>(change: (tx: WriteTx) => T): Promise<T> {
     return this.store.write(change).catch((error) => {
-      // The transaction rolled back: an allocation hint may point past a value that is free again.
       this.allocator.forgetHints();
       forgetParsedSubnets();
       throw error;
     });
   }
 
+  #context(tx: WriteTx, uuid: string): HookContext {
+    return {
+      tx,
+      allocator: this.allocator,
+      uuid,
+      create: (typeName, input) => this.createInTx(tx, typeName, input),
+    };
+  }
+
   // ---- create ----
 
   create(typeName: string, input: Body): Promise<StoredObject> {
-    const type = this.typeOf(typeName);
-    return this.#write((tx) => this.#create(tx, type, input));
+    this.typeOf(typeName);
+    return this.transact((tx) => this.createInTx(tx, typeName, input));
   }
 
-  #create(tx: WriteTx, type: ResourceType, input: Body): StoredObject {
-    const uuid = (input.uuid as string | undefined)?.toLowerCase() ?? randomUUID();
+  /** Creates an object inside a transaction already open (hooks create the objects they imply this way). */
+  createInTx(tx: WriteTx, typeName: string, given: Body): StoredObject {
+    const type = this.typeOf(typeName);
+    const uuid = (given.uuid as string | undefined)?.toLowerCase() ?? randomUUID();
     if (tx.get(uuid)) throw errors.UUID_TAKEN({ field: 'uuid', uuid });
+    const typeHooks = hooks[type.type];
+    const input = typeHooks?.prepare ? typeHooks.prepare(this.#context(tx, uuid), given) : given;
     const { fqName, parent } = this.#placeOf(tx, type, input, uuid);
     const existing = tx.uuidOf(type.type, fqName);
     if (existing) throw errors.FQ_NAME_TAKEN({ field: 'fq_name', type: type.type, fq_name: fqName, uuid: existing });
@@ -135,7 +140,7 @@ export class ConfigService {
         ...(input.perms2 as Body | undefined),
       },
     });
-    hooks[type.type]?.create?.({ tx, allocator: this.allocator, uuid }, body);
+    typeHooks?.create?.(this.#context(tx, uuid), body);
     const object = { type: type.type, uuid, fqName, parentUuid: parent?.uuid, body };
     const revision = tx.create(object);
     return { ...object, revision };
@@ -148,23 +153,31 @@ export class ConfigService {
     if (givenFq && name !== undefined && givenFq[givenFq.length - 1] !== name) {
       throw invalid('name', `${JSON.stringify(name)} differs from the last element of fq_name`);
     }
-    if (type.parents.length === 0) {
-      if (input.parent_uuid !== undefined) throw invalid('parent_uuid', `a ${type.type} has no parent`);
+    const parentType = input.parent_type as string | undefined;
+    const topLevel =
+      type.parentTypes.length === 0 ||
+      parentType === 'config-root' ||
+      (type.mayBeTopLevel &&
+        input.parent_uuid === undefined &&
+        parentType === undefined &&
+        (givenFq === undefined || givenFq.length === 1));
+    if (topLevel) {
+      if (input.parent_uuid !== undefined) throw invalid('parent_uuid', `a top-level ${type.type} has no parent`);
       if (givenFq && givenFq.length !== 1)
-        throw invalid('fq_name', `a ${type.type} is top-level: fq_name has one element`);
+        throw invalid('fq_name', `a top-level ${type.type} has an fq_name of one element`);
       return { fqName: givenFq ?? [name ?? uuid] };
     }
     let parent: StoredObject | undefined;
     if (input.parent_uuid !== undefined) {
       parent = tx.get(input.parent_uuid as string);
       if (!parent) throw errors.PARENT_NOT_FOUND({ field: 'parent_uuid', parent: input.parent_uuid as string });
-      if (input.parent_type !== undefined && input.parent_type !== parent.type) {
-        throw invalid('parent_type', `is ${input.parent_type} but parent_uuid names a ${parent.type}`);
+      if (parentType !== undefined && parentType !== parent.type) {
+        throw invalid('parent_type', `is ${parentType} but parent_uuid names a ${parent.type}`);
       }
-      if (!type.parents.includes(parent.type)) {
+      if (!type.parentTypes.includes(parent.type)) {
         throw invalid(
           'parent_uuid',
-          `is a ${parent.type}; the parent of a ${type.type} is a ${type.parents.join(' or ')}`,
+          `is a ${parent.type}; the parent of a ${type.type} is a ${type.parentTypes.join(' or ')}`,
         );
       }
       if (givenFq && JSON.stringify(givenFq.slice(0, -1)) !== JSON.stringify(parent.fqName)) {
@@ -172,13 +185,13 @@ export class ConfigService {
       }
       return { fqName: givenFq ?? [...parent.fqName, name ?? uuid], parent };
     }
-    const parentTypes = input.parent_type !== undefined ? [input.parent_type as string] : type.parents;
+    const parentTypes = parentType !== undefined ? [parentType] : type.parentTypes;
     if (givenFq) {
       if (givenFq.length < 2)
         throw invalid('fq_name', `a ${type.type} has a parent: fq_name needs its parent's names first`);
       const parentFq = givenFq.slice(0, -1);
-      for (const parentType of parentTypes) {
-        const parentUuid = tx.uuidOf(parentType, parentFq);
+      for (const candidate of parentTypes) {
+        const parentUuid = tx.uuidOf(candidate, parentFq);
         if (parentUuid) return { fqName: givenFq, parent: tx.get(parentUuid) };
       }
       throw errors.PARENT_NOT_FOUND({ field: 'fq_name', parent: `${parentTypes.join(' or ')} ${parentFq.join(':')}` });
@@ -241,15 +254,20 @@ export class ConfigService {
     return renderObject(object, base, related ? relatedOf(this.store, [object.uuid], base) : undefined);
   }
 
-  /** GET /<type>/<uuid> with the VNC API's read options: only some fields, or without back-references or children. */
+  /** GET /<type>/<uuid> with the VNC API's read options: only some fields, without back-references, children or hrefs. */
   renderRead(object: StoredObject, base: string, options: ReadOptions): Body {
+    const render: RenderOptions = { hrefs: !options.excludeHrefs };
     const full = renderObject(
       object,
       base,
-      relatedOf(this.store, [object.uuid], base, {
-        withBackRefs: !options.excludeBackRefs,
-        withChildren: !options.excludeChildren,
-      }),
+      relatedOf(
+        this.store,
+        [object.uuid],
+        base,
+        { withBackRefs: !options.excludeBackRefs, withChildren: !options.excludeChildren },
+        render,
+      ),
+      render,
     );
     if (!options.fields) return full;
     const picked: Body = {};
@@ -261,24 +279,36 @@ export class ConfigService {
 
   // ---- update ----
 
-  update(typeName: string, uuid: string, patch: Body): Promise<StoredObject> {
-    const type = this.typeOf(typeName);
-    return this.#write((tx) => this.#update(tx, type, uuid.toLowerCase(), patch));
+  /** Changes the fields given; `cleared` names properties sent as null, which Tungsten Fabric removes. */
+  update(typeName: string, uuid: string, patch: Body, cleared: readonly string[] = []): Promise<StoredObject> {
+    this.typeOf(typeName);
+    return this.transact((tx) => this.updateInTx(tx, typeName, uuid.toLowerCase(), patch, cleared));
   }
 
-  #update(tx: WriteTx, type: ResourceType, uuid: string, patch: Body): StoredObject {
+  updateInTx(tx: WriteTx, typeName: string, uuid: string, given: Body, cleared: readonly string[] = []): StoredObject {
+    const type = this.typeOf(typeName);
     const previous = tx.get(uuid);
     if (!previous || previous.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid });
     for (const field of ['uuid', 'fq_name', 'name', 'parent_type', 'parent_uuid'] as const) {
-      const given = patch[field];
-      if (given === undefined) continue;
+      const value = given[field];
+      if (value === undefined) continue;
       const same =
         field === 'uuid'
-          ? String(given).toLowerCase() === uuid
-          : JSON.stringify(given) === JSON.stringify(previous.body[field]);
+          ? String(value).toLowerCase() === uuid
+          : JSON.stringify(value) === JSON.stringify(previous.body[field]);
       if (!same) throw invalid(field, 'cannot be changed');
     }
+    const patch: Body = { ...given };
+    const removed: string[] = [];
+    for (const field of cleared) {
+      if (SERVER_FIELDS.includes(field) || type.serverAssigned?.includes(field)) continue;
+      if (field === 'id_perms' || field === 'perms2') continue;
+      // A reference list sent as null is an empty one; a property sent as null goes away.
+      if (type.refFields.has(field)) patch[field] = [];
+      else removed.push(field);
+    }
     const body: Body = { ...previous.body };
+    for (const field of removed) delete body[field];
     for (const [field, value] of Object.entries(patch)) {
       if (!SERVER_FIELDS.includes(field) && !type.serverAssigned?.includes(field)) body[field] = value;
     }
@@ -291,41 +321,60 @@ export class ConfigService {
       last_modified: new Date().toISOString(),
     };
     if (patch.perms2) body.perms2 = { ...(previous.body.perms2 as Body), ...(patch.perms2 as Body) };
-    hooks[type.type]?.update?.({ tx, allocator: this.allocator, uuid }, body, previous.body, patch);
+    hooks[type.type]?.update?.(this.#context(tx, uuid), body, previous.body, patch);
+    this.#forgetRelaxedOfRemovedRefs(tx, type, uuid, previous.body, body);
     const object = { type: type.type, uuid, fqName: previous.fqName, parentUuid: previous.parentUuid, body };
     const revision = tx.update(object);
     return { ...object, revision };
   }
 
+  /** A reference that goes away takes its relaxation with it: added again later, it holds its target again. */
+  #forgetRelaxedOfRemovedRefs(tx: WriteTx, type: ResourceType, uuid: string, before: Body, after: Body): void {
+    for (const field of type.refFields.keys()) {
+      const previous = before[field] as { uuid: string }[] | undefined;
+      if (!previous || previous.length === 0 || before[field] === after[field]) continue;
+      const kept = new Set(((after[field] as { uuid: string }[] | undefined) ?? []).map((ref) => ref.uuid));
+      for (const ref of previous) {
+        if (!kept.has(ref.uuid)) tx.release(relaxedScope(ref.uuid), uuid);
+      }
+    }
+  }
+
   refUpdate(update: RefUpdate): Promise<StoredObject> {
     const type = this.typeOf(update.type);
     const refType = this.typeOf(update.refType);
-    const field = `${refType.type.replace(/-/g, '_')}_refs`;
+    const field = `${fieldOf(refType.type)}_refs`;
     const ref = type.refFields.get(field);
     if (!ref) throw invalid('ref-type', `a ${type.type} has no references to ${refType.type}`);
-    return this.#write((tx) => {
+    return this.transact((tx) => {
       const object = tx.get(update.uuid.toLowerCase());
       if (!object || object.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid: update.uuid });
       let targetUuid = update.refUuid?.toLowerCase();
       if (targetUuid === undefined) {
         if (!update.refFqName) throw invalid('ref-uuid', 'ref-uuid or ref-fq-name is required');
         targetUuid = tx.uuidOf(refType.type, update.refFqName);
-        if (!targetUuid && update.operation === 'ADD') {
+        if (!targetUuid) {
           throw errors.REF_NOT_FOUND({ field: 'ref-fq-name', type: refType.type, target: update.refFqName.join(':') });
         }
       }
       const current = (object.body[field] as { uuid: string; attr?: unknown }[] | undefined) ?? [];
-      const kept = current.filter((item) => item.uuid !== targetUuid);
-      if (update.operation === 'DELETE' && kept.length === current.length) return object;
+      const index = current.findIndex((item) => item.uuid === targetUuid);
+      if (update.operation === 'DELETE' && index < 0) return object;
+      const attr = update.attr !== undefined && update.attr !== null ? { attr: update.attr } : {};
+      // ADD of a reference already there updates its attr in place, as Tungsten Fabric does.
       const items =
-        update.operation === 'ADD'
-          ? [
-              ...kept,
-              { uuid: targetUuid, ...(update.attr !== undefined && update.attr !== null ? { attr: update.attr } : {}) },
-            ]
-          : kept;
+        update.operation === 'DELETE'
+          ? current.filter((_, at) => at !== index)
+          : index >= 0
+            ? current.map((item, at) => (at === index ? { uuid: item.uuid, ...attr } : item))
+            : [...current, { uuid: targetUuid, ...attr }];
       const patch = this.validate(type, { [field]: items });
-      return this.#update(tx, type, object.uuid, patch);
+      const updated = this.updateInTx(tx, type.type, object.uuid, patch);
+      if (update.operation === 'ADD' && update.relaxForDelete) {
+        tx.release(relaxedScope(targetUuid), object.uuid);
+        tx.reserve(relaxedScope(targetUuid), object.uuid, object.uuid);
+      }
+      return updated;
     });
   }
 
@@ -333,18 +382,28 @@ export class ConfigService {
 
   delete(typeName: string, uuid: string): Promise<number> {
     const type = this.typeOf(typeName);
-    return this.#write((tx) => {
+    return this.transact((tx) => {
       const object = tx.get(uuid.toLowerCase());
       if (!object || object.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid });
       const children = tx.children([object.uuid], 5);
-      const backRefs = tx.backRefs([object.uuid], 5);
-      if (children.length > 0 || backRefs.length > 0) {
+      const relaxed = new Set(tx.reservations(relaxedScope(object.uuid)).map((held) => held.value));
+      // Without relaxed references a few referrers are enough to refuse; with some, all of them count.
+      const backRefs = tx.backRefs([object.uuid], relaxed.size === 0 ? 5 : -1);
+      const blocking = backRefs.filter((ref) => !relaxed.has(ref.from.uuid));
+      if (children.length > 0 || blocking.length > 0) {
         throw errors.IN_USE({
           type: type.type,
           uuid: object.uuid,
           children: children.map((child) => `${child.type} ${child.fqName.join(':')}`),
-          back_refs: backRefs.map((ref) => `${ref.from.type} ${ref.from.fqName.join(':')}`),
+          back_refs: blocking.slice(0, 5).map((ref) => `${ref.from.type} ${ref.from.fqName.join(':')}`),
         });
+      }
+      // Referrers that relaxed their reference lose it with the object, as in Tungsten Fabric.
+      const field = `${fieldOf(type.type)}_refs`;
+      for (const ref of backRefs) {
+        const referrer = tx.get(ref.from.uuid)!;
+        const items = (referrer.body[field] as { uuid: string }[]).filter((item) => item.uuid !== object.uuid);
+        this.updateInTx(tx, referrer.type, referrer.uuid, { [field]: items });
       }
       for (const scope of tx.releaseOwnedBy(object.uuid)) this.allocator.released(scope);
       return tx.delete(object);
@@ -354,54 +413,7 @@ export class ConfigService {
   // ---- list and lookups ----
 
   list(params: ListParams, base: string): ListResult {
-    const type = this.typeOf(params.type);
-    const revision = this.store.revision();
-    const query: ListQuery = { type: type.type };
-    if (params.parentUuids) query.parentUuids = params.parentUuids.map((uuid) => uuid.toLowerCase());
-    if (params.parentFqName) {
-      const parentTypes = params.parentType ? [params.parentType] : type.parents;
-      const found = parentTypes
-        .map((parentType) => this.store.uuidOf(parentType, params.parentFqName!))
-        .filter(Boolean);
-      if (found.length === 0) {
-        throw errors.NOT_FOUND({ type: parentTypes.join(' or ') || 'parent', fq_name: params.parentFqName });
-      }
-      query.parentUuids = [...(query.parentUuids ?? []), ...(found as string[])];
-    }
-    if (params.backRefUuids) query.backRefUuids = params.backRefUuids.map((uuid) => uuid.toLowerCase());
-    if (params.uuids) query.uuids = params.uuids.map((uuid) => uuid.toLowerCase());
-    if (params.filters) {
-      query.filters = params.filters.map(({ field, value }) => {
-        if (!type.bodyFields.has(field)) throw invalid('filters', `${field} is not a field of ${type.type}`);
-        return { field, value: filterValue(value) };
-      });
-    }
-    if (params.count) return { objects: [], rendered: [], count: this.store.count(query), revision };
-    if (params.pageMarker) query.after = params.pageMarker.toLowerCase();
-    if (params.pageLimit !== undefined) query.limit = params.pageLimit + 1;
-    const objects = this.store.list(query);
-    let nextMarker: string | undefined;
-    if (params.pageLimit !== undefined && objects.length > params.pageLimit) {
-      objects.length = params.pageLimit;
-      nextMarker = objects[objects.length - 1]?.uuid;
-    }
-    const wantsRelated =
-      params.detail || params.fields?.some((field) => field.endsWith('_back_refs') || !type.bodyFields.has(field));
-    const related = wantsRelated
-      ? relatedOf(
-          this.store,
-          objects.map((object) => object.uuid),
-          base,
-        )
-      : undefined;
-    const rendered = objects.map((object) => {
-      const full = renderObject(object, base, related);
-      if (params.detail) return full;
-      const entry: Body = { href: full.href, fq_name: object.fqName, uuid: object.uuid };
-      for (const field of params.fields ?? []) if (full[field] !== undefined) entry[field] = full[field];
-      return entry;
-    });
-    return { objects, rendered, nextMarker, revision };
+    return listObjects(this.store, this.typeOf(params.type), params, base);
   }
 
   fqNameToId(typeName: string, fqName: string[]): string {
@@ -429,12 +441,4 @@ export class ConfigService {
       if (!this.store.uuidOf(type, fqName)) await this.create(type, { fq_name: fqName });
     }
   }
-}
-
-/** A filter value as the VNC API writes it: JSON when it parses as a number or boolean, text otherwise. */
-function filterValue(raw: string): string | number | boolean {
-  if (raw === 'true' || raw === 'false') return raw === 'true';
-  if (/^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
-  if (raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2) return raw.slice(1, -1);
-  return raw;
 }

@@ -11,47 +11,67 @@ export interface Related {
   children: Map<string, Record<string, unknown[]>>;
 }
 
+export interface RenderOptions {
+  /** false: no href anywhere (the VNC API's exclude_hrefs). */
+  hrefs?: boolean;
+}
+
 /** Back-references and children of many objects at once, grouped by object and field. */
 export function relatedOf(
   view: ReadView,
   uuids: string[],
   base: string,
   { withBackRefs = true, withChildren = true } = {},
+  { hrefs = true }: RenderOptions = {},
 ): Related {
   const backRefs = new Map<string, Record<string, unknown[]>>();
   for (const ref of withBackRefs ? view.backRefs(uuids) : []) {
-    const fields = backRefs.get(ref.toUuid) ?? {};
-    backRefs.set(ref.toUuid, fields);
+    let fields = backRefs.get(ref.toUuid);
+    if (!fields) {
+      fields = {};
+      backRefs.set(ref.toUuid, fields);
+    }
     const field = `${fieldOf(ref.from.type)}_back_refs`;
+    const link: Record<string, unknown> = { to: ref.from.fqName, uuid: ref.from.uuid };
+    if (hrefs) link.href = hrefOf(base, ref.from.type, ref.from.uuid);
+    if (ref.attr !== undefined) link.attr = ref.attr;
     fields[field] ??= [];
-    fields[field].push({
-      to: ref.from.fqName,
-      uuid: ref.from.uuid,
-      href: hrefOf(base, ref.from.type, ref.from.uuid),
-      ...(ref.attr === undefined ? {} : { attr: ref.attr }),
-    });
+    fields[field].push(link);
   }
   const children = new Map<string, Record<string, unknown[]>>();
   for (const child of withChildren ? view.children(uuids) : []) {
-    const fields = children.get(child.parentUuid) ?? {};
-    children.set(child.parentUuid, fields);
+    let fields = children.get(child.parentUuid);
+    if (!fields) {
+      fields = {};
+      children.set(child.parentUuid, fields);
+    }
+    const link: Record<string, unknown> = { to: child.fqName, uuid: child.uuid };
+    if (hrefs) link.href = hrefOf(base, child.type, child.uuid);
     const field = `${fieldOf(child.type)}s`;
     fields[field] ??= [];
-    fields[field].push({ to: child.fqName, uuid: child.uuid, href: hrefOf(base, child.type, child.uuid) });
+    fields[field].push(link);
   }
   return { backRefs, children };
 }
 
 /** The object as GET /<type>/<uuid> returns it (without the {"<type>": …} envelope). */
-export function renderObject(object: StoredObject, base: string, related?: Related): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...object.body, href: hrefOf(base, object.type, object.uuid) };
-  for (const [field, value] of Object.entries(object.body)) {
-    if (!field.endsWith('_refs') || !Array.isArray(value)) continue;
-    const targetType = field.slice(0, -'_refs'.length).replace(/_/g, '-');
-    out[field] = value.map((ref: { uuid: string }) => ({ ...ref, href: hrefOf(base, targetType, ref.uuid) }));
-  }
-  if (object.body.parent_type && object.parentUuid) {
-    out.parent_href = hrefOf(base, object.body.parent_type as string, object.parentUuid);
+export function renderObject(
+  object: StoredObject,
+  base: string,
+  related?: Related,
+  { hrefs = true }: RenderOptions = {},
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...object.body };
+  if (hrefs) {
+    out.href = hrefOf(base, object.type, object.uuid);
+    for (const [field, value] of Object.entries(object.body)) {
+      if (!field.endsWith('_refs') || !Array.isArray(value)) continue;
+      const targetType = field.slice(0, -'_refs'.length).replace(/_/g, '-');
+      out[field] = value.map((ref: { uuid: string }) => ({ ...ref, href: hrefOf(base, targetType, ref.uuid) }));
+    }
+    if (object.body.parent_type && object.parentUuid) {
+      out.parent_href = hrefOf(base, object.body.parent_type as string, object.parentUuid);
+    }
   }
   if (related) {
     Object.assign(out, related.backRefs.get(object.uuid), related.children.get(object.uuid));

@@ -103,6 +103,13 @@ function toObject(row: ObjectRow): StoredObject {
   };
 }
 
+/** The order children and back-references come in: by type, then uuid. */
+function byTypeAndUuid(a: unknown, b: unknown): number {
+  const x = a as { type: string; uuid: string };
+  const y = b as { type: string; uuid: string };
+  return x.type < y.type ? -1 : x.type > y.type ? 1 : x.uuid < y.uuid ? -1 : x.uuid > y.uuid ? 1 : 0;
+}
+
 function toChange(row: ChangeRow): ChangeRecord {
   return {
     revision: row.revision,
@@ -269,9 +276,17 @@ export class SqliteStore implements ConfigStore {
 
   children(parentUuids: string[], limit = -1): ChildLink[] {
     if (parentUuids.length === 0) return [];
-    const rows = this.#sql(
-      'SELECT uuid, type, fq_name, parent_uuid FROM objects WHERE parent_uuid IN (SELECT value FROM json_each(?)) ORDER BY type, uuid LIMIT ?',
-    ).all(JSON.stringify(parentUuids), limit) as ObjectRow[];
+    const where = parentUuids.length === 1 ? 'parent_uuid = ?' : 'parent_uuid IN (SELECT value FROM json_each(?))';
+    const key = parentUuids.length === 1 ? parentUuids[0] : JSON.stringify(parentUuids);
+    // SQLite sorts through a temporary b-tree, which costs a read of one object several times
+    // what the lookup does; only a limited query needs its order from SQL, the rest sort here.
+    const rows = (
+      limit >= 0
+        ? this.#sql(
+            `SELECT uuid, type, fq_name, parent_uuid FROM objects WHERE ${where} ORDER BY type, uuid LIMIT ?`,
+          ).all(key, limit)
+        : this.#sql(`SELECT uuid, type, fq_name, parent_uuid FROM objects WHERE ${where}`).all(key).sort(byTypeAndUuid)
+    ) as ObjectRow[];
     return rows.map((row) => ({
       uuid: row.uuid,
       type: row.type,
@@ -282,10 +297,14 @@ export class SqliteStore implements ConfigStore {
 
   backRefs(toUuids: string[], limit = -1): BackRef[] {
     if (toUuids.length === 0) return [];
-    const rows = this.#sql(
-      `SELECT r.to_uuid, r.attr, o.uuid, o.type, o.fq_name FROM refs r JOIN objects o ON o.uuid = r.from_uuid
-       WHERE r.to_uuid IN (SELECT value FROM json_each(?)) ORDER BY o.type, o.uuid LIMIT ?`,
-    ).all(JSON.stringify(toUuids), limit) as {
+    const where = toUuids.length === 1 ? 'r.to_uuid = ?' : 'r.to_uuid IN (SELECT value FROM json_each(?))';
+    const key = toUuids.length === 1 ? toUuids[0] : JSON.stringify(toUuids);
+    const select = `SELECT r.to_uuid, r.attr, o.uuid, o.type, o.fq_name FROM refs r JOIN objects o ON o.uuid = r.from_uuid WHERE ${where}`;
+    const rows = (
+      limit >= 0
+        ? this.#sql(`${select} ORDER BY o.type, o.uuid LIMIT ?`).all(key, limit)
+        : this.#sql(select).all(key).sort(byTypeAndUuid)
+    ) as {
       to_uuid: string;
       attr: string | null;
       uuid: string;
