@@ -69,7 +69,17 @@ async function startChild(stateDir: string): Promise<{ child: ChildProcess; url:
     stdio: 'ignore',
   });
   const url = `http://127.0.0.1:${restPort}`;
-  await waitFor(async () => (await fetch(`${url}/healthz`)).ok, { what: 'config-api child to listen' });
+  try {
+    // A cold start of the daemon on a busy two-core machine can take well over the usual 10 s.
+    await waitFor(async () => (await fetch(`${url}/healthz`)).ok, {
+      timeoutMs: 30_000,
+      what: 'config-api child to listen',
+    });
+  } catch (error) {
+    // A child left running would keep this test file from ever ending.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return { child, url };
 }
 
