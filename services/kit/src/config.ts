@@ -4,7 +4,9 @@
 //   const spec = { restPort: option.port('WEFT_REST_PORT', 'REST listen port', 8082) };
 //   const config = loadConfigOrExit('config-api', spec);   // config.restPort: number
 //
-// The flag of WEFT_REST_PORT is --rest-port; a flag wins over the environment.
+// The flag of WEFT_REST_PORT is --rest-port; a flag wins over the environment. A WEFT_* variable
+// that no option of the daemon declares stops it, naming the variable: a misspelt option or
+// one meant for another daemon must not be silently ignored.
 import { parseArgs } from 'node:util';
 
 export interface OptionSpec<T> {
@@ -30,8 +32,21 @@ export class ConfigError extends Error {
     readonly option: string,
     readonly value: string,
     readonly expected: string,
+    message = `invalid ${option}=${JSON.stringify(value)}: expected ${expected}`,
   ) {
-    super(`invalid ${option}=${JSON.stringify(value)}: expected ${expected}`);
+    super(message);
+  }
+}
+
+/** A WEFT_* variable that no option of the daemon declares. */
+export class UnknownOptionError extends ConfigError {
+  constructor(variable: string) {
+    super(
+      variable,
+      '(not shown)',
+      'an option this daemon declares',
+      `unknown ${variable}: this daemon declares no such option (--help lists every option it takes)`,
+    );
   }
 }
 
@@ -186,6 +201,11 @@ export function loadConfig<S extends ConfigSpec>(
         .join(', ')} (${message})`,
     );
   }
+  const declared = new Set(Object.values(spec).map((item) => item.env));
+  const unknown = Object.keys(env)
+    .filter((name) => name.startsWith('WEFT_') && !declared.has(name))
+    .sort();
+  if (unknown.length > 0) throw new UnknownOptionError(unknown[0]!);
   const config: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(spec)) {
     const fromFlag = flags[flagName(item.env)];
@@ -214,13 +234,46 @@ export function describeConfig(spec: ConfigSpec): string {
     .join('\n');
 }
 
+/** The options as the Markdown table of a service README (checked against the README by test/e2e/options.test.ts). */
+export function optionsTable(spec: ConfigSpec): string {
+  const rows = Object.values(spec).map((item) => [
+    `\`${item.env}\``,
+    `\`--${flagName(item.env)}\``,
+    item.secret || item.default === ''
+      ? ''
+      : `\`${Array.isArray(item.default) ? item.default.join(',') : item.default}\``,
+    `${item.description.replace(/\|/g, '\\|')} (${item.expected})`,
+  ]);
+  const header = ['environment', 'flag', 'default', 'meaning'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** The declaration as JSON, for tools that start the daemon (the local stack, the image runner). */
+export function optionsJson(spec: ConfigSpec): string {
+  return JSON.stringify(
+    Object.values(spec).map((item) => ({
+      env: item.env,
+      flag: `--${flagName(item.env)}`,
+      description: item.description,
+      expected: item.expected,
+      ...(item.secret ? { secret: true } : { default: item.default }),
+    })),
+  );
+}
+
 /**
  * For a daemon's main: loads the config, or prints one line naming the bad option and exits 2.
- * `--help` prints every option and exits 0.
+ * `--help` prints every option and exits 0; `--options-json` prints them as JSON and exits 0.
  */
 export function loadConfigOrExit<S extends ConfigSpec>(service: string, spec: S): ConfigOf<S> {
   if (process.argv.includes('--help')) {
     process.stdout.write(`weft-${service} options (environment variable / flag):\n${describeConfig(spec)}\n`);
+    process.exit(0);
+  }
+  if (process.argv.includes('--options-json')) {
+    process.stdout.write(`${optionsJson(spec)}\n`);
     process.exit(0);
   }
   try {
