@@ -15,7 +15,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@weft/kit';
 import { ExponentialBackoff, handleWhen, noop, retry } from 'cockatiel';
-import { Etcd3, type IKeyValue, type IWatchResponse, isRecoverableError, type Watcher } from 'etcd3';
+import {
+  Etcd3,
+  EtcdAuthenticationFailedError,
+  EtcdPermissionDeniedError,
+  GRPCInvalidArgumentError,
+  GRPCUnauthenticatedError,
+  type IKeyValue,
+  type IWatchResponse,
+  isRecoverableError,
+  type Watcher,
+} from 'etcd3';
 import { errors } from '../errors.js';
 import * as keys from './etcd-keys.js';
 import { type Attempt, EtcdTx } from './etcd-tx.js';
@@ -52,6 +62,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function toText(value: Buffer | string): string {
   return typeof value === 'string' ? value : value.toString('utf8');
+}
+
+/** An error about the request itself (too large, not allowed): trying again cannot help. */
+function isRequestError(error: unknown): boolean {
+  return (
+    error instanceof GRPCInvalidArgumentError ||
+    error instanceof EtcdPermissionDeniedError ||
+    error instanceof EtcdAuthenticationFailedError ||
+    error instanceof GRPCUnauthenticatedError
+  );
 }
 
 /** A write's result with the placeholder revision its tx returned replaced by the committed one. */
@@ -343,13 +363,29 @@ export class EtcdStore implements ConfigStore {
   async #readHead(): Promise<void> {
     const deadline = Date.now() + this.#timeoutMs;
     let head: number;
-    try {
-      const response = await this.#client.kv.range({ key: Buffer.from(this.#prefix + keys.HEAD) }, { deadline });
-      head = Number(response.kvs[0]?.mod_revision ?? 0);
-    } catch (error) {
-      throw this.#unavailable((error as Error).message);
+    for (;;) {
+      try {
+        const response = await this.#client.kv.range(
+          { key: Buffer.from(this.#prefix + keys.HEAD) },
+          { deadline: this.#attemptDeadline(deadline) },
+        );
+        head = Number(response.kvs[0]?.mod_revision ?? 0);
+        break;
+      } catch (error) {
+        // A member just restarted or between leaders answers with an error of its own: try again.
+        if (isRequestError(error) || Date.now() >= deadline - 50) throw this.#unavailable((error as Error).message);
+        await sleep(50);
+      }
     }
     await this.#applied(head, deadline);
+  }
+
+  /**
+   * Each call to etcd gets a part of the whole deadline: one sent to a member that has just lost
+   * its leader waits for nothing, and the next attempt finds the new leader before the deadline.
+   */
+  #attemptDeadline(deadline: number): number {
+    return Math.min(deadline, Date.now() + Math.max(300, this.#timeoutMs / 4));
   }
 
   health(): string | undefined {
@@ -376,6 +412,7 @@ export class EtcdStore implements ConfigStore {
     this.#ownWrites.add(writeId);
     try {
       for (let failures = 0; ; ) {
+        if (Date.now() >= deadline) throw this.#unavailable('etcd did not commit the write; it may still be applied');
         const viewRevision = this.#view.applied;
         const tx = new EtcdTx(this.#view);
         let result: T;
@@ -401,7 +438,7 @@ export class EtcdStore implements ConfigStore {
         try {
           const response = await this.#client.kv.txn(
             this.#transaction(writeId, results.length - 1, attempt, viewRevision),
-            { deadline },
+            { deadline: this.#attemptDeadline(deadline) },
           );
           if (response.succeeded) {
             const revision = Number(response.header.revision);
@@ -413,7 +450,7 @@ export class EtcdStore implements ConfigStore {
           await this.sync();
         } catch (error) {
           if ((error as { code?: string }).code === 'STORE_UNAVAILABLE') throw error;
-          if (!isRecoverableError(error as Error)) throw this.#unavailable((error as Error).message);
+          if (isRequestError(error)) throw this.#unavailable((error as Error).message);
           if (Date.now() >= deadline) {
             throw this.#unavailable(`${(error as Error).message}; the write may still be applied`);
           }
