@@ -4,8 +4,12 @@
 import { commonOptions, option } from '@weft/kit';
 
 export const configApiOptions = {
-  restPort: option.port('WEFT_CONFIG_API_REST_PORT', 'REST (VNC API) port (0: any free port)', 8082),
-  grpcPort: option.port('WEFT_CONFIG_API_GRPC_PORT', 'gRPC weft.config.v1.Config port (0: any free port)', 8090),
+  restPort: option.port('WEFT_CONFIG_API_REST_PORT', 'REST (VNC API) port (0: any free port)', 8082, {
+    listen: 'tcp',
+  }),
+  grpcPort: option.port('WEFT_CONFIG_API_GRPC_PORT', 'gRPC weft.config.v1.Config port (0: any free port)', 8090, {
+    listen: 'tcp',
+  }),
   host: option.string('WEFT_CONFIG_API_HOST', 'listen address for REST and gRPC', '0.0.0.0'),
   changeLogKeep: option.integer(
     'WEFT_CONFIG_API_CHANGE_LOG_KEEP',

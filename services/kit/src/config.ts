@@ -19,6 +19,10 @@ export interface OptionSpec<T> {
   parse(raw: string): T | undefined;
   /** Keeps the value out of logs and error messages (passwords, tokens). */
   secret?: boolean;
+  /** A port the daemon listens on by default (its image EXPOSEs it): tcp or udp. */
+  listen?: 'tcp' | 'udp';
+  /** The default as --help and the README show it, when the value itself is not (a duration, the host name). */
+  shownDefault?: string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a spec maps names to options of any value type
@@ -52,6 +56,21 @@ export class UnknownOptionError extends ConfigError {
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/** 300000 → "5m", 1500 → "1500ms": the largest unit that divides it. */
+function durationText(ms: number): string {
+  for (const unit of ['h', 'm', 's'] as const) {
+    if (ms > 0 && ms % DURATION_UNITS[unit]! === 0) return `${ms / DURATION_UNITS[unit]!}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** The default of an option as people read it. */
+export function shownDefault(item: OptionSpec<unknown>): string {
+  if (item.shownDefault !== undefined) return item.shownDefault;
+  if (Array.isArray(item.default)) return item.default.join(',');
+  return String(item.default);
+}
+
 function integerIn(min: number, max: number) {
   return (raw: string) => {
     if (!/^-?\d+$/.test(raw.trim())) return undefined;
@@ -84,14 +103,20 @@ export const option = {
     };
     return spec;
   },
-  /** A TCP port; 0 asks the kernel for a free one (tests use that). */
-  port(env: string, description: string, defaultValue: number): OptionSpec<number> {
+  /** A port; 0 asks the kernel for a free one (tests use that). `listen`: the daemon serves on it. */
+  port(
+    env: string,
+    description: string,
+    defaultValue: number,
+    { listen }: { listen?: 'tcp' | 'udp' } = {},
+  ): OptionSpec<number> {
     return {
       env,
       description,
       default: defaultValue,
       expected: 'a port number from 0 to 65535',
       parse: integerIn(0, 65535),
+      ...(listen ? { listen } : {}),
     };
   },
   boolean(env: string, description: string, defaultValue: boolean): OptionSpec<boolean> {
@@ -114,6 +139,7 @@ export const option = {
       env,
       description,
       default: defaultMs,
+      shownDefault: durationText(defaultMs),
       expected: 'a duration such as 500ms, 10s, 5m or 1h',
       parse: (raw) => {
         const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
@@ -228,10 +254,17 @@ export function loadConfig<S extends ConfigSpec>(
 export function describeConfig(spec: ConfigSpec): string {
   return Object.values(spec)
     .map((item) => {
-      const shown = item.secret ? '(hidden)' : JSON.stringify(item.default);
+      const shown = item.secret ? '(hidden)' : JSON.stringify(shownDefault(item));
       return `  ${item.env} / --${flagName(item.env)}\n      ${item.description} (${item.expected}; default ${shown})`;
     })
     .join('\n');
+}
+
+/** A default in a README table: code, or prose when it says where the value comes from ("the host name"). */
+function defaultCell(item: OptionSpec<unknown>): string {
+  const shown = shownDefault(item);
+  if (item.secret || shown === '') return '';
+  return shown.includes(' ') ? shown : `\`${shown}\``;
 }
 
 /** The options as the Markdown table of a service README (checked against the README by test/e2e/options.test.ts). */
@@ -239,9 +272,7 @@ export function optionsTable(spec: ConfigSpec): string {
   const rows = Object.values(spec).map((item) => [
     `\`${item.env}\``,
     `\`--${flagName(item.env)}\``,
-    item.secret || item.default === ''
-      ? ''
-      : `\`${Array.isArray(item.default) ? item.default.join(',') : item.default}\``,
+    defaultCell(item),
     `${item.description.replace(/\|/g, '\\|')} (${item.expected})`,
   ]);
   const header = ['environment', 'flag', 'default', 'meaning'];
@@ -259,6 +290,7 @@ export function optionsJson(spec: ConfigSpec): string {
       description: item.description,
       expected: item.expected,
       ...(item.secret ? { secret: true } : { default: item.default }),
+      ...(item.listen ? { listen: item.listen } : {}),
     })),
   );
 }
