@@ -312,7 +312,9 @@ test('the images build with podman; the HA stack from them serves one data set, 
     });
     await waitFor(
       async () => {
-        const text = await (await fetch(`http://${stackHost}:${ports.WEFT_CONTROL_HTTP_PORT}/routing-instances`)).text();
+        const text = await (
+          await fetch(`http://${stackHost}:${ports.WEFT_CONTROL_HTTP_PORT}/routing-instances`)
+        ).text();
         return text.includes(network.uuid) || text.includes('images-net');
       },
       { timeoutMs: 30_000, what: 'control to compile the network written through the second replica' },

@@ -100,6 +100,7 @@ export class EtcdStore implements ConfigStore {
   #syncRunning: Promise<void> | undefined;
   #syncQueued: Promise<void> | undefined;
   #problem: string | undefined;
+  #problemSince = 0;
   #compactTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -201,7 +202,7 @@ export class EtcdStore implements ConfigStore {
     watcher.on('connected', () => {
       resumeFromView();
       if (this.#problem) this.#logger?.info('etcd watch connected again');
-      this.#problem = undefined;
+      this.#trouble(undefined);
     });
     watcher.on('data', (response: IWatchResponse) => {
       this.#onWatch(response);
@@ -210,13 +211,13 @@ export class EtcdStore implements ConfigStore {
     watcher.on('disconnected', (error: Error) => {
       if (this.#closed) return;
       if (!this.#problem) this.#logger?.warn({ err: error }, 'etcd watch disconnected; reconnecting');
-      this.#problem = `etcd watch disconnected: ${error.message}`;
+      this.#trouble(`etcd watch disconnected: ${error.message}`);
     });
     watcher.on('error', (error: Error) => {
       if (this.#closed) return;
       // The history the watch needs was compacted away (it was away for long): read everything again.
       this.#logger?.warn({ err: error }, 'etcd watch cancelled; reading the whole data set again');
-      this.#problem = `etcd watch cancelled: ${error.message}`;
+      this.#trouble(`etcd watch cancelled: ${error.message}`);
       void this.#reload();
     });
   }
@@ -270,12 +271,12 @@ export class EtcdStore implements ConfigStore {
         const before = this.#view.head;
         this.#view = view;
         this.#follow(view.applied + 1);
-        this.#problem = undefined;
+        this.#trouble(undefined);
         this.#deliver(view.changesSince(before + 1, Number.MAX_SAFE_INTEGER));
         this.#wakeWaiters();
         return;
       } catch (error) {
-        this.#problem = `etcd unreachable: ${(error as Error).message}`;
+        this.#trouble(`etcd unreachable: ${(error as Error).message}`);
         await sleep(500);
       }
     }
@@ -388,8 +389,14 @@ export class EtcdStore implements ConfigStore {
     return Math.min(deadline, Date.now() + Math.max(300, this.#timeoutMs / 4));
   }
 
+  /** Not ready once the watch has been away longer than a request may wait (a blip is not reported). */
   health(): string | undefined {
-    return this.#problem;
+    return this.#problem && Date.now() - this.#problemSince >= this.#timeoutMs ? this.#problem : undefined;
+  }
+
+  #trouble(problem: string | undefined): void {
+    if (problem && !this.#problem) this.#problemSince = Date.now();
+    this.#problem = problem;
   }
 
   // ---- writes ----
@@ -422,8 +429,9 @@ export class EtcdStore implements ConfigStore {
         } catch (error) {
           tx.undo();
           // A refusal (not found, taken, in use…) may come from a view that missed a commit of
-          // another replica: read the head, and run the body again when the view moved.
-          if (error instanceof OneChangePerWrite) throw error;
+          // another replica: read the head, and run the body again when the view moved. Bad
+          // input (400) says the same whatever the data.
+          if (error instanceof OneChangePerWrite || (error as { httpStatus?: number }).httpStatus === 400) throw error;
           await this.sync();
           if (this.#view.applied !== viewRevision) continue;
           throw error;
