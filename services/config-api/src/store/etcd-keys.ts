@@ -7,7 +7,10 @@
 //   r/<from uuid>/<to uuid>     a reference: {attr}
 //   b/<to uuid>/<from uuid>     its back-reference: {attr}
 //   a/<scope>/<value>           a reservation (address, MAC, VNI, id): its owner's uuid
-//   l/<write id>                a change-log entry; its create revision is the change's revision
+//   l/<write id>                a change-log entry; its create revision is the change's revision:
+//                               one JSON line {attempt, operation, type, uuid, fqName,
+//                               committedAtMs}, a newline, then the object's JSON as it is
+//                               (kept as text: Watch and NATS send it on without parsing it)
 //   h                           the head: rewritten by every change, so its mod revision is the
 //                               revision of the last change (what a read barrier waits for)
 //   t                           the highest revision that trimming removed from the log
@@ -58,4 +61,15 @@ export function prefixEnd(prefix: Buffer): Buffer {
     }
   }
   return Buffer.from([0]);
+}
+
+/** A log entry's value: its fields as one JSON line, then the object's JSON text. */
+export function encodeLogValue(entry: { objectJson: string } & Record<string, unknown>): string {
+  const { objectJson, ...fields } = entry;
+  return `${JSON.stringify(fields)}\n${objectJson}`;
+}
+
+export function decodeLogValue(text: string): Record<string, unknown> & { objectJson: string } {
+  const newline = text.indexOf('\n');
+  return { ...JSON.parse(text.slice(0, newline)), objectJson: text.slice(newline + 1) };
 }

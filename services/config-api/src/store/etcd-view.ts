@@ -70,16 +70,67 @@ function removeSorted(list: string[], value: string): void {
   if (list[low] === value) list.splice(low, 1);
 }
 
-/** First index whose revision is >= `revision`. */
-function firstFrom(log: ChangeRecord[], revision: number): number {
-  let low = 0;
-  let high = log.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (log[middle]!.revision < revision) low = middle + 1;
-    else high = middle;
+/**
+ * The change log in revision order. Trimming removes the oldest entries, so they leave from the
+ * front without moving the rest; a snapshot adds them in key order, sorted once at the end.
+ */
+export class RevisionLog {
+  #entries: ChangeRecord[] = [];
+  #start = 0;
+  #sorted = true;
+
+  get length(): number {
+    return this.#entries.length - this.#start;
   }
-  return low;
+
+  #first(revision: number): number {
+    this.#sort();
+    let low = this.#start;
+    let high = this.#entries.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.#entries[middle]!.revision < revision) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  #sort(): void {
+    if (this.#sorted) return;
+    this.#entries = this.#entries.slice(this.#start).sort((a, b) => a.revision - b.revision);
+    this.#start = 0;
+    this.#sorted = true;
+  }
+
+  add(change: ChangeRecord): void {
+    const last = this.#entries[this.#entries.length - 1];
+    if (last && last.revision > change.revision) this.#sorted = false;
+    this.#entries.push(change);
+  }
+
+  remove(revision: number): void {
+    this.#sort();
+    if (this.#entries[this.#start]?.revision === revision) {
+      this.#start += 1;
+      if (this.#start > 1024 && this.#start * 2 > this.#entries.length) {
+        this.#entries = this.#entries.slice(this.#start);
+        this.#start = 0;
+      }
+      return;
+    }
+    const at = this.#first(revision);
+    if (this.#entries[at]?.revision === revision) this.#entries.splice(at, 1);
+  }
+
+  since(revision: number, limit: number): ChangeRecord[] {
+    const at = this.#first(revision);
+    return this.#entries.slice(at, at + limit);
+  }
+
+  oldest(count: number): ChangeRecord[] {
+    this.#sort();
+    return this.#entries.slice(this.#start, this.#start + count);
+  }
 }
 
 /** SQLite's json_extract equality, which filters follow on both stores: booleans compare as 1 and 0. */
@@ -99,7 +150,7 @@ export class EtcdView implements ReadView {
   applied = 0;
   /** Revision of the last change (the head key's mod revision), or the snapshot's when there is none. */
   head = 0;
-  readonly log: ChangeRecord[] = [];
+  readonly log = new RevisionLog();
   readonly #logByWrite = new Map<string, { change: ChangeRecord; attempt: number }>();
   readonly #writeOfChange = new WeakMap<ChangeRecord, string>();
   readonly #objects = new Map<string, StoredObject>();
@@ -158,8 +209,7 @@ export class EtcdView implements ReadView {
     } else if (key.startsWith(keys.LOG)) {
       const { attempt = 0, ...value } = entry.value as LogValue;
       const change: ChangeRecord = { revision: entry.create, ...value };
-      const at = firstFrom(this.log, change.revision);
-      this.log.splice(at, 0, change);
+      this.log.add(change);
       const writeId = key.slice(keys.LOG.length);
       this.#logByWrite.set(writeId, { change, attempt });
       this.#writeOfChange.set(change, writeId);
@@ -198,8 +248,7 @@ export class EtcdView implements ReadView {
       owned?.delete(key);
       if (owned?.size === 0) this.#owned.delete(owner);
     } else if (key.startsWith(keys.LOG)) {
-      const at = firstFrom(this.log, entry.create);
-      if (this.log[at]?.revision === entry.create) this.log.splice(at, 1);
+      this.log.remove(entry.create);
       this.#logByWrite.delete(key.slice(keys.LOG.length));
     }
   }
@@ -224,8 +273,7 @@ export class EtcdView implements ReadView {
   }
 
   changesSince(fromRevision: number, limit: number): ChangeRecord[] {
-    const at = firstFrom(this.log, fromRevision);
-    return this.log.slice(at, at + limit);
+    return this.log.since(fromRevision, limit);
   }
 
   /** Reference targets of an object with their attrs (its r/ keys). */

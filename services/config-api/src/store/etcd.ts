@@ -185,7 +185,9 @@ export class EtcdStore implements ConfigStore {
     }
     const mod = Number(kv.mod_revision);
     const create = Number(kv.create_revision);
-    view.set(key, { value: JSON.parse(toText(kv.value)), mod, create });
+    const text = toText(kv.value);
+    const value = key.startsWith(keys.LOG) ? keys.decodeLogValue(text) : JSON.parse(text);
+    view.set(key, { value, mod, create });
     if (key === keys.HEAD) view.head = mod;
     return key.startsWith(keys.LOG) ? view.changeOfWrite(key.slice(keys.LOG.length)) : undefined;
   }
@@ -517,7 +519,7 @@ export class EtcdStore implements ConfigStore {
       {
         request_put: {
           key: key(keys.logKey(writeId)),
-          value: Buffer.from(JSON.stringify({ ...attempt.change, attempt: attemptNumber })),
+          value: Buffer.from(keys.encodeLogValue({ ...attempt.change!, attempt: attemptNumber })),
         },
       },
       { request_put: { key: key(keys.HEAD), value: Buffer.from(JSON.stringify(writeId)) } },
@@ -543,7 +545,7 @@ export class EtcdStore implements ConfigStore {
     const slack = Math.max(1, Math.floor(this.#keep / 10));
     if (log.length + 1 <= this.#keep + slack) return [];
     const count = Math.min(log.length + 1 - this.#keep, TRIM_PER_WRITE, Math.max(0, room));
-    return log.slice(0, count).map((change) => ({ writeId: this.#writeIdOf(change), revision: change.revision }));
+    return log.oldest(count).map((change) => ({ writeId: this.#writeIdOf(change), revision: change.revision }));
   }
 
   // ---- housekeeping ----
