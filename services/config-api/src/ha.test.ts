@@ -24,7 +24,10 @@ import { type EtcdCluster, etcdMissing, startEtcdCluster } from './testing/etcd-
 import { clientFor, networkBody, type Reply } from './testing/server.js';
 
 const mainJs = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
-const TIMEOUT_MS = 3_000;
+/** WEFT_ETCD_TIMEOUT of the quorum-loss test, whose 503 must come within it. */
+const QUORUM_TIMEOUT_MS = 3_000;
+/** WEFT_ETCD_TIMEOUT of the others: room for a loaded machine (the test runner runs files side by side). */
+const TIMEOUT_MS = 15_000;
 
 interface Replica {
   url: string;
@@ -35,7 +38,12 @@ interface Replica {
   kill(): Promise<void>;
 }
 
-async function startReplica(cluster: EtcdCluster, prefix: string, natsUrl: string): Promise<Replica> {
+async function startReplica(
+  cluster: EtcdCluster,
+  prefix: string,
+  natsUrl: string,
+  timeoutMs: number,
+): Promise<Replica> {
   const [restPort, grpcPort] = [await freePort(), await freePort()];
   const state = tempDir('weft-config-api-ha-');
   // Only this daemon's own options: it refuses any WEFT_* it does not declare.
@@ -46,7 +54,7 @@ async function startReplica(cluster: EtcdCluster, prefix: string, natsUrl: strin
       WEFT_STORE: 'etcd',
       WEFT_ETCD_ENDPOINTS: cluster.endpoints.join(','),
       WEFT_ETCD_PREFIX: prefix,
-      WEFT_ETCD_TIMEOUT: `${TIMEOUT_MS}ms`,
+      WEFT_ETCD_TIMEOUT: `${timeoutMs}ms`,
       WEFT_STATE_DIR: state.path,
       WEFT_CONFIG_API_REST_PORT: String(restPort),
       WEFT_CONFIG_API_GRPC_PORT: String(grpcPort),
@@ -125,9 +133,12 @@ describe('config-api replicas on a 3-member etcd', { skip }, () => {
   let cluster: EtcdCluster;
   let nats: NatsServerProcess;
   const replicas: Replica[] = [];
-  const pair = async () => {
+  const pair = async (timeoutMs = TIMEOUT_MS) => {
     const prefix = `/weft-ha/${randomUUID()}/`;
-    const started = [await startReplica(cluster, prefix, nats.url), await startReplica(cluster, prefix, nats.url)];
+    const started = [
+      await startReplica(cluster, prefix, nats.url, timeoutMs),
+      await startReplica(cluster, prefix, nats.url, timeoutMs),
+    ];
     replicas.push(...started);
     return started as [Replica, Replica];
   };
@@ -250,7 +261,7 @@ describe('config-api replicas on a 3-member etcd', { skip }, () => {
   }
 
   test('without quorum a write gets 503 within its deadline, and service comes back with quorum', async () => {
-    const [a] = await pair();
+    const [a] = await pair(QUORUM_TIMEOUT_MS);
     const before = await a.client.create('project', { fq_name: ['default-domain', 'before-quorum-loss'] });
     const leader = await cluster.leader();
     const survivors = cluster.members.filter((m) => m !== leader);
@@ -265,7 +276,7 @@ describe('config-api replicas on a 3-member etcd', { skip }, () => {
       assert.equal(reply.status, 503, JSON.stringify(reply.body));
       assert.equal(reply.body.error.code, 'STORE_UNAVAILABLE');
       assert.match(reply.body.error.message, /etcd/);
-      assert.ok(took < TIMEOUT_MS + 2_000, `answered after ${took} ms, deadline ${TIMEOUT_MS} ms`);
+      assert.ok(took < QUORUM_TIMEOUT_MS + 2_000, `answered after ${took} ms, deadline ${QUORUM_TIMEOUT_MS} ms`);
       const read = await a.client.request('GET', `/project/${before.uuid}`);
       assert.equal(read.status, 503, 'a read that cannot be confirmed is refused, not served stale');
     } finally {

@@ -4,7 +4,7 @@
 // They are hints: forgotten on release and on a rolled-back write, never trusted for uniqueness,
 // nor for exhaustion: another config-api replica (etcd store) may free values this one never
 // hears of, so a search that finds nothing past its hint looks once more from the start.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { errors, invalid } from '../errors.js';
 import type { WriteTx } from '../store/store.js';
 import { type Family, formatAddress, parseAddress, prefixText } from './address.js';
@@ -95,6 +95,9 @@ export class Allocator {
         const step = subnet.fromStart ? 1n : -1n;
         const begin = subnet.fromStart ? pool.start : pool.end;
         let position = this.#cursor(scope, key) ?? begin;
+        // Run again after colliding with another replica, which searches from the same place:
+        // jump a random distance ahead so that the two stop taking the same values.
+        if (tx.attempt) position += step * BigInt(randomInt(0, 16 << Math.min(tx.attempt, 6)));
         for (; subnet.fromStart ? position <= pool.end : position >= pool.start; position += step) {
           if (++probes > MAX_PROBES) break;
           if (skip.has(position)) continue;
@@ -142,7 +145,8 @@ export class Allocator {
 
   /** Takes the lowest free number from `min` (network ids, VNIs, security group ids). */
   allocateNumber(tx: WriteTx, scope: string, owner: string, min: number, max: number): number {
-    const hint = this.#cursor(scope, '');
+    let hint = this.#cursor(scope, '');
+    if (hint !== undefined && tx.attempt) hint += BigInt(randomInt(0, 16 << Math.min(tx.attempt, 6)));
     for (const from of hint === undefined ? [min] : [Number(hint), min]) {
       for (let next = from; next <= max; next++) {
         if (tx.reserve(scope, String(next), owner)) {

@@ -39,9 +39,13 @@ export class EtcdTx {
   #change: LogValue | undefined;
   readonly tx: WriteTx;
 
-  constructor(private readonly view: EtcdView) {
+  constructor(
+    private readonly view: EtcdView,
+    attempt = 0,
+  ) {
     const self = this;
     this.tx = {
+      attempt,
       revision: () => view.revision(),
       get(uuid) {
         self.#read(keys.objectKey(uuid));

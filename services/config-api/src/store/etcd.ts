@@ -105,7 +105,8 @@ export class EtcdStore implements ConfigStore {
   #closed = false;
 
   private constructor(options: EtcdStoreOptions) {
-    this.#prefix = options.prefix ?? '/weft/config/';
+    // Always ending in "/": the range of /weft/config must not take in /weft/config2.
+    this.#prefix = (options.prefix ?? '/weft/config/').replace(/\/?$/, '/');
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#keep = Math.max(1, options.changeLogKeep ?? 100_000);
     this.#observeCommit = options.observeCommit ?? (() => {});
@@ -421,9 +422,14 @@ export class EtcdStore implements ConfigStore {
     this.#ownWrites.add(writeId);
     try {
       for (let failures = 0; ; ) {
-        if (Date.now() >= deadline) throw this.#unavailable('etcd did not commit the write; it may still be applied');
+        if (Date.now() >= deadline) {
+          this.#logger?.warn({ attempts: results.length, failures }, 'a write ran out of time');
+          throw this.#unavailable(
+            `etcd did not commit the write (${results.length} attempt(s), ${failures} without an answer); it may still be applied`,
+          );
+        }
         const viewRevision = this.#view.applied;
-        const tx = new EtcdTx(this.#view);
+        const tx = new EtcdTx(this.#view, results.length);
         let result: T;
         let attempt: Attempt;
         try {
@@ -453,7 +459,11 @@ export class EtcdStore implements ConfigStore {
           if (response.succeeded) {
             const revision = Number(response.header.revision);
             this.#observeCommit((performance.now() - started) / 1000);
-            await this.#applied(revision, deadline);
+            // Committed: the answer is yes whatever comes next. The watch normally brings it
+            // into this replica's view at once; reads wait for it through the barrier anyway.
+            await this.#applied(revision, Math.max(deadline, Date.now() + this.#timeoutMs)).catch((error) =>
+              this.#logger?.warn({ err: error, revision }, 'a committed write is slow to come back through the watch'),
+            );
             return settled(result, revision);
           }
           // Something it read changed, or an earlier attempt of this write committed after all.

@@ -82,6 +82,12 @@ export interface ReadView {
  * write's result is that number and when it is an object whose `revision` is that number.
  */
 export interface WriteTx extends ReadView {
+  /**
+   * How many times this write has run before (etcd runs a write again when another replica
+   * changed what it read). Replicas that allocate from the same place collide again and again;
+   * an allocator spreads its next choice with this.
+   */
+  readonly attempt?: number;
   /** Stores a new object and its references, logs the change; returns its revision. */
   create(object: Omit<StoredObject, 'revision'>): number;
   update(object: Omit<StoredObject, 'revision'>): number;
