@@ -5,7 +5,7 @@
 // watch applies committed keys with it, and a write applies its own keys tentatively and undoes
 // them (set back to what they were) before anything else runs.
 import * as keys from './etcd-keys.js';
-import type { BackRef, ChangeRecord, ChildLink, ListQuery, Operation, ReadView, StoredObject } from './store.js';
+import type { BackRef, ChangeRecord, ChildLink, ListQuery, ReadView, StoredObject } from './store.js';
 
 export interface Entry {
   value: unknown;
@@ -24,16 +24,10 @@ export interface ObjectValue {
 }
 
 /** A change-log entry as its l/ key holds it (the revision is the key's create revision). */
-export interface LogValue {
+export type LogValue = Omit<ChangeRecord, 'revision'> & {
   /** Which attempt of its write committed (a write whose answer was lost is tried again). */
   attempt?: number;
-  operation: Operation;
-  type: string;
-  uuid: string;
-  fqName: string[];
-  objectJson: string;
-  committedAtMs: number;
-}
+};
 
 /** The revision a write's own keys carry until etcd gives them one. */
 export const PENDING = -1;
@@ -48,7 +42,8 @@ function slot<K, V>(map: Map<K, V>, key: K, make: () => V): V {
   return value;
 }
 
-function insertSorted(list: string[], value: string): void {
+/** First index of a sorted list whose value is not below `value`. */
+function lowerBound(list: string[], value: string): number {
   let low = 0;
   let high = list.length;
   while (low < high) {
@@ -56,18 +51,17 @@ function insertSorted(list: string[], value: string): void {
     if (list[middle]! < value) low = middle + 1;
     else high = middle;
   }
-  if (list[low] !== value) list.splice(low, 0, value);
+  return low;
+}
+
+function insertSorted(list: string[], value: string): void {
+  const at = lowerBound(list, value);
+  if (list[at] !== value) list.splice(at, 0, value);
 }
 
 function removeSorted(list: string[], value: string): void {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (list[middle]! < value) low = middle + 1;
-    else high = middle;
-  }
-  if (list[low] === value) list.splice(low, 1);
+  const at = lowerBound(list, value);
+  if (list[at] === value) list.splice(at, 1);
 }
 
 /**
