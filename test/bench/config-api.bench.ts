@@ -221,6 +221,7 @@ async function commitStats(api: string) {
     commits,
     msPerCommit: (1000 * metric('store_commit_duration_seconds_sum')) / commits,
     slow: commits - metric('store_commit_duration_seconds_bucket\\{le="0.025"\\}'),
+    conflicts: metric('store_conflicts_total'),
   };
 }
 
@@ -354,7 +355,7 @@ async function main() {
       `Against raw transactions of the same shape: ${fmt(createRate(etcdCreates) / rate(shaped), 2)}x. ` +
       `Failed operations: config-api on etcd ${etcdCreates.failures}, raw puts ${rawPuts.failures}, raw transactions ${shaped.failures}; ` +
       `${fmt(etcdInterfaces.length)} interfaces with an address stored on etcd; ` +
-      `${fmt(etcdStats.msPerCommit, 2)} ms per etcd transaction.\n`,
+      `${fmt(etcdStats.msPerCommit, 2)} ms per etcd transaction, ${fmt(etcdStats.conflicts)} writes run again after a conflict.\n`,
   );
 
   const pairRate = rate(creates);

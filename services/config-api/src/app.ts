@@ -60,6 +60,10 @@ const OPS_ROUTES = /^\/(healthz|readyz|metrics|openapi\.json|docs)(\/|$)/;
 export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigApi> {
   const { logger, metrics, readiness } = options;
   const commitLatency = metrics.histogram('store_commit_duration_seconds', 'time to commit one write transaction');
+  const conflicts = metrics.counter(
+    'store_conflicts_total',
+    'writes run again because another replica changed what they read (etcd)',
+  );
   const store = await openStore({
     kind: options.store,
     stateDir: options.stateDir,
@@ -67,6 +71,7 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
     changeLogKeep: options.changeLogKeep,
     synchronous: options.synchronous,
     observeCommit: (seconds) => commitLatency.observe(seconds),
+    observeConflict: () => conflicts.inc(),
     logger,
   });
   const service = new ConfigService(store);

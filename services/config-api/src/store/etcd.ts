@@ -47,6 +47,8 @@ export interface EtcdStoreOptions {
   /** How often etcd's history is compacted to what the previous round had seen; 0: never. */
   compactIntervalMs?: number;
   observeCommit?: (seconds: number) => void;
+  /** Called when a write runs again because another write changed what it read. */
+  observeConflict?: () => void;
   logger?: Logger;
 }
 
@@ -89,6 +91,7 @@ export class EtcdStore implements ConfigStore {
   readonly #timeoutMs: number;
   readonly #keep: number;
   readonly #observeCommit: (seconds: number) => void;
+  readonly #observeConflict: () => void;
   readonly #logger: Logger | undefined;
   #view = new EtcdView();
   #watcher: Watcher | undefined;
@@ -110,6 +113,7 @@ export class EtcdStore implements ConfigStore {
     this.#timeoutMs = options.timeoutMs ?? 5_000;
     this.#keep = Math.max(1, options.changeLogKeep ?? 100_000);
     this.#observeCommit = options.observeCommit ?? (() => {});
+    this.#observeConflict = options.observeConflict ?? (() => {});
     this.#logger = options.logger?.child({ component: 'etcd-store' });
     const https = options.endpoints.some((endpoint) => endpoint.startsWith('https://'));
     this.#client = new Etcd3({
@@ -467,6 +471,7 @@ export class EtcdStore implements ConfigStore {
             return settled(result, revision);
           }
           // Something it read changed, or an earlier attempt of this write committed after all.
+          this.#observeConflict();
           await this.sync();
         } catch (error) {
           if ((error as { code?: string }).code === 'STORE_UNAVAILABLE') throw error;

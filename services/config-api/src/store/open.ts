@@ -30,6 +30,8 @@ export interface StoreOptions {
   etcd?: EtcdConnection;
   changeLogKeep?: number;
   observeCommit?: (seconds: number) => void;
+  /** etcd: a write ran again because another changed what it read. */
+  observeConflict?: () => void;
   logger?: Logger;
 }
 
@@ -82,6 +84,7 @@ export async function openStore(options: StoreOptions): Promise<ConfigStore> {
     auth: etcd.username ? { username: etcd.username, password: etcd.password ?? '' } : undefined,
     changeLogKeep: options.changeLogKeep,
     observeCommit: options.observeCommit,
+    observeConflict: options.observeConflict,
     logger: options.logger,
   });
 }
