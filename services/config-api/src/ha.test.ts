@@ -71,7 +71,8 @@ async function startReplica(
       if (child.exitCode !== null) throw new Error(`config-api exited with ${child.exitCode}`);
       return (await fetch(`${url}/healthz`).catch(() => undefined))?.ok === true;
     },
-    { what: 'a config-api replica to listen', timeoutMs: 30_000 },
+    // A daemon's start (modules, schemas, the etcd snapshot) is slow on a loaded machine.
+    { what: 'a config-api replica to listen', timeoutMs: 90_000 },
   );
   const replica: Replica = {
     url,
