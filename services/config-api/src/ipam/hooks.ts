@@ -16,11 +16,22 @@ export interface HookContext {
   tx: WriteTx;
   allocator: Allocator;
   uuid: string;
-  /** Creates another object in the same transaction (a tag creates its tag type). */
-  create(type: string, input: Body): StoredObject;
+}
+
+/** An object a create needs to exist first, and the input that creates it when it does not. */
+export interface ImpliedObject {
+  type: string;
+  fqName: string[];
+  input: Body;
 }
 
 export interface TypeHooks {
+  /**
+   * Objects this create implies (a tag, its tag type). Each is created first, in a write of its
+   * own, when it is missing: a write changes one object, since on etcd each change is one
+   * revision. An implied object is valid on its own, so the data set stays whole in between.
+   */
+  implies?(input: Body): ImpliedObject[];
   /** Rewrites a create's input before its place (fq_name) is decided. */
   prepare?(context: HookContext, input: Body): Body;
   /** Completes and checks a new object's body (mutating it). */

@@ -1,6 +1,6 @@
 // Tags and tag types as Tungsten Fabric names and numbers them. A tag is named "type=value"
-// (global, or under a project); its tag type is found by name, or created with the first tag of
-// that type. Tag types have 16-bit ids (the first few predefined), and a tag id is its type's id
+// (global, or under a project); its tag type is found by name, or created (in a write of its
+// own, just before) with the first tag of that type. Tag types have 16-bit ids (the first few predefined), and a tag id is its type's id
 // followed by a 16-bit value id: 0xTTTTVVVV. Firewall rules match tags by type: their
 // match_tag_types are the ids of the types named in match_tags.
 import { errors, invalid } from '../errors.js';
@@ -39,11 +39,11 @@ function tagTypeIdOf(tagType: StoredObject): number {
   return Number.parseInt(tagType.body.tag_type_id as string, 16);
 }
 
-/** The tag type of that name, created when it is the first of its kind. */
+/** The tag type of that name (the service created it before the first tag of its kind). */
 function locateTagType(context: HookContext, name: string): StoredObject {
   const uuid = context.tx.uuidOf('tag-type', [name]);
-  if (uuid) return context.tx.get(uuid)!;
-  return context.create('tag-type', { fq_name: [name], id_perms: { user_visible: false } });
+  if (!uuid) throw errors.REF_NOT_FOUND({ field: 'tag_type_name', type: 'tag-type', target: name });
+  return context.tx.get(uuid)!;
 }
 
 const tagType: TypeHooks = {
@@ -70,6 +70,12 @@ const tagType: TypeHooks = {
 };
 
 const tag: TypeHooks = {
+  implies(input) {
+    const typeName = input.tag_type_name;
+    if (typeof typeName !== 'string') return [];
+    const name = typeName.toLowerCase();
+    return [{ type: 'tag-type', fqName: [name], input: { fq_name: [name], id_perms: { user_visible: false } } }];
+  },
   prepare(_context, input) {
     const typeName = input.tag_type_name as string | undefined;
     const value = input.tag_value as string | undefined;

@@ -88,22 +88,29 @@ export class ConfigService {
   }
 
   #context(tx: WriteTx, uuid: string): HookContext {
-    return {
-      tx,
-      allocator: this.allocator,
-      uuid,
-      create: (typeName, input) => this.createInTx(tx, typeName, input),
-    };
+    return { tx, allocator: this.allocator, uuid };
   }
 
   // ---- create ----
 
-  create(typeName: string, input: Body): Promise<StoredObject> {
-    this.typeOf(typeName);
+  async create(typeName: string, input: Body): Promise<StoredObject> {
+    const type = this.typeOf(typeName);
+    await this.#createImplied(type, input);
     return this.transact((tx) => this.createInTx(tx, typeName, input));
   }
 
-  /** Creates an object inside a transaction already open (hooks create the objects they imply this way). */
+  /** What the create implies and is missing (a tag's type), each created in its own write first. */
+  async #createImplied(type: ResourceType, input: Body): Promise<void> {
+    for (const implied of hooks[type.type]?.implies?.(input) ?? []) {
+      if (this.store.uuidOf(implied.type, implied.fqName)) continue;
+      await this.create(implied.type, implied.input).catch((error) => {
+        // Another request created it meanwhile: what matters is that it exists.
+        if (!this.store.uuidOf(implied.type, implied.fqName)) throw error;
+      });
+    }
+  }
+
+  /** Creates an object inside a transaction already open. */
   createInTx(tx: WriteTx, typeName: string, given: Body): StoredObject {
     const type = this.typeOf(typeName);
     const uuid = (given.uuid as string | undefined)?.toLowerCase() ?? randomUUID();
@@ -380,34 +387,55 @@ export class ConfigService {
 
   // ---- delete ----
 
-  delete(typeName: string, uuid: string): Promise<number> {
+  /**
+   * Deletes an object that nothing holds. Referrers that relaxed their reference for delete lose
+   * it first, as in Tungsten Fabric, each in a write of its own (a write changes one object, since
+   * on etcd each change is one revision); every step leaves a whole data set, and when the object
+   * is found in use before the first step, nothing changes.
+   */
+  async delete(typeName: string, uuid: string): Promise<number> {
     const type = this.typeOf(typeName);
+    const relaxedReferrers = this.#checkDeletable(this.store, type, uuid.toLowerCase(), { relaxedHold: false });
+    const field = `${fieldOf(type.type)}_refs`;
+    for (const referrerUuid of relaxedReferrers) {
+      await this.transact((tx) => {
+        const referrer = tx.get(referrerUuid);
+        const items = (referrer?.body[field] as { uuid: string }[] | undefined) ?? [];
+        if (!referrer || !items.some((item) => item.uuid === uuid.toLowerCase())) return;
+        const kept = items.filter((item) => item.uuid !== uuid.toLowerCase());
+        this.updateInTx(tx, referrer.type, referrer.uuid, { [field]: kept });
+      });
+    }
     return this.transact((tx) => {
-      const object = tx.get(uuid.toLowerCase());
-      if (!object || object.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid });
-      const children = tx.children([object.uuid], 5);
-      const relaxed = new Set(tx.reservations(relaxedScope(object.uuid)).map((held) => held.value));
-      // Without relaxed references a few referrers are enough to refuse; with some, all of them count.
-      const backRefs = tx.backRefs([object.uuid], relaxed.size === 0 ? 5 : -1);
-      const blocking = backRefs.filter((ref) => !relaxed.has(ref.from.uuid));
-      if (children.length > 0 || blocking.length > 0) {
-        throw errors.IN_USE({
-          type: type.type,
-          uuid: object.uuid,
-          children: children.map((child) => `${child.type} ${child.fqName.join(':')}`),
-          back_refs: blocking.slice(0, 5).map((ref) => `${ref.from.type} ${ref.from.fqName.join(':')}`),
-        });
-      }
-      // Referrers that relaxed their reference lose it with the object, as in Tungsten Fabric.
-      const field = `${fieldOf(type.type)}_refs`;
-      for (const ref of backRefs) {
-        const referrer = tx.get(ref.from.uuid)!;
-        const items = (referrer.body[field] as { uuid: string }[]).filter((item) => item.uuid !== object.uuid);
-        this.updateInTx(tx, referrer.type, referrer.uuid, { [field]: items });
-      }
+      // A reference relaxed since the steps above still holds the object: no dangling reference.
+      this.#checkDeletable(tx, type, uuid.toLowerCase(), { relaxedHold: true });
+      const object = tx.get(uuid.toLowerCase())!;
       for (const scope of tx.releaseOwnedBy(object.uuid)) this.allocator.released(scope);
       return tx.delete(object);
     });
+  }
+
+  /**
+   * Refuses the delete of an object with children or references that hold it (relaxed ones too,
+   * when `relaxedHold`); returns the referrers whose relaxed references it would take along.
+   */
+  #checkDeletable(view: ReadView, type: ResourceType, uuid: string, { relaxedHold }: { relaxedHold: boolean }) {
+    const object = view.get(uuid);
+    if (!object || object.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid });
+    const children = view.children([object.uuid], 5);
+    const relaxed = new Set(relaxedHold ? [] : view.reservations(relaxedScope(object.uuid)).map((held) => held.value));
+    // Without relaxed references a few referrers are enough to refuse; with some, all of them count.
+    const backRefs = view.backRefs([object.uuid], relaxed.size === 0 ? 5 : -1);
+    const blocking = backRefs.filter((ref) => !relaxed.has(ref.from.uuid));
+    if (children.length > 0 || blocking.length > 0) {
+      throw errors.IN_USE({
+        type: type.type,
+        uuid: object.uuid,
+        children: children.map((child) => `${child.type} ${child.fqName.join(':')}`),
+        back_refs: blocking.slice(0, 5).map((ref) => `${ref.from.type} ${ref.from.fqName.join(':')}`),
+      });
+    }
+    return backRefs.map((ref) => ref.from.uuid);
   }
 
   // ---- list and lookups ----
