@@ -3,7 +3,6 @@
 import { createLogger, createMetrics, Readiness } from '@weft/kit';
 import { listenConfigApi, type RunningConfigApi } from './start.js';
 
-export { CHANGES_SUBJECT, changeEventCodec } from './events/publisher.js';
 export {
   type ConfigObjectOf,
   type InstanceIp,
@@ -16,7 +15,8 @@ export {
   type VirtualMachineInterface,
   type VirtualNetwork,
   type VirtualRouter,
-} from './model/index.js';
+} from '@weft/model';
+export { CHANGES_SUBJECT, changeEventCodec } from './events/publisher.js';
 export type { RunningConfigApi };
 
 export interface StartConfigApiOptions {

@@ -1,8 +1,9 @@
 // What the server assigns and checks per type when an object is written or deleted: subnets,
 // network ids and VNIs of virtual networks, MACs of interfaces, addresses of instance and
 // floating IPs, security group ids. Each hook runs inside the write's transaction.
+
+import type { VnSubnets } from '@weft/model';
 import { errors, invalid } from '../errors.js';
-import type { VnSubnets } from '../model/index.js';
 import type { StoredObject, WriteTx } from '../store/store.js';
 import { parseAddress, prefixText } from './address.js';
 import { type Allocator, addressScope } from './allocator.js';

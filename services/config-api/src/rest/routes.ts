@@ -1,8 +1,9 @@
 // The VNC API over HTTP: a collection and an object route per type, and the lookups.
 // Bodies are validated by fastify against the schemas derived from the resource model.
+
+import { bodySchemaOf, model, type Schema, t, typeByPlural } from '@weft/model';
+import { fqName, UUID_PATTERN } from '@weft/model/common';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { fqName, UUID_PATTERN } from '../model/common.js';
-import { bodySchemaOf, model, type Schema, t, typeByPlural } from '../model/index.js';
 import type { ConfigService } from '../service/config-service.js';
 import { parseListParams, parseReadOptions } from './query.js';
 

@@ -3,11 +3,11 @@
 // fq_name unique, nothing deleted while in use) and the per-type hooks of ./../ipam/hooks.ts.
 // Every write runs synchronously inside one store transaction.
 import { randomUUID } from 'node:crypto';
+import { describeSchemaError, model, type ResourceType } from '@weft/model';
 import { errors, invalid } from '../errors.js';
 import { Allocator } from '../ipam/allocator.js';
 import { hooks } from '../ipam/hooks.js';
 import { forgetParsedSubnets } from '../ipam/subnets.js';
-import { describeSchemaError, model, type ResourceType } from '../model/index.js';
 import type { ConfigStore, ListQuery, ReadView, StoredObject, WriteTx } from '../store/store.js';
 import { relatedOf, renderObject } from './render.js';
 
