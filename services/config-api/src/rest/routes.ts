@@ -1,8 +1,7 @@
 // The VNC API over HTTP: a collection and an object route per type, and the lookups.
 // Bodies are validated by fastify against the schemas derived from the resource model.
 
-import { bodySchemaOf, model, type Schema, t, typeByPlural } from '@weft/model';
-import { fqName, UUID_PATTERN } from '@weft/model/common';
+import { bodySchemaOf, fqName, model, type Schema, t, typeByPlural, UUID_PATTERN } from '@weft/model';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConfigService } from '../service/config-service.js';
 import { parseListParams, parseReadOptions } from './query.js';
