@@ -198,6 +198,15 @@ export const resources = [
     refs: [],
   },
   {
+    // Minimal, for control's routing between attached networks; the full Tungsten Fabric type
+    // (route targets, gateway, VNI) replaces it.
+    type: 'logical-router',
+    description: 'Routes between the virtual networks of its router interfaces, without a policy.',
+    parents: ['project'],
+    properties: {},
+    refs: [{ to: 'virtual-machine-interface', description: 'router interfaces: each attaches its network' }],
+  },
+  {
     type: 'floating-ip-pool',
     description: 'Addresses of a virtual network that can float to interfaces of other networks.',
     parents: ['virtual-network'],
