@@ -70,6 +70,7 @@ function derive(): Map<string, ResourceType> {
   const definitions: readonly ResourceDefinition[] = resources;
   for (const definition of definitions) {
     const objectSchema = objectSchemaOf(definition);
+    let validate: ValidateFunction | undefined;
     types.set(definition.type, {
       ...definition,
       plural: `${definition.type}s`,
@@ -82,7 +83,12 @@ function derive(): Map<string, ResourceType> {
         .map((o) => o.type),
       bodyFields: new Set(Object.keys(objectSchema.properties as object)),
       objectSchema,
-      validateObject: ajv.compile(objectSchema),
+      // Compiled on first use (a second for every type at once): readers that never validate,
+      // like control, do not pay for it.
+      get validateObject() {
+        validate ??= ajv.compile(objectSchema);
+        return validate;
+      },
     });
   }
   return types;
