@@ -5,7 +5,8 @@
 // against what was sent, from complete compiled state.
 import type { ControlMessage } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
 import type { Route } from '@weft/proto/gen/weft/control/v1/Route.js';
-import type { CompiledState } from '../compile/graph.js';
+import { type CompiledState, hostAcls } from '../compile/state.js';
+import type { Port } from '../routes/ports.js';
 import { Outbox } from './outbox.js';
 
 /** Messages sent and not yet acknowledged before the session waits for the agent. */
@@ -21,8 +22,11 @@ export interface AgentStream {
 
 /** What a session asks of the hub that owns the shared state. */
 export interface SessionContext {
-  /** The route the host should have for `prefix` in `routingInstance`, if any. */
-  route(host: string, routingInstance: string, prefix: string): { route: Route; fingerprint: string } | undefined;
+  /**
+   * The route the host should have for `prefix` in `routingInstance`, if any, and the port it
+   * leads to: the same port is the same route unless the instance's context changed (a VNI).
+   */
+  route(host: string, routingInstance: string, prefix: string): { route: Route; port: Port } | undefined;
   /** Every prefix `routingInstance` carries (its own and imported). */
   prefixes(routingInstance: string): Iterable<string>;
   /** True when the routes every interface of this host needs are known (see hub.ts). */
@@ -48,8 +52,10 @@ export class AgentSession {
   readonly #sentInstances = new Map<string, object>();
   readonly #sentInterfaces = new Map<string, object>();
   readonly #sentAcls = new Map<string, object>();
-  readonly #sentRoutes = new Map<string, Map<string, string>>();
-  readonly #dirtyRoutes = new Map<string, Set<string> | 'all'>();
+  /** Per routing instance, the port each route sent leads to (shared with the port table, so cheap). */
+  readonly #sentRoutes = new Map<string, Map<string, Port>>();
+  /** Routes to recompute: some prefixes, all of them, or all of them and resend each. */
+  readonly #dirtyRoutes = new Map<string, Set<string> | 'all' | 'resend'>();
   #seq = 0;
   #acked = 0;
   #writable = true;
@@ -114,10 +120,7 @@ export class AgentSession {
       const compiled = state.interfaces.get(uuid);
       if (compiled) interfaces.set(uuid, compiled.message);
     }
-    for (const name of host?.acls ?? []) {
-      const acl = state.acls.get(name);
-      if (acl) acls.set(name, acl);
-    }
+    for (const [name, acl] of hostAcls(state, this.host)) acls.set(name, acl);
     this.#diff(
       new Map([...referenced, ...instances]),
       this.#sentInstances,
@@ -155,15 +158,18 @@ export class AgentSession {
     }
   }
 
-  /** Marks routes to recompute at the next flush; ignored for instances the host lacks. */
-  markRoutes(routingInstance: string, prefix: string | 'all'): void {
+  /**
+   * Marks routes to recompute at the next flush ("resend": all, sent again even when they lead
+   * to the same port); ignored for instances the host lacks.
+   */
+  markRoutes(routingInstance: string, prefix: string | 'all' | 'resend'): void {
     if (!this.#sentInstances.has(routingInstance)) return;
     if (!this.#sentRoutes.has(routingInstance)) this.#sentRoutes.set(routingInstance, new Map());
     const dirty = this.#dirtyRoutes.get(routingInstance);
-    if (dirty === 'all') return;
-    if (prefix === 'all') this.#dirtyRoutes.set(routingInstance, 'all');
-    else if (dirty) dirty.add(prefix);
-    else this.#dirtyRoutes.set(routingInstance, new Set([prefix]));
+    if (prefix === 'all' || prefix === 'resend') {
+      if (dirty !== 'resend') this.#dirtyRoutes.set(routingInstance, prefix);
+    } else if (dirty === undefined) this.#dirtyRoutes.set(routingInstance, new Set([prefix]));
+    else if (typeof dirty !== 'string') dirty.add(prefix);
   }
 
   /** Turns marked routes into outbox entries: adds, replacements and withdrawals. */
@@ -171,13 +177,14 @@ export class AgentSession {
     for (const [routingInstance, dirty] of this.#dirtyRoutes) {
       const sent = this.#sentRoutes.get(routingInstance);
       if (!sent) continue;
-      const prefixes = dirty === 'all' ? new Set([...sent.keys(), ...this.context.prefixes(routingInstance)]) : dirty;
+      const whole = dirty === 'all' || dirty === 'resend';
+      const prefixes = whole ? new Set([...sent.keys(), ...this.context.prefixes(routingInstance)]) : dirty;
       for (const prefix of prefixes) {
         const desired = this.context.route(this.host, routingInstance, prefix);
         const before = sent.get(prefix);
         if (desired) {
-          if (before === desired.fingerprint) continue;
-          sent.set(prefix, desired.fingerprint);
+          if (before === desired.port && dirty !== 'resend') continue;
+          sent.set(prefix, desired.port);
           this.outbox.putRoute(routingInstance, prefix, desired.route);
         } else if (before !== undefined) {
           sent.delete(prefix);
