@@ -13,9 +13,9 @@ import {
   type TlsFiles,
   UvePublisher,
 } from '@weft/kit';
-import { loadAgentProto } from '@weft/proto';
 import { AgentHub } from './agents/hub.js';
 import { agentService } from './agents/service.js';
+import { agentServiceDefinition } from './agents/wire.js';
 import { CompilationGraph } from './compile/graph.js';
 import { ConfigClient } from './config-feed/config-client.js';
 import { ConfigFeed } from './config-feed/feed.js';
@@ -114,7 +114,7 @@ export function buildControl(options: ControlAppOptions) {
         logger,
         register: (server) =>
           server.addService(
-            loadAgentProto().weft.control.v1.Agent.service,
+            agentServiceDefinition(),
             agentService(hub, logger, () => stopping),
           ),
       });

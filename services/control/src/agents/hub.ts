@@ -11,12 +11,12 @@
 //   acking EndOfConfig are swept.
 import { Gauge, type Logger, type Metrics } from '@weft/kit';
 import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
-import type { Route } from '@weft/proto/gen/weft/control/v1/Route.js';
 import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
 import { errors } from '../errors.js';
 import { hostRoute, type Port, PortTable } from '../routes/ports.js';
 import { RouteIndex, type RouteKey } from '../routes/route-index.js';
 import type { AgentSession, SessionContext } from './session.js';
+import { type EncodedRoute, encodeRoute } from './wire.js';
 
 export interface AgentHubOptions {
   holdTimeMs: number;
@@ -49,6 +49,7 @@ export class AgentHub implements SessionContext {
   readonly #stale = new Map<string, Set<string>>();
   readonly #holdTimers = new Map<string, NodeJS.Timeout>();
   readonly #dirty = new Set<AgentSession>();
+  readonly #encodedRoutes = new WeakMap<Port, { prefix: string; vni: number; bytes: EncodedRoute }[]>();
   #flushScheduled = false;
   #gateTimer: NodeJS.Timeout | undefined;
   readonly #logger: Logger;
@@ -327,7 +328,7 @@ export class AgentHub implements SessionContext {
   }
 
   /** The route `host` should have for `prefix` in `routingInstance`: its own first, then imported. */
-  route(host: string, routingInstance: string, prefix: string): { route: Route; port: Port } | undefined {
+  route(host: string, routingInstance: string, prefix: string): { route: EncodedRoute; port: Port } | undefined {
     const instance = this.#state.routingInstances.get(routingInstance);
     if (!instance) return undefined;
     let origin = routingInstance;
@@ -343,10 +344,27 @@ export class AgentHub implements SessionContext {
     }
     if (!port) return undefined;
     if (port.host === host) {
-      return { route: { prefix, next_hop: { interface_uuid: port.interfaceUuid } }, port };
+      return { route: encodeRoute({ prefix, next_hop: { interface_uuid: port.interfaceUuid } }), port };
     }
     const vni = this.#state.routingInstances.get(origin)?.vni ?? 0;
-    return { route: { prefix, next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } } }, port };
+    return { route: this.#tunnelRoute(port, prefix, vni), port };
+  }
+
+  /** A tunnel route's bytes, made once per port, prefix and VNI and shared by every host that gets it. */
+  #tunnelRoute(port: Port, prefix: string, vni: number): EncodedRoute {
+    let encoded = this.#encodedRoutes.get(port);
+    if (!encoded) {
+      encoded = [];
+      this.#encodedRoutes.set(port, encoded);
+    }
+    const found = encoded.find((entry) => entry.prefix === prefix && entry.vni === vni);
+    if (found) return found.bytes;
+    const bytes = encodeRoute({
+      prefix,
+      next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } },
+    });
+    encoded.push({ prefix, vni, bytes });
+    return bytes;
   }
 
   *prefixes(routingInstance: string): Iterable<string> {

@@ -9,7 +9,7 @@ import { loadAgentProto } from '@weft/proto';
 import type { AccessControlList } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
 import type { AgentMessage } from '@weft/proto/gen/weft/control/v1/AgentMessage.js';
 import type { ControlMessage__Output } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
-import type { Interface } from '@weft/proto/gen/weft/control/v1/Interface.js';
+import type { Interface, Interface__Output } from '@weft/proto/gen/weft/control/v1/Interface.js';
 import type { Route__Output } from '@weft/proto/gen/weft/control/v1/Route.js';
 import type { RoutingInstance } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
 
@@ -22,6 +22,8 @@ export interface SimulatedAgentOptions {
   reconnect?: boolean;
   /** Called for every route add or withdraw applied, with the time it arrived. */
   onRoute?: (routingInstance: string, prefix: string, route: Route__Output | undefined) => void;
+  /** Called for every interface control sends, as it arrives. */
+  onInterface?: (iface: Interface__Output) => void;
 }
 
 export interface PortReport {
@@ -216,6 +218,7 @@ export class SimulatedAgent {
         for (const iface of update.interfaces) {
           channel.interfaces.set(iface.uuid, iface as Interface);
           channel.touchConfig(`if ${iface.uuid}`);
+          this.options.onInterface?.(iface);
         }
         for (const name of update.deleted_routing_instances) {
           channel.routingInstances.delete(name);
