@@ -9,7 +9,7 @@ export class Connections {
   readonly #peers = new ReverseIndex();
 
   /** The networks `network` exchanges routes with. */
-  peers(network: string): ReadonlySet<string> {
+  peers(network: string): Iterable<string> {
     return this.#peers.get(network);
   }
 

@@ -286,7 +286,7 @@ export class CompilationGraph {
     const groupsBefore = new Set(refUuids(before?.body.security_group_refs));
     const groupsAfter = new Set(refUuids(after?.body.security_group_refs));
     this.#interfacesOfGroup.move(uuid, groupsBefore, groupsAfter);
-    if (this.#instanceIpsOfInterface.get(uuid).size > 0) {
+    if (this.#instanceIpsOfInterface.count(uuid) > 0) {
       for (const group of groupsBefore) if (!groupsAfter.has(group)) this.#dirty.groups.add(group);
       for (const group of groupsAfter) if (!groupsBefore.has(group)) this.#dirty.groups.add(group);
     }

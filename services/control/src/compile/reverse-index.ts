@@ -1,29 +1,37 @@
 // A key → set-of-values index the graph keeps beside the config, to find what depends on a
 // changed object without a scan: the networks that apply a policy, the interfaces of a
-// network, the instance-ips of an interface, and so on.
-const NONE: ReadonlySet<string> = new Set();
+// network, the instance-ips of an interface, and so on. Most keys have one value (a pod's one
+// interface, an interface's one address), which is kept as it is: a Set for each would cost a
+// quarter of a kilobyte, times every interface.
+const NONE: readonly string[] = [];
 
 export class ReverseIndex {
-  readonly #sets = new Map<string, Set<string>>();
+  readonly #values = new Map<string, string | Set<string>>();
 
-  get(key: string): ReadonlySet<string> {
-    return this.#sets.get(key) ?? NONE;
+  get(key: string): Iterable<string> {
+    const values = this.#values.get(key);
+    return values === undefined ? NONE : typeof values === 'string' ? [values] : values;
+  }
+
+  count(key: string): number {
+    const values = this.#values.get(key);
+    return values === undefined ? 0 : typeof values === 'string' ? 1 : values.size;
   }
 
   add(key: string, value: string): void {
-    let set = this.#sets.get(key);
-    if (!set) {
-      set = new Set();
-      this.#sets.set(key, set);
-    }
-    set.add(value);
+    const values = this.#values.get(key);
+    if (values === undefined) this.#values.set(key, value);
+    else if (typeof values !== 'string') values.add(value);
+    else if (values !== value) this.#values.set(key, new Set([values, value]));
   }
 
   delete(key: string, value: string): void {
-    const set = this.#sets.get(key);
-    if (!set) return;
-    set.delete(value);
-    if (set.size === 0) this.#sets.delete(key);
+    const values = this.#values.get(key);
+    if (values === value) this.#values.delete(key);
+    else if (typeof values === 'object') {
+      values.delete(value);
+      if (values.size === 1) this.#values.set(key, values.values().next().value!);
+    }
   }
 
   /** Files `value` under the keys `after` instead of `before`. */

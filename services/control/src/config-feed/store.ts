@@ -130,10 +130,11 @@ export function storedObject(object: {
   revision: number;
 }): AnyStoredObject {
   const body = JSON.parse(object.object_json) as ConfigObjectOf<CompiledType>;
+  // One string and one array for both, the body's, when it carries them: a copy of each for
+  // every object was a tenth of the store.
   return {
     type: object.type,
-    uuid: object.uuid,
-    // One array for both: the body's, when it carries one.
+    uuid: body.uuid === object.uuid ? body.uuid : object.uuid,
     fqName: Array.isArray(body.fq_name) ? body.fq_name : object.fq_name,
     body,
     revision: object.revision,
