@@ -30,15 +30,27 @@ const ANY_PORTS: PortRange = { start: 0, end: 65535 };
 /** Resolves one address of a rule to endpoints; none when it names nothing that exists. */
 export type AddressResolver = (address: AddressMatch) => Endpoint[];
 
+/** 4 or 6 for a prefix endpoint, undefined for the others (any, a routing instance). */
+function familyOf(endpoint: Endpoint): 4 | 6 | undefined {
+  if (endpoint.prefix === undefined) return undefined;
+  return endpoint.prefix.includes(':') ? 6 : 4;
+}
+
 export function expandRule(rule: PolicyRule, resolve: AddressResolver): Omit<AclRule, 'sequence'>[] {
-  const sources = (rule.src_addresses?.length ? rule.src_addresses : [{}]).flatMap(resolve);
-  const destinations = (rule.dst_addresses?.length ? rule.dst_addresses : [{}]).flatMap(resolve);
+  // A rule for one ethertype matches no prefix of the other; and no rule pairs an IPv4 prefix
+  // with an IPv6 one, which no packet can match (and the datapath refuses).
+  const family = rule.ethertype === 'IPv6' ? 6 : rule.ethertype === 'IPv4' ? 4 : undefined;
+  const ofFamily = (endpoint: Endpoint) => family === undefined || (familyOf(endpoint) ?? family) === family;
+  const sources = (rule.src_addresses?.length ? rule.src_addresses : [{}]).flatMap(resolve).filter(ofFamily);
+  const destinations = (rule.dst_addresses?.length ? rule.dst_addresses : [{}]).flatMap(resolve).filter(ofFamily);
   const sourcePorts = rule.src_ports?.length ? rule.src_ports.map(portRange) : [ANY_PORTS];
   const destinationPorts = rule.dst_ports?.length ? rule.dst_ports.map(portRange) : [ANY_PORTS];
   const action: Action = rule.action_list?.simple_action === 'deny' ? 'ACTION_DENY' : 'ACTION_PASS';
   const out: Omit<AclRule, 'sequence'>[] = [];
   for (const source of sources)
-    for (const destination of destinations)
+    for (const destination of destinations) {
+      const families = [familyOf(source), familyOf(destination)];
+      if (families[0] && families[1] && families[0] !== families[1]) continue;
       for (const source_ports of sourcePorts)
         for (const destination_ports of destinationPorts)
           out.push({
@@ -50,6 +62,7 @@ export function expandRule(rule: PolicyRule, resolve: AddressResolver): Omit<Acl
             action,
             bidirectional: rule.direction === '<>',
           });
+    }
   return out;
 }
 
