@@ -158,11 +158,6 @@ export class CompilationGraph {
     }
   }
 
-  /** The network ACL compiled for a network, for introspection and tests. */
-  networkAcl(networkUuid: string): CompiledNetworkAcl | undefined {
-    return this.#networkAcls.get(networkUuid);
-  }
-
   // ── onUpdate: indexes and dirty marks ──────────────────────────────────────────────────
 
   onUpdate(change: StoreChange): void {
@@ -330,11 +325,6 @@ export class CompilationGraph {
     this.#hostsOfInstances.clear();
     this.#hostsOfCarriers.clear();
     return delta;
-  }
-
-  /** True when changes wait for a flush. */
-  get dirty(): boolean {
-    return Object.values(this.#dirty).some((set) => set.size > 0);
   }
 
   #compileGroupMembers(): void {
