@@ -97,6 +97,9 @@ export class ChannelState {
 
 type Stream = ClientDuplexStream<AgentMessage, ControlMessage__Output>;
 
+/** The real agent's reconnect backoff (vrouter-agent's control session). */
+const RECONNECT_BACKOFF_MS = { first: 100, max: 5_000 };
+
 // Loading the .proto generates code; once per process is enough for any number of agents.
 let agentProto: ReturnType<typeof loadAgentProto> | undefined;
 
@@ -110,6 +113,7 @@ export class SimulatedAgent {
   readonly #timers = new Set<NodeJS.Timeout>();
   #acksPaused = false;
   readonly #unacked: number[];
+  readonly #backoffMs: number[];
 
   constructor(readonly options: SimulatedAgentOptions) {
     agentProto ??= loadAgentProto();
@@ -121,13 +125,14 @@ export class SimulatedAgent {
           // otherwise share one HTTP/2 connection among clients of the same address.
           'grpc.use_local_subchannel_pool': 1,
           'grpc.initial_reconnect_backoff_ms': 100,
-          'grpc.max_reconnect_backoff_ms': 500,
+          'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS.max,
         }),
     );
     this.channels = options.controls.map(() => new ChannelState());
     this.#streams = options.controls.map(() => undefined);
     this.#seq = options.controls.map(() => 0);
     this.#unacked = options.controls.map(() => 0);
+    this.#backoffMs = options.controls.map(() => RECONNECT_BACKOFF_MS.first);
   }
 
   /** Stops acknowledging (a stuck agent): control must then hold back and coalesce, not queue. */
@@ -178,6 +183,7 @@ export class SimulatedAgent {
     });
     for (const port of this.ports.values()) this.#sendPort(index, port, true);
     stream.on('data', (message: ControlMessage__Output) => {
+      this.#backoffMs[index] = RECONNECT_BACKOFF_MS.first;
       channel.connected = true;
       channel.messages += 1;
       this.#apply(channel, message);
@@ -191,10 +197,14 @@ export class SimulatedAgent {
       channel.connected = false;
       if (this.#streams[index] === stream) this.#streams[index] = undefined;
       if (this.#closed || this.options.reconnect === false) return;
+      // As the real agent does: from 100 ms, doubling up to 5 s, until a message arrives. A
+      // fixed short wait made 5,000 agents reconnecting at once a storm of their own.
+      const delay = this.#backoffMs[index]!;
+      this.#backoffMs[index] = Math.min(delay * 2, RECONNECT_BACKOFF_MS.max);
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         this.#connect(index);
-      }, 100);
+      }, delay);
       this.#timers.add(timer);
     };
     stream.on('error', lost);
