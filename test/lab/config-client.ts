@@ -1,6 +1,7 @@
 // The few config-api calls a lab user makes, through its public REST API (the Tungsten Fabric
-// VNC API's shapes): networks with subnets, policies, virtual-routers, and a pod's
-// virtual-machine with one interface and address per network.
+// VNC API's shapes): networks with subnets, policies, security groups, logical routers,
+// virtual-routers, and a pod's virtual-machine with one interface and address per network.
+import { HOST_BINDING_KEY, INTERFACE_ORDER_ANNOTATION } from '@weft/model';
 
 export interface Ref {
   uuid: string;
@@ -99,6 +100,73 @@ export class ConfigClient {
     });
   }
 
+  /**
+   * A security group that lets in only its own members (any protocol, from the group's
+   * addresses) and lets its members send anywhere: Tungsten Fabric's default group.
+   */
+  createMembersOnlyGroup(name: string): Promise<Ref> {
+    const self = [...PROJECT, name].join(':');
+    const rule = (direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6') => ({
+      direction: '>',
+      protocol: 'any',
+      ethertype,
+      src_addresses: [direction === 'ingress' ? { security_group: self } : { security_group: 'local' }],
+      dst_addresses: [
+        direction === 'ingress'
+          ? { security_group: 'local' }
+          : {
+              subnet:
+                ethertype === 'IPv4'
+                  ? { ip_prefix: '0.0.0.0', ip_prefix_len: 0 }
+                  : { ip_prefix: '::', ip_prefix_len: 0 },
+            },
+      ],
+      src_ports: [{ start_port: -1, end_port: -1 }],
+      dst_ports: [{ start_port: -1, end_port: -1 }],
+      action_list: { simple_action: 'pass' },
+    });
+    return this.create('security-group', {
+      fq_name: [...PROJECT, name],
+      parent_type: 'project',
+      security_group_entries: {
+        policy_rule: [rule('ingress', 'IPv4'), rule('egress', 'IPv4'), rule('egress', 'IPv6')],
+      },
+    });
+  }
+
+  /** Puts an interface in these security groups (replacing its list). */
+  setSecurityGroups(vmi: Ref, groups: Ref[]): Promise<unknown> {
+    return this.update('virtual-machine-interface', vmi.uuid, {
+      security_group_refs: groups.map((group) => ({ to: group.fq_name, uuid: group.uuid })),
+    });
+  }
+
+  /** A router interface on a network: an interface bound to no host, for a logical router to attach. */
+  createRouterInterface(name: string, network: Ref): Promise<Ref> {
+    return this.create('virtual-machine-interface', {
+      fq_name: [...PROJECT, name],
+      parent_type: 'project',
+      virtual_network_refs: [{ to: network.fq_name, uuid: network.uuid }],
+      virtual_machine_interface_device_owner: 'network:router_interface',
+    });
+  }
+
+  /** A logical router attaching the networks of these router interfaces. */
+  createLogicalRouter(name: string, routerInterfaces: Ref[]): Promise<Ref> {
+    return this.create('logical-router', {
+      fq_name: [...PROJECT, name],
+      parent_type: 'project',
+      virtual_machine_interface_refs: routerInterfaces.map((vmi) => ({ to: vmi.fq_name, uuid: vmi.uuid })),
+    });
+  }
+
+  /** Attaches exactly these router interfaces to a logical router (none: detaches them all). */
+  setRouterInterfaces(router: Ref, routerInterfaces: Ref[]): Promise<unknown> {
+    return this.update('logical-router', router.uuid, {
+      virtual_machine_interface_refs: routerInterfaces.map((vmi) => ({ to: vmi.fq_name, uuid: vmi.uuid })),
+    });
+  }
+
   async ensureVirtualRouter(name: string, address: string): Promise<string> {
     const existing = await this.fqNameToId('virtual-router', ['default-global-system-config', name]);
     if (existing) return existing;
@@ -128,8 +196,8 @@ export class ConfigClient {
         parent_type: 'project',
         virtual_network_refs: [{ to: [...PROJECT, network] }],
         virtual_machine_refs: [{ to: vm.fq_name }],
-        virtual_machine_interface_bindings: { key_value_pair: [{ key: 'host_id', value: host }] },
-        annotations: { key_value_pair: [{ key: 'weft/interface-order', value: String(order) }] },
+        virtual_machine_interface_bindings: { key_value_pair: [{ key: HOST_BINDING_KEY, value: host }] },
+        annotations: { key_value_pair: [{ key: INTERFACE_ORDER_ANNOTATION, value: String(order) }] },
       });
       interfaces.push(vmi);
       ips.push(

@@ -4,10 +4,10 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness, type TlsFiles } from '@weft/kit';
+import { type Schema, validatorOf } from '@weft/model';
 import type { FastifyInstance } from 'fastify';
 import { publishChanges } from './events/publisher.js';
 import { type ConfigGrpc, configHandlers } from './grpc/server.js';
-import { type Schema, validatorOf } from './model/index.js';
 import { registerRequestMetrics } from './rest/metrics.js';
 import { registerRoutes } from './rest/routes.js';
 import { ConfigService } from './service/config-service.js';

@@ -3,8 +3,8 @@
 // every reference and parent points at an existing object, and no address or MAC is held twice.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { model } from '@weft/model';
 import fc from 'fast-check';
-import { model } from './model/index.js';
 import { DEFAULT_IPAM, DEFAULT_PROJECT, startTestServer, type TestServer } from './testing/server.js';
 
 let server: TestServer;

@@ -4,7 +4,6 @@ import { createLogger, createMetrics, Readiness } from '@weft/kit';
 import { listenConfigApi, type RunningConfigApi } from './start.js';
 import type { EtcdConnection } from './store/open.js';
 
-export { CHANGES_SUBJECT, changeEventCodec } from './events/publisher.js';
 export {
   type ConfigObjectOf,
   type InstanceIp,
@@ -17,7 +16,8 @@ export {
   type VirtualMachineInterface,
   type VirtualNetwork,
   type VirtualRouter,
-} from './model/index.js';
+} from '@weft/model';
+export { CHANGES_SUBJECT, changeEventCodec } from './events/publisher.js';
 export { configApiOptions, declaredOptions } from './options.js';
 export type { EtcdConnection } from './store/open.js';
 export type { RunningConfigApi };

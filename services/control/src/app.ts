@@ -13,9 +13,9 @@ import {
   type TlsFiles,
   UvePublisher,
 } from '@weft/kit';
-import { loadAgentProto } from '@weft/proto';
 import { AgentHub } from './agents/hub.js';
 import { agentService } from './agents/service.js';
+import { agentServiceDefinition } from './agents/wire.js';
 import { CompilationGraph } from './compile/graph.js';
 import { ConfigClient } from './config-feed/config-client.js';
 import { ConfigFeed } from './config-feed/feed.js';
@@ -61,25 +61,27 @@ export function buildControl(options: ControlAppOptions) {
   });
   if (publisher) uves = new ControlUves(publisher, hub);
 
-  const compileSeconds = metrics.histogram('compile_seconds', 'time to compile the whole config');
-  let compileTimer: NodeJS.Timeout | undefined;
-  let lastCompileEnd = 0;
-  let lastCompileMs = 0;
+  const compileSeconds = metrics.histogram(
+    'compile_seconds',
+    'time to compile one batch of config changes and queue what each agent must be sent',
+  );
+  let compileScheduled = false;
+  // Changes that arrive together (a listing, a replayed watch) compile together, once per turn
+  // of the event loop; each compiles only what depends on it, so a change never waits long.
   const compileNow = () => {
-    compileTimer = undefined;
+    compileScheduled = false;
     const started = performance.now();
-    hub.setState(graph.compile());
-    lastCompileMs = performance.now() - started;
-    compileSeconds.observe(lastCompileMs / 1000);
-    lastCompileEnd = Date.now();
-    uves?.routingInstancesChanged();
+    const delta = graph.flush();
+    hub.apply(graph.state, delta);
+    compileSeconds.observe((performance.now() - started) / 1000);
+    uves?.routingInstancesChanged(delta.first ? undefined : delta.instances);
   };
-  // A change compiles at once; under a stream of changes, the pause after a compile is as long
-  // as the compile took, so compiling takes at most half the time and each compile takes in all
-  // the changes that came meanwhile.
   const scheduleCompile = () => {
-    if (compileTimer) return;
-    compileTimer = setTimeout(compileNow, Math.max(0, lastCompileEnd + lastCompileMs - Date.now()));
+    if (compileScheduled) return;
+    compileScheduled = true;
+    setImmediate(() => {
+      if (compileScheduled && !stopping) compileNow();
+    });
   };
 
   const client = new ConfigClient(options.configApiGrpc, options.tls);
@@ -112,7 +114,7 @@ export function buildControl(options: ControlAppOptions) {
         logger,
         register: (server) =>
           server.addService(
-            loadAgentProto().weft.control.v1.Agent.service,
+            agentServiceDefinition(),
             agentService(hub, logger, () => stopping),
           ),
       });
@@ -123,7 +125,6 @@ export function buildControl(options: ControlAppOptions) {
     },
     async close(): Promise<void> {
       stopping = true;
-      clearTimeout(compileTimer);
       // Agents keep forwarding on what they have and reconnect to the other replica (or to us).
       hub.close();
       await grpc?.stop(2_000);

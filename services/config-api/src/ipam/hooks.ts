@@ -2,8 +2,9 @@
 // network ids and VNIs of virtual networks, MACs of interfaces, addresses of instance, floating
 // and alias IPs, security group ids; and, as Tungsten Fabric does, the names and ids of tags and
 // tag types. Each hook runs inside the write's transaction.
+
+import type { VnSubnets } from '@weft/model';
 import { errors, invalid } from '../errors.js';
-import type { VnSubnets } from '../model/index.js';
 import type { StoredObject, WriteTx } from '../store/store.js';
 import { parseAddress, prefixText } from './address.js';
 import { type Allocator, addressScope } from './allocator.js';

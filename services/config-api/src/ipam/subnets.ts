@@ -2,8 +2,8 @@
 // gateway, DNS and pools inside it, no overlap inside the network) and completed with what the
 // server assigns (subnet_uuid, default gateway, DNS address), as Tungsten Fabric does.
 import { randomUUID } from 'node:crypto';
+import type { IpamSubnet, VnSubnets } from '@weft/model';
 import { invalid } from '../errors.js';
-import type { IpamSubnet, VnSubnets } from '../model/index.js';
 import {
   type Address,
   bitsOf,

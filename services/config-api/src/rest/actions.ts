@@ -2,9 +2,9 @@
 // type, each declared once with the name Tungsten Fabric's API server gives its link on the
 // root page (GET /) and its path, method and body. The routes, the root page's action links and
 // the OpenAPI document all come from this table; TF's client finds each action by its link name.
+
+import { fqName, type Schema, t, typeByPlural, UUID_PATTERN } from '@weft/model';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { fqName, UUID_PATTERN } from '../model/common.js';
-import { type Schema, t, typeByPlural } from '../model/index.js';
 import { ipAlloc, ipFree, subnetIpCount } from '../service/actions/ip-block.js';
 import { chmod, chown, objPerms } from '../service/actions/perms.js';
 import { type CollectionUpdate, propCollectionGet, propCollectionUpdate } from '../service/actions/prop-collection.js';

@@ -2,7 +2,7 @@
 // model, and the metrics (requests by route and status, latency, objects per type, commits).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { model } from '../model/index.js';
+import { model } from '@weft/model';
 import { networkBody, startTestServer, type TestServer } from '../testing/server.js';
 import { actions } from './actions.js';
 

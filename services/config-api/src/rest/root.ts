@@ -2,8 +2,9 @@
 // (rel "collection", /<type>s) and resource base (rel "resource-base", /<type>) and every action
 // (rel "action", by the name TF's client looks it up by); TF's client takes each path from here
 // by stripping the page's href from the link's.
+
+import { model } from '@weft/model';
 import type { FastifyInstance } from 'fastify';
-import { model } from '../model/index.js';
 import { actions, baseOf, linkPathOf } from './actions.js';
 
 export interface Link {

@@ -1,9 +1,8 @@
 // The VNC API over HTTP: the root page, a collection and an object route per type, and the
 // actions (./actions.ts). Bodies are validated by fastify against the schemas derived from the
 // resource model, after Tungsten Fabric's habits (nulls, what reads add) are made plain.
+import { bodySchemaOf, model, type ResourceType, UUID_PATTERN } from '@weft/model';
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
-import { UUID_PATTERN } from '../model/common.js';
-import { bodySchemaOf, model, type ResourceType } from '../model/index.js';
 import type { ConfigService } from '../service/config-service.js';
 import { fromTfWrite } from '../service/input.js';
 import { baseOf, registerActions } from './actions.js';

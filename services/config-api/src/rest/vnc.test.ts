@@ -5,7 +5,7 @@
 // exceptions for each status.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { model } from '../model/index.js';
+import { model } from '@weft/model';
 import { DEFAULT_IPAM, DEFAULT_PROJECT, startTestServer, type TestServer } from '../testing/server.js';
 import { refTo, VncClient, VncError, type VncErrorKind, vncObject, xsd } from '../testing/vnc-client.js';
 

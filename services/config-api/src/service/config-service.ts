@@ -4,11 +4,11 @@
 // per-type hooks of ../ipam/hooks.ts. Every write runs synchronously inside one store
 // transaction. Lists are ./list.ts; the other VNC API actions are in ./actions/.
 import { randomUUID } from 'node:crypto';
+import { describeSchemaError, fieldOf, model, type ResourceType } from '@weft/model';
 import { errors, invalid } from '../errors.js';
 import { Allocator } from '../ipam/allocator.js';
 import { type HookContext, hooks } from '../ipam/hooks.js';
 import { forgetParsedSubnets } from '../ipam/subnets.js';
-import { describeSchemaError, fieldOf, model, type ResourceType } from '../model/index.js';
 import type { ConfigStore, ReadView, StoredObject, WriteTx } from '../store/store.js';
 import { relaxedScope } from './actions/relax.js';
 import { type ListParams, type ListResult, listObjects } from './list.js';

@@ -4,7 +4,7 @@
 // what a read adds (href, parent_href, back-references, children, id_perms.uuid). TF's server
 // takes null for "absent" and ignores those; so does this. A top-level property sent as null in
 // an update removes it (TF deletes the property); that is the one null that means something.
-import type { ResourceType } from '../model/index.js';
+import type { ResourceType } from '@weft/model';
 
 type Body = Record<string, unknown>;
 

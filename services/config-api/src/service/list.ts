@@ -2,8 +2,9 @@
 // back-reference, uuid, fq_name and field filters, as entries, whole objects or a count, in pages
 // in uuid order. Narrowing the store can do is done there; the rest (several values for one
 // filter field, TF's `shared`) is done here on the store's answer before paging.
+
+import type { ResourceType } from '@weft/model';
 import { errors, invalid } from '../errors.js';
-import type { ResourceType } from '../model/index.js';
 import type { ConfigStore, ListQuery, StoredObject } from '../store/store.js';
 import { relatedOf, renderObject } from './render.js';
 

@@ -1,7 +1,7 @@
 // How stored objects read back in the VNC API's form: href on the object and on each reference,
 // back-references (<type>_back_refs) and children (<type>s) derived from the store, in bulk for
 // a whole page so that a list costs two extra queries, not two per object.
-import { fieldOf } from '../model/index.js';
+import { fieldOf } from '@weft/model';
 import type { ReadView, StoredObject } from '../store/store.js';
 
 export const hrefOf = (base: string, type: string, uuid: string) => `${base}/${type}/${uuid}`;

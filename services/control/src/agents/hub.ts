@@ -11,12 +11,12 @@
 //   acking EndOfConfig are swept.
 import { Gauge, type Logger, type Metrics } from '@weft/kit';
 import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
-import type { Route } from '@weft/proto/gen/weft/control/v1/Route.js';
-import { type CompiledState, EMPTY_STATE } from '../compile/graph.js';
+import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
 import { errors } from '../errors.js';
 import { hostRoute, type Port, PortTable } from '../routes/ports.js';
 import { RouteIndex, type RouteKey } from '../routes/route-index.js';
 import type { AgentSession, SessionContext } from './session.js';
+import { type EncodedRoute, encodeRoute } from './wire.js';
 
 export interface AgentHubOptions {
   holdTimeMs: number;
@@ -38,7 +38,7 @@ export interface AgentRecord {
 }
 
 export class AgentHub implements SessionContext {
-  #state: CompiledState = EMPTY_STATE;
+  #state: CompiledState = emptyState();
   #ready = false;
   readonly startedAt = Date.now();
   readonly sessions = new Map<string, AgentSession>();
@@ -48,8 +48,8 @@ export class AgentHub implements SessionContext {
   readonly #reported = new Set<string>();
   readonly #stale = new Map<string, Set<string>>();
   readonly #holdTimers = new Map<string, NodeJS.Timeout>();
-  readonly #contexts = new Map<string, string>();
   readonly #dirty = new Set<AgentSession>();
+  readonly #encodedRoutes = new WeakMap<Port, { prefix: string; vni: number; bytes: EncodedRoute }[]>();
   #flushScheduled = false;
   #gateTimer: NodeJS.Timeout | undefined;
   readonly #logger: Logger;
@@ -112,39 +112,41 @@ export class AgentHub implements SessionContext {
 
   // ── config ─────────────────────────────────────────────────────────────────────────────
 
-  /** New compiled state: every session gets the difference; routes follow. */
-  setState(next: CompiledState): void {
-    this.#state = next;
-    const firstSync = !this.#ready;
-    this.#ready = true;
-    const changedContexts = this.#updateContexts(next);
-    for (const session of this.sessions.values()) {
-      if (firstSync) session.startSync();
-      session.reconcileConfig(next);
-      for (const name of changedContexts) session.markRoutes(name, 'all');
+  /**
+   * A batch of compiled changes: the sessions of the hosts it names get the difference; the
+   * routes of ports whose interfaces moved move with them. The first one syncs every session.
+   */
+  apply(state: CompiledState, delta: CompiledDelta): void {
+    this.#state = state;
+    if (delta.first || !this.#ready) {
+      this.#ready = true;
+      for (const session of this.sessions.values()) {
+        session.startSync();
+        session.reconcileConfig(state);
+        this.#dirty.add(session);
+      }
+      this.#markKeys(this.routes.rebuild(state));
+      this.#scheduleFlush();
+      return;
+    }
+    for (const host of delta.hosts) {
+      const session = this.sessions.get(host);
+      if (!session) continue;
+      session.reconcileConfig(state);
       this.#dirty.add(session);
     }
-    this.#markKeys(this.routes.rebuild(next));
-    this.#scheduleFlush();
-  }
-
-  /** A key per instance of what its routes' next hops depend on besides the ports. */
-  #updateContexts(state: CompiledState): string[] {
-    const changed: string[] = [];
-    const seen = new Set<string>();
-    for (const [name, instance] of state.routingInstances) {
-      seen.add(name);
-      const key = [
-        instance.vni,
-        ...instance.imports.map((imported) => `${imported}@${state.routingInstances.get(imported)?.vni}`),
-      ].join(',');
-      if (this.#contexts.get(name) !== key) {
-        this.#contexts.set(name, key);
-        changed.push(name);
+    for (const [name, context] of delta.routeContexts) {
+      for (const host of state.hostsOf.get(name) ?? []) {
+        const session = this.sessions.get(host);
+        if (!session) continue;
+        session.markRoutes(name, context === 'vni' ? 'resend' : 'all');
+        this.#dirty.add(session);
       }
     }
-    for (const name of [...this.#contexts.keys()]) if (!seen.has(name)) this.#contexts.delete(name);
-    return changed;
+    for (const [uuid, { before, after }] of delta.moved) {
+      this.#markKeys(this.routes.interfaceMoved(uuid, before, after));
+    }
+    this.#scheduleFlush();
   }
 
   // ── sessions ───────────────────────────────────────────────────────────────────────────
@@ -326,7 +328,7 @@ export class AgentHub implements SessionContext {
   }
 
   /** The route `host` should have for `prefix` in `routingInstance`: its own first, then imported. */
-  route(host: string, routingInstance: string, prefix: string): { route: Route; fingerprint: string } | undefined {
+  route(host: string, routingInstance: string, prefix: string): { route: EncodedRoute; port: Port } | undefined {
     const instance = this.#state.routingInstances.get(routingInstance);
     if (!instance) return undefined;
     let origin = routingInstance;
@@ -342,16 +344,27 @@ export class AgentHub implements SessionContext {
     }
     if (!port) return undefined;
     if (port.host === host) {
-      return {
-        route: { prefix, next_hop: { interface_uuid: port.interfaceUuid } },
-        fingerprint: `local|${port.interfaceUuid}`,
-      };
+      return { route: encodeRoute({ prefix, next_hop: { interface_uuid: port.interfaceUuid } }), port };
     }
     const vni = this.#state.routingInstances.get(origin)?.vni ?? 0;
-    return {
-      route: { prefix, next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } } },
-      fingerprint: `${port.underlay}|${vni}|${port.mac}|${port.interfaceUuid}`,
-    };
+    return { route: this.#tunnelRoute(port, prefix, vni), port };
+  }
+
+  /** A tunnel route's bytes, made once per port, prefix and VNI and shared by every host that gets it. */
+  #tunnelRoute(port: Port, prefix: string, vni: number): EncodedRoute {
+    let encoded = this.#encodedRoutes.get(port);
+    if (!encoded) {
+      encoded = [];
+      this.#encodedRoutes.set(port, encoded);
+    }
+    const found = encoded.find((entry) => entry.prefix === prefix && entry.vni === vni);
+    if (found) return found.bytes;
+    const bytes = encodeRoute({
+      prefix,
+      next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } },
+    });
+    encoded.push({ prefix, vni, bytes });
+    return bytes;
   }
 
   *prefixes(routingInstance: string): Iterable<string> {

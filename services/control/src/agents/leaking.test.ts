@@ -58,14 +58,14 @@ describe('routes and config per agent, with config-api', { skip }, () => {
     assert.deepEqual([...state.interfaces.keys()], [a1.vmi.uuid]);
     assert.deepEqual([...state.routingInstances.keys()], [RED]);
     assert.equal(state.interfaces.get(a1.vmi.uuid)!.addresses![0], a1.cidr);
-    assert.equal(state.routingInstances.get(RED)!.vni, red.virtual_network_properties.vxlan_network_identifier);
+    assert.equal(state.routingInstances.get(RED)!.vni, red.virtual_network_properties?.vxlan_network_identifier);
     assert.deepEqual([...state.routes.keys()], [RED]);
     assert.deepEqual([...state.routes.get(RED)!.keys()].sort(), [`${a1.address}/32`, `${b1.address}/32`].sort());
     // Its own port is reached directly, the other host's through a tunnel to that host.
     assert.deepEqual(state.routes.get(RED)!.get(`${a1.address}/32`)!.next_hop!.interface_uuid, a1.vmi.uuid);
     const tunnel = state.routes.get(RED)!.get(`${b1.address}/32`)!.next_hop!.tunnel!;
     assert.equal(tunnel.underlay_address, '192.0.2.2');
-    assert.equal(tunnel.vni, red.virtual_network_properties.vxlan_network_identifier);
+    assert.equal(tunnel.vni, red.virtual_network_properties?.vxlan_network_identifier);
     assert.equal(tunnel.mac, b1.mac);
 
     await waitFor(() => b.synced && c.synced, { what: 'hosts b and c synced' });
@@ -122,7 +122,7 @@ describe('routes and config per agent, with config-api', { skip }, () => {
     assert.equal(leaked.underlay_address, '192.0.2.12');
     assert.equal(
       leaked.vni,
-      right.virtual_network_properties.vxlan_network_identifier,
+      right.virtual_network_properties?.vxlan_network_identifier,
       'the VNI of the network the address is in',
     );
 

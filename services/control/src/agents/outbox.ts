@@ -6,18 +6,18 @@ import type { AccessControlList } from '@weft/proto/gen/weft/control/v1/AccessCo
 import type { ConfigUpdate } from '@weft/proto/gen/weft/control/v1/ConfigUpdate.js';
 import type { Interface } from '@weft/proto/gen/weft/control/v1/Interface.js';
 import type { Route } from '@weft/proto/gen/weft/control/v1/Route.js';
-import type { RouteUpdate } from '@weft/proto/gen/weft/control/v1/RouteUpdate.js';
 import type { RoutingInstance } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
 
 /** Most objects in one ConfigUpdate, and routes in one RouteUpdate: keeps messages small. */
 export const CONFIG_BATCH = 256;
 export const ROUTE_BATCH = 512;
 
-export class Outbox {
+/** R: what a route is queued as (control queues its routes encoded, see wire.ts). */
+export class Outbox<R = Route> {
   readonly routingInstances = new Map<string, RoutingInstance | null>();
   readonly interfaces = new Map<string, Interface | null>();
   readonly acls = new Map<string, AccessControlList | null>();
-  readonly routes = new Map<string, Map<string, Route | null>>();
+  readonly routes = new Map<string, Map<string, R | null>>();
   #routeCount = 0;
 
   get depth(): number {
@@ -32,7 +32,7 @@ export class Outbox {
     return this.#routeCount > 0;
   }
 
-  putRoute(routingInstance: string, prefix: string, route: Route | null): void {
+  putRoute(routingInstance: string, prefix: string, route: R | null): void {
     let table = this.routes.get(routingInstance);
     if (!table) {
       table = new Map();
@@ -85,9 +85,9 @@ export class Outbox {
   }
 
   /** The next RouteUpdate: routes of one routing instance, at most ROUTE_BATCH of them. */
-  takeRoutes(): RouteUpdate | undefined {
+  takeRoutes(): { routing_instance: string; add: R[]; withdraw: string[] } | undefined {
     for (const [routingInstance, table] of this.routes) {
-      const add: Route[] = [];
+      const add: R[] = [];
       const withdraw: string[] = [];
       for (const [prefix, route] of table) {
         if (add.length + withdraw.length === ROUTE_BATCH) break;

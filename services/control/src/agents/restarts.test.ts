@@ -1,26 +1,20 @@
 // With the real config-api and NATS: control restarts, agent hold time, two replicas.
+
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { freePort, natsServerMissing, startNatsServer, tempDir, waitFor } from '@weft/kit/testing';
+import type { ConfigObjectOf } from '@weft/model';
 import { startControl } from '../index.js';
-import {
-  allSynced,
-  configApiMissing,
-  getJson,
-  type Lab,
-  loadConfigApi,
-  PROJECT,
-  startLab,
-  type Vnc,
-} from '../testing/lab.js';
+import { allSynced, configApiMissing, getJson, type Lab, loadConfigApi, PROJECT, startLab } from '../testing/lab.js';
 import { SimulatedAgent } from '../testing/simulated-agent.js';
 
 const skip = natsServerMissing() ?? (await configApiMissing());
-const instanceOf = (network: Vnc) => `${PROJECT.join(':')}:${network.fq_name.at(-1)}:${network.fq_name.at(-1)}`;
+const instanceOf = (network: ConfigObjectOf<'virtual-network'>) =>
+  `${PROJECT.join(':')}:${network.fq_name.at(-1)}:${network.fq_name.at(-1)}`;
 
 interface Pod {
   host: string;
-  network: Vnc;
+  network: ConfigObjectOf<'virtual-network'>;
   uuid: string;
   address: string;
 }
@@ -61,7 +55,7 @@ async function podOn(
   pods: Pod[],
   agents: Map<string, SimulatedAgent>,
   name: string,
-  network: Vnc,
+  network: ConfigObjectOf<'virtual-network'>,
   host: string,
 ) {
   const pod = await lab.pod(name, network, host);

@@ -35,7 +35,8 @@ function failCall(call: Call, error: WeftError): void {
 
 function streamOf(call: Call): AgentStream {
   return {
-    write: (message) => call.write(message),
+    // A Buffer passes through the service's serializer as it is (wire.ts).
+    write: (message) => call.write(message as ControlMessage),
     onDrain: (callback) => call.once('drain', callback),
     end: (error) => {
       if (call.cancelled || call.writableEnded) return;

@@ -4,16 +4,17 @@
 // only differences. Nothing is ever withdrawn that is still true: differences are computed
 // against what was sent, from complete compiled state.
 import type { ControlMessage } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
-import type { Route } from '@weft/proto/gen/weft/control/v1/Route.js';
-import type { CompiledState } from '../compile/graph.js';
+import { type CompiledState, hostAcls } from '../compile/state.js';
+import type { Port } from '../routes/ports.js';
 import { Outbox } from './outbox.js';
+import { type EncodedRoute, encodeRouteUpdate } from './wire.js';
 
 /** Messages sent and not yet acknowledged before the session waits for the agent. */
 export const ACK_WINDOW = 16;
 
 export interface AgentStream {
-  /** false when the transport buffers are full: wait for onDrain. */
-  write(message: ControlMessage): boolean;
+  /** false when the transport buffers are full: wait for onDrain. A Buffer is already encoded. */
+  write(message: ControlMessage | Buffer): boolean;
   onDrain(callback: () => void): void;
   /** Ends the stream, with an error status when given. */
   end(error?: Error): void;
@@ -21,8 +22,11 @@ export interface AgentStream {
 
 /** What a session asks of the hub that owns the shared state. */
 export interface SessionContext {
-  /** The route the host should have for `prefix` in `routingInstance`, if any. */
-  route(host: string, routingInstance: string, prefix: string): { route: Route; fingerprint: string } | undefined;
+  /**
+   * The route the host should have for `prefix` in `routingInstance`, if any, and the port it
+   * leads to: the same port is the same route unless the instance's context changed (a VNI).
+   */
+  route(host: string, routingInstance: string, prefix: string): { route: EncodedRoute; port: Port } | undefined;
   /** Every prefix `routingInstance` carries (its own and imported). */
   prefixes(routingInstance: string): Iterable<string>;
   /** True when the routes every interface of this host needs are known (see hub.ts). */
@@ -41,15 +45,24 @@ function fingerprint(object: object): string {
   return text;
 }
 
+/** The next message to send: routes are encoded by wire.ts, the rest by the gRPC library. */
+type Next =
+  | { body: 'config'; config: NonNullable<ControlMessage['config']> }
+  | { body: 'end_of_config'; end_of_config: object }
+  | { body: 'end_of_routes'; end_of_routes: object }
+  | { body: 'routes'; routes: { routing_instance: string; add: EncodedRoute[]; withdraw: string[] } };
+
 export class AgentSession {
   readonly connectedAt = Date.now();
-  readonly outbox = new Outbox();
+  readonly outbox = new Outbox<EncodedRoute>();
   /** What the agent was sent (or has queued), by kind and key. */
   readonly #sentInstances = new Map<string, object>();
   readonly #sentInterfaces = new Map<string, object>();
   readonly #sentAcls = new Map<string, object>();
-  readonly #sentRoutes = new Map<string, Map<string, string>>();
-  readonly #dirtyRoutes = new Map<string, Set<string> | 'all'>();
+  /** Per routing instance, the port each route sent leads to (shared with the port table, so cheap). */
+  readonly #sentRoutes = new Map<string, Map<string, Port>>();
+  /** Routes to recompute: some prefixes, all of them, or all of them and resend each. */
+  readonly #dirtyRoutes = new Map<string, Set<string> | 'all' | 'resend'>();
   #seq = 0;
   #acked = 0;
   #writable = true;
@@ -114,10 +127,7 @@ export class AgentSession {
       const compiled = state.interfaces.get(uuid);
       if (compiled) interfaces.set(uuid, compiled.message);
     }
-    for (const name of host?.acls ?? []) {
-      const acl = state.acls.get(name);
-      if (acl) acls.set(name, acl);
-    }
+    for (const [name, acl] of hostAcls(state, this.host)) acls.set(name, acl);
     this.#diff(
       new Map([...referenced, ...instances]),
       this.#sentInstances,
@@ -155,15 +165,18 @@ export class AgentSession {
     }
   }
 
-  /** Marks routes to recompute at the next flush; ignored for instances the host lacks. */
-  markRoutes(routingInstance: string, prefix: string | 'all'): void {
+  /**
+   * Marks routes to recompute at the next flush ("resend": all, sent again even when they lead
+   * to the same port); ignored for instances the host lacks.
+   */
+  markRoutes(routingInstance: string, prefix: string | 'all' | 'resend'): void {
     if (!this.#sentInstances.has(routingInstance)) return;
     if (!this.#sentRoutes.has(routingInstance)) this.#sentRoutes.set(routingInstance, new Map());
     const dirty = this.#dirtyRoutes.get(routingInstance);
-    if (dirty === 'all') return;
-    if (prefix === 'all') this.#dirtyRoutes.set(routingInstance, 'all');
-    else if (dirty) dirty.add(prefix);
-    else this.#dirtyRoutes.set(routingInstance, new Set([prefix]));
+    if (prefix === 'all' || prefix === 'resend') {
+      if (dirty !== 'resend') this.#dirtyRoutes.set(routingInstance, prefix);
+    } else if (dirty === undefined) this.#dirtyRoutes.set(routingInstance, new Set([prefix]));
+    else if (typeof dirty !== 'string') dirty.add(prefix);
   }
 
   /** Turns marked routes into outbox entries: adds, replacements and withdrawals. */
@@ -171,13 +184,14 @@ export class AgentSession {
     for (const [routingInstance, dirty] of this.#dirtyRoutes) {
       const sent = this.#sentRoutes.get(routingInstance);
       if (!sent) continue;
-      const prefixes = dirty === 'all' ? new Set([...sent.keys(), ...this.context.prefixes(routingInstance)]) : dirty;
+      const whole = dirty === 'all' || dirty === 'resend';
+      const prefixes = whole ? new Set([...sent.keys(), ...this.context.prefixes(routingInstance)]) : dirty;
       for (const prefix of prefixes) {
         const desired = this.context.route(this.host, routingInstance, prefix);
         const before = sent.get(prefix);
         if (desired) {
-          if (before === desired.fingerprint) continue;
-          sent.set(prefix, desired.fingerprint);
+          if (before === desired.port && dirty !== 'resend') continue;
+          sent.set(prefix, desired.port);
           this.outbox.putRoute(routingInstance, prefix, desired.route);
         } else if (before !== undefined) {
           sent.delete(prefix);
@@ -201,14 +215,15 @@ export class AgentSession {
   pump(): void {
     if (!this.#configSynced) return;
     while (!this.#closed && this.#writable && this.#seq - this.#acked < ACK_WINDOW) {
-      const message = this.#next();
-      if (!message) return;
+      const next = this.#next();
+      if (!next) return;
       this.#seq += 1;
       this.messagesOut += 1;
-      this.context.countMessage(message.body!);
-      if (message.body === 'end_of_config') this.#endOfConfigSeq = this.#seq;
-      if (message.body === 'end_of_routes') this.#endOfRoutesSent = true;
-      this.#writable = this.stream.write({ seq: this.#seq, ...message });
+      this.context.countMessage(next.body);
+      if (next.body === 'end_of_config') this.#endOfConfigSeq = this.#seq;
+      if (next.body === 'end_of_routes') this.#endOfRoutesSent = true;
+      const message = next.body === 'routes' ? encodeRouteUpdate(this.#seq, next.routes) : { seq: this.#seq, ...next };
+      this.#writable = this.stream.write(message);
       if (!this.#writable) {
         this.stream.onDrain(() => {
           this.#writable = true;
@@ -218,10 +233,11 @@ export class AgentSession {
     }
   }
 
-  #next(): ControlMessage | undefined {
+  #next(): Next | undefined {
     if (this.outbox.hasConfig) return { body: 'config', config: this.outbox.takeConfig() };
     if (!this.endOfConfigSent) return { body: 'end_of_config', end_of_config: {} };
-    if (this.outbox.hasRoutes) return { body: 'routes', routes: this.outbox.takeRoutes() };
+    const routes = this.outbox.takeRoutes();
+    if (routes) return { body: 'routes', routes };
     if (!this.#endOfRoutesSent && this.#dirtyRoutes.size === 0 && this.context.routesComplete(this)) {
       return { body: 'end_of_routes', end_of_routes: {} };
     }

@@ -1,32 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigStore, storedObject } from '../config-feed/store.js';
 import {
   instanceIp,
   machineInterface,
   networkPolicy,
   securityGroup,
-  type VncFixture,
+  storeOf,
   virtualMachine,
   virtualNetwork,
 } from '../testing/fixtures.js';
 import { CompilationGraph } from './graph.js';
-
-function storeOf(objects: [string, VncFixture][]): ConfigStore {
-  const store = new ConfigStore();
-  for (const [index, [type, object]] of objects.entries()) {
-    store.upsert(
-      storedObject({
-        type,
-        uuid: object.uuid,
-        fq_name: object.fq_name,
-        object_json: JSON.stringify(object),
-        revision: index + 1,
-      }),
-    );
-  }
-  return store;
-}
+import { hostAcls } from './state.js';
 
 describe('compilation graph', () => {
   const policy = networkPolicy('red-blue', [
@@ -80,7 +64,9 @@ describe('compilation graph', () => {
     ['instance-ip', instanceIp('10.1.0.5', eth0, red)],
     ['instance-ip', instanceIp('10.3.0.5', net1, green)],
   ]);
-  const state = new CompilationGraph(store).compile();
+  const graph = new CompilationGraph(store);
+  graph.flush();
+  const { state } = graph;
 
   it('gives each network a routing instance with its VRF id, VNI and route targets', () => {
     const instance = state.routingInstances.get('default-domain:admin:red:red')!;
@@ -151,21 +137,20 @@ describe('compilation graph', () => {
       'default-domain:admin:green:green',
       'default-domain:admin:red:red',
     ]);
-    assert.ok(host1.acls.has('default-domain:admin:red:network-policy'));
+    assert.ok(hostAcls(state, 'host-1').has('default-domain:admin:red:network-policy'));
     assert.deepEqual([...state.hosts.get('host-2')!.interfaces], [other.uuid]);
     assert.deepEqual([...state.hostsOf.get('default-domain:admin:blue:blue')!], ['host-2']);
   });
 
   it('keeps VRF ids stable across recompiles and drops the leak when the policy goes', () => {
     const graph = new CompilationGraph(store);
-    const before = graph.compile();
+    graph.flush();
+    const before = graph.state.routingInstances.get('default-domain:admin:red:red')!.message.vrf_id;
     store.remove('network-policy', policy.uuid);
-    const after = graph.compile();
-    assert.equal(
-      after.routingInstances.get('default-domain:admin:red:red')!.message.vrf_id,
-      before.routingInstances.get('default-domain:admin:red:red')!.message.vrf_id,
-    );
-    assert.deepEqual(after.routingInstances.get('default-domain:admin:red:red')!.imports, []);
-    assert.equal(after.routingInstances.get('default-domain:admin:red:red')!.message.acl_name, '');
+    graph.flush();
+    const after = graph.state.routingInstances.get('default-domain:admin:red:red')!;
+    assert.equal(after.message.vrf_id, before);
+    assert.deepEqual(after.imports, []);
+    assert.equal(after.message.acl_name, '');
   });
 });

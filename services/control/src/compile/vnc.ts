@@ -1,73 +1,22 @@
-// The parts of Tungsten Fabric VNC API objects that control reads, typed loosely: config-api
-// validated them, so control only guards against what is optional.
+// What every compiler reads of VNC objects the same way: the uuids of a reference list, fq_name
+// strings, and the name of a virtual network's routing instance. The objects themselves are
+// typed by @weft/model; config-api validated them, so only what is optional is guarded.
 
-export type VncObject = Record<string, unknown>;
-
-export interface Ref {
-  to?: string[];
-  uuid: string;
-  attr?: Record<string, unknown> | null;
+/** The uuids a reference list points at, in order; a reference without one is skipped. */
+export function refUuids(refs: readonly { uuid?: string }[] | undefined): string[] {
+  const uuids: string[] = [];
+  for (const ref of refs ?? []) if (typeof ref?.uuid === 'string') uuids.push(ref.uuid);
+  return uuids;
 }
 
-export interface Subnet {
-  ip_prefix: string;
-  ip_prefix_len: number;
+export function firstRefUuid(refs: readonly { uuid?: string }[] | undefined): string | undefined {
+  for (const ref of refs ?? []) if (typeof ref?.uuid === 'string') return ref.uuid;
+  return undefined;
 }
 
-export interface IpamSubnet {
-  subnet?: Subnet;
-  default_gateway?: string;
-  dns_server_address?: string;
-}
-
-export interface PortRangeVnc {
-  start_port: number;
-  end_port: number;
-}
-
-export interface AddressVnc {
-  virtual_network?: string;
-  security_group?: string;
-  subnet?: Subnet;
-  subnet_list?: Subnet[];
-}
-
-export interface PolicyRuleVnc {
-  direction?: '>' | '<>';
-  protocol?: string;
-  src_addresses?: AddressVnc[];
-  dst_addresses?: AddressVnc[];
-  src_ports?: PortRangeVnc[];
-  dst_ports?: PortRangeVnc[];
-  action_list?: { simple_action?: 'pass' | 'deny' };
-}
-
-export function refs(object: VncObject, field: string): Ref[] {
-  const value = object[field];
-  return Array.isArray(value) ? (value as Ref[]).filter((ref) => ref && typeof ref.uuid === 'string') : [];
-}
-
-export function firstRefUuid(object: VncObject, field: string): string | undefined {
-  return refs(object, field)[0]?.uuid;
-}
-
-export function property<T>(object: VncObject, ...path: string[]): T | undefined {
-  let value: unknown = object;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value === null ? undefined : (value as T | undefined);
-}
-
-/** The value of `key` in a KeyValuePairs property (bindings, annotations). */
-export function keyValue(object: VncObject, field: string, key: string): string | undefined {
-  const pairs = property<{ key: string; value?: string }[]>(object, field, 'key_value_pair') ?? [];
-  return pairs.find((pair) => pair.key === key)?.value;
-}
-
-export function policyRules(object: VncObject, field: string): PolicyRuleVnc[] {
-  return property<PolicyRuleVnc[]>(object, field, 'policy_rule') ?? [];
+/** "default-domain:project:red": how policy rules and ACL names spell an fq_name. */
+export function fqString(fqName: readonly string[]): string {
+  return fqName.join(':');
 }
 
 /** The routing instance of a virtual network is named like Tungsten Fabric's: fq_name + name. */

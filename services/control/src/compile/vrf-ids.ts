@@ -18,8 +18,8 @@ export class VrfIdAllocator {
     return id;
   }
 
-  /** Forgets the ids of networks that no longer exist. */
-  retain(networkUuids: ReadonlySet<string>): void {
-    for (const uuid of this.#byNetwork.keys()) if (!networkUuids.has(uuid)) this.#byNetwork.delete(uuid);
+  /** Forgets the id of a network that no longer exists. */
+  forget(networkUuid: string): void {
+    this.#byNetwork.delete(networkUuid);
   }
 }

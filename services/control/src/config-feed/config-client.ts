@@ -6,10 +6,10 @@ import { loadConfigProto } from '@weft/proto';
 import type { ChangeEvent__Output } from '@weft/proto/gen/weft/config/v1/ChangeEvent.js';
 import type { ConfigClient as GrpcConfigClient } from '@weft/proto/gen/weft/config/v1/Config.js';
 import type { ListResponse__Output } from '@weft/proto/gen/weft/config/v1/ListResponse.js';
-import { type StoredObject, storedObject } from './store.js';
+import { type AnyStoredObject, type CompiledType, storedObject } from './store.js';
 
 export interface Listing {
-  objects: StoredObject[];
+  objects: AnyStoredObject[];
   /** The lowest revision any page was read at: watching from revision + 1 misses nothing. */
   revision: number;
 }
@@ -41,7 +41,7 @@ export class ConfigClient {
   }
 
   /** Every object of the given types, page after page; the types are listed side by side. */
-  async listAll(types: readonly string[]): Promise<Listing> {
+  async listAll(types: readonly CompiledType[]): Promise<Listing> {
     const listings = await Promise.all(types.map((type) => this.#listType(type)));
     return {
       objects: listings.flatMap((listing) => listing.objects),
@@ -49,14 +49,15 @@ export class ConfigClient {
     };
   }
 
-  async #listType(type: string): Promise<Listing> {
-    const objects: StoredObject[] = [];
+  async #listType(type: CompiledType): Promise<Listing> {
+    const objects: AnyStoredObject[] = [];
     let revision = Number.POSITIVE_INFINITY;
     let marker = '';
     do {
       const page = await this.#page(type, marker);
       revision = Math.min(revision, Number(page.revision));
-      for (const object of page.objects) objects.push(storedObject({ ...object, revision: Number(object.revision) }));
+      for (const object of page.objects)
+        objects.push(storedObject({ ...object, type, revision: Number(object.revision) }));
       marker = page.next_page_marker;
     } while (marker !== '');
     return { objects, revision: Number.isFinite(revision) ? revision : 0 };

@@ -10,28 +10,15 @@
 // while running, a broken watch resumes from the last revision it applied.
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { Logger, Metrics, NatsConnection } from '@weft/kit';
+import { CONFIG_CHANGES_SUBJECT } from '@weft/model';
 import { messageCodec } from '@weft/proto';
 import type { ChangeEvent, ChangeEvent__Output } from '@weft/proto/gen/weft/config/v1/ChangeEvent.js';
 import type { Subscription } from 'nats';
 import type { ConfigClient } from './config-client.js';
-import { type ConfigStore, storedObject } from './store.js';
+import { COMPILED_TYPES, type ConfigStore, isCompiledType, storedObject } from './store.js';
 
-export const CONFIG_CHANGES_SUBJECT = 'weft.config.changes';
-
-/**
- * The types control compiles from; nothing else is listed or kept. The watch takes every type,
- * because revisions are gap-free only over all of them: a filtered watch would look like a gap
- * at each change of another type.
- */
-export const COMPILED_TYPES = [
-  'virtual-network',
-  'network-policy',
-  'security-group',
-  'virtual-machine',
-  'virtual-machine-interface',
-  'instance-ip',
-] as const;
-const COMPILED_SET: ReadonlySet<string> = new Set(COMPILED_TYPES);
+/** Where config-api publishes every committed change (the model's one declaration of it). */
+export { CONFIG_CHANGES_SUBJECT };
 
 export interface ConfigFeedOptions {
   client: ConfigClient;
@@ -129,9 +116,10 @@ export class ConfigFeed {
     this.#revisionGauge.set(revision);
     this.#events.inc({ path });
     // Other types are not compiled, but their revisions count: the next change must follow them.
-    if (!COMPILED_SET.has(event.type)) return false;
-    if (event.operation === 'OPERATION_DELETE') return this.options.store.remove(event.type, event.uuid, revision);
-    return this.options.store.upsert(storedObject({ ...event, revision }));
+    const type = event.type;
+    if (!isCompiledType(type)) return false;
+    if (event.operation === 'OPERATION_DELETE') return this.options.store.remove(type, event.uuid, revision);
+    return this.options.store.upsert(storedObject({ ...event, type, revision }));
   }
 
   async #run(): Promise<void> {
@@ -169,7 +157,7 @@ export class ConfigFeed {
   async #list(): Promise<void> {
     const listing = await this.options.client.listAll(COMPILED_TYPES);
     if (this.#closed) return;
-    const changed = this.options.store.replaceAll(COMPILED_TYPES, listing.objects);
+    const changed = this.options.store.replaceAll(listing.objects);
     this.#revision = listing.revision;
     this.#revisionGauge.set(listing.revision);
     this.#needList = false;

@@ -1,113 +1,142 @@
-// The config objects control compiles from, held in memory by type and uuid. control keeps no
-// state on disk: this store is rebuilt from config-api (List, then Watch) after every start.
-import type { VncObject } from '../compile/vnc.js';
+// The config objects control compiles from, typed by the resource model (@weft/model) and held
+// in memory by type and uuid. control keeps no state on disk: this store is rebuilt from
+// config-api (List, then Watch) after every start. Every real change is told to the listener
+// (the compilation graph) with the object before and after, so that only what depends on it is
+// compiled again.
+import type { ConfigObjectOf } from '@weft/model';
 
-export interface StoredObject {
-  type: string;
-  uuid: string;
-  fqName: string[];
-  /** The object in the VNC API's JSON form, parsed once. */
-  body: VncObject;
-  /** Revision of the change that last wrote the object. */
-  revision: number;
-  /** The JSON text as received, to tell a real change from a repeat. */
-  json: string;
+/**
+ * The types control compiles from; nothing else is listed or kept. The watch takes every type,
+ * because revisions are gap-free only over all of them.
+ */
+export const COMPILED_TYPES = [
+  'virtual-network',
+  'network-policy',
+  'security-group',
+  'logical-router',
+  'virtual-machine',
+  'virtual-machine-interface',
+  'instance-ip',
+] as const;
+export type CompiledType = (typeof COMPILED_TYPES)[number];
+const COMPILED_SET: ReadonlySet<string> = new Set(COMPILED_TYPES);
+
+export function isCompiledType(type: string): type is CompiledType {
+  return COMPILED_SET.has(type);
 }
 
+export interface StoredObject<T extends CompiledType = CompiledType> {
+  type: T;
+  uuid: string;
+  fqName: string[];
+  /** The object as config-api validated it, in the VNC API's JSON form. */
+  body: ConfigObjectOf<T>;
+  /**
+   * Revision of the change that last wrote the object: the same revision is the same content
+   * (as a resourceVersion is in Kubernetes), so a repeat or a relist of it changes nothing.
+   */
+  revision: number;
+}
+
+/** A stored object of any compiled type, discriminated by `type`. */
+export type AnyStoredObject = { [T in CompiledType]: StoredObject<T> }[CompiledType];
+
+/** One real change: the object before (undefined when created) and after (undefined when removed). */
+export type StoreChange = {
+  [T in CompiledType]: { type: T; uuid: string; before?: StoredObject<T>; after?: StoredObject<T> };
+}[CompiledType];
+
 export class ConfigStore {
-  readonly #byType = new Map<string, Map<string, StoredObject>>();
-  readonly #typeOfUuid = new Map<string, string>();
+  readonly #byType = new Map<CompiledType, Map<string, AnyStoredObject>>(
+    COMPILED_TYPES.map((type) => [type, new Map()]),
+  );
+  readonly #listeners: ((change: StoreChange) => void)[] = [];
 
-  #table(type: string): Map<string, StoredObject> {
-    let table = this.#byType.get(type);
-    if (!table) {
-      table = new Map();
-      this.#byType.set(type, table);
-    }
-    return table;
+  /** Tells `listener` every change from now on, in the order they are applied. */
+  listen(listener: (change: StoreChange) => void): void {
+    this.#listeners.push(listener);
   }
 
-  get(type: string, uuid: string): StoredObject | undefined {
-    return this.#byType.get(type)?.get(uuid);
+  #tell(change: StoreChange): void {
+    for (const listener of this.#listeners) listener(change);
   }
 
-  typeOf(uuid: string): string | undefined {
-    return this.#typeOfUuid.get(uuid);
+  get<T extends CompiledType>(type: T, uuid: string): StoredObject<T> | undefined {
+    return this.#byType.get(type)!.get(uuid) as StoredObject<T> | undefined;
   }
 
-  all(type: string): Iterable<StoredObject> {
-    return this.#byType.get(type)?.values() ?? [];
+  all<T extends CompiledType>(type: T): Iterable<StoredObject<T>> {
+    return this.#byType.get(type)!.values() as Iterable<StoredObject<T>>;
   }
 
-  count(type?: string): number {
-    if (type) return this.#byType.get(type)?.size ?? 0;
+  count(type?: CompiledType): number {
+    if (type) return this.#byType.get(type)!.size;
     let total = 0;
     for (const table of this.#byType.values()) total += table.size;
     return total;
   }
 
-  /** Stores the object unless what is stored is newer or the same; true when something changed. */
-  upsert(object: StoredObject): boolean {
-    const table = this.#table(object.type);
+  /** Stores the object unless what is stored is as new or newer; true when something changed. */
+  upsert(object: AnyStoredObject): boolean {
+    const table = this.#byType.get(object.type)!;
     const current = table.get(object.uuid);
-    if (current && (current.revision > object.revision || current.json === object.json)) return false;
+    if (current && current.revision >= object.revision) return false;
     table.set(object.uuid, object);
-    this.#typeOfUuid.set(object.uuid, object.type);
+    this.#tell({ type: object.type, uuid: object.uuid, before: current, after: object } as StoreChange);
     return true;
   }
 
   /** Removes the object unless what is stored was written after `revision`; true when removed. */
-  remove(type: string, uuid: string, revision = Number.MAX_SAFE_INTEGER): boolean {
-    const table = this.#byType.get(type);
-    const current = table?.get(uuid);
+  remove(type: CompiledType, uuid: string, revision = Number.MAX_SAFE_INTEGER): boolean {
+    const table = this.#byType.get(type)!;
+    const current = table.get(uuid);
     if (!current || current.revision > revision) return false;
-    table!.delete(uuid);
-    this.#typeOfUuid.delete(uuid);
+    table.delete(uuid);
+    this.#tell({ type, uuid, before: current } as StoreChange);
     return true;
   }
 
   /**
-   * Makes the store equal to a fresh listing of `types`: upserts what differs and removes what
-   * the listing lacks. Objects that did not change are left alone, so compilation sees no change
-   * for them and nothing still true is ever withdrawn by a relist.
+   * Makes the store equal to a fresh listing of every compiled type: replaces what differs and
+   * removes what the listing lacks. Objects that did not change are left alone, so compilation
+   * sees no change for them and nothing still true is ever withdrawn by a relist.
    */
-  replaceAll(types: readonly string[], objects: readonly StoredObject[]): number {
+  replaceAll(objects: readonly AnyStoredObject[]): number {
     let changed = 0;
     const listed = new Set(objects.map((object) => object.uuid));
-    for (const type of types) {
-      for (const uuid of [...(this.#byType.get(type)?.keys() ?? [])]) {
-        if (!listed.has(uuid) && this.remove(type, uuid)) changed += 1;
-      }
+    for (const [type, table] of this.#byType) {
+      for (const uuid of [...table.keys()]) if (!listed.has(uuid) && this.remove(type, uuid)) changed += 1;
     }
     for (const object of objects) {
-      const table = this.#table(object.type);
+      const table = this.#byType.get(object.type)!;
       const current = table.get(object.uuid);
-      if (current?.json === object.json) continue;
-      // A listing is the truth at its revision: it may replace an object with an older revision
+      if (current?.revision === object.revision) continue;
+      // A listing is the truth at its revision: it may replace an object with a newer revision
       // number only when that object came from a replay the listing supersedes.
       table.set(object.uuid, object);
-      this.#typeOfUuid.set(object.uuid, object.type);
+      this.#tell({ type: object.type, uuid: object.uuid, before: current, after: object } as StoreChange);
       changed += 1;
     }
     return changed;
   }
 }
 
-/** Parses an object_json as config-api sends it; a bad one is reported, never half-applied. */
+/** Parses an object_json as config-api sends it, for a type control compiles. */
 export function storedObject(object: {
-  type: string;
+  type: CompiledType;
   uuid: string;
   fq_name: string[];
   object_json: string;
   revision: number;
-}): StoredObject {
-  const body = JSON.parse(object.object_json) as VncObject;
+}): AnyStoredObject {
+  const body = JSON.parse(object.object_json) as ConfigObjectOf<CompiledType>;
+  // One string and one array for both, the body's, when it carries them: a copy of each for
+  // every object was a tenth of the store.
   return {
     type: object.type,
-    uuid: object.uuid,
-    fqName: object.fq_name,
+    uuid: body.uuid === object.uuid ? body.uuid : object.uuid,
+    fqName: Array.isArray(body.fq_name) ? body.fq_name : object.fq_name,
     body,
     revision: object.revision,
-    json: object.object_json,
-  };
+  } as AnyStoredObject;
 }

@@ -17,9 +17,12 @@ export class ControlUves {
     this.#refresh.unref();
   }
 
-  routingInstancesChanged(): void {
+  /** Publishes the instances named (all when none are), and removes those that are gone. */
+  routingInstancesChanged(names?: Iterable<string>): void {
     const state = this.hub.state;
-    for (const [name, instance] of state.routingInstances) {
+    for (const name of names ?? state.routingInstances.keys()) {
+      const instance = state.routingInstances.get(name);
+      if (!instance) continue;
       const fields = {
         virtual_network_uuid: instance.networkUuid,
         vrf_id: instance.message.vrf_id,
@@ -34,8 +37,8 @@ export class ControlUves {
       if (JSON.stringify(current) !== JSON.stringify(fields)) this.publisher.set('routing-instance', name, fields);
       this.#instances.add(name);
     }
-    for (const name of [...this.#instances]) {
-      if (!state.routingInstances.has(name)) {
+    for (const name of names ? [...names] : [...this.#instances]) {
+      if (this.#instances.has(name) && !state.routingInstances.has(name)) {
         this.publisher.remove('routing-instance', name);
         this.#instances.delete(name);
       }

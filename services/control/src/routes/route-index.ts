@@ -1,7 +1,7 @@
 // The routes each routing instance originates: one per address of every port that is up and
 // whose interface the config puts in that instance. Kept as an index (instance → prefix →
 // port) so that one port going up or down touches only its own prefixes.
-import type { CompiledState } from '../compile/graph.js';
+import type { CompiledState } from '../compile/state.js';
 import type { Port, PortTable } from './ports.js';
 
 export interface RouteKey {
@@ -71,7 +71,29 @@ export class RouteIndex {
     return changed;
   }
 
-  /** Rebuilds from every port against new config; returns the keys whose route changed. */
+  /**
+   * An interface moved from one routing instance to another (or into config, or out of it):
+   * its port's prefixes move with it. Returns the keys whose route changed.
+   */
+  interfaceMoved(interfaceUuid: string, before: string | undefined, after: string | undefined): RouteKey[] {
+    const port = this.ports.get(interfaceUuid);
+    if (!port) return [];
+    const changed: RouteKey[] = [];
+    if (before) {
+      for (const prefix of port.prefixes) {
+        if (this.#remove(before, prefix, port)) changed.push({ routingInstance: before, prefix });
+      }
+    }
+    if (after) {
+      for (const prefix of port.prefixes) {
+        this.#put(after, prefix, port);
+        changed.push({ routingInstance: after, prefix });
+      }
+    }
+    return changed;
+  }
+
+  /** Rebuilds from every port against the whole config; returns the keys whose route changed. */
   rebuild(state: CompiledState): RouteKey[] {
     const next = new Map<string, Map<string, Port>>();
     for (const port of this.ports.values()) {

@@ -1,14 +1,18 @@
-// Config objects in the VNC API's JSON form, as config-api stores them, for tests and benchmarks
-// that feed control without config-api (unit tests, the memory server). Shapes follow
-// services/config-api's resource model.
+// Config objects typed by the resource model (@weft/model), as config-api stores them, for tests
+// and benchmarks that feed control without config-api (unit tests, the memory server).
 import { randomUUID } from 'node:crypto';
-
-export interface VncFixture extends Record<string, unknown> {
-  uuid: string;
-  fq_name: string[];
-}
+import { type ConfigObjectOf, HOST_BINDING_KEY, type PolicyRule } from '@weft/model';
+import { type AnyStoredObject, type CompiledType, ConfigStore } from '../config-feed/store.js';
 
 const PROJECT = ['default-domain', 'admin'];
+
+type Named = { uuid: string; fq_name: string[] };
+
+function base(fqName: string[]): { uuid: string; fq_name: string[]; name: string } {
+  return { uuid: randomUUID(), fq_name: fqName, name: fqName.at(-1)! };
+}
+
+const ref = (object: Named) => ({ to: object.fq_name, uuid: object.uuid });
 
 export function virtualNetwork(
   name: string,
@@ -24,14 +28,12 @@ export function virtualNetwork(
     prefixLength?: number;
     vni?: number;
     networkId?: number;
-    policies?: { uuid: string; fq_name: string[]; major?: number }[];
+    policies?: (Named & { major?: number })[];
     routeTargets?: string[];
   },
-): VncFixture {
-  const gateway = prefix.replace(/\.0$/, '.1');
+): ConfigObjectOf<'virtual-network'> {
   return {
-    uuid: randomUUID(),
-    fq_name: [...PROJECT, name],
+    ...base([...PROJECT, name]),
     parent_type: 'project',
     network_ipam_refs: [
       {
@@ -41,7 +43,7 @@ export function virtualNetwork(
           ipam_subnets: [
             {
               subnet: { ip_prefix: prefix, ip_prefix_len: prefixLength },
-              default_gateway: gateway,
+              default_gateway: prefix.replace(/\.0$/, '.1'),
               dns_server_address: prefix.replace(/\.0$/, '.2'),
             },
           ],
@@ -52,8 +54,7 @@ export function virtualNetwork(
     ...(networkId ? { virtual_network_network_id: networkId } : {}),
     ...(routeTargets ? { route_target_list: { route_target: routeTargets } } : {}),
     network_policy_refs: policies.map((policy, index) => ({
-      to: policy.fq_name,
-      uuid: policy.uuid,
+      ...ref(policy),
       attr: { sequence: { major: policy.major ?? index, minor: 0 } },
     })),
   };
@@ -69,10 +70,9 @@ export function networkPolicy(
     direction?: '>' | '<>';
     dstPorts?: [number, number];
   }[],
-): VncFixture {
+): ConfigObjectOf<'network-policy'> {
   return {
-    uuid: randomUUID(),
-    fq_name: [...PROJECT, name],
+    ...base([...PROJECT, name]),
     parent_type: 'project',
     network_policy_entries: {
       policy_rule: rules.map((rule) => ({
@@ -88,8 +88,8 @@ export function networkPolicy(
   };
 }
 
-export function virtualMachine(name: string): VncFixture {
-  return { uuid: randomUUID(), fq_name: [name], display_name: name };
+export function virtualMachine(name: string): ConfigObjectOf<'virtual-machine'> {
+  return { ...base([name]), display_name: name };
 }
 
 export function machineInterface(
@@ -100,36 +100,54 @@ export function machineInterface(
     host,
     mac,
     securityGroups = [],
-  }: { network: VncFixture; vm: VncFixture; host: string; mac: string; securityGroups?: VncFixture[] },
-): VncFixture {
+  }: { network: Named; vm: Named; host: string; mac: string; securityGroups?: Named[] },
+): ConfigObjectOf<'virtual-machine-interface'> {
   return {
-    uuid: randomUUID(),
-    fq_name: [...PROJECT, name],
+    ...base([...PROJECT, name]),
     parent_type: 'project',
-    virtual_network_refs: [{ to: network.fq_name, uuid: network.uuid }],
-    virtual_machine_refs: [{ to: vm.fq_name, uuid: vm.uuid }],
-    security_group_refs: securityGroups.map((group) => ({ to: group.fq_name, uuid: group.uuid })),
+    virtual_network_refs: [ref(network)],
+    virtual_machine_refs: [ref(vm)],
+    security_group_refs: securityGroups.map(ref),
     virtual_machine_interface_mac_addresses: { mac_address: [mac] },
-    virtual_machine_interface_bindings: { key_value_pair: [{ key: 'host_id', value: host }] },
+    virtual_machine_interface_bindings: { key_value_pair: [{ key: HOST_BINDING_KEY, value: host }] },
   };
 }
 
-export function instanceIp(address: string, vmi: VncFixture, network: VncFixture): VncFixture {
+export function instanceIp(address: string, vmi: Named, network: Named): ConfigObjectOf<'instance-ip'> {
   return {
-    uuid: randomUUID(),
-    fq_name: [randomUUID()],
+    ...base([randomUUID()]),
     instance_ip_address: address,
-    virtual_machine_interface_refs: [{ to: vmi.fq_name, uuid: vmi.uuid }],
-    virtual_network_refs: [{ to: network.fq_name, uuid: network.uuid }],
+    virtual_machine_interface_refs: [ref(vmi)],
+    virtual_network_refs: [ref(network)],
   };
 }
 
-export function securityGroup(name: string, id: number, rules: Record<string, unknown>[]): VncFixture {
+export function securityGroup(name: string, id: number, rules: PolicyRule[]): ConfigObjectOf<'security-group'> {
   return {
-    uuid: randomUUID(),
-    fq_name: [...PROJECT, name],
+    ...base([...PROJECT, name]),
     parent_type: 'project',
     security_group_id: id,
     security_group_entries: { policy_rule: rules },
   };
+}
+
+/** A logical router with these router interfaces: their networks route to each other. */
+export function logicalRouter(name: string, routerInterfaces: Named[]): ConfigObjectOf<'logical-router'> {
+  return {
+    ...base([...PROJECT, name]),
+    parent_type: 'project',
+    virtual_machine_interface_refs: routerInterfaces.map(ref),
+  };
+}
+
+/** A stored object as control's feed makes it from config-api's answer. */
+export function stored<T extends CompiledType>(type: T, object: ConfigObjectOf<T>, revision: number): AnyStoredObject {
+  return { type, uuid: object.uuid, fqName: object.fq_name, body: object, revision } as AnyStoredObject;
+}
+
+/** A store holding these objects, revisions in the order given. */
+export function storeOf(objects: { [T in CompiledType]: [T, ConfigObjectOf<T>] }[CompiledType][]): ConfigStore {
+  const store = new ConfigStore();
+  for (const [index, [type, object]] of objects.entries()) store.upsert(stored(type, object, index + 1));
+  return store;
 }

@@ -1,11 +1,13 @@
 // For control's integration tests: a real nats-server, a real config-api (objects created over
 // its REST API), control replicas, and simulated agents that speak the real Agent contract.
 import { type NatsServerProcess, startNatsServer, tempDir, waitFor } from '@weft/kit/testing';
+import { type ConfigObjectOf, HOST_BINDING_KEY, type ResourceTypeName } from '@weft/model';
 import { type RunningControl, startControl } from '../index.js';
 import { SimulatedAgent } from './simulated-agent.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: VNC objects as config-api returns them
-export type Vnc = Record<string, any> & { uuid: string; fq_name: string[] };
+/** A create or update body's object: config-api validates it, references may be by uuid alone. */
+export type Fields = Record<string, unknown>;
+type Network = ConfigObjectOf<'virtual-network'>;
 
 export interface Lab {
   restUrl: string;
@@ -13,13 +15,17 @@ export interface Lab {
   natsUrl: string;
   controls: (RunningControl | undefined)[];
   agentAddresses: string[];
-  create(type: string, object: Record<string, unknown>): Promise<Vnc>;
-  update(type: string, uuid: string, fields: Record<string, unknown>): Promise<Vnc>;
-  remove(type: string, uuid: string): Promise<void>;
-  network(name: string, cidr: string, extra?: Record<string, unknown>): Promise<Vnc>;
-  policy(name: string, rules: Record<string, unknown>[]): Promise<Vnc>;
+  create<T extends ResourceTypeName>(type: T, object: Fields): Promise<ConfigObjectOf<T>>;
+  update<T extends ResourceTypeName>(type: T, uuid: string, fields: Fields): Promise<ConfigObjectOf<T>>;
+  remove(type: ResourceTypeName, uuid: string): Promise<void>;
+  network(name: string, cidr: string, extra?: Fields): Promise<Network>;
+  policy(name: string, rules: Fields[]): Promise<ConfigObjectOf<'network-policy'>>;
   /** A pod interface on `network` bound to `host`, with an address; returns the vmi, address and MAC. */
-  pod(name: string, network: Vnc, host: string): Promise<{ vmi: Vnc; address: string; mac: string; cidr: string }>;
+  pod(
+    name: string,
+    network: Network,
+    host: string,
+  ): Promise<{ vmi: ConfigObjectOf<'virtual-machine-interface'>; address: string; mac: string; cidr: string }>;
   agent(host: string, underlay: string, replicas?: number[]): SimulatedAgent;
   stopControl(index: number): Promise<void>;
   /** Stops config-api and starts it again on the same ports and store, as after an upgrade. */
@@ -89,7 +95,7 @@ export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promi
   };
   for (let index = 0; index < replicas; index += 1) await launch(index);
 
-  async function call(method: string, path: string, body?: unknown): Promise<Vnc> {
+  async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
     const response = await fetch(`${api.restUrl}${path}`, {
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
@@ -97,7 +103,7 @@ export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promi
     });
     const text = await response.text();
     if (response.status !== 200) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-    return (text ? JSON.parse(text) : {}) as Vnc;
+    return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
   }
 
   const lab: Lab = {
@@ -106,11 +112,11 @@ export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promi
     natsUrl: nats.url,
     controls,
     agentAddresses,
-    async create(type, object) {
-      return (await call('POST', `/${type}s`, { [type]: object }))[type];
+    async create<T extends ResourceTypeName>(type: T, object: Fields) {
+      return (await call('POST', `/${type}s`, { [type]: object }))[type] as ConfigObjectOf<T>;
     },
-    async update(type, uuid, fields) {
-      return (await call('PUT', `/${type}/${uuid}`, { [type]: fields }))[type];
+    async update<T extends ResourceTypeName>(type: T, uuid: string, fields: Fields) {
+      return (await call('PUT', `/${type}/${uuid}`, { [type]: fields }))[type] as ConfigObjectOf<T>;
     },
     async remove(type, uuid) {
       await call('DELETE', `/${type}/${uuid}`);
@@ -140,15 +146,16 @@ export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promi
         fq_name: [...PROJECT, `${name}-eth0`],
         virtual_network_refs: [{ uuid: network.uuid }],
         virtual_machine_refs: [{ uuid: vm.uuid }],
-        virtual_machine_interface_bindings: { key_value_pair: [{ key: 'host_id', value: host }] },
+        virtual_machine_interface_bindings: { key_value_pair: [{ key: HOST_BINDING_KEY, value: host }] },
       });
       const ip = await lab.create('instance-ip', {
         virtual_network_refs: [{ uuid: network.uuid }],
         virtual_machine_interface_refs: [{ uuid: vmi.uuid }],
       });
-      const length = network.network_ipam_refs[0].attr.ipam_subnets[0].subnet.ip_prefix_len;
+      const length = network.network_ipam_refs?.[0]?.attr?.ipam_subnets?.[0]?.subnet?.ip_prefix_len;
       const mac = vmi.virtual_machine_interface_mac_addresses?.mac_address?.[0] ?? '02:00:00:00:00:01';
-      return { vmi, address: ip.instance_ip_address, mac, cidr: `${ip.instance_ip_address}/${length}` };
+      const address = ip.instance_ip_address!;
+      return { vmi, address, mac, cidr: `${address}/${length}` };
     },
     agent(host, underlay, replicaIndexes) {
       const indexes = replicaIndexes ?? controls.map((_, index) => index);

@@ -9,7 +9,7 @@ import { loadAgentProto } from '@weft/proto';
 import type { AccessControlList } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
 import type { AgentMessage } from '@weft/proto/gen/weft/control/v1/AgentMessage.js';
 import type { ControlMessage__Output } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
-import type { Interface } from '@weft/proto/gen/weft/control/v1/Interface.js';
+import type { Interface, Interface__Output } from '@weft/proto/gen/weft/control/v1/Interface.js';
 import type { Route__Output } from '@weft/proto/gen/weft/control/v1/Route.js';
 import type { RoutingInstance } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
 
@@ -22,6 +22,8 @@ export interface SimulatedAgentOptions {
   reconnect?: boolean;
   /** Called for every route add or withdraw applied, with the time it arrived. */
   onRoute?: (routingInstance: string, prefix: string, route: Route__Output | undefined) => void;
+  /** Called for every interface control sends, as it arrives. */
+  onInterface?: (iface: Interface__Output) => void;
 }
 
 export interface PortReport {
@@ -95,6 +97,9 @@ export class ChannelState {
 
 type Stream = ClientDuplexStream<AgentMessage, ControlMessage__Output>;
 
+/** The real agent's reconnect backoff (vrouter-agent's control session). */
+const RECONNECT_BACKOFF_MS = { first: 100, max: 5_000 };
+
 // Loading the .proto generates code; once per process is enough for any number of agents.
 let agentProto: ReturnType<typeof loadAgentProto> | undefined;
 
@@ -108,6 +113,7 @@ export class SimulatedAgent {
   readonly #timers = new Set<NodeJS.Timeout>();
   #acksPaused = false;
   readonly #unacked: number[];
+  readonly #backoffMs: number[];
 
   constructor(readonly options: SimulatedAgentOptions) {
     agentProto ??= loadAgentProto();
@@ -119,13 +125,14 @@ export class SimulatedAgent {
           // otherwise share one HTTP/2 connection among clients of the same address.
           'grpc.use_local_subchannel_pool': 1,
           'grpc.initial_reconnect_backoff_ms': 100,
-          'grpc.max_reconnect_backoff_ms': 500,
+          'grpc.max_reconnect_backoff_ms': RECONNECT_BACKOFF_MS.max,
         }),
     );
     this.channels = options.controls.map(() => new ChannelState());
     this.#streams = options.controls.map(() => undefined);
     this.#seq = options.controls.map(() => 0);
     this.#unacked = options.controls.map(() => 0);
+    this.#backoffMs = options.controls.map(() => RECONNECT_BACKOFF_MS.first);
   }
 
   /** Stops acknowledging (a stuck agent): control must then hold back and coalesce, not queue. */
@@ -176,6 +183,7 @@ export class SimulatedAgent {
     });
     for (const port of this.ports.values()) this.#sendPort(index, port, true);
     stream.on('data', (message: ControlMessage__Output) => {
+      this.#backoffMs[index] = RECONNECT_BACKOFF_MS.first;
       channel.connected = true;
       channel.messages += 1;
       this.#apply(channel, message);
@@ -189,10 +197,14 @@ export class SimulatedAgent {
       channel.connected = false;
       if (this.#streams[index] === stream) this.#streams[index] = undefined;
       if (this.#closed || this.options.reconnect === false) return;
+      // As the real agent does: from 100 ms, doubling up to 5 s, until a message arrives. A
+      // fixed short wait made 5,000 agents reconnecting at once a storm of their own.
+      const delay = this.#backoffMs[index]!;
+      this.#backoffMs[index] = Math.min(delay * 2, RECONNECT_BACKOFF_MS.max);
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         this.#connect(index);
-      }, 100);
+      }, delay);
       this.#timers.add(timer);
     };
     stream.on('error', lost);
@@ -216,6 +228,7 @@ export class SimulatedAgent {
         for (const iface of update.interfaces) {
           channel.interfaces.set(iface.uuid, iface as Interface);
           channel.touchConfig(`if ${iface.uuid}`);
+          this.options.onInterface?.(iface);
         }
         for (const name of update.deleted_routing_instances) {
           channel.routingInstances.delete(name);

@@ -1,9 +1,9 @@
 // POST /chown, POST /chmod and GET /obj-perms: an object's ownership and sharing (perms2) as
 // Tungsten Fabric's API server keeps them. Requests are not authenticated here, so obj-perms
 // answers as TF does with authentication off: every permission, no token.
+
+import { type ResourceType, UUID_PATTERN } from '@weft/model';
 import { errors, invalid } from '../../errors.js';
-import { UUID_PATTERN } from '../../model/common.js';
-import type { ResourceType } from '../../model/index.js';
 import type { ConfigService } from '../config-service.js';
 
 type Body = Record<string, unknown>;

@@ -2,8 +2,9 @@
 // MapProperty (annotations, interface bindings, address group prefixes…) read and changed one
 // at a time, as Tungsten Fabric's client does for prop_list_* and prop_map_* calls. A list's
 // positions are indexes; a map's are the values of its key field.
+
+import { type CollectionField, describeSchemaError, type ResourceType } from '@weft/model';
 import { errors, invalid } from '../../errors.js';
-import { type CollectionField, describeSchemaError, type ResourceType } from '../../model/index.js';
 import type { StoredObject } from '../../store/store.js';
 import type { ConfigService } from '../config-service.js';
 

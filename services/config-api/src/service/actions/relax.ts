@@ -3,8 +3,9 @@
 // neutron plugin relaxes, for example, the references of a router to its ports). A relaxation is
 // kept as a reservation in the scope of the target, held by the referring object: it goes away
 // with the reference, with the referrer, or with the target.
+
+import { fieldOf } from '@weft/model';
 import { errors, invalid } from '../../errors.js';
-import { fieldOf } from '../../model/index.js';
 import type { ConfigService } from '../config-service.js';
 
 export const relaxedScope = (targetUuid: string) => `relaxed-ref:${targetUuid}`;

@@ -2,8 +2,9 @@
 // Fabric's set_tag and set_tags do. A tag type is set once per object (a new value replaces the
 // old) except "label", of which an object may carry several. Tags are found, not created: a
 // global tag is named [type=value], a scoped one lives in the object's project.
+
+import { UUID_PATTERN } from '@weft/model';
 import { errors, invalid } from '../../errors.js';
-import { UUID_PATTERN } from '../../model/common.js';
 import type { StoredObject, WriteTx } from '../../store/store.js';
 import type { ConfigService } from '../config-service.js';
 

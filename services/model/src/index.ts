@@ -1,6 +1,21 @@
-// The resource model's public face inside the service.
+// @weft/model's public surface: the resource table, what derives from it, and the names services share.
 
-export type { IdPerms, IpamSubnet, KeyValuePairs, PolicyRule, VnSubnets } from './common.js';
+export {
+  fqName,
+  type IdPerms,
+  type IpamSubnet,
+  type KeyValuePairs,
+  type PolicyRule,
+  UUID_PATTERN,
+  type VnSubnets,
+} from './common.js';
+export {
+  CONFIG_CHANGES_SUBJECT,
+  HOST_BINDING_KEY,
+  INTERFACE_NAME_ANNOTATION,
+  INTERFACE_ORDER_ANNOTATION,
+  keyValueOf,
+} from './conventions.js';
 export {
   ajv,
   bodySchemaOf,

@@ -128,6 +128,7 @@ function derive(): Map<string, ResourceType> {
     for (const [field, key] of Object.entries({ ...commonMapProperties, ...definition.mapProperties })) {
       collectionFields.set(field, collectionOf(objectSchema, field, 'map', key));
     }
+    let validate: ValidateFunction | undefined;
     types.set(definition.type, {
       ...definition,
       plural: `${definition.type}s`,
@@ -147,7 +148,12 @@ function derive(): Map<string, ResourceType> {
       ]),
       collectionFields,
       objectSchema,
-      validateObject: ajv.compile(objectSchema),
+      // Compiled on first use (a second for every type at once): readers that never validate,
+      // like control, do not pay for it.
+      get validateObject() {
+        validate ??= ajv.compile(objectSchema);
+        return validate;
+      },
     });
   }
   return types;
