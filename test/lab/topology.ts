@@ -9,11 +9,15 @@
 //   <lab>-h2: ul0 10.255.<n>.12 ──────────┘
 import { inNs, netnsExists, sh, shQuiet } from './shell.js';
 
+/** Which programs carry the pods' traffic on a host (the agent's WEFT_AGENT_DATAPATH_MODE). */
+export type LabDatapathMode = 'tc' | 'xdp';
+
 export interface LabHost {
   name: string;
   netns: string;
   underlayAddress: string;
   underlayDevice: string;
+  datapathMode: LabDatapathMode;
 }
 
 export interface Topology {
@@ -22,7 +26,7 @@ export interface Topology {
   hosts: LabHost[];
 }
 
-export function planTopology(lab: string, hostCount: number, subnet: number): Topology {
+export function planTopology(lab: string, hostCount: number, subnet: number, modes: LabDatapathMode[] = []): Topology {
   return {
     lab,
     controllerAddress: `10.255.${subnet}.254`,
@@ -31,6 +35,7 @@ export function planTopology(lab: string, hostCount: number, subnet: number): To
       netns: `${lab}-h${index + 1}`,
       underlayAddress: `10.255.${subnet}.${11 + index}`,
       underlayDevice: 'ul0',
+      datapathMode: modes[index] ?? 'tc',
     })),
   };
 }

@@ -19,6 +19,7 @@ import { cleanupHost } from './cleanup.js';
 import { Datapath, type FlowSampleReader } from './datapath.js';
 import { datapathMissing } from './native.js';
 import { UnderlayNeighbours } from './neighbours.js';
+import { setPodOffloads } from './pod-offloads.js';
 import { DatapathReconciler } from './reconciler.js';
 import { attachTcIngress, detachTcIngress, TUNNEL_DEVICE } from './tc.js';
 import { attachXdp, detachXdp, type XdpMode } from './xdp.js';
@@ -172,8 +173,21 @@ export class HostDatapath implements AgentDatapath {
       await detachXdp(ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
     } else {
       await this.attach(ifindex, datapath.programs.podEgress.fd);
-      await this.preparePodEnd(port);
+      await this.attachPodEndPass(port);
     }
+    await this.setOffloads(port);
+  }
+
+  /**
+   * The pod end's offloads for this mode (pod-offloads.ts): left on in TC mode (set again, so
+   * that a pod made for XDP mode gets them back), TX checksum off in XDP mode. A pod whose
+   * namespace cannot be entered keeps what it has, and says so.
+   */
+  private async setOffloads(port: PortRecord): Promise<void> {
+    if (!port.netns) return;
+    await setPodOffloads(port.netns, port.ifname, this.mode).catch((error: Error) =>
+      this.options.logger.warn({ port: port.host_ifname, err: error }, 'could not set the pod end offloads'),
+    );
   }
 
   /** The host's VXLAN device in external mode (created when missing), up; its ifindex. */
@@ -228,23 +242,13 @@ export class HostDatapath implements AgentDatapath {
     if (this.view) await this.converge();
   }
 
-  /**
-   * The pod's end of the veth: XDP_REDIRECT into a veth is delivered only when the receiving
-   * end runs XDP itself (XDP_PASS is enough), and pod traffic must carry full checksums, since
-   * a redirected packet's partial checksum is never completed.
-   */
-  private async preparePodEnd(port: PortRecord): Promise<void> {
+  /** XDP_REDIRECT into a veth is delivered only when the receiving end runs XDP itself (XDP_PASS is enough). */
+  private async attachPodEndPass(port: PortRecord): Promise<void> {
     const inPod = (command: string, ...args: string[]) => run('nsenter', [`--net=${port.netns}`, command, ...args]);
     const pinned = join(this.pinRoot, PASS_PIN);
     // bpftool, not ip: ip's BPF loader would create its own directories under bpffs.
     await inPod('bpftool', 'net', 'attach', 'xdpdrv', 'pinned', pinned, 'dev', port.ifname, 'overwrite').catch(() =>
       inPod('bpftool', 'net', 'attach', 'xdpgeneric', 'pinned', pinned, 'dev', port.ifname, 'overwrite'),
-    );
-    await inPod('ethtool', '-K', port.ifname, 'tx', 'off').catch((error: Error) =>
-      this.options.logger.warn(
-        { port: port.host_ifname, err: error },
-        'could not turn TX checksum offload off in the pod',
-      ),
     );
   }
 
