@@ -143,6 +143,7 @@ export class HostDatapath implements AgentDatapath {
         underlay: { ...underlay, address: this.options.underlayAddress },
         sampleRate: this.options.sampleRate ?? 0,
         tunnelIfindex,
+        tunnelPort: this.mode === 'tc' ? (this.options.tunnelPort ?? VXLAN_PORT) : VXLAN_PORT,
       },
       // In TC mode the kernel's VXLAN device resolves the outer MAC itself.
       { underlayMacOf: (address) => (this.mode === 'tc' ? '00:00:00:00:00:00' : this.neighbours.macOf(address)) },
@@ -154,8 +155,9 @@ export class HostDatapath implements AgentDatapath {
     const { datapath } = this.loaded(true);
     if (this.mode === 'tc') {
       attachTcIngress(datapath.native, this.tunnelIfindex, datapath.programs.tunnelIngressTc.fd);
-      // An underlay program left by an agent in XDP mode would take the tunnel's packets.
-      await detachXdp(this.underlayIfindex, this.options.xdpMode ?? 'native').catch(() => undefined);
+      // The first stage for traffic from other hosts, before an skb exists; it replaces an
+      // underlay program an agent in XDP mode left, in one step.
+      await this.attach(this.underlayIfindex, datapath.programs.underlayGuard.fd);
     } else {
       // The new program replaces the old one on the device in one step: no packet sees neither.
       await this.attach(this.underlayIfindex, datapath.programs.underlayIngress.fd);
