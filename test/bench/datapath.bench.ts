@@ -31,6 +31,7 @@ import {
 import { Lab, labUnavailable } from '../lab/lab.js';
 import { createLinuxHosts } from '../lab/linux-hosts.js';
 import { netnsPath } from '../lab/shell.js';
+import type { LabDatapathMode, LabUnderlayXdp } from '../lab/topology.js';
 import { type Endpoints, iperf3, tcpRoundTrips } from '../lab/traffic.js';
 
 const RUNS = Number(process.env.BENCH_DATAPATH_RUNS ?? 50_000);
@@ -256,8 +257,15 @@ const SECONDS = Number(process.env.BENCH_DATAPATH_SECONDS ?? 3);
 const ROUNDS_TRAFFIC = Number(process.env.BENCH_DATAPATH_TRAFFIC_ROUNDS ?? 3);
 const POD_MTU = 1450;
 
-type Contender = 'linux' | 'tc' | 'xdp';
-const CONTENDERS: Contender[] = ['linux', 'tc', 'xdp'];
+/** Weft's contenders: a pair of lab hosts each, in one datapath configuration. */
+const WEFT: Array<{ key: string; label: string; mode: LabDatapathMode; underlayXdp?: LabUnderlayXdp }> = [
+  { key: 'tc', label: 'Weft TC', mode: 'tc' },
+  { key: 'tcx', label: 'Weft TC + XDP first stage on the veth underlay', mode: 'tc', underlayXdp: 'native' },
+  { key: 'tcg', label: 'Weft TC + XDP first stage in generic mode', mode: 'tc', underlayXdp: 'generic' },
+  { key: 'xdp', label: 'Weft XDP', mode: 'xdp' },
+];
+const chosen = (process.env.BENCH_DATAPATH_WEFT ?? 'tc,tcx,xdp').split(',');
+const weftContenders = WEFT.filter((item) => chosen.includes(item.key));
 
 interface Sample {
   gbit1: number;
@@ -286,12 +294,12 @@ async function measureOnce(endpoints: Endpoints): Promise<Sample> {
   };
 }
 
-const MEASURES: Array<{ key: keyof Sample; label: string; digits: number; lowerIsBetter: boolean }> = [
-  { key: 'gbit1', label: 'TCP, 1 stream, Gbit/s', digits: 2, lowerIsBetter: false },
-  { key: 'gbit4', label: 'TCP, 4 streams, Gbit/s', digits: 2, lowerIsBetter: false },
-  { key: 'p50', label: 'TCP request/response latency p50, µs', digits: 1, lowerIsBetter: true },
-  { key: 'p99', label: 'TCP request/response latency p99, µs', digits: 1, lowerIsBetter: true },
-  { key: 'cpuPerGbit', label: 'CPU per Gbit/s (1 stream), % of a core', digits: 1, lowerIsBetter: true },
+const MEASURES: Array<{ key: keyof Sample; label: string; digits: number }> = [
+  { key: 'gbit1', label: 'TCP, 1 stream, Gbit/s', digits: 2 },
+  { key: 'gbit4', label: 'TCP, 4 streams, Gbit/s', digits: 2 },
+  { key: 'p50', label: 'TCP request/response latency p50, µs', digits: 1 },
+  { key: 'p99', label: 'TCP request/response latency p99, µs', digits: 1 },
+  { key: 'cpuPerGbit', label: 'CPU per Gbit/s (1 stream), % of a core', digits: 1 },
 ];
 
 function range(values: number[], digits: number): string {
@@ -309,25 +317,24 @@ async function podsAsUsersGetThem(): Promise<string[]> {
   const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
   for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
   const loadBefore = load();
+  // Two hosts per Weft contender: h1 and h2 for the first, h3 and h4 for the next…
   const lab = await Lab.up({
     name: `wfb${process.pid % 100_000}`,
-    hosts: 4,
-    modes: ['tc', 'tc', 'xdp', 'xdp'],
+    hosts: 2 * weftContenders.length,
+    modes: weftContenders.flatMap((item) => [item.mode, item.mode]),
+    underlayXdp: weftContenders.flatMap((item) => [item.underlayXdp, item.underlayXdp]),
     subnet: 20 + ((process.pid + 50) % 200),
     dir: dir.path,
     ports,
   });
   try {
     await lab.config.createNetwork('bench', '10.31.0.0/24');
-    const pods: Array<[string, string]> = [
-      ['ta', 'h1'],
-      ['tb', 'h1'],
-      ['tc', 'h2'],
-      ['xa', 'h3'],
-      ['xb', 'h3'],
-      ['xc', 'h4'],
-    ];
-    for (const [name, host] of pods) await lab.addPod(name, host, ['bench']);
+    for (const [index, item] of weftContenders.entries()) {
+      const [first, second] = [`h${2 * index + 1}`, `h${2 * index + 2}`];
+      await lab.addPod(`${item.key}-a`, first, ['bench']);
+      await lab.addPod(`${item.key}-b`, first, ['bench']);
+      await lab.addPod(`${item.key}-c`, second, ['bench']);
+    }
     const linux = createLinuxHosts(lab.topology, POD_MTU);
     const netnsOf = (pod: string) => lab.pods.find((item) => item.name === pod)!.netns;
     const weft = (client: string, server: string): Endpoints => ({
@@ -335,7 +342,9 @@ async function podsAsUsersGetThem(): Promise<string[]> {
       serverNs: netnsOf(server),
       serverAddress: lab.podAddress(server, 'bench'),
     });
-    const shapes: Array<{ path: string; baseline: string; endpoints: Record<Contender, Endpoints> }> = [
+    const contenders = ['linux', ...weftContenders.map((item) => item.key)];
+    const labels = ['Linux', ...weftContenders.map((item) => item.label)];
+    const shapes: Array<{ path: string; baseline: string; endpoints: Record<string, Endpoints> }> = [
       {
         path: 'pod to pod, one host',
         baseline: 'Linux routing between namespaces',
@@ -345,8 +354,7 @@ async function podsAsUsersGetThem(): Promise<string[]> {
             serverNs: linux.oneHost[1].netns,
             serverAddress: linux.oneHost[1].address,
           },
-          tc: weft('ta', 'tb'),
-          xdp: weft('xa', 'xb'),
+          ...Object.fromEntries(weftContenders.map((item) => [item.key, weft(`${item.key}-a`, `${item.key}-b`)])),
         },
       },
       {
@@ -358,14 +366,13 @@ async function podsAsUsersGetThem(): Promise<string[]> {
             serverNs: linux.acrossHosts[1].netns,
             serverAddress: linux.acrossHosts[1].address,
           },
-          tc: weft('ta', 'tc'),
-          xdp: weft('xa', 'xc'),
+          ...Object.fromEntries(weftContenders.map((item) => [item.key, weft(`${item.key}-a`, `${item.key}-c`)])),
         },
       },
     ];
     for (const shape of shapes) {
-      for (const contender of CONTENDERS) {
-        const { clientNs, serverAddress } = shape.endpoints[contender];
+      for (const contender of contenders) {
+        const { clientNs, serverAddress } = shape.endpoints[contender]!;
         await waitFor(() => pings(clientNs, serverAddress), {
           timeoutMs: 20_000,
           intervalMs: 200,
@@ -375,28 +382,29 @@ async function podsAsUsersGetThem(): Promise<string[]> {
     }
     const lines: string[] = [];
     for (const shape of shapes) {
-      const samples: Record<Contender, Sample[]> = { linux: [], tc: [], xdp: [] };
+      const samples: Record<string, Sample[]> = Object.fromEntries(contenders.map((key) => [key, []]));
       for (let round = 0; round < ROUNDS_TRAFFIC; round++) {
-        const order = CONTENDERS.map((_, i) => CONTENDERS[(i + round) % CONTENDERS.length]!);
-        for (const contender of order) samples[contender].push(await measureOnce(shape.endpoints[contender]));
+        const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+        for (const contender of order) samples[contender]!.push(await measureOnce(shape.endpoints[contender]!));
       }
       lines.push(
         '',
-        `**${shape.path}** (baseline: ${shape.baseline})`,
+        `**${shape.path}** (baseline: ${shape.baseline}); each Weft figure is followed by its ratio to Linux`,
         '',
-        '| measure | Linux | Weft TC | TC ÷ Linux | Weft XDP | XDP ÷ Linux | Linux, TC over the rounds |',
-        '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+        `| measure | ${labels.join(' | ')} | Linux, ${labels[1]} over the rounds |`,
+        `| --- | ${labels.map(() => '---:').join(' | ')} | --- |`,
       );
       for (const { key, label, digits } of MEASURES) {
-        const values = (contender: Contender) => samples[contender].map((sample) => sample[key]);
-        const [l, t, x] = CONTENDERS.map((contender) => median(values(contender)));
+        const values = (contender: string) => samples[contender]!.map((sample) => sample[key]);
+        const [base, ...rest] = contenders.map((contender) => median(values(contender)));
+        const cells = rest.map((value) => `${value.toFixed(digits)} (${(value / base!).toFixed(2)}×)`);
         lines.push(
-          `| ${label} | ${l!.toFixed(digits)} | ${t!.toFixed(digits)} | ${(t! / l!).toFixed(2)}× | ${x!.toFixed(digits)} | ${(x! / l!).toFixed(2)}× | ${range(values('linux'), digits)}; ${range(values('tc'), digits)} |`,
+          `| ${label} | ${base!.toFixed(digits)} | ${cells.join(' | ')} | ${range(values('linux'), digits)}; ${range(values(contenders[1]!), digits)} |`,
         );
       }
     }
     return [
-      `Pods built by weft-cni in a lab of 4 hosts (2 in TC mode, 2 in XDP mode) against 2 Linux hosts on the same underlay; iperf3 and sockperf (64-byte ping-pong), ${SECONDS} s per run, median of ${ROUNDS_TRAFFIC} rounds in rotating order; pod MTU ${POD_MTU}.`,
+      `Pods built by weft-cni in a lab of ${2 * weftContenders.length} hosts (two per Weft configuration) against 2 Linux hosts on the same underlay bridge; iperf3 and sockperf (64-byte ping-pong), ${SECONDS} s per run, median of ${ROUNDS_TRAFFIC} rounds in rotating order; pod MTU ${POD_MTU}.`,
       `Load average (1, 5, 15 min) before: ${loadBefore}; after: ${load()}. Latency as sockperf reports it (half the round trip); CPU: iperf3's client plus server process CPU, in % of one core, per Gbit/s.`,
       ...lines,
     ];

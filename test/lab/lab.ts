@@ -16,6 +16,7 @@ import {
   destroyTopology,
   type LabDatapathMode,
   type LabHost,
+  type LabUnderlayXdp,
   planTopology,
   type Topology,
   topologyExists,
@@ -32,6 +33,8 @@ export interface LabOptions {
   ports?: Partial<LabPorts>;
   /** Datapath mode of each host in order (h1, h2, …); tc for those not given. */
   modes?: LabDatapathMode[];
+  /** The XDP first stage on the underlay of each host in order (TC mode); the agent's default when not given. */
+  underlayXdp?: (LabUnderlayXdp | undefined)[];
 }
 
 export interface LabPod {
@@ -108,14 +111,22 @@ export class Lab {
     writeFileSync(Lab.statePath(this.dir), JSON.stringify(this.state, null, 2));
   }
 
-  static async up({ name = 'wfl', hosts = 2, subnet = 0, dir, ports = {}, modes = [] }: LabOptions): Promise<Lab> {
+  static async up({
+    name = 'wfl',
+    hosts = 2,
+    subnet = 0,
+    dir,
+    ports = {},
+    modes = [],
+    underlayXdp = [],
+  }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
     if (Lab.load(dir) || topologyExists(name))
       throw new Error(`lab ${name} is already up: run \`npm run lab -- down\` first`);
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mountBpffs();
-    const topology = planTopology(name, hosts, subnet, modes);
+    const topology = planTopology(name, hosts, subnet, modes, underlayXdp);
     const lab = new Lab(dir, { topology, ports: { ...DEFAULT_PORTS, ...ports }, processes: [], pods: {} });
     lab.#save();
     try {

@@ -18,7 +18,12 @@ export interface LabHost {
   underlayAddress: string;
   underlayDevice: string;
   datapathMode: LabDatapathMode;
+  /** The agent's WEFT_AGENT_UNDERLAY_XDP; its default when absent. */
+  underlayXdp?: LabUnderlayXdp;
 }
+
+/** Where a TC-mode host runs the XDP first stage on its underlay device. */
+export type LabUnderlayXdp = 'auto' | 'native' | 'generic' | 'off';
 
 export interface Topology {
   lab: string;
@@ -26,7 +31,13 @@ export interface Topology {
   hosts: LabHost[];
 }
 
-export function planTopology(lab: string, hostCount: number, subnet: number, modes: LabDatapathMode[] = []): Topology {
+export function planTopology(
+  lab: string,
+  hostCount: number,
+  subnet: number,
+  modes: LabDatapathMode[] = [],
+  underlayXdp: (LabUnderlayXdp | undefined)[] = [],
+): Topology {
   return {
     lab,
     controllerAddress: `10.255.${subnet}.254`,
@@ -36,6 +47,7 @@ export function planTopology(lab: string, hostCount: number, subnet: number, mod
       underlayAddress: `10.255.${subnet}.${11 + index}`,
       underlayDevice: 'ul0',
       datapathMode: modes[index] ?? 'tc',
+      ...(underlayXdp[index] ? { underlayXdp: underlayXdp[index] } : {}),
     })),
   };
 }

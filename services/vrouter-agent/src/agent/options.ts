@@ -30,6 +30,12 @@ export const agentOptions = {
     ['tc', 'xdp'] as const,
     'tc',
   ),
+  underlayXdp: option.oneOf(
+    'WEFT_AGENT_UNDERLAY_XDP',
+    'tc mode: the XDP first stage on the underlay device (drops unknown peers and VNIs and denied flows before an skb exists); auto: native, except on a veth, where native XDP would cost its peer GSO (generic there)',
+    ['auto', 'native', 'generic', 'off'] as const,
+    'auto',
+  ),
   tunnelDevice: option.required('WEFT_AGENT_TUNNEL_DEVICE', 'the VXLAN device of tc mode', 'weft-vxlan'),
   tunnelPort: option.port('WEFT_AGENT_TUNNEL_PORT', 'UDP port of VXLAN on the underlay', 4789),
   flowSampleRate: option.integer(

@@ -38,6 +38,9 @@ const PASS_PIN = 'prog_weft_pass';
  */
 export type DatapathMode = 'xdp' | 'tc';
 
+/** Where the underlay's XDP first stage runs in TC mode. */
+export type UnderlayXdp = 'auto' | 'native' | 'generic' | 'off';
+
 export interface HostDatapathOptions {
   hostName: string;
   /** The host's underlay device and its tunnel address. */
@@ -51,6 +54,15 @@ export interface HostDatapathOptions {
   xdpMode?: XdpMode;
   /** Which programs carry pod traffic; tc by default. */
   mode?: DatapathMode;
+  /**
+   * TC mode: the XDP first stage on the underlay device (underlay_guard.c). auto (the default):
+   * native, except on a veth, where it runs in generic mode: a native XDP program on a veth makes
+   * the kernel turn GSO off on its peer, so every 64 KB packet from other hosts arrives cut into
+   * MTU-sized frames (measured in the lab: TCP across hosts at 0.2-0.3x of Linux, 3x the CPU);
+   * in generic mode it runs on the socket buffer, first thing on receive, and GSO stays. A NIC
+   * delivers MTU-sized frames anyway, and there native XDP costs no GSO.
+   */
+  underlayXdp?: UnderlayXdp;
   /** TC mode: name of the host's VXLAN device (created when missing). */
   tunnelDevice?: string;
   /**
@@ -66,10 +78,10 @@ export interface HostDatapathOptions {
  * namespace that sysfs was mounted in, and an agent started with `nsenter --net` in a lab host
  * keeps the machine's mounts.
  */
-function device(name: string): { ifindex: number; mac: string; mtu: number } | undefined {
+function device(name: string): { ifindex: number; mac: string; mtu: number; kind: string } | undefined {
   try {
     const [link] = JSON.parse(
-      execFileSync('ip', ['-j', 'link', 'show', 'dev', name], {
+      execFileSync('ip', ['-j', '-d', 'link', 'show', 'dev', name], {
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'ignore'],
       }),
@@ -77,8 +89,9 @@ function device(name: string): { ifindex: number; mac: string; mtu: number } | u
       ifindex: number;
       address: string;
       mtu: number;
+      linkinfo?: { info_kind?: string };
     }[];
-    return link && { ifindex: link.ifindex, mac: link.address, mtu: link.mtu };
+    return link && { ifindex: link.ifindex, mac: link.address, mtu: link.mtu, kind: link.linkinfo?.info_kind ?? '' };
   } catch {
     return undefined;
   }
@@ -101,6 +114,7 @@ export class HostDatapath implements AgentDatapath {
   private deferAttach = false;
   private readonly deferredPorts = new Map<string, PortRecord>();
   private underlayIfindex = 0;
+  private underlayKind = '';
   private tunnelIfindex = 0;
   private samples: FlowSampleReader | undefined;
 
@@ -133,6 +147,7 @@ export class HostDatapath implements AgentDatapath {
     const datapath = Datapath.open(this.pinRoot);
     this.datapath = datapath;
     this.underlayIfindex = underlay.ifindex;
+    this.underlayKind = underlay.kind;
     this.tunnelIfindex = this.mode === 'tc' ? await this.tunnelDevice() : underlay.ifindex;
     if (!this.deferAttach) await this.attachHost();
     const tunnelIfindex = this.tunnelIfindex;
@@ -157,7 +172,11 @@ export class HostDatapath implements AgentDatapath {
       attachTcIngress(datapath.native, this.tunnelIfindex, datapath.programs.tunnelIngressTc.fd);
       // The first stage for traffic from other hosts, before an skb exists; it replaces an
       // underlay program an agent in XDP mode left, in one step.
-      await this.attach(this.underlayIfindex, datapath.programs.underlayGuard.fd);
+      const where = this.underlayXdp;
+      if (where === 'off') {
+        for (const mode of ['native', 'generic'] as const)
+          await detachXdp(this.underlayIfindex, mode).catch(() => undefined);
+      } else await this.attach(this.underlayIfindex, datapath.programs.underlayGuard.fd, where);
     } else {
       // The new program replaces the old one on the device in one step: no packet sees neither.
       await this.attach(this.underlayIfindex, datapath.programs.underlayIngress.fd);
@@ -214,8 +233,14 @@ export class HostDatapath implements AgentDatapath {
     return device(name)!.ifindex;
   }
 
-  private async attach(ifindex: number, fd: number): Promise<void> {
-    const mode = this.options.xdpMode ?? 'native';
+  /** Where the underlay's first stage runs (TC mode), with auto resolved for this device. */
+  get underlayXdp(): Exclude<UnderlayXdp, 'auto'> {
+    const chosen = this.options.underlayXdp ?? 'auto';
+    if (chosen !== 'auto') return chosen;
+    return this.underlayKind === 'veth' ? 'generic' : 'native';
+  }
+
+  private async attach(ifindex: number, fd: number, mode: XdpMode = this.options.xdpMode ?? 'native'): Promise<void> {
     try {
       await attachXdp(ifindex, fd, mode);
     } catch (error) {
