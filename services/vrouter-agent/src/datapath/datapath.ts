@@ -39,7 +39,8 @@ export type ProgramName =
   | 'podEgressTc'
   | 'tunnelIngressTc'
   | 'underlayGuard'
-  | 'underlayGuardTc';
+  | 'underlayGuardTc'
+  | 'bounce';
 
 const PROGRAM_NAMES: Record<ProgramName, string> = {
   podEgress: 'weft_pod_egress',
@@ -49,6 +50,7 @@ const PROGRAM_NAMES: Record<ProgramName, string> = {
   tunnelIngressTc: 'weft_tunnel_ingress_tc',
   underlayGuard: 'weft_underlay_guard',
   underlayGuardTc: 'weft_underlay_guard_tc',
+  bounce: 'weft_bounce',
 };
 
 function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: number) {
@@ -138,6 +140,7 @@ export class Datapath {
         tunnelIngressTc: program('tunnelIngressTc'),
         underlayGuard: program('underlayGuard'),
         underlayGuardTc: program('underlayGuardTc'),
+        bounce: program('bounce'),
       },
       typedMaps(native, maps, native.possibleCpus()),
       ring.fd,
