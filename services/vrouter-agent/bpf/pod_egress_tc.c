@@ -29,6 +29,7 @@
 #include "lib/policy.h"
 #include "lib/neighbour.h"
 #include "lib/forward.h"
+#include "lib/icmp.h"
 
 /* Bytes of headers the decision reads: Ethernet, IPv6 (the longer), and the ports or the
  * neighbour solicitation after it. */
@@ -105,6 +106,11 @@ int weft_pod_egress_tc(struct __sk_buff *skb)
 		return bpf_redirect(nh->ifindex, 0);
 	case WEFT_FWD_HOST:
 		return TC_ACT_OK;
+	case WEFT_FWD_TOO_BIG:
+		/* Path MTU discovery: the packet becomes the ICMP error, back to the pod. */
+		if (weft_icmp_too_big(skb, &pkt, cfg, vrf) == 0)
+			return bpf_redirect(ifindex, 0);
+		return TC_ACT_SHOT;
 	default:
 		return TC_ACT_SHOT;
 	}

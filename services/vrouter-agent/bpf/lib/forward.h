@@ -18,6 +18,8 @@ enum weft_forward_result {
 	WEFT_FWD_DROP = 1,   /* counted and sampled already */
 	WEFT_FWD_LOCAL = 2,  /* to a pod on this host: *out is its next hop */
 	WEFT_FWD_TUNNEL = 3, /* to another host: *out is the tunnel next hop */
+	WEFT_FWD_TOO_BIG = 4, /* larger than the next hop carries (counted as an MTU drop): pkt->mtu
+			       * is what it carries, for an ICMP error back to the sender */
 };
 
 static __always_inline int weft_forward_drop(struct weft_if_stats *stats, const struct weft_packet *pkt, __u32 ifindex,
@@ -67,7 +69,10 @@ static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const 
 		path.dst_vrf_acl = other ? other->acl_id : 0;
 	}
 	__u32 mtu = cfg->underlay_mtu;
-	__u32 needed = pkt->l3_len + WEFT_VXLAN_ENCAP_LEN - sizeof(struct ethhdr);
+	/* The outer IP packet: outer IPv4, UDP and VXLAN headers, the inner Ethernet header and the
+	 * pod's packet; that is the encapsulation's length (which counts the outer Ethernet header
+	 * instead of the inner one). */
+	__u32 needed = pkt->l3_len + WEFT_VXLAN_ENCAP_LEN;
 	if (nh->kind == WEFT_NH_LOCAL) {
 		__u32 dst_ifindex = nh->ifindex;
 		struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
@@ -78,8 +83,12 @@ static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const 
 		mtu = dst->mtu;
 		needed = pkt->l3_len;
 	}
-	if (!weft_fits(needed, mtu, gso))
-		return weft_forward_drop(stats, pkt, ifindex, nh->vrf_id, WEFT_DROP_MTU);
+	if (!weft_fits(needed, mtu, gso)) {
+		weft_forward_drop(stats, pkt, ifindex, nh->vrf_id, WEFT_DROP_MTU);
+		/* What the next hop carries of the pod's IP packets: the overlay loses the VXLAN header. */
+		pkt->mtu = nh->kind == WEFT_NH_LOCAL ? mtu : mtu - WEFT_VXLAN_ENCAP_LEN;
+		return WEFT_FWD_TOO_BIG;
+	}
 
 	int policy = weft_policy_check(&pkt->flow, &path, ifindex);
 	if (policy == WEFT_POLICY_DENY)

@@ -20,6 +20,7 @@ struct weft_packet {
 	struct iphdr *ip4;    /* one of ip4 / ip6 is set */
 	struct ipv6hdr *ip6;
 	__u32 l3_len;         /* bytes of the IP packet, from its own header */
+	__u32 mtu;            /* set with WEFT_FWD_TOO_BIG: what the next hop carries */
 	struct weft_flow_key flow;
 };
 

@@ -28,6 +28,8 @@ const run = promisify(execFile);
 
 /** The virtual gateway's MAC: the IANA VRRP range Tungsten Fabric's vrouter also answers with. */
 export const DEFAULT_ROUTER_MAC = '00:00:5e:00:01:00';
+/** TC mode: the MTU of a pod's host end, the largest a veth takes (see attachPortPrograms). */
+const HOST_END_MTU = 65535;
 /** Where the pod-side XDP_PASS program is pinned, for attaching it inside the pod's netns. */
 const PASS_PIN = 'prog_weft_pass';
 
@@ -192,6 +194,12 @@ export class HostDatapath implements AgentDatapath {
     if (this.mode === 'tc') {
       attachTcIngress(datapath.native, ifindex, datapath.programs.podEgressTc.fd);
       await detachXdp(ifindex, this.options.xdpMode ?? 'native').catch(() => undefined);
+      // The datapath, not the veth, judges a packet's size: a pod that raised its MTU must reach
+      // the program to be told, by ICMP, what the next hop carries (path MTU discovery). A
+      // veth drops what exceeds its peer's MTU without a word.
+      await run('ip', ['link', 'set', 'dev', port.host_ifname, 'mtu', String(HOST_END_MTU)]).catch((error: Error) =>
+        this.options.logger.warn({ port: port.host_ifname, err: error }, 'could not raise the host end MTU'),
+      );
     } else {
       await this.attach(ifindex, datapath.programs.podEgress.fd);
       await this.attachPodEndPass(port);

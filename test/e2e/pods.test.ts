@@ -1,12 +1,16 @@
 // Pods as users get them: built by weft-cni and the agent in a lab whose hosts run each datapath
-// mode, with the offloads their mode needs (read inside the pod with ethtool), and TCP between
-// two such pods that runs for four seconds without error. No speed is asserted here; the
-// datapath benchmark measures it (test/bench/datapath.bench.ts).
+// mode, with the offloads their mode needs (read inside the pod with ethtool), TCP between two
+// such pods that runs for four seconds without error, path MTU discovery for a pod whose MTU is
+// larger than the overlay carries, and the underlay's XDP first stage in place. No speed is
+// asserted here; the datapath benchmark measures it (test/bench/datapath.bench.ts).
+
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { POD_OFFLOADS } from '@weft/vrouter-agent';
 import { Lab, labUnavailable } from '../lab/lab.js';
+import { netnsPath } from '../lab/shell.js';
 import { iperf3 } from '../lab/traffic.js';
 
 const skip = labUnavailable();
@@ -15,11 +19,11 @@ let dir: ReturnType<typeof tempDir>;
 
 before(async () => {
   if (skip) return;
-  dir = tempDir('weft-lab-offloads-');
+  dir = tempDir('weft-lab-pods-');
   const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
   for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
   lab = await Lab.up({
-    name: `wfo${process.pid % 100_000}`,
+    name: `wfp${process.pid % 100_000}`,
     hosts: 4,
     modes: ['tc', 'tc', 'xdp', 'xdp'],
     subnet: 20 + ((process.pid + 100) % 200),
@@ -98,3 +102,45 @@ for (const [mode, client, server] of [
     assert.ok(result.gbitPerSecond > 0, 'bytes arrived');
   });
 }
+
+test('path MTU: a pod whose MTU exceeds what the overlay carries gets fragmentation needed (mtu 1450), and its kernel learns it', {
+  skip,
+}, async () => {
+  const pod = lab.pods.find((item) => item.name === 'tc1')!;
+  const address = lab.podAddress('tc2', 'offloads');
+  await waitFor(() => pinged('tc1', address), { timeoutMs: 15_000, intervalMs: 200, what: 'tc1 to reach tc2' });
+  lab.exec('tc1', 'ip', ['link', 'set', 'dev', 'eth0', 'mtu', '1500']);
+  try {
+    // 1472 bytes of ICMP payload: a 1500-byte IP packet with DF set, 50 more than the overlay carries.
+    const ping = (size: number) =>
+      spawnSync(
+        'nsenter',
+        [`--net=${netnsPath(pod.netns)}`, 'ping', '-M', 'do', '-c', '1', '-W', '2', '-s', String(size), address],
+        {
+          encoding: 'utf8',
+        },
+      );
+    const first = ping(1472);
+    assert.notEqual(first.status, 0, 'the oversized ping is not answered');
+    assert.match(`${first.stdout}${first.stderr}`, /mtu ?= ?1450/i, 'the datapath said what fits');
+    // The pod's kernel keeps the path MTU: a second try fails locally, naming it.
+    const route = lab.exec('tc1', 'ip', ['route', 'get', address]);
+    assert.match(route, /mtu 1450/, 'the route cache holds the learnt MTU');
+    const fits = ping(1422);
+    assert.equal(fits.status, 0, `a 1450-byte packet passes: ${fits.stdout}${fits.stderr}`);
+  } finally {
+    lab.exec('tc1', 'ip', ['link', 'set', 'dev', 'eth0', 'mtu', '1450']);
+  }
+});
+
+test('TC-mode hosts run the XDP first stage on their underlay (generic mode on a veth)', { skip }, () => {
+  for (const host of lab.topology.hosts.filter((item) => item.datapathMode === 'tc')) {
+    const [link] = JSON.parse(
+      lab.execHost(host.name, 'ip', ['-j', '-d', 'link', 'show', 'dev', host.underlayDevice]),
+    ) as {
+      xdp?: { mode?: number; prog?: { name?: string } };
+    }[];
+    assert.equal(link?.xdp?.prog?.name, 'weft_underlay_g', `${host.name}: the first stage on ${host.underlayDevice}`);
+    assert.equal(link?.xdp?.mode, 2, `${host.name}: generic mode (XDP_ATTACHED_SKB) on a veth`);
+  }
+});
