@@ -31,9 +31,11 @@
 #include "lib/forward.h"
 #include "lib/icmp.h"
 
-/* Bytes of headers the decision reads: Ethernet, IPv6 (the longer), and the ports or the
- * neighbour solicitation after it. */
-#define WEFT_TC_HEADERS (14 + 40 + 32)
+/* Bytes of headers the decision reads: Ethernet, IPv6 (the longer) and the ports after it. A
+ * TCP packet from a pod's stack carries its headers (66 bytes or more) in the linear part and its
+ * payload in fragments; pulling more would move payload on every packet. A neighbour
+ * solicitation, which needs more, is a small packet and linear anyway. */
+#define WEFT_TC_HEADERS (14 + 40 + 8)
 
 static __always_inline int weft_tc_drop(struct weft_if_stats *stats, enum weft_drop_reason reason)
 {

@@ -51,6 +51,9 @@ WEFT_INLINE int weft_rule_match(const struct weft_acl_rule *rule, const struct w
 	       weft_addr_match(flow->daddr, rule->dst_addr, rule->dst_mask);
 }
 
+/* How stale a conntrack entry's last-seen time may get before a packet refreshes it. */
+#define WEFT_CT_REFRESH_NS 100000000ULL
+
 struct weft_acl_walk {
 	const struct weft_flow_key *flow;
 	const struct weft_policy_path *path;
@@ -114,8 +117,11 @@ WEFT_INLINE int weft_ct_known(const struct weft_flow_key *flow)
 			return 0;
 	}
 	/* The coarse clock (jiffies) is a fraction of the cost of the precise one, and ageing flows
-	 * out needs seconds, not nanoseconds. */
-	entry->last_seen_ns = bpf_ktime_get_coarse_ns();
+	 * out needs seconds, not nanoseconds: the entry is written at most every 100 ms, so the two
+	 * directions of a busy flow, on two CPUs, do not bounce its cache line on every packet. */
+	__u64 now = bpf_ktime_get_coarse_ns();
+	if (now - entry->last_seen_ns > WEFT_CT_REFRESH_NS)
+		entry->last_seen_ns = now;
 	return 1;
 }
 
