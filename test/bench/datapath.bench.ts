@@ -261,9 +261,10 @@ const POD_MTU = 1450;
 
 /** Weft's contenders: a pair of lab hosts each, in one datapath configuration. */
 const WEFT: Array<{ key: string; label: string; mode: LabDatapathMode; underlayXdp?: LabUnderlayXdp }> = [
+  // As deployed: the underlay's first stage in generic XDP, since the lab's underlay is a veth.
   { key: 'tc', label: 'Weft TC', mode: 'tc' },
-  { key: 'tcx', label: 'Weft TC + XDP first stage on the veth underlay', mode: 'tc', underlayXdp: 'native' },
-  { key: 'tcg', label: 'Weft TC + XDP first stage in generic mode', mode: 'tc', underlayXdp: 'generic' },
+  { key: 'tcx', label: 'Weft TC, first stage in native XDP on the veth', mode: 'tc', underlayXdp: 'native' },
+  { key: 'tcoff', label: 'Weft TC, no first stage', mode: 'tc', underlayXdp: 'off' },
   { key: 'xdp', label: 'Weft XDP', mode: 'xdp' },
 ];
 const chosen = (process.env.BENCH_DATAPATH_WEFT ?? 'tc,tcx,xdp').split(',');
