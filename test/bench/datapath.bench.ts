@@ -31,7 +31,7 @@ import {
   VRF,
 } from '@weft/vrouter-agent';
 import { Lab, labUnavailable } from '../lab/lab.js';
-import { createLinuxHosts } from '../lab/linux-hosts.js';
+import { createLinuxHosts, type LinuxPod } from '../lab/linux-hosts.js';
 import { netnsPath } from '../lab/shell.js';
 import type { LabDatapathMode, LabUnderlayXdp } from '../lab/topology.js';
 import { type Endpoints, iperf3, tcpRoundTrips } from '../lab/traffic.js';
@@ -347,31 +347,24 @@ async function podsAsUsersGetThem(): Promise<string[]> {
     });
     const contenders = ['linux', ...weftContenders.map((item) => item.key)];
     const labels = ['Linux', ...weftContenders.map((item) => item.label)];
-    const shapes: Array<{ path: string; baseline: string; endpoints: Record<string, Endpoints> }> = [
-      {
-        path: 'pod to pod, one host',
-        baseline: 'Linux routing between namespaces',
-        endpoints: {
-          linux: {
-            clientNs: linux.oneHost[0].netns,
-            serverNs: linux.oneHost[1].netns,
-            serverAddress: linux.oneHost[1].address,
-          },
-          ...Object.fromEntries(weftContenders.map((item) => [item.key, weft(`${item.key}-a`, `${item.key}-b`)])),
-        },
-      },
-      {
-        path: 'pod to pod, across hosts',
-        baseline: 'a Linux VXLAN device with routes',
-        endpoints: {
-          linux: {
-            clientNs: linux.acrossHosts[0].netns,
-            serverNs: linux.acrossHosts[1].netns,
-            serverAddress: linux.acrossHosts[1].address,
-          },
-          ...Object.fromEntries(weftContenders.map((item) => [item.key, weft(`${item.key}-a`, `${item.key}-c`)])),
-        },
-      },
+    const linuxPair = ([client, server]: [LinuxPod, LinuxPod]): Endpoints => ({
+      clientNs: client.netns,
+      serverNs: server.netns,
+      serverAddress: server.address,
+    });
+    const shape = (path: string, baseline: string, linuxPods: [LinuxPod, LinuxPod], serverPod: string) => ({
+      path,
+      baseline,
+      endpoints: {
+        linux: linuxPair(linuxPods),
+        ...Object.fromEntries(
+          weftContenders.map((item) => [item.key, weft(`${item.key}-a`, `${item.key}-${serverPod}`)]),
+        ),
+      } as Record<string, Endpoints>,
+    });
+    const shapes = [
+      shape('pod to pod, one host', 'Linux routing between namespaces', linux.oneHost, 'b'),
+      shape('pod to pod, across hosts', 'a Linux VXLAN device with routes', linux.acrossHosts, 'c'),
     ];
     for (const shape of shapes) {
       for (const contender of contenders) {
