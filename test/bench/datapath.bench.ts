@@ -33,7 +33,7 @@ import {
 import { Lab, labUnavailable } from '../lab/lab.js';
 import { createLinuxHosts, type LinuxPod } from '../lab/linux-hosts.js';
 import { netnsPath } from '../lab/shell.js';
-import type { LabDatapathMode, LabUnderlayXdp } from '../lab/topology.js';
+import type { LabDatapathMode, LabUnderlayStage } from '../lab/topology.js';
 import { type Endpoints, iperf3, tcpRoundTrips } from '../lab/traffic.js';
 
 const RUNS = Number(process.env.BENCH_DATAPATH_RUNS ?? 50_000);
@@ -260,11 +260,12 @@ const ROUNDS_TRAFFIC = Number(process.env.BENCH_DATAPATH_TRAFFIC_ROUNDS ?? 3);
 const POD_MTU = 1450;
 
 /** Weft's contenders: a pair of lab hosts each, in one datapath configuration. */
-const WEFT: Array<{ key: string; label: string; mode: LabDatapathMode; underlayXdp?: LabUnderlayXdp }> = [
-  // As deployed: the underlay's first stage in generic XDP, since the lab's underlay is a veth.
+const WEFT: Array<{ key: string; label: string; mode: LabDatapathMode; underlayStage?: LabUnderlayStage }> = [
+  // As deployed: the lab's underlay is a veth, so the first stage runs at TC ingress.
   { key: 'tc', label: 'Weft TC', mode: 'tc' },
-  { key: 'tcx', label: 'Weft TC, first stage in native XDP on the veth', mode: 'tc', underlayXdp: 'native' },
-  { key: 'tcoff', label: 'Weft TC, no first stage', mode: 'tc', underlayXdp: 'off' },
+  { key: 'tcx', label: 'Weft TC, first stage in XDP on the veth', mode: 'tc', underlayStage: 'xdp' },
+  { key: 'tcg', label: 'Weft TC, first stage in generic XDP', mode: 'tc', underlayStage: 'xdp-generic' },
+  { key: 'tcoff', label: 'Weft TC, no first stage', mode: 'tc', underlayStage: 'off' },
   { key: 'xdp', label: 'Weft XDP', mode: 'xdp' },
 ];
 const chosen = (process.env.BENCH_DATAPATH_WEFT ?? 'tc,tcx,xdp').split(',');
@@ -325,7 +326,7 @@ async function podsAsUsersGetThem(): Promise<string[]> {
     name: `wfb${process.pid % 100_000}`,
     hosts: 2 * weftContenders.length,
     modes: weftContenders.flatMap((item) => [item.mode, item.mode]),
-    underlayXdp: weftContenders.flatMap((item) => [item.underlayXdp, item.underlayXdp]),
+    underlayStage: weftContenders.flatMap((item) => [item.underlayStage, item.underlayStage]),
     subnet: 20 + ((process.pid + 50) % 200),
     dir: dir.path,
     ports,

@@ -16,7 +16,7 @@ import {
   destroyTopology,
   type LabDatapathMode,
   type LabHost,
-  type LabUnderlayXdp,
+  type LabUnderlayStage,
   planTopology,
   type Topology,
   topologyExists,
@@ -33,8 +33,8 @@ export interface LabOptions {
   ports?: Partial<LabPorts>;
   /** Datapath mode of each host in order (h1, h2, …); tc for those not given. */
   modes?: LabDatapathMode[];
-  /** The XDP first stage on the underlay of each host in order (TC mode); the agent's default when not given. */
-  underlayXdp?: (LabUnderlayXdp | undefined)[];
+  /** Where each host (in order) runs the underlay's first stage in TC mode; the agent's default when not given. */
+  underlayStage?: (LabUnderlayStage | undefined)[];
 }
 
 export interface LabPod {
@@ -118,7 +118,7 @@ export class Lab {
     dir,
     ports = {},
     modes = [],
-    underlayXdp = [],
+    underlayStage = [],
   }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
@@ -126,7 +126,7 @@ export class Lab {
       throw new Error(`lab ${name} is already up: run \`npm run lab -- down\` first`);
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mountBpffs();
-    const topology = planTopology(name, hosts, subnet, modes, underlayXdp);
+    const topology = planTopology(name, hosts, subnet, modes, underlayStage);
     const lab = new Lab(dir, { topology, ports: { ...DEFAULT_PORTS, ...ports }, processes: [], pods: {} });
     lab.#save();
     try {

@@ -18,12 +18,12 @@ export interface LabHost {
   underlayAddress: string;
   underlayDevice: string;
   datapathMode: LabDatapathMode;
-  /** The agent's WEFT_AGENT_UNDERLAY_XDP; its default when absent. */
-  underlayXdp?: LabUnderlayXdp;
+  /** The agent's WEFT_AGENT_UNDERLAY_STAGE (TC mode); its default when absent. */
+  underlayStage?: LabUnderlayStage;
 }
 
-/** Where a TC-mode host runs the XDP first stage on its underlay device. */
-export type LabUnderlayXdp = 'auto' | 'native' | 'generic' | 'off';
+/** Where a TC-mode host runs the first stage for traffic from other hosts. */
+export type LabUnderlayStage = 'auto' | 'xdp' | 'xdp-generic' | 'tc' | 'off';
 
 export interface Topology {
   lab: string;
@@ -36,7 +36,7 @@ export function planTopology(
   hostCount: number,
   subnet: number,
   modes: LabDatapathMode[] = [],
-  underlayXdp: (LabUnderlayXdp | undefined)[] = [],
+  underlayStage: (LabUnderlayStage | undefined)[] = [],
 ): Topology {
   return {
     lab,
@@ -47,7 +47,7 @@ export function planTopology(
       underlayAddress: `10.255.${subnet}.${11 + index}`,
       underlayDevice: 'ul0',
       datapathMode: modes[index] ?? 'tc',
-      ...(underlayXdp[index] ? { underlayXdp: underlayXdp[index] } : {}),
+      ...(underlayStage[index] ? { underlayStage: underlayStage[index] } : {}),
     })),
   };
 }

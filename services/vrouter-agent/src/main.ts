@@ -34,7 +34,7 @@ const datapath = new HostDatapath({
   underlayAddress,
   sampleRate: config.flowSampleRate,
   mode: config.datapathMode,
-  underlayXdp: config.underlayXdp,
+  underlayStage: config.underlayStage,
   tunnelDevice: config.tunnelDevice,
   tunnelPort: config.tunnelPort,
   logger,

@@ -30,10 +30,10 @@ export const agentOptions = {
     ['tc', 'xdp'] as const,
     'tc',
   ),
-  underlayXdp: option.oneOf(
-    'WEFT_AGENT_UNDERLAY_XDP',
-    'tc mode: the XDP first stage on the underlay device (drops unknown peers and VNIs and denied flows before an skb exists); auto: native, except on a veth, where native XDP would cost its peer GSO (generic there)',
-    ['auto', 'native', 'generic', 'off'] as const,
+  underlayStage: option.oneOf(
+    'WEFT_AGENT_UNDERLAY_STAGE',
+    'tc mode: where the first stage for traffic from other hosts runs (drops unknown peers and VNIs and denied flows); auto: xdp, but tc on a veth, where XDP would cost GSO',
+    ['auto', 'xdp', 'xdp-generic', 'tc', 'off'] as const,
     'auto',
   ),
   tunnelDevice: option.required('WEFT_AGENT_TUNNEL_DEVICE', 'the VXLAN device of tc mode', 'weft-vxlan'),

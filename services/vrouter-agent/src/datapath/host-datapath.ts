@@ -21,7 +21,7 @@ import { datapathMissing } from './native.js';
 import { UnderlayNeighbours } from './neighbours.js';
 import { setPodOffloads } from './pod-offloads.js';
 import { DatapathReconciler } from './reconciler.js';
-import { attachTcIngress, detachTcIngress, TUNNEL_DEVICE } from './tc.js';
+import { attachTcIngress, detachTcIngress, TUNNEL_DEVICE, tcIngressProgram } from './tc.js';
 import { attachXdp, detachXdp, type XdpMode } from './xdp.js';
 
 const run = promisify(execFile);
@@ -40,8 +40,8 @@ const PASS_PIN = 'prog_weft_pass';
  */
 export type DatapathMode = 'xdp' | 'tc';
 
-/** Where the underlay's XDP first stage runs in TC mode. */
-export type UnderlayXdp = 'auto' | 'native' | 'generic' | 'off';
+/** Where the underlay's first stage runs in TC mode (see HostDatapathOptions.underlayStage). */
+export type UnderlayStage = 'auto' | 'xdp' | 'xdp-generic' | 'tc' | 'off';
 
 export interface HostDatapathOptions {
   hostName: string;
@@ -57,14 +57,14 @@ export interface HostDatapathOptions {
   /** Which programs carry pod traffic; tc by default. */
   mode?: DatapathMode;
   /**
-   * TC mode: the XDP first stage on the underlay device (underlay_guard.c). auto (the default):
-   * native, except on a veth, where it runs in generic mode: a native XDP program on a veth makes
-   * the kernel turn GSO off on its peer, so every 64 KB packet from other hosts arrives cut into
-   * MTU-sized frames (measured in the lab: TCP across hosts at 0.2-0.3x of Linux, 3x the CPU);
-   * in generic mode it runs on the socket buffer, first thing on receive, and GSO stays. A NIC
-   * delivers MTU-sized frames anyway, and there native XDP costs no GSO.
+   * TC mode: where the underlay's first stage (underlay_guard.c) runs. auto (the default): XDP
+   * in the driver, before an skb exists — except on a veth, where it runs at TC ingress: a native
+   * XDP program on a veth makes the kernel turn GSO off on its peer, so every 64 KB packet from
+   * other hosts arrives cut into MTU-sized frames (measured in the lab: TCP across hosts at
+   * 0.2-0.3x of Linux with 3x the CPU), and generic XDP copies every GSO packet into one linear
+   * buffer. A NIC delivers MTU-sized frames anyway, and there XDP costs no GSO.
    */
-  underlayXdp?: UnderlayXdp;
+  underlayStage?: UnderlayStage;
   /** TC mode: name of the host's VXLAN device (created when missing). */
   tunnelDevice?: string;
   /**
@@ -172,13 +172,7 @@ export class HostDatapath implements AgentDatapath {
     const { datapath } = this.loaded(true);
     if (this.mode === 'tc') {
       attachTcIngress(datapath.native, this.tunnelIfindex, datapath.programs.tunnelIngressTc.fd);
-      // The first stage for traffic from other hosts, before an skb exists; it replaces an
-      // underlay program an agent in XDP mode left, in one step.
-      const where = this.underlayXdp;
-      if (where === 'off') {
-        for (const mode of ['native', 'generic'] as const)
-          await detachXdp(this.underlayIfindex, mode).catch(() => undefined);
-      } else await this.attach(this.underlayIfindex, datapath.programs.underlayGuard.fd, where);
+      await this.attachUnderlayStage();
     } else {
       // The new program replaces the old one on the device in one step: no packet sees neither.
       await this.attach(this.underlayIfindex, datapath.programs.underlayIngress.fd);
@@ -242,10 +236,28 @@ export class HostDatapath implements AgentDatapath {
   }
 
   /** Where the underlay's first stage runs (TC mode), with auto resolved for this device. */
-  get underlayXdp(): Exclude<UnderlayXdp, 'auto'> {
-    const chosen = this.options.underlayXdp ?? 'auto';
+  get underlayStage(): Exclude<UnderlayStage, 'auto'> {
+    const chosen = this.options.underlayStage ?? 'auto';
     if (chosen !== 'auto') return chosen;
-    return this.underlayKind === 'veth' ? 'generic' : 'native';
+    return this.underlayKind === 'veth' ? 'tc' : 'xdp';
+  }
+
+  /**
+   * The first stage for traffic from other hosts, where underlayStage says; a program of the
+   * same place is replaced in one step (an XDP one left by an agent in XDP mode too), and the
+   * other places are cleared.
+   */
+  private async attachUnderlayStage(): Promise<void> {
+    const { datapath } = this.loaded(true);
+    const where = this.underlayStage;
+    const ifindex = this.underlayIfindex;
+    if (where === 'xdp' || where === 'xdp-generic') {
+      await this.attach(ifindex, datapath.programs.underlayGuard.fd, where === 'xdp' ? 'native' : 'generic');
+    } else {
+      for (const mode of ['native', 'generic'] as const) await detachXdp(ifindex, mode).catch(() => undefined);
+    }
+    if (where === 'tc') attachTcIngress(datapath.native, ifindex, datapath.programs.underlayGuardTc.fd);
+    else if (tcIngressProgram(datapath.native, ifindex)) detachTcIngress(datapath.native, ifindex);
   }
 
   private async attach(ifindex: number, fd: number, mode: XdpMode = this.options.xdpMode ?? 'native'): Promise<void> {
