@@ -256,7 +256,7 @@ function main() {
 // hits all alike; each figure is the median over the rounds.
 
 const SECONDS = Number(process.env.BENCH_DATAPATH_SECONDS ?? 3);
-const ROUNDS_TRAFFIC = Number(process.env.BENCH_DATAPATH_TRAFFIC_ROUNDS ?? 3);
+const ROUNDS_TRAFFIC = Number(process.env.BENCH_DATAPATH_TRAFFIC_ROUNDS ?? 5);
 const POD_MTU = 1450;
 
 /** Weft's contenders: a pair of lab hosts each, in one datapath configuration. */
@@ -268,7 +268,7 @@ const WEFT: Array<{ key: string; label: string; mode: LabDatapathMode; underlayS
   { key: 'tcoff', label: 'Weft TC, no first stage', mode: 'tc', underlayStage: 'off' },
   { key: 'xdp', label: 'Weft XDP', mode: 'xdp' },
 ];
-const chosen = (process.env.BENCH_DATAPATH_WEFT ?? 'tc,tcx,xdp').split(',');
+const chosen = (process.env.BENCH_DATAPATH_WEFT ?? 'tc,xdp').split(',');
 const weftContenders = WEFT.filter((item) => chosen.includes(item.key));
 
 interface Sample {
