@@ -31,6 +31,10 @@ const debianPackages = {
   'iputils-ping': ['test', 'bench'],
   ethtool: all,
   iperf3: ['test', 'bench'],
+  // The datapath benchmark: TCP request/response latency (sockperf; Debian has no netperf) and
+  // nftables, the baseline of the denied-flood drop rate.
+  sockperf: ['bench'],
+  nftables: ['bench'],
   // Certificates for the TLS tests.
   openssl: ['test'],
   // The CNI reference plugins, which prove that the test harness speaks the CNI spec.
