@@ -176,6 +176,8 @@ export class HostDatapath implements AgentDatapath {
     } else {
       // The new program replaces the old one on the device in one step: no packet sees neither.
       await this.attach(this.underlayIfindex, datapath.programs.underlayIngress.fd);
+      // A TC-mode agent's first stage would judge what XDP mode passes to the kernel.
+      this.detachUnderlayTcStage();
       const passPin = join(this.pinRoot, PASS_PIN);
       rmSync(passPin, { force: true });
       datapath.native.objPin(datapath.programs.pass.fd, passPin);
@@ -257,7 +259,15 @@ export class HostDatapath implements AgentDatapath {
       for (const mode of ['native', 'generic'] as const) await detachXdp(ifindex, mode).catch(() => undefined);
     }
     if (where === 'tc') attachTcIngress(datapath.native, ifindex, datapath.programs.underlayGuardTc.fd);
-    else if (tcIngressProgram(datapath.native, ifindex)) detachTcIngress(datapath.native, ifindex);
+    else this.detachUnderlayTcStage();
+  }
+
+  /** Takes the first stage off the underlay's TC ingress, when it is ours that sits there. */
+  private detachUnderlayTcStage(): void {
+    const { datapath } = this.loaded(true);
+    const id = tcIngressProgram(datapath.native, this.underlayIfindex);
+    const program = id ? datapath.native.programInfoById(id) : null;
+    if (program?.name.startsWith('weft_underlay')) detachTcIngress(datapath.native, this.underlayIfindex);
   }
 
   private async attach(ifindex: number, fd: number, mode: XdpMode = this.options.xdpMode ?? 'native'): Promise<void> {

@@ -8,7 +8,7 @@
 // xdp: XDP handles one frame at a time and an XDP_REDIRECT never completes a partial checksum,
 //     so the pod must send full checksums: TX checksum offload off, which takes TSO with it (the
 //     kernel turns segmentation off without checksum offload). GSO still cuts packets in the
-//     pod's own stack, in software, before they reach the datapath.
+//     pod's own stack, in software, before they reach the datapath. GRO on, for delivery.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { errors } from '../errors.js';
@@ -29,6 +29,9 @@ export const POD_OFFLOADS: Record<DatapathMode, Readonly<Record<string, boolean>
     'tx-tcp-segmentation': false,
     'tx-tcp6-segmentation': false,
     'generic-segmentation-offload': true,
+    // A veth delivers what XDP redirects into it only when its receiving end runs XDP or GRO:
+    // the agent attaches weft_pass, and GRO covers a device where it lands in generic mode.
+    'generic-receive-offload': true,
   },
 };
 
