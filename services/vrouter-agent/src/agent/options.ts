@@ -32,7 +32,7 @@ export const agentOptions = {
   ),
   underlayStage: option.oneOf(
     'WEFT_AGENT_UNDERLAY_STAGE',
-    'tc mode: where the first stage for traffic from other hosts runs (drops unknown peers and VNIs and denied flows); auto: xdp, but tc on a veth, where XDP would cost GSO',
+    'tc mode: where the first stage for traffic from other hosts runs (drops unknown peers and VNIs and denied flows); auto: xdp on a physical NIC, tc on virtual and paravirtual devices',
     ['auto', 'xdp', 'xdp-generic', 'tc', 'off'] as const,
     'auto',
   ),

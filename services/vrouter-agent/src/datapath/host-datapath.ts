@@ -58,11 +58,12 @@ export interface HostDatapathOptions {
   mode?: DatapathMode;
   /**
    * TC mode: where the underlay's first stage (underlay_guard.c) runs. auto (the default): XDP
-   * in the driver, before an skb exists — except on a veth, where it runs at TC ingress: a native
-   * XDP program on a veth makes the kernel turn GSO off on its peer, so every 64 KB packet from
-   * other hosts arrives cut into MTU-sized frames (measured in the lab: TCP across hosts at
-   * 0.2-0.3x of Linux with 3x the CPU), and generic XDP copies every GSO packet into one linear
-   * buffer. A NIC delivers MTU-sized frames anyway, and there XDP costs no GSO.
+   * in the driver, before an skb exists, on a physical NIC (which delivers MTU-sized frames
+   * anyway); at TC ingress on anything else. On a veth a native XDP program makes the kernel turn
+   * GSO off on its peer, so every 64 KB packet from other hosts arrives cut into MTU-sized frames
+   * (measured in the lab: TCP across hosts at 0.2-0.4x of Linux with 2-3x the CPU), and generic
+   * XDP copies every GSO packet into one linear buffer; virtio_net turns the hypervisor's
+   * receive offloads off for XDP.
    */
   underlayStage?: UnderlayStage;
   /** TC mode: name of the host's VXLAN device (created when missing). */
@@ -97,6 +98,31 @@ function device(name: string): { ifindex: number; mac: string; mtu: number; kind
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What kind of device a network device is: the link kind of a virtual one (veth, bridge, vlan…),
+ * else its driver (ethtool -i), which is what tells a NIC from a paravirtual one.
+ */
+function deviceKind(name: string, linkKind: string): string {
+  if (linkKind) return linkKind;
+  try {
+    const info = execFileSync('ethtool', ['-i', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    return /^driver:\s*(\S+)/m.exec(info)?.[1] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Whether XDP runs on a device without costing it anything: a physical NIC's driver, which
+ * receives MTU-sized frames anyway. Not a virtual link (on a veth, native XDP turns GSO off on
+ * its peer), nor virtio_net, which turns the hypervisor's receive offloads off for XDP and
+ * needs a queue per CPU. Unknown devices count as not.
+ */
+function runsXdpInPlace(kind: string): boolean {
+  const virtual = ['veth', 'bridge', 'bond', 'vlan', 'macvlan', 'ipvlan', 'vxlan', 'geneve', 'dummy', 'tun', 'netkit'];
+  return kind !== '' && !virtual.includes(kind) && kind !== 'virtio_net';
 }
 
 /** Pins of an older datapath version and none of this one: maps whose layout changed. */
@@ -149,7 +175,7 @@ export class HostDatapath implements AgentDatapath {
     const datapath = Datapath.open(this.pinRoot);
     this.datapath = datapath;
     this.underlayIfindex = underlay.ifindex;
-    this.underlayKind = underlay.kind;
+    this.underlayKind = deviceKind(this.options.underlayDevice, underlay.kind);
     this.tunnelIfindex = this.mode === 'tc' ? await this.tunnelDevice() : underlay.ifindex;
     if (!this.deferAttach) await this.attachHost();
     const tunnelIfindex = this.tunnelIfindex;
@@ -241,7 +267,7 @@ export class HostDatapath implements AgentDatapath {
   get underlayStage(): Exclude<UnderlayStage, 'auto'> {
     const chosen = this.options.underlayStage ?? 'auto';
     if (chosen !== 'auto') return chosen;
-    return this.underlayKind === 'veth' ? 'tc' : 'xdp';
+    return runsXdpInPlace(this.underlayKind) ? 'xdp' : 'tc';
   }
 
   /**
