@@ -23,8 +23,8 @@ export interface Iperf3Result {
 const inNs = (netns: string, command: string, args: string[]) =>
   ['nsenter', [`--net=${netnsPath(netns)}`, command, ...args]] as const;
 
-function listening(netns: string, address: string, port: number, protocol: 'tcp' | 'udp' = 'tcp'): boolean {
-  const [command, args] = inNs(netns, 'ss', [protocol === 'tcp' ? '-ltn' : '-lun']);
+function listening(netns: string, address: string, port: number): boolean {
+  const [command, args] = inNs(netns, 'ss', ['-ltn']);
   const wanted = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
   return spawnSync(command, args, { encoding: 'utf8' }).stdout.includes(wanted);
 }

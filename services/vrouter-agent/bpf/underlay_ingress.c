@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Underlay ingress: XDP on the host's underlay device (XDP mode). VXLAN to this host's tunnel
- * address with a VNI we know, from a tunnel endpoint our routes point at → routing instance by VNI → route to a pod on this host → policy and security
- * group (stateful) → strip the outer headers, rewrite MACs, redirect to the pod's interface.
+ * address with a VNI we know, from a tunnel endpoint our routes point at → routing instance by
+ * VNI → route to a pod on this host → policy and security group (stateful) → strip the outer
+ * headers, rewrite MACs, redirect to the pod's interface.
  * Everything that is not Weft's (other traffic, other UDP ports, VNIs of a Linux VXLAN device)
  * passes to the kernel untouched: the host's own networking must never notice us. */
 #include <linux/bpf.h>
