@@ -42,6 +42,10 @@ const debianPackages = {
   // and benchmark start their own 3-member clusters on loopback ports.
   'etcd-server': ['test', 'bench'],
   'etcd-client': ['test', 'bench'],
+  // The datapath benchmark: TCP request/response latency (sockperf; Debian has no netperf) and
+  // nftables, the baseline of the denied-flood drop rate.
+  sockperf: ['bench'],
+  nftables: ['bench'],
   // Certificates for the TLS tests.
   openssl: ['test'],
   // pgrep, with which tests check that nothing is left running.

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// npm run lab -- up [--hosts N] | down | status | pod add NAME --host H --network NET [--network NET…]
+// npm run lab -- up [--hosts N] [--modes tc,xdp,…] | down | status | pod add NAME --host H --network NET [--network NET…]
 //                | pod del NAME | exec NAME CMD [ARGS…]
 // The lab of ../../README.md's tour. Needs root (namespaces, BPF).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../support/stack.js';
 import { Lab } from './lab.js';
+import type { LabDatapathMode } from './topology.js';
 
 const dir = process.env.WEFT_LAB_DIR ?? join(repoRoot, '.weft', 'lab');
 
@@ -19,11 +20,17 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'up': {
-      const { values } = parseArgs({ args: rest, options: { hosts: { type: 'string', default: '2' } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { hosts: { type: 'string', default: '2' }, modes: { type: 'string', default: '' } },
+      });
       const hosts = Number(values.hosts);
       if (!Number.isInteger(hosts) || hosts < 1 || hosts > 200)
         throw new Error(`--hosts ${values.hosts}: expected 1 to 200`);
-      const lab = await Lab.up({ hosts, dir });
+      const modes = values.modes ? values.modes.split(',') : [];
+      const wrong = modes.find((mode) => mode !== 'tc' && mode !== 'xdp');
+      if (wrong !== undefined) throw new Error(`--modes: "${wrong}" is not a datapath mode (tc or xdp)`);
+      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[] });
       console.log(
         `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl}; logs in ${join(dir, 'logs')}`,
       );

@@ -14,7 +14,9 @@ import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
 import {
   createTopology,
   destroyTopology,
+  type LabDatapathMode,
   type LabHost,
+  type LabUnderlayStage,
   planTopology,
   type Topology,
   topologyExists,
@@ -29,6 +31,10 @@ export interface LabOptions {
   /** Where the lab keeps its state and logs. */
   dir: string;
   ports?: Partial<LabPorts>;
+  /** Datapath mode of each host in order (h1, h2, …); tc for those not given. */
+  modes?: LabDatapathMode[];
+  /** Where each host (in order) runs the underlay's first stage in TC mode; the agent's default when not given. */
+  underlayStage?: (LabUnderlayStage | undefined)[];
 }
 
 export interface LabPod {
@@ -105,14 +111,22 @@ export class Lab {
     writeFileSync(Lab.statePath(this.dir), JSON.stringify(this.state, null, 2));
   }
 
-  static async up({ name = 'wfl', hosts = 2, subnet = 0, dir, ports = {} }: LabOptions): Promise<Lab> {
+  static async up({
+    name = 'wfl',
+    hosts = 2,
+    subnet = 0,
+    dir,
+    ports = {},
+    modes = [],
+    underlayStage = [],
+  }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
     if (Lab.load(dir) || topologyExists(name))
       throw new Error(`lab ${name} is already up: run \`npm run lab -- down\` first`);
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mountBpffs();
-    const topology = planTopology(name, hosts, subnet);
+    const topology = planTopology(name, hosts, subnet, modes, underlayStage);
     const lab = new Lab(dir, { topology, ports: { ...DEFAULT_PORTS, ...ports }, processes: [], pods: {} });
     lab.#save();
     try {

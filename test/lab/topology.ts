@@ -9,12 +9,21 @@
 //   <lab>-h2: ul0 10.255.<n>.12 ──────────┘
 import { inNs, netnsExists, sh, shQuiet } from './shell.js';
 
+/** Which programs carry the pods' traffic on a host (the agent's WEFT_AGENT_DATAPATH_MODE). */
+export type LabDatapathMode = 'tc' | 'xdp';
+
 export interface LabHost {
   name: string;
   netns: string;
   underlayAddress: string;
   underlayDevice: string;
+  datapathMode: LabDatapathMode;
+  /** The agent's WEFT_AGENT_UNDERLAY_STAGE (TC mode); its default when absent. */
+  underlayStage?: LabUnderlayStage;
 }
+
+/** Where a TC-mode host runs the first stage for traffic from other hosts. */
+export type LabUnderlayStage = 'auto' | 'xdp' | 'xdp-generic' | 'tc' | 'off';
 
 export interface Topology {
   lab: string;
@@ -22,7 +31,13 @@ export interface Topology {
   hosts: LabHost[];
 }
 
-export function planTopology(lab: string, hostCount: number, subnet: number): Topology {
+export function planTopology(
+  lab: string,
+  hostCount: number,
+  subnet: number,
+  modes: LabDatapathMode[] = [],
+  underlayStage: (LabUnderlayStage | undefined)[] = [],
+): Topology {
   return {
     lab,
     controllerAddress: `10.255.${subnet}.254`,
@@ -31,6 +46,8 @@ export function planTopology(lab: string, hostCount: number, subnet: number): To
       netns: `${lab}-h${index + 1}`,
       underlayAddress: `10.255.${subnet}.${11 + index}`,
       underlayDevice: 'ul0',
+      datapathMode: modes[index] ?? 'tc',
+      ...(underlayStage[index] ? { underlayStage: underlayStage[index] } : {}),
     })),
   };
 }
@@ -51,28 +68,25 @@ export function createTopology(topology: Topology): void {
 
   for (const [index, host] of topology.hosts.entries()) {
     sh('ip', ['netns', 'add', host.netns]);
-    sh('ip', [
-      '-n',
-      ul,
-      'link',
-      'add',
-      `h${index + 1}`,
-      'type',
-      'veth',
-      'peer',
-      'name',
-      host.underlayDevice,
-      'netns',
-      host.netns,
-    ]);
-    inNs(ul, 'ip', ['link', 'set', `h${index + 1}`, 'master', 'br0', 'up']);
-    // The datapath redirects tunnel packets out of ul0 with XDP; the peer end delivers them only
-    // with GRO on (or an XDP program of its own), as a pod's end does.
-    inNs(ul, 'ethtool', ['-K', `h${index + 1}`, 'gro', 'on']);
-    inNs(host.netns, 'ip', ['addr', 'add', `${host.underlayAddress}/24`, 'dev', host.underlayDevice]);
-    inNs(host.netns, 'ip', ['link', 'set', host.underlayDevice, 'up']);
-    inNs(host.netns, 'ip', ['link', 'set', 'lo', 'up']);
+    joinUnderlay(topology, host.netns, `h${index + 1}`, host.underlayDevice, host.underlayAddress);
   }
+}
+
+/**
+ * Joins a network namespace to the lab's underlay bridge: `device` (inside it) with `address`,
+ * its peer `port` on the bridge. Hosts join this way, and so do the Linux hosts that the datapath
+ * benchmark compares with, so that both cross the same underlay.
+ */
+export function joinUnderlay(topology: Topology, netns: string, port: string, device: string, address: string): void {
+  const ul = underlayNs(topology.lab);
+  sh('ip', ['-n', ul, 'link', 'add', port, 'type', 'veth', 'peer', 'name', device, 'netns', netns]);
+  inNs(ul, 'ip', ['link', 'set', port, 'master', 'br0', 'up']);
+  // The datapath redirects tunnel packets out of the device with XDP; the peer end delivers them
+  // only with GRO on (or an XDP program of its own), as a pod's end does.
+  inNs(ul, 'ethtool', ['-K', port, 'gro', 'on']);
+  inNs(netns, 'ip', ['addr', 'add', `${address}/24`, 'dev', device]);
+  inNs(netns, 'ip', ['link', 'set', device, 'up']);
+  inNs(netns, 'ip', ['link', 'set', 'lo', 'up']);
 }
 
 /** Removes every namespace and link of the lab; safe to run on a half-made or gone lab. */

@@ -92,33 +92,11 @@ export async function createPodInterface(
       const onlink = route.gateway ? ['onlink'] : [];
       await ip(['route', 'replace', route.destination, ...via, 'dev', spec.ifname, ...onlink], netns);
     }
-    await tuneForXdp(spec.ifname, netns);
     await ip(['link', 'set', 'dev', hostIfname, 'up']);
     return { hostIfname, hostMac: await linkMac(hostIfname), sandboxMac: await linkMac(spec.ifname, netns) };
   } catch (error) {
     await deleteHostInterface(hostIfname);
     throw error;
-  }
-}
-
-/**
- * Tunes the pod end for the XDP datapath. TX checksum offload off: pod traffic would otherwise
- * carry partial checksums that an XDP redirect never completes (TCP failed until it was off).
- * GRO on: a veth delivers what the datapath redirects to it only when its receiving end has an
- * XDP program or GRO (both measured on this kernel, see ../shared/MACHINE.md).
- */
-async function tuneForXdp(ifname: string, netns: string): Promise<void> {
-  try {
-    await run('nsenter', [`--net=${netns}`, 'ethtool', '-K', ifname, 'tx', 'off', 'gro', 'on']);
-  } catch (error) {
-    throw new CniError(
-      CniCode.IO_FAILURE,
-      `could not tune ${ifname} for the XDP datapath (tx off, gro on)`,
-      String(error),
-      {
-        cause: error,
-      },
-    );
   }
 }
 

@@ -29,10 +29,13 @@
 #include "lib/policy.h"
 #include "lib/neighbour.h"
 #include "lib/forward.h"
+#include "lib/icmp.h"
 
-/* Bytes of headers the decision reads: Ethernet, IPv6 (the longer), and the ports or the
- * neighbour solicitation after it. */
-#define WEFT_TC_HEADERS (14 + 40 + 32)
+/* Bytes of headers the decision reads: Ethernet, IPv6 (the longer) and the ports after it. A
+ * TCP packet from a pod's stack carries its headers (66 bytes or more) in the linear part and its
+ * payload in fragments; pulling more would move payload on every packet. A neighbour
+ * solicitation, which needs more, is a small packet and linear anyway. */
+#define WEFT_TC_HEADERS (14 + 40 + 8)
 
 static __always_inline int weft_tc_drop(struct weft_if_stats *stats, enum weft_drop_reason reason)
 {
@@ -105,6 +108,11 @@ int weft_pod_egress_tc(struct __sk_buff *skb)
 		return bpf_redirect(nh->ifindex, 0);
 	case WEFT_FWD_HOST:
 		return TC_ACT_OK;
+	case WEFT_FWD_TOO_BIG:
+		/* Path MTU discovery: the packet becomes the ICMP error, back to the pod. */
+		if (weft_icmp_too_big(skb, &pkt, cfg, vrf) == 0)
+			return bpf_redirect(ifindex, 0);
+		return TC_ACT_SHOT;
 	default:
 		return TC_ACT_SHOT;
 	}

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Underlay ingress: XDP on the host's underlay device. VXLAN to this host's tunnel address with
- * a VNI we know → routing instance by VNI → route to a pod on this host → policy and security
- * group (stateful) → strip the outer headers, rewrite MACs, redirect to the pod's interface.
+/* Underlay ingress: XDP on the host's underlay device (XDP mode). VXLAN to this host's tunnel
+ * address with a VNI we know, from a tunnel endpoint our routes point at → routing instance by
+ * VNI → route to a pod on this host → policy and security group (stateful) → strip the outer
+ * headers, rewrite MACs, redirect to the pod's interface.
  * Everything that is not Weft's (other traffic, other UDP ports, VNIs of a Linux VXLAN device)
  * passes to the kernel untouched: the host's own networking must never notice us. */
 #include <linux/bpf.h>
@@ -28,25 +29,6 @@
 #include "lib/forward.h"
 #include "lib/vxlan.h"
 
-/* The VXLAN header of a packet addressed to this host's tunnel endpoint, or 0 when the packet
- * is not ours. Only option-less outer IPv4 headers are ours: Weft never sends options. */
-static __always_inline struct weft_vxlanhdr *weft_vxlan_header(void *data, void *data_end,
-							       const struct weft_config *cfg)
-{
-	struct ethhdr *eth = data;
-	struct iphdr *ip = (void *)(eth + 1);
-	struct udphdr *udp = (void *)(ip + 1);
-	struct weft_vxlanhdr *vxlan = (void *)(udp + 1);
-	if ((void *)(vxlan + 1) > data_end)
-		return 0;
-	if (eth->h_proto != bpf_htons(WEFT_ETH_P_IP) || ip->version != 4 || ip->ihl != 5 ||
-	    ip->protocol != WEFT_IPPROTO_UDP || ip->daddr != cfg->underlay_ip4 ||
-	    (ip->frag_off & bpf_htons(0x3FFF)) || udp->dest != bpf_htons(WEFT_VXLAN_PORT) ||
-	    !(vxlan->flags & bpf_htonl(WEFT_VXLAN_FLAG_VNI)))
-		return 0;
-	return vxlan;
-}
-
 SEC("xdp")
 int weft_underlay_ingress(struct xdp_md *ctx)
 {
@@ -57,8 +39,9 @@ int weft_underlay_ingress(struct xdp_md *ctx)
 	struct weft_config *cfg = weft_config();
 	if (!cfg)
 		return XDP_PASS;
-	struct weft_vxlanhdr *vxlan = weft_vxlan_header(data, data_end, cfg);
-	if (!vxlan)
+	__u32 peer = 0;
+	struct weft_vxlanhdr *vxlan = weft_vxlan_header(data, data_end, cfg, WEFT_VXLAN_PORT, &peer);
+	if (!vxlan || !(vxlan->flags & bpf_htonl(WEFT_VXLAN_FLAG_VNI)))
 		return XDP_PASS;
 	__u32 vni = bpf_ntohl(vxlan->vni) >> 8;
 	__u32 *vrf_id = bpf_map_lookup_elem(&weft_vni_v1, &vni);
@@ -67,6 +50,9 @@ int weft_underlay_ingress(struct xdp_md *ctx)
 	__u32 zone = *vrf_id;
 
 	struct weft_if_stats *stats = weft_stats(ifindex);
+	/* A VNI of ours from a host that no route points at: nobody we exchange tunnels with. */
+	if (!weft_peer_known(peer))
+		return weft_drop(stats, WEFT_DROP_UNKNOWN_PEER);
 	if (stats) {
 		stats->rx_packets++;
 		stats->rx_bytes += data_end - data;

@@ -441,6 +441,31 @@ static napi_value test_run(napi_env env, napi_callback_info info)
 	return result;
 }
 
+/* sendFrames(progFd, frame, count, ifindex): BPF_PROG_TEST_RUN in live-frames mode (Linux
+ * 5.18+). The XDP program runs `count` times on copies of `frame` as if it arrived on ifindex,
+ * and what it returns happens for real: XDP_TX sends the frame out of that device. A program
+ * that always returns XDP_TX turns this into a traffic generator at the kernel's own speed. */
+static napi_value send_frames(napi_env env, napi_callback_info info)
+{
+	napi_value argv[4];
+	uint32_t fd, count, ifindex;
+	void *data;
+	size_t data_len;
+	if (get_args(env, info, 4, argv) || get_u32(env, argv[0], &fd) || get_buffer(env, argv[1], &data, &data_len) ||
+	    get_u32(env, argv[2], &count) || get_u32(env, argv[3], &ifindex)) {
+		napi_throw_type_error(env, "WEFT_ARGS", "sendFrames(progFd, frame: Buffer, count, ifindex)");
+		return NULL;
+	}
+	struct xdp_md ctx = {.data = 0, .data_end = (uint32_t)data_len, .ingress_ifindex = ifindex};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = data, .data_size_in = data_len, .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx), .repeat = count, .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+	if (bpf_prog_test_run_opts(fd, &opts))
+		return throw_errno(env, "bpf_prog_test_run_opts (live frames)", errno);
+	napi_value out;
+	napi_get_undefined(env, &out);
+	return out;
+}
+
 /* possibleCpus() → the count per-CPU map values are laid out for. */
 static napi_value possible_cpus(napi_env env, napi_callback_info info)
 {
@@ -727,6 +752,7 @@ static napi_value init(napi_env env, napi_value exports)
 		{"mapLookup", NULL, map_lookup, NULL, NULL, NULL, napi_default, NULL},
 		{"mapDump", NULL, map_dump, NULL, NULL, NULL, napi_default, NULL},
 		{"testRun", NULL, test_run, NULL, NULL, NULL, napi_default, NULL},
+		{"sendFrames", NULL, send_frames, NULL, NULL, NULL, napi_default, NULL},
 		{"possibleCpus", NULL, possible_cpus, NULL, NULL, NULL, napi_default, NULL},
 		{"objGet", NULL, obj_get, NULL, NULL, NULL, napi_default, NULL},
 		{"objPin", NULL, obj_pin, NULL, NULL, NULL, napi_default, NULL},

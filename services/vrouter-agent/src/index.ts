@@ -10,6 +10,7 @@ export { datapathMissing } from './datapath/native.js';
 export { UnderlayNeighbours } from './datapath/neighbours.js';
 export * as packets from './datapath/packets.js';
 export { labHostScript } from './datapath/paths.js';
+export { POD_OFFLOADS, podOffloads, setPodOffloads } from './datapath/pod-offloads.js';
 export * from './datapath/reconciler.js';
 export * from './datapath/test-links.js';
 export type { XdpTestRun, XdpTestRunOptions } from './datapath/test-run.js';

@@ -34,6 +34,7 @@ const datapath = new HostDatapath({
   underlayAddress,
   sampleRate: config.flowSampleRate,
   mode: config.datapathMode,
+  underlayStage: config.underlayStage,
   tunnelDevice: config.tunnelDevice,
   tunnelPort: config.tunnelPort,
   logger,

@@ -16,6 +16,8 @@
  * so a short linear list is cheaper than a classifier. Longer ACLs are refused by the agent. */
 #define WEFT_MAX_ACL_RULES 32
 #define WEFT_MAX_FLOWS 262144
+/* Other hosts this one exchanges tunnels with. */
+#define WEFT_MAX_PEERS 16384
 #define WEFT_FLOW_SAMPLE_RING_BYTES (256 * 1024)
 
 #define WEFT_ETH_ALEN 6
@@ -45,6 +47,14 @@
 #define WEFT_VXLAN_SPORT_MASK 0x3FFF
 #define WEFT_UNDERLAY_TTL 64
 
+/* ICMP errors the datapath sends back to a pod whose packet does not fit the next hop (path
+ * MTU discovery): IPv4 destination unreachable / fragmentation needed (RFC 1191), IPv6 packet
+ * too big (RFC 8201). */
+#define WEFT_ICMP_DEST_UNREACH 3
+#define WEFT_ICMP_FRAG_NEEDED 4
+#define WEFT_ICMPV6_PKT_TOOBIG 2
+#define WEFT_IPV6_MIN_MTU 1280
+
 /* Why a packet was dropped: the index into weft_if_stats.drops. */
 enum weft_drop_reason {
 	WEFT_DROP_NO_ROUTE = 0,   /* no route in the interface's routing instance */
@@ -53,7 +63,9 @@ enum weft_drop_reason {
 	WEFT_DROP_MTU = 3,        /* larger than the next hop's MTU (with the tunnel header) */
 	WEFT_DROP_TTL = 4,        /* TTL or hop limit ran out */
 	WEFT_DROP_NO_TX_PORT = 5, /* the next hop's device is not in the redirect map */
-	WEFT_DROP_REASONS = 6,
+	WEFT_DROP_UNKNOWN_VNI = 6,  /* VXLAN to this host with a VNI of no routing instance here */
+	WEFT_DROP_UNKNOWN_PEER = 7, /* VXLAN to this host from an address that is no tunnel endpoint */
+	WEFT_DROP_REASONS = 8,
 };
 
 /* Where a route sends a packet. */

@@ -18,6 +18,8 @@ enum weft_forward_result {
 	WEFT_FWD_DROP = 1,   /* counted and sampled already */
 	WEFT_FWD_LOCAL = 2,  /* to a pod on this host: *out is its next hop */
 	WEFT_FWD_TUNNEL = 3, /* to another host: *out is the tunnel next hop */
+	WEFT_FWD_TOO_BIG = 4, /* larger than the next hop carries (counted as an MTU drop): pkt->mtu
+			       * is what it carries, for an ICMP error back to the sender */
 };
 
 static __always_inline int weft_forward_drop(struct weft_if_stats *stats, const struct weft_packet *pkt, __u32 ifindex,
@@ -67,7 +69,10 @@ static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const 
 		path.dst_vrf_acl = other ? other->acl_id : 0;
 	}
 	__u32 mtu = cfg->underlay_mtu;
-	__u32 needed = pkt->l3_len + WEFT_VXLAN_ENCAP_LEN - sizeof(struct ethhdr);
+	/* The outer IP packet: outer IPv4, UDP and VXLAN headers, the inner Ethernet header and the
+	 * pod's packet; that is the encapsulation's length (which counts the outer Ethernet header
+	 * instead of the inner one). */
+	__u32 needed = pkt->l3_len + WEFT_VXLAN_ENCAP_LEN;
 	if (nh->kind == WEFT_NH_LOCAL) {
 		__u32 dst_ifindex = nh->ifindex;
 		struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
@@ -78,8 +83,12 @@ static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const 
 		mtu = dst->mtu;
 		needed = pkt->l3_len;
 	}
-	if (!weft_fits(needed, mtu, gso))
-		return weft_forward_drop(stats, pkt, ifindex, nh->vrf_id, WEFT_DROP_MTU);
+	if (!weft_fits(needed, mtu, gso)) {
+		weft_forward_drop(stats, pkt, ifindex, nh->vrf_id, WEFT_DROP_MTU);
+		/* What the next hop carries of the pod's IP packets: the overlay loses the VXLAN header. */
+		pkt->mtu = nh->kind == WEFT_NH_LOCAL ? mtu : mtu - WEFT_VXLAN_ENCAP_LEN;
+		return WEFT_FWD_TOO_BIG;
+	}
 
 	int policy = weft_policy_check(&pkt->flow, &path, ifindex);
 	if (policy == WEFT_POLICY_DENY)
@@ -106,38 +115,61 @@ to_host:
 	return WEFT_FWD_HOST;
 }
 
-/* An IP packet that arrived through a tunnel into routing instance `zone` (by its VNI): only a
- * port of this host is reached this way, never another tunnel. */
+/* No drop: what the path helpers return when the packet goes on. */
+#define WEFT_NO_DROP (-1)
+
+/* Where a packet that arrived through a tunnel into routing instance `zone` goes, and the
+ * policies on its way: WEFT_NO_DROP with *out and *path set, or the drop reason. Only a port of
+ * this host is reached this way, never another tunnel. `gso`: the packet is cut to size later
+ * (or its MTU is checked later), so it always fits. */
+static __always_inline int weft_tunnel_path(struct weft_packet *pkt, __u32 zone, int gso, struct weft_next_hop **out,
+					    struct weft_policy_path *path)
+{
+	struct weft_next_hop *nh = weft_route_lookup(&pkt->flow, zone, 1);
+	if (!nh || nh->kind != WEFT_NH_LOCAL)
+		return WEFT_DROP_NO_ROUTE;
+	__u32 dst_ifindex = nh->ifindex;
+	struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
+	if (!dst)
+		return WEFT_DROP_NO_ROUTE;
+	if (!weft_fits(pkt->l3_len, dst->mtu, gso))
+		return WEFT_DROP_MTU;
+	__builtin_memset(path, 0, sizeof(*path));
+	path->dst_if_acl = (dst->flags & WEFT_IF_PORT_SECURITY) ? dst->acl_id : 0;
+	path->dst_vrf = nh->vrf_id;
+	__u32 dst_vrf = nh->vrf_id;
+	struct weft_vrf_info *vrf = bpf_map_lookup_elem(&weft_vrf_v1, &dst_vrf);
+	path->dst_vrf_acl = vrf ? vrf->acl_id : 0;
+	path->src_vrf_acl = path->dst_vrf_acl;
+	*out = nh;
+	return WEFT_NO_DROP;
+}
+
+/* The sender's routing instance, for rules that name it, from the route back to it: looked up
+ * for the first packet of a flow only, and only when an ACL is on the path. */
+static __always_inline void weft_tunnel_source(const struct weft_packet *pkt, __u32 zone,
+					       struct weft_policy_path *path)
+{
+	if (!weft_path_has_acl(path))
+		return;
+	struct weft_next_hop *back = weft_route_lookup(&pkt->flow, zone, 0);
+	path->src_vrf = back ? back->vrf_id : 0;
+}
+
+/* An IP packet that arrived through a tunnel into routing instance `zone` (by its VNI). */
 static __always_inline int weft_forward_from_tunnel(struct weft_packet *pkt, __u32 zone, const struct weft_config *cfg,
 						    struct weft_if_stats *stats, __u32 ifindex, int gso,
 						    struct weft_next_hop **out)
 {
-	struct weft_next_hop *nh = weft_route_lookup(&pkt->flow, zone, 1);
-	if (!nh || nh->kind != WEFT_NH_LOCAL)
-		return weft_forward_drop(stats, pkt, ifindex, zone, WEFT_DROP_NO_ROUTE);
-	__u32 dst_ifindex = nh->ifindex;
-	struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
-	if (!dst)
-		return weft_forward_drop(stats, pkt, ifindex, zone, WEFT_DROP_NO_ROUTE);
-	if (!weft_fits(pkt->l3_len, dst->mtu, gso))
-		return weft_forward_drop(stats, pkt, ifindex, zone, WEFT_DROP_MTU);
-
-	struct weft_policy_path path = {
-		.dst_if_acl = (dst->flags & WEFT_IF_PORT_SECURITY) ? dst->acl_id : 0,
-		.dst_vrf = nh->vrf_id,
-	};
+	struct weft_policy_path path;
+	struct weft_next_hop *nh = 0;
+	int reason = weft_tunnel_path(pkt, zone, gso, &nh, &path);
+	if (reason != WEFT_NO_DROP)
+		return weft_forward_drop(stats, pkt, ifindex, zone, reason);
 	__u32 dst_vrf = nh->vrf_id;
-	struct weft_vrf_info *vrf = bpf_map_lookup_elem(&weft_vrf_v1, &dst_vrf);
-	path.dst_vrf_acl = vrf ? vrf->acl_id : 0;
-	path.src_vrf_acl = path.dst_vrf_acl;
 	int policy = WEFT_POLICY_PASS;
 	if (!weft_ct_known(&pkt->flow)) {
-		/* The sender's routing instance, for rules that name it, from the route back to it:
-		 * looked up for the first packet of a flow only. */
-		if (weft_path_has_acl(&path)) {
-			struct weft_next_hop *back = weft_route_lookup(&pkt->flow, zone, 0);
-			path.src_vrf = back ? back->vrf_id : 0;
-		}
+		weft_tunnel_source(pkt, zone, &path);
 		policy = weft_policy_decide(&pkt->flow, &path, ifindex);
 	}
 	if (policy == WEFT_POLICY_DENY)
@@ -150,6 +182,23 @@ static __always_inline int weft_forward_from_tunnel(struct weft_packet *pkt, __u
 		stats->tx_local++;
 	*out = nh;
 	return WEFT_FWD_LOCAL;
+}
+
+/* The first stage for a packet from another host, before the stage that forwards it: whether
+ * it may go on (WEFT_NO_DROP) or the reason to drop it. It learns nothing: conntrack is the
+ * forwarding stage's to fill, and a flow conntrack knows passes here on that entry. */
+static __always_inline int weft_tunnel_admits(struct weft_packet *pkt, __u32 zone)
+{
+	struct weft_policy_path path;
+	struct weft_next_hop *nh = 0;
+	/* One frame at a time here: the MTU is the forwarding stage's to check, on the whole packet. */
+	int reason = weft_tunnel_path(pkt, zone, 1, &nh, &path);
+	if (reason != WEFT_NO_DROP)
+		return reason;
+	if (weft_ct_known(&pkt->flow))
+		return WEFT_NO_DROP;
+	weft_tunnel_source(pkt, zone, &path);
+	return weft_policy_allows(&pkt->flow, &path) ? WEFT_NO_DROP : WEFT_DROP_POLICY;
 }
 
 #endif

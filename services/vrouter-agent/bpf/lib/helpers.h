@@ -20,6 +20,7 @@ struct weft_packet {
 	struct iphdr *ip4;    /* one of ip4 / ip6 is set */
 	struct ipv6hdr *ip6;
 	__u32 l3_len;         /* bytes of the IP packet, from its own header */
+	__u32 mtu;            /* set with WEFT_FWD_TOO_BIG: what the next hop carries */
 	struct weft_flow_key flow;
 };
 
@@ -191,12 +192,18 @@ WEFT_INLINE void weft_set_macs(struct ethhdr *eth, const __u8 *dst, const __u8 *
 WEFT_INLINE struct weft_config *weft_config(void)
 {
 	__u32 zero = 0;
-	return bpf_map_lookup_elem(&weft_config_v1, &zero);
+	return bpf_map_lookup_elem(&weft_config_v2, &zero);
 }
 
 WEFT_INLINE struct weft_if_stats *weft_stats(__u32 ifindex)
 {
-	return bpf_map_lookup_elem(&weft_stats_v1, &ifindex);
+	return bpf_map_lookup_elem(&weft_stats_v2, &ifindex);
+}
+
+/* A tunnel endpoint routes point at (address in network order). */
+WEFT_INLINE int weft_peer_known(__u32 address)
+{
+	return bpf_map_lookup_elem(&weft_peers_v1, &address) != 0;
 }
 
 WEFT_INLINE int weft_drop(struct weft_if_stats *stats, enum weft_drop_reason reason)

@@ -12,14 +12,24 @@
 #include <bpf/bpf_helpers.h>
 #include "structs.h"
 
-/* Host settings, one entry: router MAC, underlay device and address, sample rate. */
+/* Host settings, one entry: router MAC, underlay device and address, sample rate, tunnel port. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct weft_config);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} weft_config_v1 SEC(".maps");
+} weft_config_v2 SEC(".maps");
+
+/* Tunnel endpoints by underlay IPv4 address (network order): the hosts routes point at. VXLAN
+ * from any other address is dropped on the underlay before an skb exists. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEFT_MAX_PEERS);
+	__type(key, __u32);
+	__type(value, struct weft_peer);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_peers_v1 SEC(".maps");
 
 /* Pod interfaces by the ifindex of their host end: routing instance, security group, MAC. */
 struct {
@@ -123,7 +133,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct weft_if_stats);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} weft_stats_v1 SEC(".maps");
+} weft_stats_v2 SEC(".maps");
 
 /* Sampled flow records for analytics: every new flow, every denied flow, and one packet in
  * sample_rate. A full ring drops samples, never packets. */

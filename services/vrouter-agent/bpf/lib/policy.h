@@ -51,6 +51,9 @@ WEFT_INLINE int weft_rule_match(const struct weft_acl_rule *rule, const struct w
 	       weft_addr_match(flow->daddr, rule->dst_addr, rule->dst_mask);
 }
 
+/* How stale a conntrack entry's last-seen time may get before a packet refreshes it. */
+#define WEFT_CT_REFRESH_NS 100000000ULL
+
 struct weft_acl_walk {
 	const struct weft_flow_key *flow;
 	const struct weft_policy_path *path;
@@ -114,8 +117,11 @@ WEFT_INLINE int weft_ct_known(const struct weft_flow_key *flow)
 			return 0;
 	}
 	/* The coarse clock (jiffies) is a fraction of the cost of the precise one, and ageing flows
-	 * out needs seconds, not nanoseconds. */
-	entry->last_seen_ns = bpf_ktime_get_coarse_ns();
+	 * out needs seconds, not nanoseconds: the entry is written at most every 100 ms, so the two
+	 * directions of a busy flow, on two CPUs, do not bounce its cache line on every packet. */
+	__u64 now = bpf_ktime_get_coarse_ns();
+	if (now - entry->last_seen_ns > WEFT_CT_REFRESH_NS)
+		entry->last_seen_ns = now;
 	return 1;
 }
 
@@ -134,24 +140,29 @@ enum weft_policy_result {
 	WEFT_POLICY_NEW_FLOW = 2, /* a new flow the rules let through; conntrack learnt it */
 };
 
+/* Whether the ACLs on a flow's path let it through, learning nothing: the first ACL that denies
+ * decides. */
+WEFT_INLINE int weft_policy_allows(const struct weft_flow_key *flow, const struct weft_policy_path *path)
+{
+	if (!weft_path_has_acl(path))
+		return 1;
+	if (!weft_acl_allows(path->src_if_acl, flow, path) || !weft_acl_allows(path->src_vrf_acl, flow, path))
+		return 0;
+	if (path->dst_vrf_acl != path->src_vrf_acl && !weft_acl_allows(path->dst_vrf_acl, flow, path))
+		return 0;
+	return weft_acl_allows(path->dst_if_acl, flow, path);
+}
+
 /* The policy verdict for a flow conntrack does not know: the ACLs on its path decide, and a
  * flow they let through is learnt. The reply of a flow that crosses routing instances comes
- * back in the other zone, so conntrack learns the flow in both. */
+ * back in the other zone, so conntrack learns the flow in both. Flows are tracked without ACLs
+ * too: conntrack is what tells a new flow, and every new flow leaves a flow record. (The agent
+ * flushes conntrack when an ACL changes, so a new deny also ends flows already open.) */
 WEFT_INLINE int weft_policy_decide(const struct weft_flow_key *flow, const struct weft_policy_path *path,
 				   __u32 ifindex)
 {
-	/* Flows are tracked without ACLs too: conntrack is what tells a new flow, and every new
-	 * flow leaves a flow record. (The agent flushes conntrack when an ACL changes, so a new
-	 * deny also ends flows already open.) */
-	if (!weft_path_has_acl(path))
-		goto learn;
-	if (!weft_acl_allows(path->src_if_acl, flow, path) || !weft_acl_allows(path->src_vrf_acl, flow, path))
+	if (!weft_policy_allows(flow, path))
 		return WEFT_POLICY_DENY;
-	if (path->dst_vrf_acl != path->src_vrf_acl && !weft_acl_allows(path->dst_vrf_acl, flow, path))
-		return WEFT_POLICY_DENY;
-	if (!weft_acl_allows(path->dst_if_acl, flow, path))
-		return WEFT_POLICY_DENY;
-learn:
 	weft_ct_learn(flow, flow->vrf_id, ifindex);
 	if (path->dst_vrf != flow->vrf_id)
 		weft_ct_learn(flow, path->dst_vrf, ifindex);

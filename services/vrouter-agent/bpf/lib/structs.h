@@ -11,7 +11,7 @@
 #include <linux/types.h>
 #include "consts.h"
 
-/* Global settings of this host's datapath: weft_config_v1[0]. */
+/* Global settings of this host's datapath: weft_config_v2[0]. */
 struct weft_config {
 	__u8 router_mac[WEFT_ETH_ALEN];   /* MAC of the virtual gateway that pods see */
 	__u8 underlay_mac[WEFT_ETH_ALEN]; /* MAC of the underlay device: outer source */
@@ -19,6 +19,12 @@ struct weft_config {
 	__u32 underlay_ip4;               /* tunnel source address; VXLAN to it is ours */
 	__u32 underlay_mtu;               /* host order */
 	__u32 sample_rate;                /* host order: sample one packet in N; 0 = new flows only */
+	__u32 tunnel_port;                /* host order: the UDP port VXLAN arrives on */
+};
+
+/* A tunnel endpoint this host exchanges VXLAN with: weft_peers_v1[underlay IPv4 address]. */
+struct weft_peer {
+	__u32 routes;                     /* host order: routes through it (for introspection) */
 };
 
 /* A pod interface attached to the datapath: weft_if_v1[ifindex of the host end]. */
@@ -127,7 +133,7 @@ struct weft_acl {
 	struct weft_acl_rule rules[WEFT_MAX_ACL_RULES];
 };
 
-/* Per-CPU counters of one device the programs run on: weft_stats_v1[ifindex]. */
+/* Per-CPU counters of one device the programs run on: weft_stats_v2[ifindex]. */
 struct weft_if_stats {
 	__u64 rx_packets;
 	__u64 rx_bytes;

@@ -12,6 +12,26 @@ struct weft_vxlanhdr {
 	__be32 vni;   /* VNI in the upper 24 bits */
 };
 
+/* The VXLAN header of a packet addressed to this host's tunnel endpoint on `port`, or 0 when
+ * the packet is not ours. Only option-less outer IPv4 headers are ours: Weft never sends
+ * options. *outer_src is the sender's underlay address. */
+WEFT_INLINE struct weft_vxlanhdr *weft_vxlan_header(void *data, void *data_end, const struct weft_config *cfg,
+						     __u16 port, __u32 *outer_src)
+{
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(ip + 1);
+	struct weft_vxlanhdr *vxlan = (void *)(udp + 1);
+	if ((void *)(vxlan + 1) > data_end)
+		return 0;
+	if (eth->h_proto != bpf_htons(WEFT_ETH_P_IP) || ip->version != 4 || ip->ihl != 5 ||
+	    ip->protocol != WEFT_IPPROTO_UDP || ip->daddr != cfg->underlay_ip4 ||
+	    (ip->frag_off & bpf_htons(0x3FFF)) || udp->dest != bpf_htons(port))
+		return 0;
+	*outer_src = ip->saddr;
+	return vxlan;
+}
+
 /* A source port per flow, so the underlay's ECMP hashing spreads tunnels. */
 WEFT_INLINE __u16 weft_flow_port(const struct weft_flow_key *flow)
 {

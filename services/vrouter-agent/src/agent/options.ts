@@ -36,6 +36,12 @@ export const agentOptions = {
     ['tc', 'xdp'] as const,
     'tc',
   ),
+  underlayStage: option.oneOf(
+    'WEFT_AGENT_UNDERLAY_STAGE',
+    'tc mode: where the first stage for traffic from other hosts runs (drops unknown peers and VNIs and denied flows); auto: xdp on a physical NIC, tc on virtual and paravirtual devices',
+    ['auto', 'xdp', 'xdp-generic', 'tc', 'off'] as const,
+    'auto',
+  ),
   tunnelDevice: option.required('WEFT_AGENT_TUNNEL_DEVICE', 'the VXLAN device of tc mode', 'weft-vxlan'),
   tunnelPort: option.port('WEFT_AGENT_TUNNEL_PORT', 'UDP port of VXLAN on the underlay', 4789, { listen: 'udp' }),
   flowSampleRate: option.integer(

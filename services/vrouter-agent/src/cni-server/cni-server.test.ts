@@ -183,7 +183,9 @@ test('ADD waits for config on its way, then one call sets up all three networks 
     assert.equal(eth0.address, vmi('three', 0, 'red', '', '').mac);
     assert.equal(eth0.mtu, 1450);
     assert.match(inNetns(pod.path, 'ip', ['route', 'show', 'default']), /default via 10\.1\.0\.1 dev eth0/);
-    assert.match(inNetns(pod.path, 'ethtool', ['-k', 'eth0']), /tx-checksumming: off/);
+    // The plugin leaves the kernel's offloads on; the datapath sets what its mode needs on attach
+    // (TC mode keeps them: test/e2e/pod-offloads.test.ts).
+    assert.match(inNetns(pod.path, 'ethtool', ['-k', 'eth0']), /tx-checksumming: on/);
     // And the agent attached every host end and told control.
     assert.equal(datapath.attached.size, 3);
     assert.deepEqual(

@@ -2,9 +2,26 @@
 // fixtures as the XDP ones: the same decisions (lib/forward.h), carried out the TC way.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { createHostFixture, GATEWAY, type HostFixture, ROUTER_MAC, VNI, VRF } from './host-fixture.js';
+import { createHostFixture, GATEWAY, GATEWAY6, type HostFixture, ROUTER_MAC, VNI, VRF } from './host-fixture.js';
 import { datapathMissing } from './native.js';
-import { arp, ETH_P_ARP, ETH_P_IP, ethernet, IPPROTO_TCP, IPPROTO_UDP, ipv4, TCP_SYN, tcp, udp } from './packets.js';
+import {
+  arp,
+  ETH_P_ARP,
+  ETH_P_IP,
+  ETH_P_IPV6,
+  ethernet,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  icmpFragNeeded,
+  icmpv6PacketTooBig,
+  ipv4,
+  ipv6,
+  TCP_SYN,
+  tcp,
+  udp,
+} from './packets.js';
 import { TcAction } from './test-run.js';
 
 function udpFrame(o: {
@@ -117,4 +134,76 @@ describe('TC datapath in the kernel (BPF_PROG_TEST_RUN)', { skip: datapathMissin
     assert.equal(untunnelled.verdict, TcAction.ok);
     assert.deepEqual(untunnelled.packet, packet);
   });
+
+  test('path MTU, IPv4: a DF packet larger than the overlay carries becomes fragmentation needed (mtu 1450) back to the pod', () => {
+    const { a, c } = host;
+    // 1451 bytes of IP packet: one more than the overlay carries with a 1500-byte underlay.
+    const l4 = udp({ src: a.ip, dst: c.ip, sport: 40010, dport: 53, payload: Buffer.alloc(1451 - 28, 1) });
+    const offending = ipv4({ src: a.ip, dst: c.ip, protocol: IPPROTO_UDP, df: true, payload: l4 });
+    const before = host.datapath.maps.stats.get(a.ifindex)!.drops.mtu;
+    const run = egress(ethernet({ dst: ROUTER_MAC, src: a.mac, type: ETH_P_IP, payload: offending }));
+    assert.equal(run.verdict, TcAction.redirect, 'sent back out of the pod’s device');
+    const quoted = offending.subarray(0, 28);
+    assert.deepEqual(
+      run.packet,
+      ethernet({
+        dst: a.mac,
+        src: ROUTER_MAC,
+        type: ETH_P_IP,
+        payload: withTos(
+          ipv4({ src: GATEWAY, dst: a.ip, protocol: IPPROTO_ICMP, payload: icmpFragNeeded({ mtu: 1450, quoted }) }),
+          0xc0,
+        ),
+      }),
+    );
+    assert.equal(host.datapath.maps.stats.get(a.ifindex)!.drops.mtu - before, 1n, 'counted as an MTU drop');
+    // 1450 bytes fit, and go to the tunnel.
+    const fits = ipv4({ src: a.ip, dst: c.ip, protocol: IPPROTO_UDP, df: true, payload: l4.subarray(0, 1450 - 20) });
+    assert.equal(
+      egress(ethernet({ dst: ROUTER_MAC, src: a.mac, type: ETH_P_IP, payload: fits })).verdict,
+      TcAction.redirect,
+    );
+  });
+
+  test('path MTU, IPv4: without DF the packet is dropped, not answered', () => {
+    const { a, c } = host;
+    const l4 = udp({ src: a.ip, dst: c.ip, sport: 40011, dport: 53, payload: Buffer.alloc(1480 - 28, 1) });
+    const packet = ethernet({
+      dst: ROUTER_MAC,
+      src: a.mac,
+      type: ETH_P_IP,
+      payload: ipv4({ src: a.ip, dst: c.ip, protocol: IPPROTO_UDP, payload: l4 }),
+    });
+    assert.equal(egress(packet).verdict, TcAction.shot);
+  });
+
+  test('path MTU, IPv6: a packet larger than the overlay carries becomes packet too big (mtu 1450) back to the pod', () => {
+    const { a, c } = host;
+    const l4 = udp({ src: a.ip6, dst: c.ip6, sport: 40012, dport: 53, payload: Buffer.alloc(1451 - 48, 1) });
+    const offending = ipv6({ src: a.ip6, dst: c.ip6, nextHeader: IPPROTO_UDP, payload: l4 });
+    const run = egress(ethernet({ dst: ROUTER_MAC, src: a.mac, type: ETH_P_IPV6, payload: offending }));
+    assert.equal(run.verdict, TcAction.redirect);
+    const error = icmpv6PacketTooBig({ src: GATEWAY6, dst: a.ip6, mtu: 1450, quoted: offending.subarray(0, 48) });
+    assert.deepEqual(
+      run.packet,
+      ethernet({
+        dst: a.mac,
+        src: ROUTER_MAC,
+        type: ETH_P_IPV6,
+        payload: ipv6({ src: GATEWAY6, dst: a.ip6, nextHeader: IPPROTO_ICMPV6, hopLimit: 255, payload: error }),
+      }),
+    );
+  });
 });
+
+/** An IPv4 packet with another type of service (and its header checksum redone). */
+function withTos(packet: Buffer, tos: number): Buffer {
+  const out = Buffer.from(packet);
+  out[1] = tos;
+  out.writeUInt16BE(0, 10);
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += out.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  out.writeUInt16BE(~sum & 0xffff, 10);
+  return out;
+}

@@ -15,6 +15,7 @@ import {
   hostRoute6Map,
   interfaceMap,
   type MapSpec,
+  peerMap,
   prefixRoute4Map,
   prefixRoute6Map,
   statsMap,
@@ -31,7 +32,15 @@ import { runTc, runXdp, type XdpTestRun, type XdpTestRunOptions } from './test-r
 /** Pins under a host's root that are not maps of the objects but are still ours. */
 const KEPT_PINS = ['prog_weft_pass'];
 
-export type ProgramName = 'podEgress' | 'underlayIngress' | 'pass' | 'podEgressTc' | 'tunnelIngressTc';
+export type ProgramName =
+  | 'podEgress'
+  | 'underlayIngress'
+  | 'pass'
+  | 'podEgressTc'
+  | 'tunnelIngressTc'
+  | 'underlayGuard'
+  | 'underlayGuardTc'
+  | 'bounce';
 
 const PROGRAM_NAMES: Record<ProgramName, string> = {
   podEgress: 'weft_pod_egress',
@@ -39,6 +48,9 @@ const PROGRAM_NAMES: Record<ProgramName, string> = {
   pass: 'weft_pass',
   podEgressTc: 'weft_pod_egress_tc',
   tunnelIngressTc: 'weft_tunnel_ingress_tc',
+  underlayGuard: 'weft_underlay_guard',
+  underlayGuardTc: 'weft_underlay_guard_tc',
+  bounce: 'weft_bounce',
 };
 
 function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: number) {
@@ -52,6 +64,7 @@ function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: numbe
     interfaces: bind(interfaceMap),
     vrfs: bind(vrfMap),
     vnis: bind(vniMap),
+    peers: bind(peerMap),
     hostRoutes4: bind(hostRoute4Map),
     hostRoutes6: bind(hostRoute6Map),
     prefixRoutes4: bind(prefixRoute4Map),
@@ -125,6 +138,9 @@ export class Datapath {
         pass: program('pass'),
         podEgressTc: program('podEgressTc'),
         tunnelIngressTc: program('tunnelIngressTc'),
+        underlayGuard: program('underlayGuard'),
+        underlayGuardTc: program('underlayGuardTc'),
+        bounce: program('bounce'),
       },
       typedMaps(native, maps, native.possibleCpus()),
       ring.fd,
@@ -132,12 +148,20 @@ export class Datapath {
   }
 
   /** Runs an XDP program on one packet in the kernel (BPF_PROG_TEST_RUN), against the real maps. */
-  run(program: 'podEgress' | 'underlayIngress' | 'pass', packet: Buffer, options: XdpTestRunOptions = {}): XdpTestRun {
+  run(
+    program: 'podEgress' | 'underlayIngress' | 'underlayGuard' | 'pass',
+    packet: Buffer,
+    options: XdpTestRunOptions = {},
+  ): XdpTestRun {
     return runXdp(this.native, this.programs[program].fd, packet, options);
   }
 
   /** Runs a TC program on one packet in the kernel, as if it arrived on ingressIfindex. */
-  runTc(program: 'podEgressTc' | 'tunnelIngressTc', packet: Buffer, ingressIfindex: number): XdpTestRun {
+  runTc(
+    program: 'podEgressTc' | 'tunnelIngressTc' | 'underlayGuardTc',
+    packet: Buffer,
+    ingressIfindex: number,
+  ): XdpTestRun {
     return runTc(this.native, this.programs[program].fd, packet, ingressIfindex);
   }
 

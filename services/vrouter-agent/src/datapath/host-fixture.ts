@@ -4,6 +4,7 @@
 // documentation ranges and exist only inside these maps.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { VXLAN_PORT } from '../maps/constants.js';
 import { emptyStats } from '../maps/stats.js';
 import { BPFFS } from './bpffs.js';
 import { Datapath } from './datapath.js';
@@ -64,7 +65,9 @@ export function createHostFixture(): HostFixture {
     underlayAddress: UNDERLAY_ADDRESS,
     underlayMtu: 1500,
     sampleRate: 0,
+    tunnelPort: VXLAN_PORT,
   });
+  m.peers.set(REMOTE_HOST_ADDRESS, { routes: 2 });
   m.vrfs.update([
     [VRF, { vni: VNI, aclId: 0, gateway4: GATEWAY, gateway6: GATEWAY6 }],
     [OTHER_VRF, { vni: OTHER_VNI, aclId: 0, gateway4: '10.2.0.1' }],

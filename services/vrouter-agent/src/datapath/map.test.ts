@@ -129,7 +129,16 @@ describe('datapath maps in the kernel', { skip: datapathMissing() ?? false }, ()
       txTunnel: 0n,
       toHost: 0n,
       arpReplies: 0n,
-      drops: { noRoute: 0n, policy: 0n, malformed: 0n, mtu: 0n, ttl: 0n, noTxPort: 0n },
+      drops: {
+        noRoute: 0n,
+        policy: 0n,
+        malformed: 0n,
+        mtu: 0n,
+        ttl: 0n,
+        noTxPort: 0n,
+        unknownVni: 0n,
+        unknownPeer: 0n,
+      },
     });
     datapath.maps.config.set(0, {
       routerMac: '00:00:5e:00:01:00',
@@ -138,9 +147,11 @@ describe('datapath maps in the kernel', { skip: datapathMissing() ?? false }, ()
       underlayAddress: '192.0.2.1',
       underlayMtu: 1500,
       sampleRate: 0,
+      tunnelPort: 4789,
     });
     datapath.maps.vnis.set(77, 7);
-    // VXLAN for a known VNI whose inner destination has no route: counted, then dropped.
+    datapath.maps.peers.set('192.0.2.2', { routes: 1 });
+    // VXLAN from a known peer for a known VNI whose inner destination has no route: counted, then dropped.
     const inner = ethernet({
       dst: '00:00:5e:00:01:00',
       src: '02:00:00:00:07:09',

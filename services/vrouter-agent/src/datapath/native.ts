@@ -42,6 +42,8 @@ export interface NativeBpf {
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null;
   mapDump(fd: number, keySize: number, valueSize: number): { keys: Buffer; values: Buffer; count: number };
   testRun(fd: number, data: Buffer, repeat: number, ctxIn: Buffer | null, dataOutSize: number): NativeTestRun;
+  /** BPF_PROG_TEST_RUN in live-frames mode: `count` copies of `frame` through the program, for real. */
+  sendFrames(fd: number, frame: Buffer, count: number, ifindex: number): void;
   possibleCpus(): number;
   objGet(path: string): number;
   objPin(fd: number, path: string): void;

@@ -169,6 +169,29 @@ export function icmpv6Echo(o: { src: string; dst: string; type: 128 | 129; id: n
   return header;
 }
 
+/**
+ * ICMP "fragmentation needed" (destination unreachable, code 4) with the next-hop MTU, quoting
+ * `quoted` (the offending IP header and what follows it).
+ */
+export function icmpFragNeeded(o: { mtu: number; quoted: Buffer }): Buffer {
+  const header = Buffer.alloc(8);
+  header[0] = 3;
+  header[1] = 4;
+  header.writeUInt16BE(o.mtu, 6);
+  header.writeUInt16BE(internetChecksum(header, o.quoted), 2);
+  return Buffer.concat([header, o.quoted]);
+}
+
+/** ICMPv6 "packet too big" (type 2) with the MTU, quoting `quoted`. */
+export function icmpv6PacketTooBig(o: { src: string; dst: string; mtu: number; quoted: Buffer }): Buffer {
+  const header = Buffer.alloc(8);
+  header[0] = 2;
+  header.writeUInt32BE(o.mtu, 4);
+  const length = 8 + o.quoted.length;
+  header.writeUInt16BE(internetChecksum(pseudoHeader(o.src, o.dst, IPPROTO_ICMPV6, length), header, o.quoted), 2);
+  return Buffer.concat([header, o.quoted]);
+}
+
 /** A VXLAN header with the VNI flag, then the inner Ethernet frame. */
 export function vxlan(o: { vni: number; frame: Buffer }): Buffer {
   const header = Buffer.alloc(8);

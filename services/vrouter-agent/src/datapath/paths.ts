@@ -15,6 +15,7 @@ export const objects = {
   pass: join(bpfObjectDir, 'xdp_pass.o'),
   podEgressTc: join(bpfObjectDir, 'pod_egress_tc.o'),
   tunnelIngressTc: join(bpfObjectDir, 'tunnel_ingress_tc.o'),
+  underlayGuard: join(bpfObjectDir, 'underlay_guard.o'),
 } as const;
 
 /** The script that programs one lab host's datapath from inside its namespace (lab-host.ts). */

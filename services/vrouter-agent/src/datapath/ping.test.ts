@@ -88,6 +88,7 @@ describe('ping between two pods across the XDP datapath', { skip: missing() ?? f
       underlayAddress: '192.0.2.1',
       underlayMtu: 1500,
       sampleRate: 0,
+      tunnelPort: 4789,
     });
     m.vrfs.set(VRF, { vni: 100, aclId: 0, gateway4: GATEWAY, gateway6: GATEWAY6 });
     for (const pod of [a, b]) {

@@ -301,6 +301,11 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
     sendBlue();
     reconciler.reconcile();
     assert.equal(datapath.maps.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.9/32' }), undefined);
+    // The host the route points at is a known peer at once: its VXLAN passes the underlay's first stage.
+    assert.ok(
+      datapath.maps.peers.get('192.0.2.9'),
+      'the tunnel endpoint is a known peer before its neighbour resolves',
+    );
     neighbours.set('192.0.2.9', '02:00:00:00:00:09');
     assert.ok(reconciler.reconcile().written >= 2);
     assert.equal(datapath.maps.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.9/32' })?.kind, 'tunnel');

@@ -7,8 +7,8 @@
 //
 //   control messages ──► in-memory desired state ──► compile ──► desired entries per map
 //                                                                      │ diff with the kernel
-//   ACLs → VRFs, VNIs, config → interfaces, tx ports, counters → routes  (writes, in this order)
-//   routes → counters, tx ports, interfaces → VNIs, VRFs → ACLs          (sweeps, in this order)
+//   ACLs → VRFs, VNIs, config, peers → interfaces, tx ports, counters → routes  (writes, in this order)
+//   routes → counters, tx ports, interfaces → peers, VNIs, VRFs → ACLs          (sweeps, in this order)
 
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
@@ -19,6 +19,7 @@ import type { NextHop__Output } from '@weft/proto/gen/weft/control/v1/NextHop.js
 import type { RoutingInstance__Output } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
 import { parsePrefix } from '../maps/codec.js';
 import type { DatapathConfig } from '../maps/config.js';
+import { VXLAN_PORT } from '../maps/constants.js';
 import type { NextHop } from '../maps/next-hop.js';
 import { emptyStats } from '../maps/stats.js';
 import type { VrfEntry } from '../maps/vrfs.js';
@@ -35,6 +36,8 @@ export interface HostSettings {
    * program encapsulates (the default), the host's VXLAN device when the kernel does (TC mode).
    */
   tunnelIfindex?: number;
+  /** The UDP port VXLAN arrives on (4789 unless the host's tunnel device uses another). */
+  tunnelPort?: number;
 }
 
 export interface ReconcilerOptions {
@@ -216,8 +219,23 @@ export class DatapathReconciler {
       underlayAddress: this.host.underlay.address,
       underlayMtu: this.host.underlay.mtu,
       sampleRate: this.host.sampleRate,
+      tunnelPort: this.host.tunnelPort ?? VXLAN_PORT,
     };
     const configEntries = desired(m.config, [[0, config] as const], 'config');
+    // Every host a route points at, whether or not its neighbour is resolved yet: VXLAN from
+    // any other address is dropped on the underlay.
+    const peerRoutes = new Map<string, number>();
+    for (const table of this.desired.routes.values()) {
+      for (const nh of table.values()) {
+        const address = nh?.kind === 'tunnel' ? nh.tunnel?.underlay_address : undefined;
+        if (address) peerRoutes.set(address, (peerRoutes.get(address) ?? 0) + 1);
+      }
+    }
+    const peers = desired(
+      m.peers,
+      [...peerRoutes].map(([address, routes]) => [address, { routes }] as const),
+      'route.tunnel.underlay_address',
+    );
 
     const boundInterfaces = [...this.bound].flatMap(([uuid, ifindex]) => {
       const iface = this.desired.interfaces.get(uuid);
@@ -299,6 +317,7 @@ export class DatapathReconciler {
       [m.vrfs, vrfs, false],
       [m.vnis, vnis, false],
       [m.config, configEntries, false],
+      [m.peers, peers, false],
       [m.interfaces, interfaces, false],
       [m.txPorts, txPorts, false],
       // Counters are created, never reset by a reconcile.

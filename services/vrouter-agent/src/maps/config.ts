@@ -1,5 +1,6 @@
-// weft_config_v1: the host's datapath settings, one entry. Matches struct weft_config.
+// weft_config_v2: the host's datapath settings, one entry. Matches struct weft_config.
 import {
+  checkRange,
   checkU32,
   ipv4Bytes,
   ipv4String,
@@ -23,11 +24,13 @@ export interface DatapathConfig {
   underlayMtu: number;
   /** Sample one packet in N as a flow record; 0 samples new and denied flows only. */
   sampleRate: number;
+  /** The UDP port VXLAN arrives on. */
+  tunnelPort: number;
 }
 
 export const configLayout = {
   struct: 'weft_config',
-  size: 28,
+  size: 32,
   offsets: {
     router_mac: 0,
     underlay_mac: 6,
@@ -35,12 +38,13 @@ export const configLayout = {
     underlay_ip4: 16,
     underlay_mtu: 20,
     sample_rate: 24,
+    tunnel_port: 28,
   },
 } as const satisfies StructLayout;
 const o = configLayout.offsets;
 
 export const configMap: MapSpec<number, DatapathConfig> = {
-  name: 'weft_config_v1',
+  name: 'weft_config_v2',
   keySize: 4,
   valueSize: configLayout.size,
   maxEntries: 1,
@@ -58,6 +62,8 @@ export const configMap: MapSpec<number, DatapathConfig> = {
     writeU32Host(buf, value.underlayMtu, o.underlay_mtu);
     checkU32(value.sampleRate, 'config.sampleRate');
     writeU32Host(buf, value.sampleRate, o.sample_rate);
+    checkRange(value.tunnelPort, 'config.tunnelPort', 1, 65535);
+    writeU32Host(buf, value.tunnelPort, o.tunnel_port);
     return buf;
   },
   decodeValue: (buf) => ({
@@ -67,5 +73,6 @@ export const configMap: MapSpec<number, DatapathConfig> = {
     underlayAddress: ipv4String(buf.subarray(o.underlay_ip4)),
     underlayMtu: readU32Host(buf, o.underlay_mtu),
     sampleRate: readU32Host(buf, o.sample_rate),
+    tunnelPort: readU32Host(buf, o.tunnel_port),
   }),
 };

@@ -8,6 +8,7 @@ export const MAX_PREFIX_ROUTES = 16384;
 export const MAX_ACLS = 4096;
 export const MAX_ACL_RULES = 32;
 export const MAX_FLOWS = 262144;
+export const MAX_PEERS = 16384;
 export const VXLAN_PORT = 4789;
 /** Outer Ethernet + IPv4 + UDP + VXLAN: what a pod's MTU must leave room for. */
 export const VXLAN_ENCAP_LEN = 50;
@@ -20,9 +21,11 @@ export const DropReason = {
   mtu: 3,
   ttl: 4,
   noTxPort: 5,
+  unknownVni: 6,
+  unknownPeer: 7,
 } as const;
 export type DropReasonName = keyof typeof DropReason;
-export const DROP_REASONS = 6;
+export const DROP_REASONS = 8;
 export const DROP_REASON_NAMES = Object.keys(DropReason) as DropReasonName[];
 
 /** enum weft_next_hop_kind */

@@ -10,6 +10,7 @@ import { route4KeyLayout } from './host-routes4.js';
 import { route6KeyLayout } from './host-routes6.js';
 import { interfaceLayout } from './interfaces.js';
 import { nextHopLayout } from './next-hop.js';
+import { peerLayout } from './peers.js';
 import { lpm4KeyLayout } from './prefix-routes4.js';
 import { lpm6KeyLayout } from './prefix-routes6.js';
 import { statsLayout } from './stats.js';
@@ -26,6 +27,7 @@ export * from './host-routes4.js';
 export * from './host-routes6.js';
 export * from './interfaces.js';
 export * from './next-hop.js';
+export * from './peers.js';
 export * from './prefix-routes4.js';
 export * from './prefix-routes6.js';
 export * from './stats.js';
@@ -49,4 +51,5 @@ export const structLayouts: StructLayout[] = [
   aclLayout,
   statsLayout,
   flowSampleLayout,
+  peerLayout,
 ];

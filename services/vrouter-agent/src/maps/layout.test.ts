@@ -21,6 +21,7 @@ const constants: Record<string, number> = {
   WEFT_MAX_ACLS: maps.MAX_ACLS,
   WEFT_MAX_ACL_RULES: maps.MAX_ACL_RULES,
   WEFT_MAX_FLOWS: maps.MAX_FLOWS,
+  WEFT_MAX_PEERS: maps.MAX_PEERS,
   WEFT_VXLAN_PORT: maps.VXLAN_PORT,
   WEFT_VXLAN_ENCAP_LEN: maps.VXLAN_ENCAP_LEN,
   WEFT_DROP_NO_ROUTE: maps.DropReason.noRoute,
@@ -29,6 +30,8 @@ const constants: Record<string, number> = {
   WEFT_DROP_MTU: maps.DropReason.mtu,
   WEFT_DROP_TTL: maps.DropReason.ttl,
   WEFT_DROP_NO_TX_PORT: maps.DropReason.noTxPort,
+  WEFT_DROP_UNKNOWN_VNI: maps.DropReason.unknownVni,
+  WEFT_DROP_UNKNOWN_PEER: maps.DropReason.unknownPeer,
   WEFT_DROP_REASONS: maps.DROP_REASONS,
   WEFT_NH_LOCAL: maps.NextHopKind.local,
   WEFT_NH_TUNNEL: maps.NextHopKind.tunnel,
@@ -102,4 +105,6 @@ test('map specs size their keys and values by the structs they hold', () => {
   assert.equal(maps.conntrackMap.keySize, maps.flowKeyLayout.size);
   assert.equal(maps.aclMap.valueSize, 8 + maps.MAX_ACL_RULES * maps.aclRuleLayout.size);
   assert.equal(maps.statsMap(3).valueSize, 3 * maps.statsLayout.size);
+  assert.equal(maps.peerMap.valueSize, maps.peerLayout.size);
+  assert.equal(maps.configMap.valueSize, maps.configLayout.size);
 });

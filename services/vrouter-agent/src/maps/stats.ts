@@ -1,4 +1,4 @@
-// weft_stats_v1: per-CPU counters by ifindex. Value: struct weft_if_stats, one per possible
+// weft_stats_v2: per-CPU counters by ifindex. Value: struct weft_if_stats, one per possible
 // CPU (each rounded up to 8 bytes); decodeValue sums them.
 import { type MapSpec, readU32Host, readU64Host, type StructLayout, u32Key } from './codec.js';
 import { DROP_REASON_NAMES, DROP_REASONS, type DropReasonName, MAX_INTERFACES } from './constants.js';
@@ -32,7 +32,7 @@ export function emptyStats(): InterfaceStats {
 export function statsMap(cpus: number): MapSpec<number, InterfaceStats> {
   const stride = Math.ceil(statsLayout.size / 8) * 8;
   return {
-    name: 'weft_stats_v1',
+    name: 'weft_stats_v2',
     keySize: 4,
     valueSize: stride * cpus,
     maxEntries: MAX_INTERFACES,
