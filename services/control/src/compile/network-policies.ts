@@ -92,8 +92,10 @@ export function compileNetworkPolicies(input: NetworkPolicyInput): NetworkPolicy
       },
     ];
     for (const { policy } of attached) {
-      for (const rule of policyRules(policy!.body, 'network_policy_entries')) {
-        for (const expanded of expandRule(rule, resolve, resolve)) rules.push({ sequence: rules.length, ...expanded });
+      for (const [index, rule] of policyRules(policy!.body, 'network_policy_entries').entries()) {
+        const origin = { type: 'network-policy', name: policy!.fqName.join(':'), rule: index };
+        for (const expanded of expandRule(rule, resolve, resolve))
+          rules.push({ sequence: rules.length, ...expanded, origin });
         if (rule.action_list?.simple_action !== 'deny') {
           for (const source of (rule.src_addresses ?? []).flatMap(networksOf))
             for (const destination of (rule.dst_addresses ?? []).flatMap(networksOf)) connect(source, destination);

@@ -43,8 +43,10 @@ export function compileSecurityGroupAcl(input: SecurityGroupAclInput): AccessCon
   };
   const rules: AclRule[] = [];
   for (const group of input.groups) {
-    for (const rule of policyRules(group.body, 'security_group_entries')) {
-      for (const expanded of expandRule(rule, resolve, resolve)) rules.push({ sequence: rules.length, ...expanded });
+    for (const [index, rule] of policyRules(group.body, 'security_group_entries').entries()) {
+      const origin = { type: 'security-group', name: group.fqName.join(':'), rule: index };
+      for (const expanded of expandRule(rule, resolve, resolve))
+        rules.push({ sequence: rules.length, ...expanded, origin });
     }
   }
   return { name: input.name, rules, default_action: 'ACTION_DENY' };
