@@ -17,6 +17,7 @@ import {
   type MapSpec,
   prefixRoute4Map,
   prefixRoute6Map,
+  probeMap,
   statsMap,
   txPortMap,
   vniMap,
@@ -60,6 +61,7 @@ function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: numbe
     conntrack: bind(conntrackMap),
     txPorts: bind(txPortMap),
     stats: bind(statsMap(cpus)),
+    probe: bind(probeMap),
   };
 }
 

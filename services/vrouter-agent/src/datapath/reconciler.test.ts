@@ -84,6 +84,7 @@ const denySsh: AccessControlList__Output = {
       destination_ports: { start: 22, end: 22 },
       action: 'ACTION_DENY',
       bidirectional: true,
+      origin: null,
     },
     {
       sequence: 1,
@@ -94,6 +95,7 @@ const denySsh: AccessControlList__Output = {
       destination_ports: null,
       action: 'ACTION_PASS',
       bidirectional: false,
+      origin: null,
     },
   ],
 };

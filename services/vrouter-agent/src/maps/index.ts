@@ -12,6 +12,7 @@ import { interfaceLayout } from './interfaces.js';
 import { nextHopLayout } from './next-hop.js';
 import { lpm4KeyLayout } from './prefix-routes4.js';
 import { lpm6KeyLayout } from './prefix-routes6.js';
+import { probeAclLayout, probeTraceLayout } from './probes.js';
 import { statsLayout } from './stats.js';
 import { vrfLayout } from './vrfs.js';
 
@@ -28,6 +29,7 @@ export * from './interfaces.js';
 export * from './next-hop.js';
 export * from './prefix-routes4.js';
 export * from './prefix-routes6.js';
+export * from './probes.js';
 export * from './stats.js';
 export * from './tx-ports.js';
 export * from './vnis.js';
@@ -49,4 +51,6 @@ export const structLayouts: StructLayout[] = [
   aclLayout,
   statsLayout,
   flowSampleLayout,
+  probeAclLayout,
+  probeTraceLayout,
 ];
