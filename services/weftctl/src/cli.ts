@@ -11,7 +11,6 @@ import { probe } from './commands/probe.js';
 import { reportError } from './commands/report.js';
 import { apiResources, describe, get, remove } from './commands/resources.js';
 import { agents, routes, status } from './commands/status.js';
-import { watch } from './commands/watch.js';
 import { writeAll } from './commands/write.js';
 import { CliError, EXIT, errors } from './errors.js';
 import { CONFIG_FILE, CONTEXT, SETTINGS, type SettingKey } from './options.js';
@@ -156,7 +155,8 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
       'watch <type> [name]',
       'the objects of a type, then every change as it commits (config-api gRPC Watch), until Ctrl-C',
       (y) => y.positional('type', { type: 'string' }).positional('name', { type: 'string' }),
-      async (a) => watch(session(a), String(a.type), a.name as string | undefined),
+      // gRPC is loaded only for watch: every other command starts faster without it.
+      async (a) => (await import('./commands/watch.js')).watch(session(a), String(a.type), a.name as string | undefined),
     )
     .command('api-resources', 'the resource types config-api serves, with their short names', {}, async (a) =>
       apiResources(session(a)),
@@ -290,6 +290,10 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
     delete env.ZSH_NAME;
     argv = ['completion'];
   }
+  // `-f -` (standard input): yargs would take the lone dash for a stray argument.
+  argv = argv.flatMap((word, index) =>
+    word === '-' && ['-f', '--filename'].includes(argv[index - 1] ?? '') ? [] : word === '-f' || word === '--filename' ? (argv[index + 1] === '-' ? ['--filename=-'] : [word]) : [word],
+  );
   let code: number = EXIT.ok;
   try {
     await buildCli(argv, (exit) => {

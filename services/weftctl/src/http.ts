@@ -60,6 +60,8 @@ function open(
   const tls = endpoint.tls ?? {};
   const options: https.RequestOptions = {
     method,
+    // One command makes a few requests and exits: no connection kept open to delay the exit.
+    agent: false,
     headers: { accept: 'application/json', ...authHeaders(endpoint.token), ...headers },
     timeout: timeoutMs,
   };
