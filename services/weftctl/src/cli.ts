@@ -134,7 +134,7 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
           .check((a) => {
             if ((a.filename as string[] | undefined)?.length) return true;
             if (a.type && (a.names as string[] | undefined)?.length) return true;
-            throw new Error('give TYPE NAME… or -f FILE');
+            throw errors.usage('give TYPE NAME… or -f FILE', '`weftctl delete --help`');
           }),
       async (a) =>
         remove(
@@ -156,7 +156,8 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
       'the objects of a type, then every change as it commits (config-api gRPC Watch), until Ctrl-C',
       (y) => y.positional('type', { type: 'string' }).positional('name', { type: 'string' }),
       // gRPC is loaded only for watch: every other command starts faster without it.
-      async (a) => (await import('./commands/watch.js')).watch(session(a), String(a.type), a.name as string | undefined),
+      async (a) =>
+        (await import('./commands/watch.js')).watch(session(a), String(a.type), a.name as string | undefined),
     )
     .command('api-resources', 'the resource types config-api serves, with their short names', {}, async (a) =>
       apiResources(session(a)),
@@ -187,7 +188,7 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
           .option('follow', { type: 'boolean', default: false, describe: 'keep showing new records until Ctrl-C' })
           .check((a) => {
             if (!/^\d+(ms|s|m|h|d)$/.test(String(a.since)))
-              throw new Error(`--since ${a.since}: expected a duration such as 30s, 5m, 2h or 1d`);
+              throw errors.usage(`--since ${a.since}: expected a duration such as 30s, 5m, 2h or 1d`);
             return true;
           }),
       async (a) =>
@@ -276,6 +277,8 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
       'Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 refused as invalid, 6 unreachable, 7 unauthorized, 8 the answer is no (status not ready, probe dropped).',
     )
     .fail((message, error) => {
+      if (error instanceof CliError) throw error;
+      // The checks of commands throw usage errors of the catalog themselves.
       if (error) throw error;
       throw errors.usage(message, '`weftctl --help`, or `weftctl COMMAND --help`');
     });
@@ -292,7 +295,13 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   }
   // `-f -` (standard input): yargs would take the lone dash for a stray argument.
   argv = argv.flatMap((word, index) =>
-    word === '-' && ['-f', '--filename'].includes(argv[index - 1] ?? '') ? [] : word === '-f' || word === '--filename' ? (argv[index + 1] === '-' ? ['--filename=-'] : [word]) : [word],
+    word === '-' && ['-f', '--filename'].includes(argv[index - 1] ?? '')
+      ? []
+      : word === '-f' || word === '--filename'
+        ? argv[index + 1] === '-'
+          ? ['--filename=-']
+          : [word]
+        : [word],
   );
   let code: number = EXIT.ok;
   try {

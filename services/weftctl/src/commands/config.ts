@@ -32,7 +32,7 @@ export function getContexts(session: Session): void {
   const current = session.resolved.name;
   const rows = names.map((name) => ({
     name,
-    current: name === current ? '*' : '',
+    current: name === current ? '*' : ' ',
     settings: { ...(name === LOCAL_CONTEXT ? localContext() : {}), ...file.contexts[name] },
   }));
   if (session.output === 'name') {

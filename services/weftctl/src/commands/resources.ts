@@ -170,14 +170,25 @@ export async function remove(
     const type = await typeOf(session, typed);
     for (const name of names) targets.push({ type, name });
   }
-  for (const { type, name } of targets) {
-    try {
-      const named = await resolveName(session.configApi, type, name, session.project);
-      await session.configApi.remove(type, named.uuid);
-      session.print(`${type.name}/${named.fq_name.join(':')} deleted`);
-    } catch (error) {
-      if (ignoreNotFound && (error as { code?: string }).code === 'NOT_FOUND') continue;
-      throw error;
+  // What is still referred to by a later target (or has its children among them) waits for them.
+  let pending = targets;
+  while (pending.length > 0) {
+    const waiting: typeof targets = [];
+    let lastError: unknown;
+    for (const target of pending) {
+      try {
+        const named = await resolveName(session.configApi, target.type, target.name, session.project);
+        await session.configApi.remove(target.type, named.uuid);
+        session.print(`${target.type.name}/${named.fq_name.join(':')} deleted`);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (ignoreNotFound && code === 'NOT_FOUND') continue;
+        if (code !== 'IN_USE' || pending.length === 1) throw error;
+        waiting.push(target);
+        lastError = error;
+      }
     }
+    if (waiting.length === pending.length) throw lastError;
+    pending = waiting;
   }
 }

@@ -78,6 +78,7 @@ export function resourceColumns(type: string, wide: boolean): Column<Obj>[] {
         Object.keys(o)
           .filter((key) => key.endsWith('_refs') && !key.endsWith('_back_refs') && refs(o, key).length > 0)
           .map((key) => `${key.slice(0, -5)}=${refNames(o, key)}`)
+          .sort()
           .join(' '),
       ),
     );
