@@ -129,22 +129,18 @@ test('a policy that cuts the pods apart: the probe names it and its rule, and th
   assert.equal(cut.code, 0, cut.stderr);
   assert.match(cut.stdout, /virtual-network\/default-domain:default-project:red configured/);
 
-  let probe: Run | undefined;
-  await waitFor(
-    async () => {
-      probe = await run(['probe', 'a', 'b']);
-      return probe.code === 8;
-    },
-    { timeoutMs: 30_000, intervalMs: 500, what: 'the probe to be dropped' },
-  ).catch(() => assert.fail(`the probe is not dropped:\n${probe?.stdout}${probe?.stderr}`));
+  // As a script waits for it: probe until dropped, for up to 30 s; exit 0 once it is.
+  const probe = await run(['probe', 'a', 'b', '--expect', 'dropped', '--wait', '30s']);
+  assert.equal(probe.code, 0, `the probe is not dropped:\n${probe.stdout}${probe.stderr}`);
+  assert.equal((await run(['probe', 'a', 'b'])).code, 8, 'expecting delivery, a dropped probe exits 8');
   assert.match(
-    probe!.stdout,
+    probe.stdout,
     new RegExp(
       `^DROPPED on ${h1.name} by network-policy default-domain:default-project:no-icmp, rule 0 \\(default-domain:default-project:red:network-policy rule 1\\)$`,
       'm',
     ),
   );
-  assert.match(probe!.stdout, /^ {2}dropped {3}policy$/m);
+  assert.match(probe.stdout, /^ {2}dropped {3}policy$/m);
   const json = JSON.parse((await run(['probe', 'a', 'b', '-o', 'json'])).stdout);
   assert.equal(json.delivered, false);
   assert.deepEqual(json.dropped.reason, 'policy');
@@ -166,6 +162,17 @@ test('a policy that cuts the pods apart: the probe names it and its rule, and th
   assert.equal(pings('a', lab.podAddress('b', 'blue'), 3), false, 'a real ping is dropped too');
   const afterPing = await policyDrops();
   assert.ok(afterPing >= before + 3, `the policy drop counter rose by ${afterPing - before}, not by the 3 pings`);
+  // The denied pings, as analytics recorded them from the agents' flow records.
+  await waitFor(
+    async () => {
+      const flows = JSON.parse((await run(['flows', '--since', '10m', '--network', 'red', '-o', 'json'])).stdout) as {
+        destination_ip: string;
+        action: string;
+      }[];
+      return flows.some((flow) => flow.destination_ip === lab.podAddress('b', 'blue') && flow.action === 'deny');
+    },
+    { timeoutMs: 20_000, intervalMs: 1000, what: 'the denied flow in `weftctl flows`' },
+  );
   const table = (await run(['datapath', '--host', h1.name])).stdout;
   assert.match(table, new RegExp(`^policy\\s+${afterPing}$`, 'm'));
   assert.match(table, /^DEVICE\s+POD\s+ADDRESSES\s+ROUTING INSTANCE\s+RX\s+TX LOCAL\s+TX TUNNEL\s+DROPS$/m);
@@ -178,11 +185,9 @@ test('a policy that cuts the pods apart: the probe names it and its rule, and th
 test('with the policy restored, the probe passes again', { skip }, async () => {
   const restored = await run(['apply', '-f', '-'], network('red', '10.21.0.0', ['red-blue']));
   assert.equal(restored.code, 0, restored.stderr);
-  await waitFor(async () => (await run(['probe', 'a', 'b'])).code === 0, {
-    timeoutMs: 30_000,
-    intervalMs: 500,
-    what: 'the probe to pass again',
-  });
+  const probe = await run(['probe', 'a', 'b', '--wait', '30s']);
+  assert.equal(probe.code, 0, `the probe does not pass again:\n${probe.stdout}${probe.stderr}`);
+  assert.match(probe.stdout, /^DELIVERED to b on /m);
   assert.ok(pings('a', lab.podAddress('b', 'blue'), 1));
   await lab.deletePod('a');
   await lab.deletePod('b');

@@ -18,6 +18,13 @@ import { terminal } from './output/terminal.js';
 import { resolveType } from './resources.js';
 import { type GlobalFlags, OUTPUT_FORMATS, Session } from './session.js';
 
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+/** "10s" → 10000 (checked by the option's check first). */
+function durationMs(text: string): number {
+  const [, amount, unit] = /^(\d+)(ms|s|m)$/.exec(text) ?? [];
+  return Number(amount ?? 0) * (UNITS[unit ?? 's'] ?? 1000);
+}
+
 type Args = GlobalFlags & Record<string, unknown> & { _: (string | number)[] };
 
 /** The verbs whose first argument is a resource type and whose next ones are its objects. */
@@ -206,7 +213,7 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
     )
     .command(
       'probe <from> <to>',
-      "a packet from one pod to another run through the real datapath (BPF_PROG_TEST_RUN on the agents' live maps): the path it takes, each policy verdict and the rule, the tunnel, the delivery (exit code 8 when it does not get through)",
+      "a packet from one pod to another run through the real datapath (BPF_PROG_TEST_RUN on the agents' live maps): the path it takes, each policy verdict and the rule, the tunnel, the delivery (exit code 8 when the outcome is not the one expected: delivered, unless --expect dropped)",
       (y) =>
         y
           .positional('from', { type: 'string', describe: 'pod (its virtual-machine: NAME, NAMESPACE/NAME or uuid)' })
@@ -220,6 +227,21 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
           .option('to-network', {
             type: 'string',
             describe: "the destination pod's address on this network (default: its first)",
+          })
+          .option('expect', {
+            choices: ['delivered', 'dropped'] as const,
+            default: 'delivered' as const,
+            describe: 'the outcome that exits 0',
+          })
+          .option('wait', {
+            type: 'string',
+            default: '0s',
+            describe: 'probe again until the expected outcome, for up to this long (10s)',
+          })
+          .check((a) => {
+            if (!/^\d+(ms|s|m)$/.test(String(a.wait)))
+              throw errors.usage(`--wait ${a.wait}: expected a duration such as 500ms, 10s or 1m`);
+            return true;
           }),
       async (a) =>
         setExit(
@@ -230,6 +252,8 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
             port: Number(a.port),
             fromNetwork: a['from-network'] as string | undefined,
             toNetwork: a['to-network'] as string | undefined,
+            expect: a.expect as 'delivered' | 'dropped',
+            waitMs: durationMs(String(a.wait)),
           }),
         ),
     )

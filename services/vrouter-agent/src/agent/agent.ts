@@ -198,6 +198,14 @@ export class Agent {
       });
     };
     this.#publishUveNow = () => void publish();
+    // Tools read readiness from this UVE (weftctl status): the first full sync is told at once,
+    // not at the next periodic report.
+    let synced = this.state.synced;
+    this.state.on('changed', () => {
+      if (this.state.synced === synced) return;
+      synced = this.state.synced;
+      void publish();
+    });
     void publish();
     this.#uveTimer = setInterval(() => void publish(), 5_000);
     this.#uveTimer.unref();

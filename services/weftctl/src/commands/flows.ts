@@ -66,10 +66,11 @@ export async function flows(
   if (options.network) {
     const type = resolveType(await session.configApi.types(), 'virtual-network');
     const fqName = (await resolveName(session.configApi, type, options.network, session.project)).fq_name.join(':');
-    where = [
-      [{ name: 'source_virtual_network', value: fqName, op: 'EQUAL' }],
-      [{ name: 'destination_virtual_network', value: fqName, op: 'EQUAL' }],
-    ];
+    // The agents name a flow's network by its routing instance (<network fq_name>:<name>): either matches.
+    where = ['source_virtual_network', 'destination_virtual_network'].flatMap((name) => [
+      [{ name, value: fqName, op: 'EQUAL' }],
+      [{ name, value: `${fqName}:`, op: 'PREFIX' }],
+    ]);
   }
   const query = (start: string | number) =>
     request<{ value: FlowRow[] }>(session.analytics, 'POST', '/analytics/query', {

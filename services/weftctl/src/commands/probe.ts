@@ -9,7 +9,7 @@ import type { VncObject } from '../api/config-api.js';
 import { errors } from '../errors.js';
 import { request } from '../http.js';
 import { toYaml } from '../output/objects.js';
-import { paint } from '../output/terminal.js';
+import { Progress, paint } from '../output/terminal.js';
 import { isUuid, resolveType } from '../resources.js';
 import type { Session } from '../session.js';
 
@@ -20,6 +20,9 @@ export interface ProbeOptions {
   port: number;
   fromNetwork?: string;
   toNetwork?: string;
+  /** What the caller expects; with waitMs, probe again until it is so or the time is up. */
+  expect: 'delivered' | 'dropped';
+  waitMs: number;
 }
 
 interface PodInterface {
@@ -142,20 +145,33 @@ export async function probe(session: Session, options: ProbeOptions): Promise<nu
   }
   if (!source.host) throw errors.notFound(`the host of pod ${options.from}`, 'its interface has no host_id binding');
   const first = await agentOfHost(session, source.host);
-  const legs: Leg[] = [
-    await request<Leg>(session.agent(source.host, first.url), 'POST', '/probe', {
-      body: { interface_uuid: source.uuid, destination, protocol: options.protocol, port: options.port },
-    }),
-  ];
-  const tunnel = legs[0]!.tunnel;
-  if (legs[0]!.result === 'tunnel' && tunnel) {
-    const second = await agentOfUnderlay(session, tunnel.remote);
-    legs.push(
-      await request<Leg>(session.agent(second.host, second.url), 'POST', '/probe/tunnel', {
-        body: { frame: tunnel.frame, vni: tunnel.vni, from: first.underlay, flow: legs[0]!.flow },
+  const once = async (): Promise<Leg[]> => {
+    const legs: Leg[] = [
+      await request<Leg>(session.agent(source.host, first.url), 'POST', '/probe', {
+        body: { interface_uuid: source.uuid, destination, protocol: options.protocol, port: options.port },
       }),
-    );
+    ];
+    const tunnel = legs[0]!.tunnel;
+    if (legs[0]!.result === 'tunnel' && tunnel) {
+      const second = await agentOfUnderlay(session, tunnel.remote);
+      legs.push(
+        await request<Leg>(session.agent(second.host, second.url), 'POST', '/probe/tunnel', {
+          body: { frame: tunnel.frame, vni: tunnel.vni, from: first.underlay, flow: legs[0]!.flow },
+        }),
+      );
+    }
+    return legs;
+  };
+  // Config takes a moment to reach the datapath: --wait probes again until the expected outcome.
+  const deadline = Date.now() + options.waitMs;
+  const progress = new Progress(session.terminal.progress && options.waitMs > 0);
+  let legs = await once();
+  while ((legs[legs.length - 1]!.result === 'local') !== (options.expect === 'delivered') && Date.now() < deadline) {
+    progress.update(`waiting for the probe to be ${options.expect}…`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    legs = await once();
   }
+  progress.done();
   const end = legs[legs.length - 1]!;
   const delivered = end.result === 'local';
   const summary = {
@@ -189,5 +205,5 @@ export async function probe(session: Session, options: ProbeOptions): Promise<nu
     );
     session.print(lines.join('\n'));
   }
-  return delivered ? 0 : 8;
+  return delivered === (options.expect === 'delivered') ? 0 : 8;
 }
