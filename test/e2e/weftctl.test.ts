@@ -199,7 +199,12 @@ describe('weftctl against the local stack', { skip }, () => {
       ],
       ['usage', ['get'], 2, /USAGE/],
       ['bad option', ['flows', '--since', 'yesterday'], 2, /--since yesterday: expected a duration/],
-      ['bad file', ['apply', '-f', file('list.yaml', '- just\n- words\n')], 2, /BAD_FILE[\s\S]*expected one object/],
+      [
+        'bad file',
+        ['apply', '-f', file('list.yaml', '- just\n- words\n')],
+        2,
+        /list\.yaml#1\[0\]: expected one object: \{"<type>": \{\.\.\.\}\} \(BAD_FILE\)\n {2}hint: each document/,
+      ],
       ['missing file', ['apply', '-f', join(files.path, 'none.yaml')], 2, /BAD_FILE/],
       [
         'unreachable',
