@@ -38,6 +38,10 @@ const debianPackages = {
   'iputils-ping': ['test', 'bench', 'lab'],
   ethtool: all,
   iperf3: ['test', 'bench'],
+  // The distributed config store of config-api's HA mode: its contract suite, failover tests
+  // and benchmark start their own 3-member clusters on loopback ports.
+  'etcd-server': ['test', 'bench'],
+  'etcd-client': ['test', 'bench'],
   // Certificates for the TLS tests.
   openssl: ['test'],
   // pgrep, with which tests check that nothing is left running.

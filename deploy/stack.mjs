@@ -5,12 +5,14 @@
 // Ctrl-C (or SIGTERM) stops the daemons in reverse order, then NATS, and leaves no process.
 //
 // Options (environment): WEFT_STATE_DIR, WEFT_NATS_PORT (default 4222), WEFT_STACK_HOST
-// (default 127.0.0.1), and every service's own WEFT_* options, passed through unchanged.
+// (default 127.0.0.1), and every service's own WEFT_* options: each daemon gets those it
+// declares (asked of it with --options-json), and no other WEFT_* variable.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { declaredFrom, declaredOptions, withoutWeft } from './daemon-options.mjs';
 import { stackServices } from './stack-services.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,7 +82,7 @@ async function startNats() {
     'nats-server',
     'nats-server',
     ['-js', '-sd', join(stateDir, 'nats'), '-a', host, '-p', String(natsPort)],
-    process.env,
+    withoutWeft(process.env),
   );
   await waitUntil('nats-server', () => portAccepts(natsPort));
   say(`nats-server       nats://${host}:${natsPort}  (JetStream, data in ${join(stateDir, 'nats')})`);
@@ -106,8 +108,11 @@ async function startService(service) {
       return;
     }
   }
+  const declared = declaredOptions(process.execPath, [entry]);
   const env = {
-    ...process.env,
+    ...withoutWeft(process.env),
+    // WEFT_STATE_DIR is the stack's own; each daemon gets a folder under it.
+    ...declaredFrom(process.env, declared, ['WEFT_STATE_DIR']),
     WEFT_NATS_URL: `nats://${host}:${natsPort}`,
     ...service.env({ stateDir: join(stateDir, service.name), host }),
   };

@@ -14,16 +14,21 @@
 // (default localhost), WEFT_STACK_HOST (default 127.0.0.1), and the ports: WEFT_NATS_PORT (4222),
 // WEFT_NATS_MONITOR_PORT (8222), WEFT_CONFIG_API_REST_PORT (8082), WEFT_CONFIG_API_GRPC_PORT
 // (8090), WEFT_CONTROL_AGENT_PORT (5269), WEFT_CONTROL_HTTP_PORT (8083),
-// WEFT_ANALYTICS_REST_PORT (8081), WEFT_AGENT_HTTP_PORT (8085). Any other option of a daemon
-// passes through to its container by its prefix: WEFT_CONFIG_API_*, WEFT_CONTROL_*,
-// WEFT_ANALYTICS_*, WEFT_AGENT_* (e.g. WEFT_AGENT_UNDERLAY_DEVICE). WEFT_AGENT_NETNS (a path
-// under /var/run/netns) runs the agent in that network namespace instead of the host's.
+// WEFT_ANALYTICS_REST_PORT (8081), WEFT_AGENT_HTTP_PORT (8085). Any other option a daemon
+// declares (its image answers --options-json) passes through to its container, e.g.
+// WEFT_AGENT_UNDERLAY_DEVICE, or WEFT_STORE and WEFT_ETCD_ENDPOINTS for config-api; the state
+// dir, NATS URL and TLS files are the runner's own. WEFT_AGENT_NETNS (a path under
+// /var/run/netns) runs the agent in that network namespace instead of the host's.
+// WEFT_STACK_CONFIG_API_REPLICAS (default 1) runs that many config-api containers, replica k
+// (from 2) on WEFT_CONFIG_API_REST_PORT_<k> and WEFT_CONFIG_API_GRPC_PORT_<k>; more than one needs
+// WEFT_STORE=etcd and WEFT_ETCD_ENDPOINTS (an etcd cluster the caller runs).
 import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { declaredFrom, declaredOptions } from '../daemon-options.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const env = process.env;
@@ -52,6 +57,31 @@ const ports = {
   agentHttp: port('WEFT_AGENT_HTTP_PORT', 8085),
 };
 const natsUrl = `nats://${host}:${ports.nats}`;
+const configApiReplicas = Number(env.WEFT_STACK_CONFIG_API_REPLICAS ?? 1);
+if (!Number.isInteger(configApiReplicas) || configApiReplicas < 1) {
+  process.stderr.write('weft: WEFT_STACK_CONFIG_API_REPLICAS must be a whole number from 1\n');
+  process.exit(2);
+}
+if (configApiReplicas > 1 && (env.WEFT_STORE !== 'etcd' || !env.WEFT_ETCD_ENDPOINTS)) {
+  process.stderr.write(
+    'weft: several config-api replicas share one etcd: set WEFT_STORE=etcd and WEFT_ETCD_ENDPOINTS\n',
+  );
+  process.exit(2);
+}
+/** config-api replica k (from 1): its container name suffix and its ports. */
+const configApiReplica = (k) => ({
+  suffix: k === 1 ? '' : `-${k}`,
+  rest: k === 1 ? ports.rest : env[`WEFT_CONFIG_API_REST_PORT_${k}`],
+  grpc: k === 1 ? ports.grpc : env[`WEFT_CONFIG_API_GRPC_PORT_${k}`],
+});
+for (let k = 2; k <= configApiReplicas; k++) {
+  if (!configApiReplica(k).rest || !configApiReplica(k).grpc) {
+    process.stderr.write(
+      `weft: config-api replica ${k} needs WEFT_CONFIG_API_REST_PORT_${k} and WEFT_CONFIG_API_GRPC_PORT_${k}\n`,
+    );
+    process.exit(2);
+  }
+}
 const agentHttpHost = env.WEFT_AGENT_HTTP_HOST ?? host;
 const logLevel = env.WEFT_LOG_LEVEL ?? 'info';
 
@@ -71,21 +101,26 @@ const services = [
     ready: `http://${host}:${ports.natsMonitor}/healthz`,
     describe: natsUrl,
   },
-  {
-    name: 'config-api',
-    image: 'weft-config-api',
-    env: {
-      WEFT_CONFIG_API_HOST: host,
-      WEFT_CONFIG_API_REST_PORT: ports.rest,
-      WEFT_CONFIG_API_GRPC_PORT: ports.grpc,
-    },
-    listens: { WEFT_CONFIG_API_REST_PORT: ports.rest, WEFT_CONFIG_API_GRPC_PORT: ports.grpc },
-    ready: `http://${host}:${ports.rest}/readyz`,
-    describe: `REST http://${host}:${ports.rest}  gRPC ${host}:${ports.grpc}`,
-  },
+  ...Array.from({ length: configApiReplicas }, (_, i) => {
+    const { suffix, rest, grpc } = configApiReplica(i + 1);
+    return {
+      name: `config-api${suffix}`,
+      image: 'weft-config-api',
+      daemon: true,
+      env: {
+        WEFT_CONFIG_API_HOST: host,
+        WEFT_CONFIG_API_REST_PORT: rest,
+        WEFT_CONFIG_API_GRPC_PORT: grpc,
+      },
+      listens: { [`WEFT_CONFIG_API_REST_PORT${suffix.replace('-', '_')}`]: rest },
+      ready: `http://${host}:${rest}/readyz`,
+      describe: `REST http://${host}:${rest}  gRPC ${host}:${grpc}${env.WEFT_STORE === 'etcd' ? '  (etcd)' : ''}`,
+    };
+  }),
   {
     name: 'control',
     image: 'weft-control',
+    daemon: true,
     env: {
       WEFT_CONFIG_API_GRPC: `${host}:${ports.grpc}`,
       WEFT_CONTROL_HOST: host,
@@ -99,6 +134,7 @@ const services = [
   {
     name: 'analytics',
     image: 'weft-analytics',
+    daemon: true,
     env: { WEFT_REST_HOST: host, WEFT_REST_PORT: ports.analytics },
     listens: { WEFT_ANALYTICS_REST_PORT: ports.analytics },
     ready: `http://${host}:${ports.analytics}/readyz`,
@@ -107,6 +143,7 @@ const services = [
   {
     name: 'vrouter-agent',
     image: 'weft-vrouter-agent',
+    daemon: true,
     needsRoot: 'the datapath loads BPF programs, which needs root',
     // This machine's name, not the container's: the agent is this host's virtual router.
     env: {
@@ -214,14 +251,18 @@ async function start(service) {
   mkdirSync(join(dir, 'run'), { recursive: true });
   if (isRoot && !service.needsRoot) chownSync(dir, SERVICE_UID, SERVICE_UID);
   const logPath = join(stateDir, 'logs', `${service.name}.log`);
-  // The caller's options for this daemon (WEFT_CONFIG_API_*, WEFT_CONTROL_*, WEFT_ANALYTICS_*,
-  // WEFT_AGENT_*) pass through; the stack's own settings above win.
-  const own = `WEFT_${service.name === 'vrouter-agent' ? 'AGENT' : service.name.replace('-', '_').toUpperCase()}_`;
-  const passed = Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith(own)));
+  // The caller's options that this daemon declares (asked of its image) pass through; the
+  // runner's own (state dir, NATS, TLS files it does not mount) and its settings above win.
+  const passed = service.daemon
+    ? declaredFrom(
+        env,
+        declaredOptions('podman', ['run', '--rm', '--network', 'none', ...ULIMITS, imageName(service)]),
+        ['WEFT_STATE_DIR', 'WEFT_NATS_URL', 'WEFT_TLS_CERT', 'WEFT_TLS_KEY', 'WEFT_TLS_CA'],
+      )
+    : {};
   const envArgs = Object.entries({
     ...passed,
-    WEFT_LOG_LEVEL: logLevel,
-    WEFT_NATS_URL: natsUrl,
+    ...(service.daemon ? { WEFT_LOG_LEVEL: logLevel, WEFT_NATS_URL: natsUrl } : {}),
     ...service.env,
   }).flatMap(([key, value]) => ['--env', `${key}=${value}`]);
   const run = podman([

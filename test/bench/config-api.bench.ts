@@ -8,15 +8,22 @@
 //      rounds that alternate with the same reads of the baseline, so that both see the same
 //      machine (it is shared, and its load moves by the second); the ratio is the median of the
 //      ratios of paired rounds, and each server's CPU time per read (from /proc) is given besides.
-// Baseline, in the same run: a bare fastify app in its own process with a POST route that parses
+//   4. The same creates through a config-api daemon on a 3-member etcd cluster (WEFT_STORE=etcd,
+//      etcd from Debian on loopback ports, fsync on), for the HA mode.
+// Baselines, in the same run: a bare fastify app in its own process with a POST route that parses
 // the JSON body and answers a small JSON object, and a GET route answering a stored object of
-// the same size, driven by the same clients.
+// the same size, driven by the same clients; and for etcd, raw puts of an object of the same size
+// by 64 concurrent etcd3 clients' calls from this process to the same cluster (one etcd request
+// per put, where a create through config-api is one etcd transaction).
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startEtcdCluster } from '@weft/config-api/testing';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { Etcd3 } from 'etcd3';
 
 const CLIENTS = 64;
 const CREATE_SECONDS = Number(process.env.BENCH_CREATE_SECONDS ?? 10);
@@ -68,8 +75,9 @@ function call(base: string, method: string, path: string, body?: unknown): Promi
 }
 
 function startProcess(args: string[], env: Record<string, string>, cwd?: string) {
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WEFT_')));
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     cwd,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -142,8 +150,8 @@ async function timed(base: string, method: string, path: string, body?: unknown)
 const fmt = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
-/** A weft-config-api daemon in its own process, on a fresh store. */
-async function startDaemon(synchronous: 'full' | 'normal') {
+/** A weft-config-api daemon in its own process, on a fresh store (SQLite, or etcd when given endpoints). */
+async function startDaemon(synchronous: 'full' | 'normal', etcd?: string[]) {
   const state = tempDir('weft-bench-config-api-');
   const [restPort, natsPort] = [await freePort(), await freePort()];
   // BENCH_CONFIG_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" profiles the daemon.
@@ -154,6 +162,9 @@ async function startDaemon(synchronous: 'full' | 'normal') {
     WEFT_CONFIG_API_GRPC_PORT: '0',
     WEFT_CONFIG_API_HOST: '127.0.0.1',
     WEFT_CONFIG_API_SYNC: synchronous,
+    ...(etcd
+      ? { WEFT_STORE: 'etcd', WEFT_ETCD_ENDPOINTS: etcd.join(','), WEFT_ETCD_PREFIX: `/bench/${randomUUID()}/` }
+      : {}),
     // No NATS server: events are dropped and counted; the write path is what is measured.
     WEFT_NATS_URL: `nats://127.0.0.1:${natsPort}`,
     WEFT_LOG_LEVEL: 'error',
@@ -270,6 +281,7 @@ async function commitStats(api: string) {
     commits,
     msPerCommit: (1000 * metric('store_commit_duration_seconds_sum')) / commits,
     slow: commits - metric('store_commit_duration_seconds_bucket\\{le="0.025"\\}'),
+    conflicts: metric('store_conflicts_total'),
   };
 }
 
@@ -282,6 +294,46 @@ async function main() {
   const creates = await createPairs(daemon.url, interfaces);
   const stats = await commitStats(daemon.url);
   const sample = (await call(daemon.url, 'GET', `/virtual-machine-interface/${interfaces[0]}`)).body;
+
+  // The HA mode: the same creates through config-api on a 3-member etcd, then raw etcd puts of
+  // an object of the same size on the same cluster, at the same concurrency.
+  const cluster = await startEtcdCluster({ size: 3 });
+  daemon = await startDaemon('full', cluster.endpoints);
+  const etcdInterfaces: string[] = [];
+  const etcdCreates = await createPairs(daemon.url, etcdInterfaces);
+  const etcdStats = await commitStats(daemon.url);
+  await daemon.stop();
+  const etcd = new Etcd3({ hosts: cluster.endpoints });
+  const prefix = `/bench-raw/${randomUUID()}/`;
+  const rawPuts = await drive(CREATE_SECONDS, async (client, index) => {
+    const started = performance.now();
+    try {
+      await etcd.put(`${prefix}${client}/${index}`).value(sample);
+    } catch {
+      return undefined;
+    }
+    return [performance.now() - started];
+  });
+  // The shape of one create without config-api: one transaction that requires its log key
+  // absent and puts nine keys (the object and its log entry at the stored object's size, the
+  // name, the reservation, two references, two back-references and the head, small).
+  const shaped = await drive(CREATE_SECONDS, async (client, index) => {
+    const key = (part: string) => Buffer.from(`${prefix}txn/${client}/${index}/${part}`);
+    const started = performance.now();
+    try {
+      await etcd.kv.txn({
+        compare: [{ key: key('l'), target: 'Create', result: 'Equal', create_revision: 0 }],
+        success: ['o', 'l', 'n', 'a', 'r1', 'b1', 'r2', 'b2', 'h'].map((part) => ({
+          request_put: { key: key(part), value: Buffer.from(part === 'o' || part === 'l' ? sample : part) },
+        })),
+      });
+    } catch {
+      return undefined;
+    }
+    return [performance.now() - started];
+  });
+  etcd.close();
+  await cluster.dispose();
 
   const bareServer = startProcess(
     ['--input-type=module', '-e', BARE_FASTIFY],
@@ -363,6 +415,31 @@ async function main() {
   process.stdout.write(
     `| server CPU time per read (µs) | ${fmt(cpuPerRead)} | ${fmt(bareCpuPerRead)} | ${fmt(bareCpuPerRead / cpuPerRead, 2)} | | |\n`,
   );
+  // Per create request (two per pair) against one etcd request per raw put.
+  const createRate = (run: Run) => (2 * run.operations) / run.seconds;
+  process.stdout.write(
+    `\nHA mode: ${CLIENTS} concurrent clients for ${CREATE_SECONDS} s each, one run; a create is one etcd transaction ` +
+      '(its keys, references, reservations and log entry); the baseline is a raw etcd put of an object of the same size.\n\n' +
+      '| measure | creates/s | ratio to raw etcd puts | p50 / p99 per request |\n| --- | ---: | ---: | ---: |\n',
+  );
+  const haRows = [
+    ['raw etcd puts (etcd3 client, 3 members)', rate(rawPuts), rawPuts],
+    ["raw etcd transactions of one create's shape (9 keys, fenced)", rate(shaped), shaped],
+    ['config-api on etcd (3 members), interface and instance-ip creates', createRate(etcdCreates), etcdCreates],
+    ['config-api on SQLite (synchronous=FULL), the same creates', createRate(creates), creates],
+  ] as const;
+  for (const [what, perSecond, run] of haRows) {
+    process.stdout.write(`| ${what} | ${fmt(perSecond)} | ${fmt(perSecond / rate(rawPuts), 2)} | ${latency(run)} |\n`);
+  }
+  const etcdRatio = createRate(etcdCreates) / rate(rawPuts);
+  process.stdout.write(
+    `\nGoal: config-api on etcd >= 0.5x raw etcd puts: ${fmt(etcdRatio, 2)}x, ${etcdRatio >= 0.5 ? 'met' : 'missed'}. ` +
+      `Against raw transactions of the same shape: ${fmt(createRate(etcdCreates) / rate(shaped), 2)}x. ` +
+      `Failed operations: config-api on etcd ${etcdCreates.failures}, raw puts ${rawPuts.failures}, raw transactions ${shaped.failures}; ` +
+      `${fmt(etcdInterfaces.length)} interfaces with an address stored on etcd; ` +
+      `${fmt(etcdStats.msPerCommit, 2)} ms per etcd transaction, ${fmt(etcdStats.conflicts)} writes run again after a conflict.\n`,
+  );
+
   const pairRate = rate(creates);
   const p99 = percentile(creates.latencies, 99);
   process.stdout.write(

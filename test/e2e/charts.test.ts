@@ -24,6 +24,7 @@ import {
   umbrellaChart,
   workloads,
 } from '../support/charts.js';
+import { daemons } from '../support/daemons.js';
 
 const skip = rendererMissing();
 const ciValues = join(umbrellaChart, 'ci');
@@ -219,6 +220,41 @@ describe('charts/weft', { skip }, () => {
     }),
   );
 
+  test(
+    "every Weft container's env is declared by its daemon, and every value is one its option accepts",
+    each((manifests, set) => {
+      let checked = 0;
+      for (const { object } of workloads(manifests)) {
+        const pod = object.spec.template.spec;
+        for (const container of [...pod.containers, ...(pod.initContainers ?? [])]) {
+          const daemon = daemons.find((d) => container.image.includes(`/${d.image}:`));
+          // The daemon runs as its image's entrypoint; an init container running a script is not it.
+          if (!daemon || container.command) continue;
+          checked += 1;
+          const where = `${set}: ${object.kind}/${object.metadata.name}/${container.name}`;
+          const options = new Map(Object.values(daemon.options).map((item) => [item.env, item]));
+          for (const env of container.env ?? []) {
+            const option = options.get(env.name);
+            assert.ok(option, `${where} sets ${env.name}, which weft-${daemon.name} does not declare`);
+            if (env.valueFrom) {
+              assert.ok(
+                env.valueFrom.secretKeyRef || env.valueFrom.fieldRef,
+                `${where}: ${env.name} from a Secret or the pod`,
+              );
+              continue;
+            }
+            assert.notEqual(
+              option.parse(env.value),
+              undefined,
+              `${where}: ${env.name}=${env.value}: expected ${option.expected}`,
+            );
+          }
+        }
+      }
+      assert.ok(checked >= 4, `${set}: the env of ${checked} daemon containers checked`);
+    }),
+  );
+
   test('no values file of the chart holds a password, token, key or certificate', () => {
     const valueFiles = [
       join(umbrellaChart, 'values.yaml'),
@@ -297,6 +333,14 @@ describe('charts/weft', { skip }, () => {
     const etcdArgs = find(manifests, 'StatefulSet', 'weft-config-api-etcd').spec.template.spec.containers[0].args[0];
     assert.match(etcdArgs, /--client-cert-auth/);
     assert.match(etcdArgs, /https:\/\/0\.0\.0\.0:2379/);
+    // config-api speaks TLS to etcd with the same Secret, and authenticates as the user of another.
+    const configApi = find(manifests, 'Deployment', 'weft-config-api').spec.template.spec.containers[0];
+    assert.match(envOf(configApi, 'WEFT_ETCD_ENDPOINTS') ?? '', /^https:\/\//);
+    assert.equal(envOf(configApi, 'WEFT_ETCD_CA'), '/etc/weft/tls/ca.crt');
+    assert.equal(envOf(configApi, 'WEFT_ETCD_CERT'), '/etc/weft/tls/tls.crt');
+    assert.equal(envOf(configApi, 'WEFT_ETCD_KEY'), '/etc/weft/tls/tls.key');
+    const password = configApi.env.find((e: { name: string }) => e.name === 'WEFT_ETCD_PASSWORD');
+    assert.deepEqual(password.valueFrom.secretKeyRef, { name: 'weft-etcd-auth', key: 'password' });
   });
 
   test('an external NATS and etcd: no NATS or etcd deployed, the daemons use the given URLs', () => {

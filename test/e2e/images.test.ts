@@ -1,12 +1,14 @@
 // The container images as an operator builds and runs them on one machine: every image builds
 // with podman (the base made with debootstrap and cached), carries its labels, healthcheck and
-// user, and the stack started from the images answers a REST round trip through config-api,
-// reports every service ready, and leaves no container behind when stopped.
+// user, and the stack started from the images — in the chart's HA shape: two config-api
+// containers on a 3-member etcd, with control and an agent — serves one data set through both
+// replicas, reports every service ready, and leaves no container behind when stopped.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { etcdMissing, startEtcdCluster } from '@weft/config-api/testing';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { repoRoot } from '../support/stack.js';
 
@@ -20,7 +22,7 @@ function whyNot(): string | undefined {
   for (const tool of ['podman', 'debootstrap']) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed`;
   }
-  return undefined;
+  return etcdMissing();
 }
 
 function podman(args: string[]) {
@@ -125,7 +127,7 @@ function checkCniInstall(image: string) {
   }
 }
 
-test('the images build with podman; the stack from them answers REST, is ready, and stops clean', {
+test('the images build with podman; the HA stack from them serves one data set, is ready, and stops clean', {
   skip: whyNot(),
   timeout: 40 * 60_000,
 }, async (t) => {
@@ -219,9 +221,14 @@ test('the images build with podman; the stack from them answers REST, is ready, 
     'WEFT_CONTROL_HTTP_PORT',
     'WEFT_ANALYTICS_REST_PORT',
     'WEFT_AGENT_HTTP_PORT',
+    'WEFT_CONFIG_API_REST_PORT_2',
+    'WEFT_CONFIG_API_GRPC_PORT_2',
   ]) {
     ports[name] = String(await freePort());
   }
+  // The HA shape of the chart: config-api on etcd, two replicas. etcd runs as three host
+  // processes on loopback, which the containers (host network) reach.
+  const etcd = await startEtcdCluster({ size: 3 });
   // The agent runs in a network namespace of this test's own, its underlay a veth to the host,
   // so its datapath (XDP programs, the VXLAN device) never touches this machine's interfaces.
   // The rest of the stack listens on the host end of that veth.
@@ -238,6 +245,10 @@ test('the images build with podman; the stack from them answers REST, is ready, 
     WEFT_AGENT_UNDERLAY_DEVICE: lab.agentDevice,
     WEFT_AGENT_HOST_NAME: stackName,
     WEFT_AGENT_BPFFS_DIR: `/sys/fs/bpf/weft/${stackName}`,
+    WEFT_STACK_CONFIG_API_REPLICAS: '2',
+    WEFT_STORE: 'etcd',
+    WEFT_ETCD_ENDPOINTS: etcd.endpoints.join(','),
+    WEFT_ETCD_PREFIX: `/${stackName}/`,
   };
   let stack: ChildProcess | undefined;
   let output = '';
@@ -261,10 +272,11 @@ test('the images build with podman; the stack from them answers REST, is ready, 
     assert.match(output, /weft: ready/, output);
     for (const line of output.split('\n').filter((l) => l.includes('not started'))) t.diagnostic(line);
 
-    // A REST round trip through config-api: create, read back, find it in a list.
+    // One data set through both replicas: what one writes, the other reads, lists and looks up.
     const rest = `http://${stackHost}:${ports.WEFT_CONFIG_API_REST_PORT}`;
-    const post = async (type: string, object: unknown) => {
-      const response = await fetch(`${rest}/${type}s`, {
+    const rest2 = `http://${stackHost}:${ports.WEFT_CONFIG_API_REST_PORT_2}`;
+    const post = async (base: string, type: string, object: unknown) => {
+      const response = await fetch(`${base}/${type}s`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ [type]: object }),
@@ -274,22 +286,44 @@ test('the images build with podman; the stack from them answers REST, is ready, 
       assert.equal(response.status, 200, JSON.stringify(body));
       return body[type];
     };
-    const domain = await post('domain', { fq_name: ['images-test'] });
-    const project = await post('project', { fq_name: ['images-test', 'from-images'] });
-    // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
-    const read: any = await (await fetch(`${rest}/project/${project.uuid}`)).json();
-    assert.deepEqual(read.project.fq_name, ['images-test', 'from-images']);
-    assert.equal(read.project.parent_uuid, domain.uuid);
-    // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
-    const listed: any = await (await fetch(`${rest}/projects?parent_id=${domain.uuid}`)).json();
-    assert.deepEqual(
-      listed.projects.map((p: { uuid: string }) => p.uuid),
-      [project.uuid],
+    const domain = await post(rest, 'domain', { fq_name: ['images-test'] });
+    const project = await post(rest2, 'project', { fq_name: ['images-test', 'from-images'] });
+    for (const base of [rest, rest2]) {
+      // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
+      const read: any = await (await fetch(`${base}/project/${project.uuid}`)).json();
+      assert.deepEqual(read.project.fq_name, ['images-test', 'from-images']);
+      assert.equal(read.project.parent_uuid, domain.uuid);
+      // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
+      const listed: any = await (await fetch(`${base}/projects?parent_id=${domain.uuid}`)).json();
+      assert.deepEqual(
+        listed.projects.map((p: { uuid: string }) => p.uuid),
+        [project.uuid],
+      );
+    }
+    // control follows the first replica; a network written through the second reaches it.
+    const network = await post(rest2, 'virtual-network', {
+      fq_name: ['default-domain', 'default-project', 'images-net'],
+      network_ipam_refs: [
+        {
+          to: ['default-domain', 'default-project', 'default-network-ipam'],
+          attr: { ipam_subnets: [{ subnet: { ip_prefix: '10.150.0.0', ip_prefix_len: 24 } }] },
+        },
+      ],
+    });
+    await waitFor(
+      async () => {
+        const text = await (
+          await fetch(`http://${stackHost}:${ports.WEFT_CONTROL_HTTP_PORT}/routing-instances`)
+        ).text();
+        return text.includes(network.uuid) || text.includes('images-net');
+      },
+      { timeoutMs: 30_000, what: 'control to compile the network written through the second replica' },
     );
 
     // Every service that started reports ready, and its container's HEALTHCHECK passes.
     const readiness: Record<string, string> = {
       'config-api': `${rest}/readyz`,
+      'config-api-2': `${rest2}/readyz`,
       control: `http://${stackHost}:${ports.WEFT_CONTROL_HTTP_PORT}/readyz`,
       analytics: `http://${stackHost}:${ports.WEFT_ANALYTICS_REST_PORT}/readyz`,
       'vrouter-agent': `http://${lab.agentAddress}:${ports.WEFT_AGENT_HTTP_PORT}/readyz`,
@@ -298,7 +332,8 @@ test('the images build with podman; the stack from them answers REST, is ready, 
       .stdout.split('\n')
       .filter(Boolean);
     assert.ok(running.includes(`${stackName}-nats`), running.join(' '));
-    for (const name of present) {
+    assert.ok(running.includes(`${stackName}-config-api-2`), `two config-api replicas: ${running.join(' ')}`);
+    for (const name of [...present, 'config-api-2']) {
       if (!running.includes(`${stackName}-${name}`)) {
         assert.match(output, new RegExp(`${name}\\s+not started`), `${name} neither runs nor says why`);
         continue;
@@ -325,5 +360,6 @@ test('the images build with podman; the stack from them answers REST, is ready, 
     lab.remove();
     rmSync(`/sys/fs/bpf/weft/${stackName}`, { recursive: true, force: true });
     state.remove();
+    await etcd.dispose();
   }
 });

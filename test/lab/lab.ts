@@ -9,7 +9,7 @@ import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
 import { waitFor } from '@weft/kit/testing';
 import { ConfigClient, type Ref } from './config-client.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
-import { agentCommand, agentEnv, controllerServices, type LabPorts } from './services.js';
+import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabPorts } from './services.js';
 import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
 import {
   createTopology,
@@ -132,7 +132,7 @@ export class Lab {
     for (const service of controllerServices(this.topology, this.state.ports, this.dir)) {
       mkdirSync(service.stateDir, { recursive: true });
       const started = startProcess(service.name, service.command, service.args, {
-        env: { ...process.env, ...service.env },
+        env: daemonEnv(service.env),
         logDir: join(this.dir, 'logs'),
       });
       this.state.processes.push(started);
@@ -146,7 +146,7 @@ export class Lab {
     mkdirSync(hostDir, { recursive: true });
     const { command, args } = agentCommand();
     const started = startProcess(`agent-${host.name}`, command, args, {
-      env: { ...process.env, ...agentEnv(host, this.topology, this.state.ports, hostDir) },
+      env: daemonEnv(agentEnv(host, this.topology, this.state.ports, hostDir)),
       logDir: join(this.dir, 'logs'),
       netns: host.netns,
     });
@@ -176,7 +176,7 @@ export class Lab {
     const service = controllerServices(this.topology, this.state.ports, this.dir).find((item) => item.name === name);
     if (!service) throw new Error(`no controller service ${name}`);
     const started = startProcess(service.name, service.command, service.args, {
-      env: { ...process.env, ...service.env },
+      env: daemonEnv(service.env),
       logDir: join(this.dir, 'logs'),
     });
     this.state.processes = this.state.processes.filter((item) => item.name !== name).concat(started);
@@ -311,7 +311,8 @@ export class Lab {
       const { command, args } = agentCommand();
       try {
         inNs(host.netns, 'env', [
-          ...envArgs(agentEnv(host, this.topology, this.state.ports, join(this.dir, host.name))),
+          '-i',
+          ...envArgs(daemonEnv(agentEnv(host, this.topology, this.state.ports, join(this.dir, host.name)))),
           command,
           ...args,
           'cleanup',
@@ -329,7 +330,7 @@ export class Lab {
   }
 }
 
-function envArgs(env: Record<string, string>): string[] {
+function envArgs(env: NodeJS.ProcessEnv): string[] {
   return Object.entries(env).map(([key, value]) => `${key}=${value}`);
 }
 

@@ -25,6 +25,15 @@ export interface ControllerService {
   ready: () => Promise<boolean>;
 }
 
+/**
+ * A daemon's whole environment: this process's, without any WEFT_* variable (each daemon refuses
+ * one it does not declare, and the lab's own are not the daemon's), plus the daemon's options.
+ */
+export function daemonEnv(options: Record<string, string>): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(([name]) => !name.startsWith('WEFT_'));
+  return { ...Object.fromEntries(inherited), ...options };
+}
+
 const serviceMain = (service: string) => join(repoRoot, 'services', service, 'dist', 'main.js');
 
 async function answers(url: string): Promise<boolean> {

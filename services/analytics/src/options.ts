@@ -1,12 +1,17 @@
-// Every option of weft-analytics, with its WEFT_* variable and flag (see README.md).
+// Every option of weft-analytics, declared once: main.ts reads them, --help and the README's table
+// are made from them, and the chart, the local stack, the image runner and the lab are checked
+// against them (test/e2e/options.test.ts, test/e2e/charts.test.ts).
 import { hostname } from 'node:os';
-import { option } from '@weft/kit';
+import { commonOptions, option } from '@weft/kit';
 import { DEFAULTS } from './app.js';
 
 export const analyticsOptions = {
-  restPort: option.port('WEFT_REST_PORT', 'REST listen port', 8081),
+  restPort: option.port('WEFT_REST_PORT', 'REST listen port', 8081, { listen: 'tcp' }),
   restHost: option.string('WEFT_REST_HOST', 'REST listen address', '0.0.0.0'),
-  host: option.required('WEFT_HOST', "this host's name, in analytics' own UVE", hostname()),
+  host: {
+    ...option.required('WEFT_HOST', "this host's name, in analytics' own UVE", hostname()),
+    shownDefault: 'the host name',
+  },
   partitionMs: option.duration('WEFT_ANALYTICS_PARTITION', 'length of one store partition', DEFAULTS.partitionMs),
   retentionMs: option.duration('WEFT_ANALYTICS_RETENTION', 'records older than this are dropped', DEFAULTS.retentionMs),
   maxBytes: option.integer(
@@ -65,3 +70,6 @@ export const analyticsOptions = {
     DEFAULTS.uveExpiryMs,
   ),
 };
+
+/** Everything weft-analytics takes: the kit's common options and its own. */
+export const declaredOptions = { ...commonOptions, ...analyticsOptions };

@@ -1,7 +1,6 @@
 // Builds the whole config-api from options, without listening: the store, the service, the
 // REST app (routes, OpenAPI, docs page, metrics), the gRPC handlers and the change publisher.
 // main.ts and startConfigApi (index.ts) bind it to ports.
-import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness, type TlsFiles } from '@weft/kit';
@@ -12,11 +11,15 @@ import { type Schema, validatorOf } from './model/index.js';
 import { registerRequestMetrics } from './rest/metrics.js';
 import { registerRoutes } from './rest/routes.js';
 import { ConfigService } from './service/config-service.js';
-import { SqliteStore } from './store/sqlite.js';
+import { type EtcdConnection, openStore } from './store/open.js';
 
 export interface ConfigApiOptions {
   /** Directory of the SQLite file (config.sqlite). */
   stateDir: string;
+  /** Which store: SQLite (the default) or etcd (several replicas, one data set). */
+  store?: 'sqlite' | 'etcd';
+  /** The etcd cluster, when store is etcd. */
+  etcd?: EtcdConnection;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -43,19 +46,41 @@ export interface ConfigApi {
   close(): Promise<void>;
 }
 
-export const DB_FILE = 'config.sqlite';
+export { DB_FILE } from './store/open.js';
+
+/** Writes check what they read when they commit; every other request first waits for the read barrier. */
+function isWrite(method: string, url: string | undefined): boolean {
+  if (method === 'PUT' || method === 'DELETE') return true;
+  return method === 'POST' && url !== undefined && (/^\/[a-z0-9-]+s$/.test(url) || url === '/ref-update');
+}
+
+/** Routes that answer without the store (health, metrics, the API's own description). */
+const OPS_ROUTES = /^\/(healthz|readyz|metrics|openapi\.json|docs)(\/|$)/;
 
 export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigApi> {
   const { logger, metrics, readiness } = options;
   const commitLatency = metrics.histogram('store_commit_duration_seconds', 'time to commit one write transaction');
-  const store = new SqliteStore({
-    path: join(options.stateDir, DB_FILE),
+  const conflicts = metrics.counter(
+    'store_conflicts_total',
+    'writes run again because another replica changed what they read (etcd)',
+  );
+  const store = await openStore({
+    kind: options.store,
+    stateDir: options.stateDir,
+    etcd: options.etcd,
     changeLogKeep: options.changeLogKeep,
     synchronous: options.synchronous,
     observeCommit: (seconds) => commitLatency.observe(seconds),
+    observeConflict: () => conflicts.inc(),
+    logger,
   });
   const service = new ConfigService(store);
-  await service.ensureDefaults();
+  try {
+    await service.ensureDefaults();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 
   const objects = metrics.gauge('objects', 'stored objects by type', ['type']);
   for (const [type, count] of store.countsByType()) objects.set({ type }, count);
@@ -68,7 +93,7 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
     }
     revision.set(store.revision());
   });
-  readiness.declare('store', () => (store.revision() >= 0 ? undefined : 'store not open'));
+  readiness.declare('store', () => store.health());
 
   let nats: NatsLink | undefined;
   let stopPublishing = () => {};
@@ -95,6 +120,12 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   });
   http.setValidatorCompiler(({ schema }) => validatorOf(schema as Schema));
   registerRequestMetrics(http, metrics);
+  // A write through another replica is read here at once: reads wait for the read barrier.
+  http.addHook('preHandler', async (request) => {
+    const url = request.routeOptions.url;
+    if (url === undefined || OPS_ROUTES.test(url) || isWrite(request.method, url)) return;
+    await store.sync();
+  });
   await http.register(swagger, {
     openapi: {
       info: {

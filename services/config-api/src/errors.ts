@@ -84,6 +84,12 @@ export const errors = defineErrors({
     message: (d: { from_revision: number; oldest: number }) =>
       `from_revision: ${d.from_revision} is no longer in the change log (oldest kept: ${d.oldest}); list again and watch from the revision the list returns`,
   },
+  STORE_UNAVAILABLE: {
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.UNAVAILABLE,
+    message: (d: { store: string; timeout: string; reason: string }) =>
+      `the config store (${d.store}) did not answer within ${d.timeout}: ${d.reason}; try again`,
+  },
 });
 
 export const invalid = (field: string, reason: string) => errors.INVALID_FIELD({ field, reason });

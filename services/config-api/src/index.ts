@@ -2,6 +2,7 @@
 // in this process, on the given ports (0 or none: free ones), with its SQLite file in stateDir.
 import { createLogger, createMetrics, Readiness } from '@weft/kit';
 import { listenConfigApi, type RunningConfigApi } from './start.js';
+import type { EtcdConnection } from './store/open.js';
 
 export { CHANGES_SUBJECT, changeEventCodec } from './events/publisher.js';
 export {
@@ -17,6 +18,8 @@ export {
   type VirtualNetwork,
   type VirtualRouter,
 } from './model/index.js';
+export { configApiOptions, declaredOptions } from './options.js';
+export type { EtcdConnection } from './store/open.js';
 export type { RunningConfigApi };
 
 export interface StartConfigApiOptions {
@@ -30,6 +33,9 @@ export interface StartConfigApiOptions {
   logLevel?: string;
   /** Change-log entries kept for Watch. */
   changeLogKeep?: number;
+  /** The store: SQLite in stateDir (the default), or etcd. */
+  store?: 'sqlite' | 'etcd';
+  etcd?: EtcdConnection;
 }
 
 export function startConfigApi(options: StartConfigApiOptions): Promise<RunningConfigApi> {
@@ -40,6 +46,8 @@ export function startConfigApi(options: StartConfigApiOptions): Promise<RunningC
     grpcPort: options.grpcPort ?? 0,
     host: options.host ?? '127.0.0.1',
     changeLogKeep: options.changeLogKeep,
+    store: options.store,
+    etcd: options.etcd,
     logger: createLogger({ service: 'config-api', level: options.logLevel ?? 'warn' }),
     metrics: createMetrics('config-api'),
     readiness: new Readiness(),

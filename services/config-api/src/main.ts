@@ -1,29 +1,38 @@
 #!/usr/bin/env node
-// weft-config-api: reads WEFT_* options, starts REST and gRPC, stops cleanly on SIGTERM.
-import { option, startDaemon } from '@weft/kit';
+// weft-config-api: reads WEFT_* options (./options.ts), starts REST and gRPC, stops cleanly on
+// SIGTERM.
+//
+//   weft-config-api               run
+//   weft-config-api export > FILE write the whole data set of the store the options name
+//   weft-config-api import < FILE load such a data set into an empty store
+import { startDaemon } from '@weft/kit';
+import { configApiOptions } from './options.js';
 import { listenConfigApi } from './start.js';
+import type { EtcdConnection } from './store/open.js';
+import { runTransfer, TRANSFER_COMMANDS } from './store/transfer-command.js';
 
-const daemon = startDaemon('config-api', {
-  restPort: option.port('WEFT_CONFIG_API_REST_PORT', 'REST (VNC API) port', 8082),
-  grpcPort: option.port('WEFT_CONFIG_API_GRPC_PORT', 'gRPC weft.config.v1.Config port', 8090),
-  host: option.string('WEFT_CONFIG_API_HOST', 'listen address for REST and gRPC', '0.0.0.0'),
-  changeLogKeep: option.integer(
-    'WEFT_CONFIG_API_CHANGE_LOG_KEEP',
-    'change-log entries kept for Watch (older ones are trimmed)',
-    100_000,
-    1,
-  ),
-  synchronous: option.oneOf(
-    'WEFT_CONFIG_API_SYNC',
-    'full: every answered write is on disk (survives power loss); normal: survives kill -9, not power loss',
-    ['full', 'normal'] as const,
-    'full',
-  ),
-});
-
+const command = TRANSFER_COMMANDS.find((name) => name === process.argv[2]);
+if (command) process.argv.splice(2, 1);
+const daemon = startDaemon('config-api', configApiOptions, { logToStderr: command !== undefined });
 const { config, tls, logger, metrics, readiness, lifecycle } = daemon;
+const etcd: EtcdConnection = {
+  endpoints: config.etcdEndpoints,
+  prefix: config.etcdPrefix,
+  timeoutMs: config.etcdTimeout,
+  compactIntervalMs: config.etcdCompactInterval,
+  caFile: config.etcdCa,
+  certFile: config.etcdCert,
+  keyFile: config.etcdKey,
+  username: config.etcdUsername,
+  password: config.etcdPassword,
+};
+
+if (command) {
+  process.exit(await runTransfer(command, { ...config, kind: config.store, etcd, logger }));
+}
+
 try {
-  const api = await listenConfigApi({ ...config, tls, logger, metrics, readiness });
+  const api = await listenConfigApi({ ...config, store: config.store, etcd, tls, logger, metrics, readiness });
   lifecycle.onStop('config-api', () => api.close());
 } catch (error) {
   logger.fatal({ err: error }, 'config-api failed to start');

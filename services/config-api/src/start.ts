@@ -2,9 +2,12 @@
 import { type Logger, type Metrics, type Readiness, startGrpcServer, type TlsFiles } from '@weft/kit';
 import { loadConfigProto } from '@weft/proto';
 import { buildConfigApi } from './app.js';
+import type { EtcdConnection } from './store/open.js';
 
 export interface ListenOptions {
   stateDir: string;
+  store?: 'sqlite' | 'etcd';
+  etcd?: EtcdConnection;
   natsUrl?: string[];
   restPort: number;
   grpcPort: number;
@@ -33,7 +36,12 @@ function reachable(host: string): string {
 export async function listenConfigApi(options: ListenOptions): Promise<RunningConfigApi> {
   let restUrl = '';
   const api = await buildConfigApi({ ...options, hrefBase: () => restUrl });
-  await api.http.listen({ host: options.host, port: options.restPort });
+  try {
+    await api.http.listen({ host: options.host, port: options.restPort });
+  } catch (error) {
+    await api.close();
+    throw error;
+  }
   const address = api.http.server.address();
   const restPort = typeof address === 'object' && address ? address.port : options.restPort;
   restUrl = `http://${reachable(options.host)}:${restPort}`;

@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, describeConfig, flagName, loadConfig, option } from './config.js';
+import {
+  ConfigError,
+  describeConfig,
+  flagName,
+  loadConfig,
+  option,
+  optionsJson,
+  optionsTable,
+  UnknownOptionError,
+} from './config.js';
 import { runFixtureDaemon } from './fixtures/daemon-process.js';
 
 const spec = {
@@ -60,6 +69,29 @@ test('a wrong value names the option, the value and what is expected', () => {
 test('a bad flag is named as the flag, and unknown flags are refused', () => {
   assert.throws(() => loadConfig(spec, { env: {}, argv: ['--rest-port=x'] }), /invalid --rest-port="x"/);
   assert.throws(() => loadConfig(spec, { env: {}, argv: ['--rest-prot=1'] }), /only these flags: --rest-port/);
+});
+
+test("a WEFT_* variable no option declares is refused, named; other variables are not the daemon's business", () => {
+  assert.throws(
+    () => loadConfig(spec, { env: { WEFT_REST_PROT: '8080', PATH: '/bin' }, argv: [] }),
+    (error: unknown) =>
+      error instanceof UnknownOptionError &&
+      error.option === 'WEFT_REST_PROT' &&
+      /^unknown WEFT_REST_PROT: this daemon declares no such option/.test(error.message),
+  );
+  assert.doesNotThrow(() => loadConfig(spec, { env: { HOME: '/root', NODE_ENV: 'production' }, argv: [] }));
+});
+
+test('the README table and the JSON for tools come from the declaration', () => {
+  const table = optionsTable(spec).split('\n');
+  assert.match(table[0]!, /^\| environment +\| flag +\| default +\| meaning +\|$/);
+  assert.equal(table.length, 2 + Object.keys(spec).length);
+  assert.match(table[2]!, /^\| `WEFT_REST_PORT` +\| `--rest-port` +\| `8082` +\| /);
+  const json = JSON.parse(optionsJson(spec)) as { env: string }[];
+  assert.deepEqual(
+    json.map((item) => item.env),
+    Object.values(spec).map((item) => item.env),
+  );
 });
 
 test('a secret value never appears in an error or in the help text', () => {

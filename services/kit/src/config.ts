@@ -4,7 +4,9 @@
 //   const spec = { restPort: option.port('WEFT_REST_PORT', 'REST listen port', 8082) };
 //   const config = loadConfigOrExit('config-api', spec);   // config.restPort: number
 //
-// The flag of WEFT_REST_PORT is --rest-port; a flag wins over the environment.
+// The flag of WEFT_REST_PORT is --rest-port; a flag wins over the environment. A WEFT_* variable
+// that no option of the daemon declares stops it, naming the variable: a misspelt option or
+// one meant for another daemon must not be silently ignored.
 import { parseArgs } from 'node:util';
 
 export interface OptionSpec<T> {
@@ -17,6 +19,10 @@ export interface OptionSpec<T> {
   parse(raw: string): T | undefined;
   /** Keeps the value out of logs and error messages (passwords, tokens). */
   secret?: boolean;
+  /** A port the daemon listens on by default (its image EXPOSEs it): tcp or udp. */
+  listen?: 'tcp' | 'udp';
+  /** The default as --help and the README show it, when the value itself is not (a duration, the host name). */
+  shownDefault?: string;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a spec maps names to options of any value type
@@ -30,12 +36,40 @@ export class ConfigError extends Error {
     readonly option: string,
     readonly value: string,
     readonly expected: string,
+    message = `invalid ${option}=${JSON.stringify(value)}: expected ${expected}`,
   ) {
-    super(`invalid ${option}=${JSON.stringify(value)}: expected ${expected}`);
+    super(message);
+  }
+}
+
+/** A WEFT_* variable that no option of the daemon declares. */
+export class UnknownOptionError extends ConfigError {
+  constructor(variable: string) {
+    super(
+      variable,
+      '(not shown)',
+      'an option this daemon declares',
+      `unknown ${variable}: this daemon declares no such option (--help lists every option it takes)`,
+    );
   }
 }
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** 300000 → "5m", 1500 → "1500ms": the largest unit that divides it. */
+function durationText(ms: number): string {
+  for (const unit of ['h', 'm', 's'] as const) {
+    if (ms > 0 && ms % DURATION_UNITS[unit]! === 0) return `${ms / DURATION_UNITS[unit]!}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** The default of an option as people read it. */
+export function shownDefault(item: OptionSpec<unknown>): string {
+  if (item.shownDefault !== undefined) return item.shownDefault;
+  if (Array.isArray(item.default)) return item.default.join(',');
+  return String(item.default);
+}
 
 function integerIn(min: number, max: number) {
   return (raw: string) => {
@@ -69,14 +103,20 @@ export const option = {
     };
     return spec;
   },
-  /** A TCP port; 0 asks the kernel for a free one (tests use that). */
-  port(env: string, description: string, defaultValue: number): OptionSpec<number> {
+  /** A port; 0 asks the kernel for a free one (tests use that). `listen`: the daemon serves on it. */
+  port(
+    env: string,
+    description: string,
+    defaultValue: number,
+    { listen }: { listen?: 'tcp' | 'udp' } = {},
+  ): OptionSpec<number> {
     return {
       env,
       description,
       default: defaultValue,
       expected: 'a port number from 0 to 65535',
       parse: integerIn(0, 65535),
+      ...(listen ? { listen } : {}),
     };
   },
   boolean(env: string, description: string, defaultValue: boolean): OptionSpec<boolean> {
@@ -99,6 +139,7 @@ export const option = {
       env,
       description,
       default: defaultMs,
+      shownDefault: durationText(defaultMs),
       expected: 'a duration such as 500ms, 10s, 5m or 1h',
       parse: (raw) => {
         const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(raw.trim());
@@ -186,6 +227,11 @@ export function loadConfig<S extends ConfigSpec>(
         .join(', ')} (${message})`,
     );
   }
+  const declared = new Set(Object.values(spec).map((item) => item.env));
+  const unknown = Object.keys(env)
+    .filter((name) => name.startsWith('WEFT_') && !declared.has(name))
+    .sort();
+  if (unknown.length > 0) throw new UnknownOptionError(unknown[0]!);
   const config: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(spec)) {
     const fromFlag = flags[flagName(item.env)];
@@ -208,19 +254,58 @@ export function loadConfig<S extends ConfigSpec>(
 export function describeConfig(spec: ConfigSpec): string {
   return Object.values(spec)
     .map((item) => {
-      const shown = item.secret ? '(hidden)' : JSON.stringify(item.default);
+      const shown = item.secret ? '(hidden)' : JSON.stringify(shownDefault(item));
       return `  ${item.env} / --${flagName(item.env)}\n      ${item.description} (${item.expected}; default ${shown})`;
     })
     .join('\n');
 }
 
+/** A default in a README table: code, or prose when it says where the value comes from ("the host name"). */
+function defaultCell(item: OptionSpec<unknown>): string {
+  const shown = shownDefault(item);
+  if (item.secret || shown === '') return '';
+  return shown.includes(' ') ? shown : `\`${shown}\``;
+}
+
+/** The options as the Markdown table of a service README (checked against the README by test/e2e/options.test.ts). */
+export function optionsTable(spec: ConfigSpec): string {
+  const rows = Object.values(spec).map((item) => [
+    `\`${item.env}\``,
+    `\`--${flagName(item.env)}\``,
+    defaultCell(item),
+    `${item.description.replace(/\|/g, '\\|')} (${item.expected})`,
+  ]);
+  const header = ['environment', 'flag', 'default', 'meaning'];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
+  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+}
+
+/** The declaration as JSON, for tools that start the daemon (the local stack, the image runner). */
+export function optionsJson(spec: ConfigSpec): string {
+  return JSON.stringify(
+    Object.values(spec).map((item) => ({
+      env: item.env,
+      flag: `--${flagName(item.env)}`,
+      description: item.description,
+      expected: item.expected,
+      ...(item.secret ? { secret: true } : { default: item.default }),
+      ...(item.listen ? { listen: item.listen } : {}),
+    })),
+  );
+}
+
 /**
  * For a daemon's main: loads the config, or prints one line naming the bad option and exits 2.
- * `--help` prints every option and exits 0.
+ * `--help` prints every option and exits 0; `--options-json` prints them as JSON and exits 0.
  */
 export function loadConfigOrExit<S extends ConfigSpec>(service: string, spec: S): ConfigOf<S> {
   if (process.argv.includes('--help')) {
     process.stdout.write(`weft-${service} options (environment variable / flag):\n${describeConfig(spec)}\n`);
+    process.exit(0);
+  }
+  if (process.argv.includes('--options-json')) {
+    process.stdout.write(`${optionsJson(spec)}\n`);
     process.exit(0);
   }
   try {

@@ -1,5 +1,7 @@
 // The common start of every daemon's main: options shared by all daemons, the config, a
 // logger, metrics, readiness and the shutdown lifecycle, built in one call.
+
+import pino from 'pino';
 import { type ConfigOf, type ConfigSpec, loadConfigOrExit, option } from './config.js';
 import { type TlsFiles, tlsFilesOf } from './grpc.js';
 import { Readiness } from './health.js';
@@ -36,9 +38,15 @@ export interface Daemon<C> {
 export function startDaemon<S extends ConfigSpec>(
   service: string,
   spec: S,
+  /** logToStderr: for a command whose stdout is its output (an export, say). */
+  { logToStderr = false }: { logToStderr?: boolean } = {},
 ): Daemon<ConfigOf<S & typeof commonOptions>> {
   const config = loadConfigOrExit(service, { ...commonOptions, ...spec });
-  const logger = createLogger({ service, level: config.logLevel });
+  const logger = createLogger({
+    service,
+    level: config.logLevel,
+    ...(logToStderr ? { destination: pino.destination(2) } : {}),
+  });
   const lifecycle = new Lifecycle(logger, config.shutdownTimeout);
   lifecycle.exitOnSignals();
   const tls = tlsFilesOf(config);

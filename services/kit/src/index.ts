@@ -10,6 +10,9 @@ export {
   loadConfigOrExit,
   type OptionSpec,
   option,
+  optionsJson,
+  optionsTable,
+  UnknownOptionError,
 } from './config.js';
 export { commonOptions, type Daemon, startDaemon } from './daemon.js';
 export {

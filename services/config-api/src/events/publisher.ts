@@ -27,7 +27,8 @@ export function publishChanges(store: ConfigStore, link: NatsLink, logger: Logge
   const published = metrics.counter('change_events_published_total', 'change events sent to NATS');
   const dropped = metrics.counter('change_events_dropped_total', 'change events not sent because NATS was down');
   let warned = false;
-  return store.onCommit((changes) => {
+  // Each replica publishes the changes written through it; the others' come from their replicas.
+  return store.onOwnCommit((changes) => {
     const connection = link.current;
     if (!connection || connection.isClosed() || !link.isConnected) {
       dropped.inc(changes.length);

@@ -52,10 +52,11 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
     object_json: JSON.stringify(service.render(object, hrefBase())),
     revision: object.revision,
   });
+  // Reads first wait for the store's read barrier (a write through another replica is seen).
   const unary =
-    <Req, Res>(handle: (request: Req) => Promise<Res> | Res) =>
+    <Req, Res>(handle: (request: Req) => Promise<Res> | Res, { read = false } = {}) =>
     (call: { request: Req }, callback: (error: Partial<ServerErrorResponse> | null, value?: Res) => void) => {
-      Promise.resolve()
+      (read ? service.store.sync() : Promise.resolve())
         .then(() => handle(call.request))
         .then(
           (value) => callback(null, value),
@@ -69,38 +70,41 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
       const input = service.validate(type, parseObject(request.object_json, 'object_json'));
       return toMessage(await service.create(type.type, input));
     }),
-    Get: unary((request) => toMessage(service.read(request.type, request.uuid))),
+    Get: unary((request) => toMessage(service.read(request.type, request.uuid)), { read: true }),
     Update: unary(async (request) => {
       const type = service.typeOf(request.type);
       const patch = service.validate(type, parseObject(request.object_json, 'object_json'));
       return toMessage(await service.update(type.type, request.uuid, patch));
     }),
     Delete: unary(async (request) => ({ revision: await service.delete(request.type, request.uuid) })),
-    List: unary((request) => {
-      if (request.page_limit > MAX_PAGE) throw invalid('page_limit', `must be at most ${MAX_PAGE}`);
-      const result = service.list(
-        {
-          type: request.type,
-          ...(request.parent_uuids.length > 0 ? { parentUuids: request.parent_uuids } : {}),
-          ...(request.uuids.length > 0 ? { uuids: request.uuids } : {}),
-          pageLimit: request.page_limit || DEFAULT_PAGE,
-          ...(request.page_marker ? { pageMarker: request.page_marker } : {}),
-          detail: true,
-        },
-        hrefBase(),
-      );
-      return {
-        objects: result.objects.map((object, index) => ({
-          type: object.type,
-          uuid: object.uuid,
-          fq_name: object.fqName,
-          object_json: JSON.stringify(result.rendered[index]),
-          revision: object.revision,
-        })),
-        next_page_marker: result.nextMarker ?? '',
-        revision: result.revision,
-      };
-    }),
+    List: unary(
+      (request) => {
+        if (request.page_limit > MAX_PAGE) throw invalid('page_limit', `must be at most ${MAX_PAGE}`);
+        const result = service.list(
+          {
+            type: request.type,
+            ...(request.parent_uuids.length > 0 ? { parentUuids: request.parent_uuids } : {}),
+            ...(request.uuids.length > 0 ? { uuids: request.uuids } : {}),
+            pageLimit: request.page_limit || DEFAULT_PAGE,
+            ...(request.page_marker ? { pageMarker: request.page_marker } : {}),
+            detail: true,
+          },
+          hrefBase(),
+        );
+        return {
+          objects: result.objects.map((object, index) => ({
+            type: object.type,
+            uuid: object.uuid,
+            fq_name: object.fqName,
+            object_json: JSON.stringify(result.rendered[index]),
+            revision: object.revision,
+          })),
+          next_page_marker: result.nextMarker ?? '',
+          revision: result.revision,
+        };
+      },
+      { read: true },
+    ),
     Watch: (call) => {
       for (const type of call.request.types) {
         try {

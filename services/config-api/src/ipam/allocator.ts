@@ -1,8 +1,10 @@
 // Allocation of addresses, numbers (network id, VNI, security group id) and MACs. The store's
 // reservations are the truth (one owner per value, enforced by its primary key); the cursors
 // here only remember where the last search ended so that filling a large subnet stays linear.
-// They are hints: forgotten on release and on a rolled-back write, never trusted for uniqueness.
-import { randomBytes } from 'node:crypto';
+// They are hints: forgotten on release and on a rolled-back write, never trusted for uniqueness,
+// nor for exhaustion: another config-api replica (etcd store) may free values this one never
+// hears of, so a search that finds nothing past its hint looks once more from the start.
+import { randomBytes, randomInt } from 'node:crypto';
 import { errors, invalid } from '../errors.js';
 import type { WriteTx } from '../store/store.js';
 import { type Family, formatAddress, parseAddress, prefixText } from './address.js';
@@ -73,6 +75,18 @@ export class Allocator {
         network: `${network.name} (it has no ${request.family ? `IPv${request.family} ` : ''}subnet)`,
       });
     }
+    const found = this.#search(tx, scope, candidates, owner);
+    if (found !== undefined) return found;
+    if (this.#cursors.has(scope)) {
+      this.#cursors.delete(scope);
+      const again = this.#search(tx, scope, candidates, owner);
+      if (again !== undefined) return again;
+    }
+    throw errors.ADDRESS_EXHAUSTED({ field: request.field, network: network.name });
+  }
+
+  /** The next free address of the candidates from the hints on, or undefined. */
+  #search(tx: WriteTx, scope: string, candidates: Subnet[], owner: string): string | undefined {
     let probes = 0;
     for (const subnet of candidates) {
       const skip = new Set([subnet.gateway, subnet.dns]);
@@ -81,6 +95,9 @@ export class Allocator {
         const step = subnet.fromStart ? 1n : -1n;
         const begin = subnet.fromStart ? pool.start : pool.end;
         let position = this.#cursor(scope, key) ?? begin;
+        // Run again after colliding with another replica, which searches from the same place:
+        // jump a random distance ahead so that the two stop taking the same values.
+        if (tx.attempt) position += step * BigInt(randomInt(0, 16 << Math.min(tx.attempt, 6)));
         for (; subnet.fromStart ? position <= pool.end : position >= pool.start; position += step) {
           if (++probes > MAX_PROBES) break;
           if (skip.has(position)) continue;
@@ -93,7 +110,7 @@ export class Allocator {
         this.#setCursor(scope, key, position);
       }
     }
-    throw errors.ADDRESS_EXHAUSTED({ field: request.field, network: network.name });
+    return undefined;
   }
 
   #takeRequested(tx: WriteTx, scope: string, subnets: Subnet[], request: AddressRequest, owner: string): string {
@@ -128,11 +145,14 @@ export class Allocator {
 
   /** Takes the lowest free number from `min` (network ids, VNIs, security group ids). */
   allocateNumber(tx: WriteTx, scope: string, owner: string, min: number, max: number): number {
-    let next = Number(this.#cursor(scope, '') ?? BigInt(min));
-    for (; next <= max; next++) {
-      if (tx.reserve(scope, String(next), owner)) {
-        this.#setCursor(scope, '', BigInt(next + 1));
-        return next;
+    let hint = this.#cursor(scope, '');
+    if (hint !== undefined && tx.attempt) hint += BigInt(randomInt(0, 16 << Math.min(tx.attempt, 6)));
+    for (const from of hint === undefined ? [min] : [Number(hint), min]) {
+      for (let next = from; next <= max; next++) {
+        if (tx.reserve(scope, String(next), owner)) {
+          this.#setCursor(scope, '', BigInt(next + 1));
+          return next;
+        }
       }
     }
     throw errors.VALUE_TAKEN({ field: scope, value: `every number up to ${max}` });

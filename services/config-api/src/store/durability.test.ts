@@ -58,7 +58,7 @@ async function startChild(stateDir: string): Promise<{ child: ChildProcess; url:
   const restPort = await freePort();
   const child = spawn(process.execPath, [mainJs], {
     env: {
-      ...process.env,
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WEFT_'))),
       WEFT_STATE_DIR: stateDir,
       WEFT_CONFIG_API_REST_PORT: String(restPort),
       WEFT_CONFIG_API_GRPC_PORT: '0',

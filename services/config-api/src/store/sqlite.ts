@@ -7,15 +7,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type {
-  BackRef,
-  ChangeRecord,
-  ChildLink,
-  ConfigStore,
-  ListQuery,
-  Operation,
-  StoredObject,
-  WriteTx,
+import {
+  type BackRef,
+  type ChangeRecord,
+  type ChildLink,
+  type ConfigStore,
+  type ListQuery,
+  OneChangePerWrite,
+  type Operation,
+  type StoredObject,
+  type WriteTx,
 } from './store.js';
 
 const SCHEMA = `
@@ -141,6 +142,8 @@ export class SqliteStore implements ConfigStore {
   #revision: number;
   #trimmedThrough: number;
   #pending: ChangeRecord[] | undefined;
+  /** Changes the running write has logged (one at most). */
+  #changesInWrite = 0;
   readonly #cache = new Map<string, StoredObject>();
   readonly #checkpointer: Worker;
   readonly #queue: {
@@ -339,6 +342,14 @@ export class SqliteStore implements ConfigStore {
     return new Map(rows.map((row) => [row.type, row.n]));
   }
 
+  allReservations(): { scope: string; value: string; owner: string }[] {
+    return this.#sql('SELECT scope, value, owner FROM reservations ORDER BY scope, value').all() as {
+      scope: string;
+      value: string;
+      owner: string;
+    }[];
+  }
+
   changesSince(fromRevision: number, limit: number): ChangeRecord[] {
     const rows = this.#sql('SELECT * FROM changes WHERE revision >= ? ORDER BY revision LIMIT ?').all(
       fromRevision,
@@ -352,7 +363,22 @@ export class SqliteStore implements ConfigStore {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The only writer of its file: every change is its own. */
+  onOwnCommit(listener: (changes: ChangeRecord[]) => void): () => void {
+    return this.onCommit(listener);
+  }
+
+  /** The only writer of its file: what it holds is every change. */
+  sync(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  health(): string | undefined {
+    return this.#db.open ? undefined : 'the SQLite file is closed';
+  }
+
   #log(operation: Operation, object: Omit<StoredObject, 'revision'>): { revision: number; objectJson: string } {
+    if (++this.#changesInWrite > 1) throw new OneChangePerWrite();
     const revision = this.#revision + 1;
     const objectJson = JSON.stringify(object.body);
     const committedAtMs = Date.now();
@@ -472,6 +498,7 @@ export class SqliteStore implements ConfigStore {
       for (const job of jobs) {
         const revision = this.#revision;
         const logged = pending.length;
+        this.#changesInWrite = 0;
         try {
           // Inside an open transaction, better-sqlite3 runs this in a savepoint.
           outcomes.push({ ok: true, value: this.#inTransaction(job.change) });

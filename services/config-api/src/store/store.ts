@@ -1,10 +1,13 @@
 // The store behind the config-api: objects, their references, reservations (addresses, MACs,
-// VNIs…) and the change log, read synchronously and written in transactions.
+// VNIs…) and the change log, read synchronously and written in transactions. Two backends
+// implement it, chosen by WEFT_STORE (./open.ts): SQLite, one file (./sqlite.ts), and etcd, one
+// data set shared by several replicas (./etcd.ts). ./contract.test.ts defines the behaviour
+// both must have, and runs on each.
 //
 // Reads and the body of a write are synchronous on purpose: a write checks integrity and
 // allocates inside its transaction with no await in between, so two requests can never both
-// take the same address. SQLite does that directly; a distributed backend (etcd) implements it
-// with a watch-fed cache for reads and a compare-and-swap transaction on the revision it read.
+// take the same address. SQLite does that directly; etcd with a watch-fed view for reads and a
+// transaction that commits only if nothing the body read has changed since (else it runs again).
 
 export interface ObjectLink {
   type: string;
@@ -72,7 +75,19 @@ export interface ReadView {
   reservations(scope: string): { value: string; owner: string }[];
 }
 
+/**
+ * A write makes at most one object change (create, update or delete), which gets its own
+ * revision; reservations ride with it. etcd learns a revision only at commit: its tx returns a
+ * placeholder, and write() hands back the committed revision in its place, both when the
+ * write's result is that number and when it is an object whose `revision` is that number.
+ */
 export interface WriteTx extends ReadView {
+  /**
+   * How many times this write has run before (etcd runs a write again when another replica
+   * changed what it read). Replicas that allocate from the same place collide again and again;
+   * an allocator spreads its next choice with this.
+   */
+  readonly attempt?: number;
   /** Stores a new object and its references, logs the change; returns its revision. */
   create(object: Omit<StoredObject, 'revision'>): number;
   update(object: Omit<StoredObject, 'revision'>): number;
@@ -95,8 +110,27 @@ export interface ConfigStore extends ReadView {
   changesSince(fromRevision: number, limit: number): ChangeRecord[];
   /** The highest revision that trimming removed from the log (0 when nothing was trimmed). */
   trimmedThrough(): number;
-  /** Called after each commit with its changes, in revision order. */
+  /** Called after each commit with its changes, in revision order (every replica's, on etcd). */
   onCommit(listener: (changes: ChangeRecord[]) => void): () => void;
+  /** Like onCommit, for the changes written through this store only (what this replica publishes). */
+  onOwnCommit(listener: (changes: ChangeRecord[]) => void): () => void;
+  /**
+   * Read barrier: resolves once this view holds every change committed anywhere before the call,
+   * so that a write answered by another replica is read here too. Fails with STORE_UNAVAILABLE
+   * when the store cannot tell in time. SQLite, the only writer of its file: at once.
+   */
+  sync(): Promise<void>;
+  /** Why the store cannot serve now (for /readyz), or undefined. */
+  health(): string | undefined;
   countsByType(): Map<string, number>;
+  /** Every reservation of every scope (for export). */
+  allReservations(): { scope: string; value: string; owner: string }[];
   close(): Promise<void>;
+}
+
+export class OneChangePerWrite extends Error {
+  override readonly name = 'OneChangePerWrite';
+  constructor() {
+    super('a write may make one object change (create, update or delete), which gets its own revision');
+  }
 }

@@ -1,10 +1,14 @@
-// Every option of the vrouter-agent (besides the kit's common ones), with defaults that work on
+// Every option of the vrouter-agent (besides the kit's common ones), declared once (checked
+// against the README, the image, the chart and the lab by test/e2e), with defaults that work on
 // one machine: control on loopback, the underlay on the device of the default route.
 import { hostname } from 'node:os';
-import { option } from '@weft/kit';
+import { commonOptions, option } from '@weft/kit';
 
 export const agentOptions = {
-  hostName: option.required('WEFT_AGENT_HOST_NAME', "this host's virtual-router name", hostname()),
+  hostName: {
+    ...option.required('WEFT_AGENT_HOST_NAME', "this host's virtual-router name", hostname()),
+    shownDefault: 'the host name',
+  },
   underlayDevice: option.string(
     'WEFT_AGENT_UNDERLAY_DEVICE',
     'device tunnels leave and arrive on; empty for the device of the default route',
@@ -21,7 +25,9 @@ export const agentOptions = {
     'listen address for health, metrics and introspection',
     '127.0.0.1',
   ),
-  httpPort: option.port('WEFT_AGENT_HTTP_PORT', 'HTTP port for health, metrics and introspection', 8085),
+  httpPort: option.port('WEFT_AGENT_HTTP_PORT', 'HTTP port for health, metrics and introspection', 8085, {
+    listen: 'tcp',
+  }),
   cniSocket: option.required('WEFT_AGENT_CNI_SOCKET', 'unix socket the CNI plugin calls', '/run/weft/agent.sock'),
   bpffsDir: option.string('WEFT_AGENT_BPFFS_DIR', 'where maps are pinned; empty for /sys/fs/bpf/weft/<host name>', ''),
   datapathMode: option.oneOf(
@@ -31,7 +37,7 @@ export const agentOptions = {
     'tc',
   ),
   tunnelDevice: option.required('WEFT_AGENT_TUNNEL_DEVICE', 'the VXLAN device of tc mode', 'weft-vxlan'),
-  tunnelPort: option.port('WEFT_AGENT_TUNNEL_PORT', 'UDP port of VXLAN on the underlay', 4789),
+  tunnelPort: option.port('WEFT_AGENT_TUNNEL_PORT', 'UDP port of VXLAN on the underlay', 4789, { listen: 'udp' }),
   flowSampleRate: option.integer(
     'WEFT_AGENT_FLOW_SAMPLE_RATE',
     'sample one packet in N for flow records (new flows always)',
@@ -45,3 +51,6 @@ export const agentOptions = {
     2_000,
   ),
 };
+
+/** Everything weft-vrouter-agent takes: the kit's common options and its own. */
+export const declaredOptions = { ...commonOptions, ...agentOptions };
