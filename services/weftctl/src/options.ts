@@ -73,4 +73,4 @@ export const CONFIG_FILE = {
 export const CONTEXT = { env: 'WEFT_CTL_CONTEXT', describe: 'the context to use (default: the current one)' } as const;
 
 /** Every variable weftctl reads. */
-export const ENVIRONMENT = [CONFIG_FILE.env, CONTEXT.env, ...SETTINGS.map((setting) => setting.env), 'NO_COLOR'];
+export const ENVIRONMENT = [CONFIG_FILE.env, CONTEXT.env, ...SETTINGS.map((setting) => setting.env)];
