@@ -296,7 +296,7 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
     .demandCommand(1, 'say what to do: `weftctl --help` lists the commands')
     .strict()
     .recommendCommands()
-    .wrap(Math.min(110, process.stdout.columns || 110))
+    .wrap(process.stdout.isTTY ? Math.min(120, process.stdout.columns) : null)
     .epilogue(
       'Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 refused as invalid, 6 unreachable, 7 unauthorized, 8 the answer is no (status not ready, probe dropped).',
     )

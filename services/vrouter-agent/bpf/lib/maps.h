@@ -134,7 +134,7 @@ struct {
 } weft_flows_v1 SEC(".maps");
 
 /* The probe being traced (weftctl probe), one entry, armed by the agent for one test run:
- * lib/probe.h. Every other packet reads it once (an inlined array lookup) and moves on. */
+ * lib/probe.h. Only the decisions of a new flow and drops read it (an inlined array lookup). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
