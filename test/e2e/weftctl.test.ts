@@ -5,12 +5,21 @@
 // volatile column (AGE) masked.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { freePort, natsServerMissing, tempDir, waitFor } from '@weft/kit/testing';
+import type { TLSSocket } from 'node:tls';
+import {
+  freePort,
+  natsServerMissing,
+  opensslMissing,
+  selfSignedCertificate,
+  tempDir,
+  waitFor,
+} from '@weft/kit/testing';
 import { parseAllDocuments } from 'yaml';
 import { type LocalStack, startLocalStack, weftctl, weftctlPath, weftctlStarted } from '../support/weftctl.js';
 
@@ -238,6 +247,74 @@ describe('weftctl against the local stack', { skip }, () => {
       assert.equal(seen[0]?.['x-auth-token'], 's3cret');
     } finally {
       server.close();
+    }
+  });
+
+  test('TLS: the context’s CA is trusted, a client certificate is shown, and "insecure" skips the check', {
+    skip: opensslMissing(),
+  }, async () => {
+    const certificate = selfSignedCertificate();
+    const upstream = new URL(stack.env.WEFT_CTL_CONFIG_API!);
+    // config-api behind a TLS front that asks for a client certificate, as a deployment would put it.
+    const front = createHttpsServer(
+      {
+        cert: readFileSync(certificate.certFile),
+        key: readFileSync(certificate.keyFile),
+        ca: readFileSync(certificate.certFile),
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (request, response) => {
+        if (!(request.socket as TLSSocket).authorized) {
+          response.writeHead(401, { 'content-type': 'application/json' });
+          response.end(
+            JSON.stringify({ error: { code: 'UNAUTHENTICATED', message: 'a client certificate is needed' } }),
+          );
+          return;
+        }
+        const forwarded = httpRequest(
+          {
+            host: upstream.hostname,
+            port: upstream.port,
+            path: request.url,
+            method: request.method,
+            headers: request.headers,
+          },
+          (answer) => {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+          },
+        );
+        request.pipe(forwarded);
+      },
+    );
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(front.address() as AddressInfo).port}`;
+      const client = ['--tls-cert', certificate.certFile, '--tls-key', certificate.keyFile];
+      const trusted = await run([
+        'get',
+        'vn',
+        'red',
+        '-o',
+        'name',
+        '--config-api',
+        url,
+        '--tls-ca',
+        certificate.certFile,
+        ...client,
+      ]);
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.equal(trusted.stdout, `virtual-network/${PROJECT}:red\n`);
+      const untrusted = await run(['get', 'vn', '--config-api', url, ...client]);
+      assert.equal(untrusted.code, 6);
+      assert.match(untrusted.stderr, /self-signed certificate/);
+      assert.equal((await run(['get', 'vn', '--config-api', url, '--insecure-skip-tls-verify', ...client])).code, 0);
+      const anonymous = await run(['get', 'vn', '--config-api', url, '--tls-ca', certificate.certFile]);
+      assert.equal(anonymous.code, 7, 'without its client certificate, refused');
+    } finally {
+      front.close();
+      certificate.remove();
     }
   });
 
