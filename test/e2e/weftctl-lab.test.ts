@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { Lab, labUnavailable } from '../lab/lab.js';
-import { type Run, weftctl } from '../support/weftctl.js';
+import { type Run, weftctl, weftctlStarted } from '../support/weftctl.js';
 
 const skip = labUnavailable();
 let lab: Lab;
@@ -188,7 +188,25 @@ test('with the policy restored, the probe passes again', { skip }, async () => {
   const probe = await run(['probe', 'a', 'b', '--wait', '30s']);
   assert.equal(probe.code, 0, `the probe does not pass again:\n${probe.stdout}${probe.stderr}`);
   assert.match(probe.stdout, /^DELIVERED to b on /m);
-  assert.ok(pings('a', lab.podAddress('b', 'blue'), 1));
+  // flows --follow shows the records of the traffic that comes after it started.
+  const following = weftctlStarted(['flows', '--since', '10m', '--network', 'red', '--follow', '-o', 'json'], env);
+  await waitFor(() => following.output().length > 0, { what: 'the first records' });
+  const shown = following.output().split('\n').filter(Boolean).length;
+  assert.ok(pings('a', lab.podAddress('b', 'blue'), 3));
+  await waitFor(
+    () =>
+      following
+        .output()
+        .split('\n')
+        .filter(Boolean)
+        .slice(shown)
+        .some((line) => {
+          const flow = JSON.parse(line) as { destination_ip: string; action: string };
+          return flow.destination_ip === lab.podAddress('b', 'blue') && flow.action === 'pass';
+        }),
+    { timeoutMs: 20_000, intervalMs: 500, what: 'the new ping in `weftctl flows --follow`' },
+  );
+  assert.equal(await following.interrupt(), 0);
   await lab.deletePod('a');
   await lab.deletePod('b');
 });

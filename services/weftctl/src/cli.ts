@@ -4,13 +4,14 @@
 // the bash and zsh scripts itself and asks the program for candidates at run time.
 import yargs, { type Argv } from 'yargs';
 import * as contexts from './commands/config.js';
+import { agents, routes } from './commands/control.js';
 import { datapath } from './commands/datapath.js';
 import { edit } from './commands/edit.js';
 import { flows } from './commands/flows.js';
 import { probe } from './commands/probe.js';
 import { reportError } from './commands/report.js';
 import { apiResources, describe, get, remove } from './commands/resources.js';
-import { agents, routes, status } from './commands/status.js';
+import { status } from './commands/status.js';
 import { writeAll } from './commands/write.js';
 import { CliError, EXIT, errors } from './errors.js';
 import { CONFIG_FILE, CONTEXT, SETTINGS, type SettingKey } from './options.js';
