@@ -229,6 +229,7 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
             type: 'string',
             describe: "the destination pod's address on this network (default: its first)",
           })
+          .option('ipv6', { type: 'boolean', default: false, describe: "between the pods' IPv6 addresses" })
           .option('expect', {
             choices: ['delivered', 'dropped'] as const,
             default: 'delivered' as const,
@@ -253,6 +254,7 @@ export function buildCli(argv: string[], setExit: (code: number) => void): Argv 
             port: Number(a.port),
             fromNetwork: a['from-network'] as string | undefined,
             toNetwork: a['to-network'] as string | undefined,
+            ipv6: Boolean(a.ipv6),
             expect: a.expect as 'delivered' | 'dropped',
             waitMs: durationMs(String(a.wait)),
           }),

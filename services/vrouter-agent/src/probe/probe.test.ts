@@ -72,12 +72,12 @@ const inspection = (mode: 'tc' | 'xdp'): DatapathInspection => ({
   tunnelPort: 4789,
 });
 
-const iface = (uuid: string, address: string, mac: string) =>
+const iface = (uuid: string, pod: { ip: string; ip6: string; mac: string }) =>
   ({
     uuid,
     routing_instance: NETWORK,
-    mac,
-    addresses: [`${address}/24`],
+    mac: pod.mac,
+    addresses: [`${pod.ip}/24`, `${pod.ip6}/64`],
     virtual_machine_name: `default/${uuid}`,
   }) as never;
 
@@ -93,8 +93,8 @@ describe('probes through the datapath', { skip }, () => {
     view = {
       routingInstances: new Map([[NETWORK, { name: NETWORK, vrf_id: VRF } as never]]),
       interfaces: new Map([
-        ['vmi-a', iface('vmi-a', host.a.ip, host.a.mac)],
-        ['vmi-b', iface('vmi-b', host.b.ip, host.b.mac)],
+        ['vmi-a', iface('vmi-a', host.a)],
+        ['vmi-b', iface('vmi-b', host.b)],
       ]),
       acls: new Map([[ACL, acl as never]]),
       routes: new Map(),
@@ -141,6 +141,21 @@ describe('probes through the datapath', { skip }, () => {
       );
     });
   }
+
+  test('IPv6: the echo of the destination’s family, through the same ACL', async () => {
+    const leg = await probeFromPort(inspection('tc'), view, {
+      interface_uuid: 'vmi-a',
+      destination: host.b.ip6,
+      protocol: 'icmp',
+    });
+    assert.equal(leg.flow.protocol, 58, 'ICMPv6');
+    assert.equal(leg.result, 'local');
+    assert.equal(leg.delivered?.interface_uuid, 'vmi-b');
+    assert.deepEqual(
+      leg.acls.map(({ rule, action }) => ({ rule, action })),
+      [{ rule: 1, action: 'pass' }],
+    );
+  });
 
   test('to another host: the tunnel, and the frame the remote leg runs through its underlay program', async () => {
     const leg = await probeFromPort(inspection('tc'), view, {

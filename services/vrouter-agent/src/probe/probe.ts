@@ -8,16 +8,21 @@
 // opens is tracked by conntrack; a fresh flow (random identifier or source port) each time means
 // no probe rides on an earlier one's conntrack entry.
 import { randomInt } from 'node:crypto';
-import { isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
 import type { AccessControlList__Output } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
 import { datapathRuleOrigins } from '../datapath/compile.js';
 import {
+  ETH_P_IP,
+  ETH_P_IPV6,
   ethernet,
   IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
   IPPROTO_TCP,
   IPPROTO_UDP,
   icmpEcho,
+  icmpv6Echo,
   ipv4,
+  ipv6,
   TCP_SYN,
   tcp,
   udp,
@@ -79,7 +84,9 @@ export interface ProbeLeg {
   flow: FlowKey;
 }
 
+/** ICMP is the echo of the destination's family; tcp and udp a SYN and a datagram. */
 const PROTOCOLS: Record<ProbeProtocol, number> = { icmp: IPPROTO_ICMP, tcp: IPPROTO_TCP, udp: IPPROTO_UDP };
+const PAYLOAD = Buffer.from('weftctl probe');
 const TC_NAMES: Record<number, string> = {
   [TcAction.ok]: 'pass to the host',
   [TcAction.shot]: 'drop',
@@ -174,51 +181,49 @@ export function probeFromPort(
         reason: `no interface ${request.interface_uuid} is attached on ${inspection.hostName}`,
       });
     }
-    if (!isIPv4(request.destination))
-      throw errors.INVALID_FIELD({ field: 'destination', reason: 'probes are IPv4 for now' });
-    const source = iface.addresses.map((cidr) => cidr.split('/')[0]!).find((address) => isIPv4(address));
-    if (!source) throw errors.INVALID_FIELD({ field: 'interface_uuid', reason: 'the interface has no IPv4 address' });
+    const family = isIP(request.destination);
+    if (family === 0) throw errors.INVALID_FIELD({ field: 'destination', reason: 'must be an IPv4 or IPv6 address' });
+    const source = iface.addresses.map((cidr) => cidr.split('/')[0]!).find((address) => isIP(address) === family);
+    if (!source) {
+      throw errors.INVALID_FIELD({ field: 'interface_uuid', reason: `the interface has no IPv${family} address` });
+    }
     const vrfId = view.routingInstances.get(iface.routing_instance)?.vrf_id;
-    if (vrfId === undefined)
+    if (vrfId === undefined) {
       throw errors.INVALID_FIELD({
         field: 'interface_uuid',
         reason: `routing instance ${iface.routing_instance} is not on this host`,
       });
-    const protocol = PROTOCOLS[request.protocol];
+    }
+    const icmp = family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6;
+    const protocol = request.protocol === 'icmp' ? icmp : PROTOCOLS[request.protocol];
     if (protocol === undefined) throw errors.INVALID_FIELD({ field: 'protocol', reason: 'must be icmp, tcp or udp' });
     const id = randomInt(1, 65535);
     const flow: FlowKey = {
       source,
       destination: request.destination,
-      sourcePort: protocol === IPPROTO_ICMP ? id : randomInt(32768, 61000),
-      destinationPort: protocol === IPPROTO_ICMP ? id : (request.port ?? 80),
+      sourcePort: protocol === icmp ? id : randomInt(32768, 61000),
+      destinationPort: protocol === icmp ? id : (request.port ?? 80),
       protocol,
       vrfId,
     };
+    const ends = { src: source, dst: flow.destination, sport: flow.sourcePort, dport: flow.destinationPort };
     const l4 =
       protocol === IPPROTO_ICMP
-        ? icmpEcho({ type: 8, id, seq: 1, payload: Buffer.from('weftctl probe') })
-        : protocol === IPPROTO_TCP
-          ? tcp({
-              src: source,
-              dst: flow.destination,
-              sport: flow.sourcePort,
-              dport: flow.destinationPort,
-              flags: TCP_SYN,
-            })
-          : udp({
-              src: source,
-              dst: flow.destination,
-              sport: flow.sourcePort,
-              dport: flow.destinationPort,
-              payload: Buffer.from('weftctl probe'),
-            });
+        ? icmpEcho({ type: 8, id, seq: 1, payload: PAYLOAD })
+        : protocol === IPPROTO_ICMPV6
+          ? icmpv6Echo({ src: source, dst: flow.destination, type: 128, id, seq: 1 })
+          : protocol === IPPROTO_TCP
+            ? tcp({ ...ends, flags: TCP_SYN })
+            : udp({ ...ends, payload: PAYLOAD });
     const routerMac = inspection.datapath.maps.config.get(0)?.routerMac ?? '00:00:5e:00:01:00';
     const packet = ethernet({
       dst: routerMac,
       src: iface.mac,
-      type: 0x0800,
-      payload: ipv4({ src: source, dst: flow.destination, protocol, payload: l4, id, df: true }),
+      type: family === 4 ? ETH_P_IP : ETH_P_IPV6,
+      payload:
+        family === 4
+          ? ipv4({ src: source, dst: flow.destination, protocol, payload: l4, id, df: true })
+          : ipv6({ src: source, dst: flow.destination, nextHeader: protocol, payload: l4 }),
     });
     const { datapath } = inspection;
     const tc = inspection.mode === 'tc';
@@ -259,7 +264,7 @@ export function probeFromTunnel(
     const frame = ethernet({
       dst: '02:00:00:00:00:01',
       src: '02:00:00:00:00:02',
-      type: 0x0800,
+      type: ETH_P_IP,
       payload: ipv4({
         src: request.from,
         dst: inspection.underlayAddress,

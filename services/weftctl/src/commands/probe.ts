@@ -3,7 +3,7 @@
 // through a tunnel): each ACL it meets and the rule that decided (named by the policy or
 // security group it came from), the drop and its reason, the tunnel, the delivery. The pods,
 // their interfaces and addresses are found through config-api; the agents through analytics.
-import { isIPv4 } from 'node:net';
+import { isIP } from 'node:net';
 import { agentOfHost, agentOfUnderlay } from '../api/agents.js';
 import type { VncObject } from '../api/config-api.js';
 import { errors } from '../errors.js';
@@ -20,6 +20,8 @@ export interface ProbeOptions {
   port: number;
   fromNetwork?: string;
   toNetwork?: string;
+  /** Between two pods: over their IPv6 addresses (an address given says its own family). */
+  ipv6: boolean;
   /** What the caller expects; with waitMs, probe again until it is so or the time is up. */
   expect: 'delivered' | 'dropped';
   waitMs: number;
@@ -92,19 +94,21 @@ async function interfacesOf(session: Session, pod: VncObject): Promise<PodInterf
     for (const ipRef of (vmi.instance_ip_back_refs as { uuid: string }[] | undefined) ?? []) {
       const ip = await api.read(ipType, ipRef.uuid);
       const address = String(ip.instance_ip_address ?? '');
-      if (isIPv4(address)) found.push({ uuid: vmi.uuid, pod: pod.fq_name.join(':'), network, host, address, order });
+      if (isIP(address)) found.push({ uuid: vmi.uuid, pod: pod.fq_name.join(':'), network, host, address, order });
     }
   }
   return found.sort((a, b) => a.order - b.order);
 }
 
-function pick(interfaces: PodInterface[], pod: string, network: string | undefined): PodInterface {
-  const chosen = network ? interfaces.find((item) => item.network === last(network.split(':'))) : interfaces[0];
+/** The pod's interface on a network (else its first) with an address of the family. */
+function pick(interfaces: PodInterface[], pod: string, network: string | undefined, family: 4 | 6): PodInterface {
+  const ofFamily = interfaces.filter((item) => isIP(item.address) === family);
+  const chosen = network ? ofFamily.find((item) => item.network === last(network.split(':'))) : ofFamily[0];
   if (!chosen) {
     throw errors.notFound(
-      network ? `an interface of pod ${pod} on network ${network}` : `an interface with an IPv4 address on pod ${pod}`,
+      `an interface of pod ${pod}${network ? ` on network ${network}` : ''} with an IPv${family} address`,
       interfaces.length
-        ? `its networks: ${interfaces.map((item) => item.network).join(', ')}`
+        ? `its addresses: ${interfaces.map((item) => `${item.address} on ${item.network}`).join(', ')}`
         : 'is the pod set up (CNI ADD)?',
     );
   }
@@ -133,13 +137,14 @@ function dropCause(leg: Leg): string {
 
 export async function probe(session: Session, options: ProbeOptions): Promise<number> {
   const fromPod = await podOf(session, options.from);
-  const source = pick(await interfacesOf(session, fromPod), options.from, options.fromNetwork);
+  const family = isIP(options.to) === 6 || (options.ipv6 && !isIP(options.to)) ? 6 : 4;
+  const source = pick(await interfacesOf(session, fromPod), options.from, options.fromNetwork, family);
   let destination: string;
   let target = options.to;
-  if (isIPv4(options.to)) destination = options.to;
+  if (isIP(options.to)) destination = options.to;
   else {
     const toPod = await podOf(session, options.to);
-    const chosen = pick(await interfacesOf(session, toPod), options.to, options.toNetwork);
+    const chosen = pick(await interfacesOf(session, toPod), options.to, options.toNetwork, family);
     destination = chosen.address;
     target = `${options.to} (${chosen.address} on ${chosen.network})`;
   }
