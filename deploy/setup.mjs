@@ -7,8 +7,8 @@
 //   node deploy/setup.mjs start|test|bench|lab
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -165,6 +165,16 @@ function build() {
   run('pnpm', ['run', '--silent', 'build']);
 }
 
+/** weftctl on hand after set-up: .weft/bin/weftctl (the README names it); `npx weftctl` works too. */
+function linkWeftctl() {
+  const target = join(root, 'services', 'weftctl', 'dist', 'main.js');
+  if (!existsSync(target)) return;
+  const bin = join(root, '.weft', 'bin');
+  mkdirSync(bin, { recursive: true });
+  rmSync(join(bin, 'weftctl'), { force: true });
+  symlinkSync(relative(bin, target), join(bin, 'weftctl'));
+}
+
 /**
  * Native addons (better-sqlite3, the datapath's libbpf addon) compile against the headers that
  * came with this Node.js (/usr/include/node from Debian's packages, /usr/local/include/node in
@@ -187,6 +197,7 @@ missingPackages = installDebianPackages();
 usePinnedPnpm();
 installNodeDependencies();
 build();
+linkWeftctl();
 if (missingPackages.length > 0) {
   log(`not installed (needs root): ${missingPackages.join(' ')}; the parts that need them will say so`);
 }

@@ -162,6 +162,7 @@ try {
   mkdirSync(join(stateDir, 'logs'), { recursive: true });
   await startNats();
   for (const service of stackServices) await startService(service);
+  say(`weftctl           ${join(root, '.weft', 'bin', 'weftctl')} (or npx weftctl): try \`weftctl status\``);
   say('ready; Ctrl-C stops everything');
 } catch (error) {
   say(error instanceof Error ? error.message : String(error));

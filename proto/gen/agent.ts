@@ -20,6 +20,7 @@ import type { PortStatus as _weft_control_v1_PortStatus, PortStatus__Output as _
 import type { Route as _weft_control_v1_Route, Route__Output as _weft_control_v1_Route__Output } from './weft/control/v1/Route.js';
 import type { RouteUpdate as _weft_control_v1_RouteUpdate, RouteUpdate__Output as _weft_control_v1_RouteUpdate__Output } from './weft/control/v1/RouteUpdate.js';
 import type { RoutingInstance as _weft_control_v1_RoutingInstance, RoutingInstance__Output as _weft_control_v1_RoutingInstance__Output } from './weft/control/v1/RoutingInstance.js';
+import type { RuleOrigin as _weft_control_v1_RuleOrigin, RuleOrigin__Output as _weft_control_v1_RuleOrigin__Output } from './weft/control/v1/RuleOrigin.js';
 import type { Tunnel as _weft_control_v1_Tunnel, Tunnel__Output as _weft_control_v1_Tunnel__Output } from './weft/control/v1/Tunnel.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -50,6 +51,7 @@ export interface ProtoGrpcType {
         Route: MessageTypeDefinition<_weft_control_v1_Route, _weft_control_v1_Route__Output>
         RouteUpdate: MessageTypeDefinition<_weft_control_v1_RouteUpdate, _weft_control_v1_RouteUpdate__Output>
         RoutingInstance: MessageTypeDefinition<_weft_control_v1_RoutingInstance, _weft_control_v1_RoutingInstance__Output>
+        RuleOrigin: MessageTypeDefinition<_weft_control_v1_RuleOrigin, _weft_control_v1_RuleOrigin__Output>
         Tunnel: MessageTypeDefinition<_weft_control_v1_Tunnel, _weft_control_v1_Tunnel__Output>
       }
     }

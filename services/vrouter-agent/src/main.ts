@@ -12,6 +12,7 @@ import { Agent } from './agent/agent.js';
 import { agentOptions } from './agent/options.js';
 import { defaultRouteDevice, firstIpv4Address, linkMtu } from './agent/underlay.js';
 import { HostDatapath } from './datapath/host-datapath.js';
+import { registerDatapathIntrospection } from './introspect/routes.js';
 
 const cleanupOnly = process.argv[2] === 'cleanup';
 if (cleanupOnly) process.argv.splice(2, 1);
@@ -61,6 +62,8 @@ const agent = new Agent({
     flowSampleRate: config.flowSampleRate,
     flowExportIntervalMs: config.flowExportInterval,
     tls,
+    // A wildcard listen address is reached at the underlay address.
+    introspectUrl: `http://${/^(0\.0\.0\.0|::)$/.test(config.httpHost) ? underlayAddress : config.httpHost}:${config.httpPort}`,
   },
   datapath,
   logger,
@@ -83,6 +86,11 @@ await agent.start();
 lifecycle.onStop('agent', () => agent.stop());
 const app = createHttpApp({ logger, readiness, metrics });
 app.get('/host-state', async () => agent.introspect());
+registerDatapathIntrospection(app, {
+  view: () => agent.state.view(),
+  ports: () => agent.ports.all(),
+  inspect: () => datapath.inspect(),
+});
 lifecycle.onStop('http', () => app.close());
 await app.listen({ host: config.httpHost, port: config.httpPort });
 logger.info(

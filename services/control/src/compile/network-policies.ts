@@ -100,8 +100,10 @@ export function compileNetworkAcl(
   // Traffic inside one network is always allowed; the policies decide what crosses networks.
   const rules: AclRule[] = [passBetween(0, ownInstance, ownInstance)];
   for (const policy of policies) {
-    for (const rule of rulesOf(policy.body.network_policy_entries)) {
-      for (const expanded of expandRule(rule, resolve)) rules.push({ sequence: rules.length, ...expanded });
+    for (const [index, rule] of rulesOf(policy.body.network_policy_entries).entries()) {
+      // Which policy and rule a datapath rule came from: probes and drop reports name it.
+      const origin = { type: 'network-policy', name: fqString(policy.fqName), rule: index };
+      for (const expanded of expandRule(rule, resolve)) rules.push({ sequence: rules.length, ...expanded, origin });
       if (rule.action_list?.simple_action === 'deny') continue;
       for (const source of (rule.src_addresses ?? []).flatMap(networksOf)) {
         for (const destination of (rule.dst_addresses ?? []).flatMap(networksOf)) {

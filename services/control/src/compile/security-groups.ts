@@ -11,7 +11,7 @@ import type { Endpoint } from '@weft/proto/gen/weft/control/v1/Endpoint.js';
 import { mergeCidr } from 'cidr-tools';
 import type { StoredObject } from '../config-feed/store.js';
 import { type AddressMatch, ANY, expandRule, named, rulesOf, subnetEndpoints } from './acl-rules.js';
-import { routingInstanceName } from './vnc.js';
+import { fqString, routingInstanceName } from './vnc.js';
 
 /** What rules may name besides the interface itself, as the graph knows it now. */
 export interface NameLookup {
@@ -59,8 +59,9 @@ export function compileSecurityGroupAcl(
   };
   const rules: AclRule[] = [];
   for (const group of groups) {
-    for (const rule of rulesOf(group.body.security_group_entries)) {
-      for (const expanded of expandRule(rule, resolve)) rules.push({ sequence: rules.length, ...expanded });
+    for (const [index, rule] of rulesOf(group.body.security_group_entries).entries()) {
+      const origin = { type: 'security-group', name: fqString(group.fqName), rule: index };
+      for (const expanded of expandRule(rule, resolve)) rules.push({ sequence: rules.length, ...expanded, origin });
     }
   }
   return { name, rules, default_action: 'ACTION_DENY' };

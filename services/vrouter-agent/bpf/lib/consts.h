@@ -97,4 +97,18 @@ enum weft_flow_verdict {
 #define WEFT_FAMILY_IPV4 4
 #define WEFT_FAMILY_IPV6 6
 
+/* Probes (lib/probe.h): the ACLs one probe may meet (two per host end and network on each
+ * host), and the rule index noted when no rule matched or the ACL was missing. */
+#define WEFT_PROBE_MAX_ACLS 8
+#define WEFT_PROBE_DEFAULT_RULE 0xFFFF
+#define WEFT_PROBE_MISSING_ACL 0xFFFE
+
+/* What a probe's packet came to: weft_probe_trace.result. */
+enum weft_probe_result {
+	WEFT_PROBE_NONE = 0,
+	WEFT_PROBE_DROP = 1,
+	WEFT_PROBE_LOCAL = 2,  /* to a pod on this host */
+	WEFT_PROBE_TUNNEL = 3, /* to another host */
+};
+
 #endif

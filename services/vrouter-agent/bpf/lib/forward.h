@@ -26,6 +26,7 @@ static __always_inline int weft_forward_drop(struct weft_if_stats *stats, const 
 					     __u32 dst_vrf, enum weft_drop_reason reason)
 {
 	weft_drop(stats, reason);
+	weft_probe_drop(&pkt->flow, reason);
 	if (ENABLE_FLOW_SAMPLES)
 		weft_sample(&pkt->flow, ifindex, dst_vrf, pkt->l3_len, WEFT_VERDICT_DROP, reason);
 	return WEFT_FWD_DROP;
@@ -98,6 +99,8 @@ static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const 
 	weft_set_macs(pkt->eth, nh->mac, cfg->router_mac);
 
 	int tunnel = nh->kind == WEFT_NH_TUNNEL;
+	if (policy == WEFT_POLICY_NEW_FLOW)
+		weft_probe_forward(&pkt->flow, tunnel, nh);
 	if (ENABLE_FLOW_SAMPLES && weft_should_sample(cfg, policy == WEFT_POLICY_NEW_FLOW, 0))
 		weft_sample(&pkt->flow, ifindex, nh->vrf_id, pkt->l3_len, tunnel ? WEFT_VERDICT_TUNNEL : WEFT_VERDICT_LOCAL, 0);
 	if (stats) {
@@ -176,6 +179,8 @@ static __always_inline int weft_forward_from_tunnel(struct weft_packet *pkt, __u
 		return weft_forward_drop(stats, pkt, ifindex, dst_vrf, WEFT_DROP_POLICY);
 	if (ENABLE_FLOW_SAMPLES && weft_should_sample(cfg, policy == WEFT_POLICY_NEW_FLOW, 0))
 		weft_sample(&pkt->flow, ifindex, dst_vrf, pkt->l3_len, WEFT_VERDICT_DECAP, 0);
+	if (policy == WEFT_POLICY_NEW_FLOW)
+		weft_probe_forward(&pkt->flow, 0, nh);
 	/* The sender already counted this hop in the TTL; only the Ethernet header changes. */
 	weft_set_macs(pkt->eth, nh->mac, cfg->router_mac);
 	if (stats)

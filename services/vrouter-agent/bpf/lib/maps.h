@@ -143,4 +143,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weft_flows_v1 SEC(".maps");
 
+/* The probe being traced (weftctl probe), one entry, armed by the agent for one test run:
+ * lib/probe.h. Only the decisions of a new flow and drops read it (an inlined array lookup). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct weft_probe_trace);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_probe_v1 SEC(".maps");
+
 #endif

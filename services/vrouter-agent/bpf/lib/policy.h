@@ -7,6 +7,7 @@
 #define WEFT_POLICY_H
 
 #include "helpers.h"
+#include "probe.h"
 
 /* The ACLs on a flow's path, each 0 when absent, and the routing instances of its ends. */
 struct weft_policy_path {
@@ -59,6 +60,7 @@ struct weft_acl_walk {
 	const struct weft_policy_path *path;
 	struct weft_acl *acl;
 	int action;
+	__u32 rule; /* the deciding rule, for a probe (lib/probe.h) */
 };
 
 /* One rule per bpf_loop step: the verifier checks the body once instead of once per rule. */
@@ -71,6 +73,7 @@ static long weft_acl_step(__u32 index, void *ctx)
 	if (!weft_rule_match(rule, walk->flow, walk->path))
 		return 0;
 	walk->action = rule->action;
+	walk->rule = index;
 	return 1;
 }
 
@@ -82,13 +85,17 @@ static __noinline int weft_acl_allows(__u32 acl_id, const struct weft_flow_key *
 	if (!acl_id)
 		return 1;
 	struct weft_acl *acl = bpf_map_lookup_elem(&weft_acl_v1, &acl_id);
-	if (!acl)
+	if (!acl) {
+		weft_probe_acl(flow, acl_id, WEFT_PROBE_MISSING_ACL, WEFT_ACTION_DENY);
 		return 0;
-	struct weft_acl_walk walk = {.flow = flow, .path = path, .acl = acl, .action = acl->default_action};
+	}
+	struct weft_acl_walk walk = {
+		.flow = flow, .path = path, .acl = acl, .action = acl->default_action, .rule = WEFT_PROBE_DEFAULT_RULE};
 	__u32 count = acl->count;
 	if (count > WEFT_MAX_ACL_RULES)
 		count = WEFT_MAX_ACL_RULES;
 	bpf_loop(count, weft_acl_step, &walk, 0);
+	weft_probe_acl(flow, acl_id, walk.rule, walk.action);
 	return walk.action == WEFT_ACTION_PASS;
 }
 

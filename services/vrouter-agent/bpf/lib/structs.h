@@ -155,4 +155,26 @@ struct weft_flow_sample {
 	__u64 timestamp_ns;
 };
 
+/* One ACL a probe met, and what decided in it. */
+struct weft_probe_acl {
+	__u32 acl_id;
+	__u16 rule;                       /* host order: the deciding rule, or WEFT_PROBE_DEFAULT_RULE / _MISSING_ACL */
+	__u8 action;                      /* enum weft_action */
+	__u8 pad;
+};
+
+/* What the datapath decided for the probe being traced (weftctl probe): weft_probe_v1[0]. The
+ * agent arms it with the probe's flow, runs a program on the probe with BPF_PROG_TEST_RUN, and
+ * reads back every ACL the flow met and where it went (lib/probe.h). */
+struct weft_probe_trace {
+	struct weft_flow_key flow;        /* only this flow is traced */
+	__u32 armed;
+	__u32 acl_count;
+	struct weft_probe_acl acls[WEFT_PROBE_MAX_ACLS];
+	__u8 result;                      /* enum weft_probe_result */
+	__u8 reason;                      /* enum weft_drop_reason, when dropped */
+	__u8 pad[2];
+	struct weft_next_hop next_hop;    /* when forwarded */
+};
+
 #endif

@@ -28,6 +28,8 @@ export interface AgentOptions {
   flowExportIntervalMs: number;
   /** TLS for the control sessions; plaintext when not given. */
   tls?: TlsFiles;
+  /** Where this agent's HTTP introspection answers, told in its UVE so that tools find it. */
+  introspectUrl?: string;
 }
 
 export interface AgentDeps {
@@ -187,6 +189,7 @@ export class Agent {
         control_connected: this.sessions.some((session) => session.connected),
         control_sessions: this.sessions.map((session) => ({ replica: session.replica, connected: session.connected })),
         underlay_address: options.underlayAddress,
+        ...(options.introspectUrl ? { introspect_url: options.introspectUrl } : {}),
         synced: this.state.synced,
         interfaces: this.ports.all().length,
         routes: this.#routeCount(),
@@ -195,6 +198,14 @@ export class Agent {
       });
     };
     this.#publishUveNow = () => void publish();
+    // Tools read readiness from this UVE (weftctl status): the first full sync is told at once,
+    // not at the next periodic report.
+    let synced = this.state.synced;
+    this.state.on('changed', () => {
+      if (this.state.synced === synced) return;
+      synced = this.state.synced;
+      void publish();
+    });
     void publish();
     this.#uveTimer = setInterval(() => void publish(), 5_000);
     this.#uveTimer.unref();

@@ -3,6 +3,7 @@
 // in one place and each side is tested on its own.
 import type { FlowSampleReader } from '../datapath/datapath.js';
 import type { HostView } from '../host-state/host-state.js';
+import type { DatapathInspection } from '../introspect/inspection.js';
 import type { PortDatapath } from '../ports/port-datapath.js';
 import type { PortRecord } from '../ports/port-store.js';
 
@@ -24,6 +25,8 @@ export interface Datapath extends PortDatapath {
   counters(): Promise<DatapathCounters>;
   /** The sampled flow records, once loaded; a datapath without them exports no flows. */
   flowSamples?(): FlowSampleReader | undefined;
+  /** The loaded datapath, for GET /datapath and probes; a datapath without BPF maps has none. */
+  inspect?(): DatapathInspection | undefined;
   /** Stops managing; programs and maps stay pinned and keep forwarding (hitless restart). */
   stop(): Promise<void>;
   /** Removes every program, map, pin and device the agent made. */

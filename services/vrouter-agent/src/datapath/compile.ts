@@ -69,13 +69,20 @@ function rule(r: AclRule__Output, field: string, ctx: CompileContext): AclRule[]
   return [compiled, reverse];
 }
 
+/** The rules of an ACL in the order the datapath holds them (by sequence), with their index as sent. */
+function orderedRules(acl: AccessControlList__Output): { r: AclRule__Output; i: number }[] {
+  return [...acl.rules].map((r, i) => ({ r, i })).sort((x, y) => x.r.sequence - y.r.sequence || x.i - y.i);
+}
+
+/** For each rule the datapath holds of an ACL, the index of the rule control sent (a probe names it). */
+export function datapathRuleOrigins(acl: AccessControlList__Output): number[] {
+  return orderedRules(acl).flatMap(({ r, i }) => (r.bidirectional ? [i, i] : [i]));
+}
+
 /** An ACL as the datapath holds it: rules in sequence order, bidirectional ones doubled. */
 export function compileAcl(acl: AccessControlList__Output, ctx: CompileContext): AclEntry {
   const field = `acl "${acl.name}"`;
-  const rules = [...acl.rules]
-    .map((r, i) => ({ r, i }))
-    .sort((x, y) => x.r.sequence - y.r.sequence || x.i - y.i)
-    .flatMap(({ r, i }) => rule(r, `${field}.rules[${i}]`, ctx));
+  const rules = orderedRules(acl).flatMap(({ r, i }) => rule(r, `${field}.rules[${i}]`, ctx));
   const defaultAction = acl.default_action === 'ACTION_PASS' ? 'pass' : 'deny';
   return { rules, defaultAction };
 }

@@ -18,6 +18,7 @@ import {
   peerMap,
   prefixRoute4Map,
   prefixRoute6Map,
+  probeMap,
   statsMap,
   txPortMap,
   vniMap,
@@ -73,6 +74,7 @@ function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: numbe
     conntrack: bind(conntrackMap),
     txPorts: bind(txPortMap),
     stats: bind(statsMap(cpus)),
+    probe: bind(probeMap),
   };
 }
 

@@ -11,6 +11,7 @@ import type { Datapath as AgentDatapath, DatapathCounters } from '../agent/datap
 import { errors } from '../errors.js';
 import type { HostView } from '../host-state/host-state.js';
 import type { Interface } from '../host-state/snapshot.js';
+import type { DatapathInspection } from '../introspect/inspection.js';
 import { configMap } from '../maps/config.js';
 import { DROP_REASON_NAMES, VXLAN_PORT } from '../maps/constants.js';
 import type { PortRecord } from '../ports/port-store.js';
@@ -405,6 +406,21 @@ export class HostDatapath implements AgentDatapath {
       };
     }
     return counters;
+  }
+
+  /** The loaded datapath and this host's wiring, for introspection and probes (src/introspect, src/probe). */
+  inspect(): DatapathInspection | undefined {
+    if (!this.datapath) return undefined;
+    return {
+      hostName: this.options.hostName,
+      datapath: this.datapath,
+      mode: this.mode,
+      bindings: new Map([...this.attached].map(([uuid, { ifindex }]) => [uuid, ifindex])),
+      underlayIfindex: this.underlayIfindex,
+      underlayAddress: this.options.underlayAddress,
+      // The XDP underlay program takes VXLAN on the standard port only.
+      tunnelPort: VXLAN_PORT,
+    };
   }
 
   /** The sampled flow records; one reader per load of the datapath. */

@@ -84,6 +84,7 @@ const denySsh: AccessControlList__Output = {
       destination_ports: { start: 22, end: 22 },
       action: 'ACTION_DENY',
       bidirectional: true,
+      origin: null,
     },
     {
       sequence: 1,
@@ -94,6 +95,7 @@ const denySsh: AccessControlList__Output = {
       destination_ports: null,
       action: 'ACTION_PASS',
       bidirectional: false,
+      origin: null,
     },
   ],
 };
@@ -118,7 +120,9 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
   });
 
   beforeEach(() => {
-    for (const map of Object.values(datapath.maps)) if (map !== datapath.maps.config) map.clear();
+    // Array maps (config, the probe trace) hold their entries for good; the others start empty.
+    for (const map of Object.values(datapath.maps))
+      if (map !== datapath.maps.config && map !== datapath.maps.probe) map.clear();
     const [underlay] = links as [TestVeth];
     host = {
       routerMac: '00:00:5e:00:01:00',

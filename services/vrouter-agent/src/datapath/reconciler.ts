@@ -60,7 +60,7 @@ type Entries = Map<string, readonly [Buffer, Buffer]>;
 type Convergeable = Pick<BpfMap<unknown, unknown>, 'snapshot' | 'updateEncoded' | 'deleteEncoded'>;
 
 /** ACL names become stable 32-bit ids: a hash, probed past collisions in name order. */
-function allocateIds(names: Iterable<string>): Map<string, number> {
+export function aclIds(names: Iterable<string>): Map<string, number> {
   const ids = new Map<string, number>();
   const used = new Set<number>();
   for (const name of [...names].sort()) {
@@ -152,8 +152,8 @@ export class DatapathReconciler {
       }
     };
     const m = this.datapath.maps;
-    const aclIds = allocateIds(this.desired.acls.keys());
-    const aclId = (name: string) => (name ? (aclIds.get(name) ?? 0) : 0);
+    const aclIdOf = aclIds(this.desired.acls.keys());
+    const aclId = (name: string) => (name ? (aclIdOf.get(name) ?? 0) : 0);
     const vrfOf = (name: string) => {
       const ri = this.desired.routingInstances.get(name);
       return ri?.vrf_id ? ri.vrf_id : undefined;

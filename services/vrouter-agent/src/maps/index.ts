@@ -13,6 +13,7 @@ import { nextHopLayout } from './next-hop.js';
 import { peerLayout } from './peers.js';
 import { lpm4KeyLayout } from './prefix-routes4.js';
 import { lpm6KeyLayout } from './prefix-routes6.js';
+import { probeAclLayout, probeTraceLayout } from './probes.js';
 import { statsLayout } from './stats.js';
 import { vrfLayout } from './vrfs.js';
 
@@ -30,6 +31,7 @@ export * from './next-hop.js';
 export * from './peers.js';
 export * from './prefix-routes4.js';
 export * from './prefix-routes6.js';
+export * from './probes.js';
 export * from './stats.js';
 export * from './tx-ports.js';
 export * from './vnis.js';
@@ -52,4 +54,6 @@ export const structLayouts: StructLayout[] = [
   statsLayout,
   flowSampleLayout,
   peerLayout,
+  probeAclLayout,
+  probeTraceLayout,
 ];

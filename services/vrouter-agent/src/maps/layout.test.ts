@@ -43,6 +43,12 @@ const constants: Record<string, number> = {
   WEFT_VERDICT_DECAP: maps.FlowVerdict.decap,
   WEFT_VERDICT_DROP: maps.FlowVerdict.drop,
   WEFT_IF_PORT_SECURITY: maps.IF_PORT_SECURITY,
+  WEFT_PROBE_MAX_ACLS: maps.PROBE_MAX_ACLS,
+  WEFT_PROBE_DEFAULT_RULE: maps.PROBE_DEFAULT_RULE,
+  WEFT_PROBE_MISSING_ACL: maps.PROBE_MISSING_ACL,
+  WEFT_PROBE_DROP: maps.ProbeResult.drop,
+  WEFT_PROBE_LOCAL: maps.ProbeResult.local,
+  WEFT_PROBE_TUNNEL: maps.ProbeResult.tunnel,
 };
 
 /** What the C compiler says: "struct.size", "struct.field" and constant names → numbers. */

@@ -4,6 +4,7 @@
 import type { Endpoint as _weft_control_v1_Endpoint, Endpoint__Output as _weft_control_v1_Endpoint__Output } from '../../../weft/control/v1/Endpoint.js';
 import type { PortRange as _weft_control_v1_PortRange, PortRange__Output as _weft_control_v1_PortRange__Output } from '../../../weft/control/v1/PortRange.js';
 import type { Action as _weft_control_v1_Action, Action__Output as _weft_control_v1_Action__Output } from '../../../weft/control/v1/Action.js';
+import type { RuleOrigin as _weft_control_v1_RuleOrigin, RuleOrigin__Output as _weft_control_v1_RuleOrigin__Output } from '../../../weft/control/v1/RuleOrigin.js';
 
 export interface AclRule {
   'sequence'?: (number);
@@ -14,6 +15,7 @@ export interface AclRule {
   'destination_ports'?: (_weft_control_v1_PortRange | null);
   'action'?: (_weft_control_v1_Action);
   'bidirectional'?: (boolean);
+  'origin'?: (_weft_control_v1_RuleOrigin | null);
 }
 
 export interface AclRule__Output {
@@ -25,4 +27,5 @@ export interface AclRule__Output {
   'destination_ports': (_weft_control_v1_PortRange__Output | null);
   'action': (_weft_control_v1_Action__Output);
   'bidirectional': (boolean);
+  'origin': (_weft_control_v1_RuleOrigin__Output | null);
 }
