@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@weft/kit/testing';
-import { ENVIRONMENT as WEFTCTL_ENVIRONMENT } from '@weft/weftctl';
 
 export interface LabProcess {
   name: string;
@@ -25,10 +24,7 @@ export function startProcess(
   // nsenter --net keeps the mount namespace, so an agent in a host namespace still sees the
   // one bpffs where the datapath pins its maps.
   const [file, fullArgs] = netns ? ['nsenter', [`--net=/var/run/netns/${netns}`, command, ...args]] : [command, args];
-  // weftctl's own variables, which a user may have exported, are no daemon's: each daemon refuses
-  // a WEFT_* variable it does not declare.
-  const daemonEnv = Object.fromEntries(Object.entries(env).filter(([key]) => !WEFTCTL_ENVIRONMENT.includes(key)));
-  const child = spawn(file, fullArgs, { env: daemonEnv, detached: true, stdio: ['ignore', output, output] });
+  const child = spawn(file, fullArgs, { env, detached: true, stdio: ['ignore', output, output] });
   child.unref();
   if (child.pid === undefined) throw new Error(`could not start ${name}`);
   return { name, pid: child.pid, log, netns };
