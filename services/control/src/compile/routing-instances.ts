@@ -9,7 +9,7 @@
 // when X imports a target Y exports.
 import type { RoutingInstance } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
 import type { StoredObject } from '../config-feed/store.js';
-import { routingInstanceName } from './vnc.js';
+import { fqString, routingInstanceName } from './vnc.js';
 
 /** The ASN of the automatic route targets, Tungsten Fabric's default. */
 export const AUTONOMOUS_SYSTEM = 64512;
@@ -90,6 +90,7 @@ export function compileRoutingInstance(
     message: {
       name,
       virtual_network_uuid: network.uuid,
+      virtual_network: fqString(network.fqName),
       vrf_id: vrfId,
       vni,
       route_targets: exportTargets,

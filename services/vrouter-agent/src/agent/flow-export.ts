@@ -42,7 +42,7 @@ export class FlowExport {
     const scale = Math.max(this.options.sampleRate, 1);
     const networkOfVrf = new Map<number, string>();
     for (const instance of this.options.view().routingInstances.values())
-      networkOfVrf.set(instance.vrf_id, instance.name);
+      networkOfVrf.set(instance.vrf_id, instance.virtual_network);
     const flows = new Map<string, FlowRecord & { bytes: number; packets: number }>();
     for (const sample of samples) {
       const { flow } = sample;

@@ -61,6 +61,7 @@ function feed(state: HostState, interfaces: Interface[]) {
     routing_instances: ['red', 'green', 'blue'].map((network, index) => ({
       name: `default-domain:default-project:${network}:${network}`,
       virtual_network_uuid: `vn-${network}`,
+      virtual_network: `default-domain:default-project:${network}`,
       vrf_id: index + 1,
       vni: 100 + index,
       route_targets: [],

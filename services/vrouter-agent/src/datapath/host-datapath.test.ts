@@ -117,6 +117,7 @@ for (const mode of ['tc', 'xdp'] as const)
       const ri: RoutingInstance = {
         name: RI,
         virtual_network_uuid: 'vn-red',
+        virtual_network: RI.split(':').slice(0, -1).join(':'),
         vrf_id: 31,
         vni: 3100,
         route_targets: [],

@@ -22,6 +22,7 @@ function routingInstance(o: Partial<RoutingInstance__Output> = {}): RoutingInsta
   return {
     name: BLUE,
     virtual_network_uuid: 'vn-blue',
+    virtual_network: 'default-domain:tenant:blue',
     vrf_id: 11,
     vni: 1100,
     route_targets: [],

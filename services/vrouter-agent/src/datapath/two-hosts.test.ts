@@ -111,6 +111,7 @@ for (const mode of ['tc', 'xdp'] as const)
             {
               name: RI,
               virtual_network_uuid: 'vn-green',
+              virtual_network: RI.split(':').slice(0, -1).join(':'),
               vrf_id: 51,
               vni: 500,
               route_targets: [],

@@ -66,10 +66,8 @@ export async function flows(
   if (options.network) {
     const type = resolveType(await session.configApi.types(), 'virtual-network');
     const fqName = (await resolveName(session.configApi, type, options.network, session.project)).fq_name.join(':');
-    // The agents name a flow's network by its routing instance (<network fq_name>:<name>): either matches.
-    where = ['source_virtual_network', 'destination_virtual_network'].flatMap((name) => [
-      [{ name, value: fqName, op: 'EQUAL' }],
-      [{ name, value: `${fqName}:`, op: 'PREFIX' }],
+    where = ['source_virtual_network', 'destination_virtual_network'].map((name) => [
+      { name, value: fqName, op: 'EQUAL' },
     ]);
   }
   const query = (start: string | number) =>

@@ -10,6 +10,7 @@ export interface RoutingInstance {
   'route_targets'?: (string)[];
   'acl_name'?: (string);
   'mtu'?: (number);
+  'virtual_network'?: (string);
 }
 
 export interface RoutingInstance__Output {
@@ -20,4 +21,5 @@ export interface RoutingInstance__Output {
   'route_targets': (string)[];
   'acl_name': (string);
   'mtu': (number);
+  'virtual_network': (string);
 }
