@@ -294,7 +294,12 @@ describe('config-api replicas on a 3-member etcd', { skip }, () => {
       },
       { what: 'a write to succeed once quorum is back', timeoutMs: 30_000 },
     );
-    assert.equal((await a.client.request('GET', `/project/${before.uuid}`)).status, 200);
+    // A read also waits for this replica's watch to catch up with the quorum read (its read
+    // barrier); the watch comes back on its own backoff, which can outlast the first write.
+    await waitFor(async () => (await a.client.request('GET', `/project/${before.uuid}`)).status === 200, {
+      what: 'a read of what was written before the loss to succeed once quorum is back',
+      timeoutMs: 30_000,
+    });
   });
 
   test('kill -9 of a replica during a write burst: no acknowledged write is lost, the other goes on', async () => {
