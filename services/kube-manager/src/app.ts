@@ -18,7 +18,7 @@ import {
   type V1Namespace,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { createHttpApp, type Logger, type Metrics, type Readiness, registerOpsRoutes } from '@weft/kit';
+import { createHttpApp, type Logger, type Metrics, type Readiness } from '@weft/kit';
 import { keyValueOf } from '@weft/model';
 import { ConfigApi } from './config/config-api.js';
 import { type Informer, kubeConfigFor, startInformer } from './kube/informers.js';
@@ -74,7 +74,6 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const config = new ConfigApi(options.configApiUrl);
   const app = createHttpApp({ logger, readiness, metrics });
-  registerOpsRoutes(app, { readiness, metrics });
 
   const reconciles = metrics.counter('reconciles_total', 'reconciles by kind and result', ['kind', 'result']);
   const reconcileSeconds = metrics.histogram('reconcile_seconds', 'time of one reconcile', ['kind']);

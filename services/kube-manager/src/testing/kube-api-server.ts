@@ -25,6 +25,11 @@ export interface KubeApiServer {
   app: FastifyInstance;
   /** Every request the server answered, in order (method, path and query), for tests that check how a client behaves. */
   requests: { method: string; url: string }[];
+  /**
+   * Compacts the change log and ends every open watch with an ERROR event carrying 410 Expired,
+   * as a real server does when a watcher falls behind its compacted history: clients must list again.
+   */
+  expireWatches(): void;
   close(): Promise<void>;
 }
 
@@ -70,7 +75,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 1_000;
   const requests: { method: string; url: string }[] = [];
   const app = fastify({ bodyLimit: 3 * 1024 * 1024 });
-  const openWatches = new Set<() => void>();
+  /** Each open watch's stop, given the Status to send first, if any. */
+  const openWatches = new Set<(status?: KubeStatusError) => void>();
 
   for (const type of PATCH_TYPES) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
@@ -236,7 +242,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         )
       : undefined;
     const timeout = query.timeoutSeconds ? setTimeout(() => stop(), Number(query.timeoutSeconds) * 1000) : undefined;
-    const stop = () => {
+    const stop = (status?: KubeStatusError) => {
+      if (status && !raw.writableEnded) send('ERROR', status.toStatus());
       unsubscribe();
       clearInterval(bookmarks);
       clearTimeout(timeout);
@@ -244,7 +251,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       if (!raw.writableEnded) raw.end();
     };
     openWatches.add(stop);
-    request.raw.on('close', stop);
+    request.raw.on('close', () => stop());
   }
 
   const core = handle(() => ['', 'v1']);
@@ -263,6 +270,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     store,
     app,
     requests,
+    expireWatches() {
+      store.compact();
+      const expired = new KubeStatusError('Expired', `too old resource version (compacted at ${store.revision})`);
+      for (const stop of [...openWatches]) stop(expired);
+    },
     async close() {
       for (const stop of [...openWatches]) stop();
       await app.close();
