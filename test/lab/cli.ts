@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run lab -- up [--hosts N] [--modes tc,xdp,…] | down | status | pod add NAME --host H --network NET [--network NET…]
+// npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--kube URL [--pod-network NET]] | down | status | pod add NAME --host H --network NET [--network NET…]
 //                | pod del NAME | exec NAME CMD [ARGS…]
 // The lab of ../../README.md's tour. Needs root (namespaces, BPF).
 import { join } from 'node:path';
@@ -22,7 +22,14 @@ async function main(argv: string[]): Promise<void> {
     case 'up': {
       const { values } = parseArgs({
         args: rest,
-        options: { hosts: { type: 'string', default: '2' }, modes: { type: 'string', default: '' } },
+        options: {
+          hosts: { type: 'string', default: '2' },
+          modes: { type: 'string', default: '' },
+          // A Kubernetes API (the stand-in of @weft/kube-manager/testing, or kubectl proxy's):
+          // weft-kube-manager runs, and `pod add` creates Pods there, then calls weft-cni.
+          kube: { type: 'string' },
+          'pod-network': { type: 'string', default: 'pod-network' },
+        },
       });
       const hosts = Number(values.hosts);
       if (!Number.isInteger(hosts) || hosts < 1 || hosts > 200)
@@ -30,10 +37,16 @@ async function main(argv: string[]): Promise<void> {
       const modes = values.modes ? values.modes.split(',') : [];
       const wrong = modes.find((mode) => mode !== 'tc' && mode !== 'xdp');
       if (wrong !== undefined) throw new Error(`--modes: "${wrong}" is not a datapath mode (tc or xdp)`);
-      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[] });
+      const kube = values.kube ? { url: values.kube, podNetwork: values['pod-network'] } : undefined;
+      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[], ...(kube ? { kube } : {}) });
       console.log(
         `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl}; logs in ${join(dir, 'logs')}`,
       );
+      if (kube) {
+        console.log(
+          `on Kubernetes at ${kube.url}: create the virtual network ${kube.podNetwork} (every pod's eth0) before adding pods`,
+        );
+      }
       return;
     }
     case 'down': {
