@@ -88,12 +88,12 @@ async function attachment(namespace: string, name: string, weftNetwork: string) 
 async function createPod(
   namespace: string,
   name: string,
-  extra: { annotations?: Record<string, string>; hostNetwork?: boolean } = {},
+  extra: { annotations?: Record<string, string>; hostNetwork?: boolean; labels?: Record<string, string> } = {},
 ) {
   return kubeCall('POST', `/api/v1/namespaces/${namespace}/pods`, {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, annotations: extra.annotations ?? {} },
+    metadata: { name, annotations: extra.annotations ?? {}, labels: extra.labels ?? {} },
     spec: { nodeName: 'node-a', hostNetwork: extra.hostNetwork ?? false, containers: [{ name: 'c', image: 'x' }] },
   });
 }
@@ -229,6 +229,59 @@ describe('weft-kube-manager', () => {
     await waitFor(async () => (await config.idOf('virtual-machine', ['team-a/three'])) === undefined, {
       what: 'the pod deleted while the manager was down to go',
     });
+  });
+
+  test('a NetworkPolicy becomes security groups: selected pods allow only what it allows, peers are members, others stay open', async () => {
+    await waitFor(() => manager.synced, { what: 'sync' });
+    await createPod('team-a', 'server', { labels: { role: 'server' } });
+    await createPod('team-a', 'client', { labels: { role: 'client' } });
+    await createPod('team-a', 'bystander', { labels: { role: 'other' } });
+    await kubeCall('POST', '/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'web' },
+      spec: {
+        podSelector: { matchLabels: { role: 'server' } },
+        policyTypes: ['Ingress'],
+        ingress: [
+          { from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ protocol: 'TCP', port: 80 }] },
+        ],
+      },
+    });
+    const groupsOf = async (pod: string) => {
+      const vm = await config.readByName('virtual-machine', [`team-a/${pod}`]);
+      if (!vm) return undefined;
+      const [eth0] = await interfacesOf(vm);
+      return ((eth0?.security_group_refs as { to: string[] }[] | undefined) ?? []).map((ref) => ref.to.at(-1)).sort();
+    };
+    await waitFor(async () => (await groupsOf('server'))?.length === 2 && (await groupsOf('client'))?.length === 3, {
+      what: 'the policy on the pods',
+      timeoutMs: 20_000,
+    });
+    await manager.idle();
+    assert.deepEqual(await groupsOf('server'), ['k8s-allow-egress', 'k8s-np__team-a__web']);
+    assert.deepEqual(await groupsOf('client'), ['k8s-allow-egress', 'k8s-allow-ingress', 'k8s-np__team-a__web__in0-0']);
+    assert.deepEqual(await groupsOf('bystander'), []);
+    const group = (await config.readByName('security-group', ['default-domain', 'team-a', 'k8s-np__team-a__web']))!;
+    const rules = (group.security_group_entries as { policy_rule: Record<string, any>[] }).policy_rule;
+    assert.equal(rules.length, 1);
+    assert.equal(rules[0]!.protocol, 'tcp');
+    assert.deepEqual(rules[0]!.dst_ports, [{ start_port: 80, end_port: 80 }]);
+    assert.deepEqual(rules[0]!.src_addresses, [{ security_group: 'default-domain:team-a:k8s-np__team-a__web__in0-0' }]);
+    assert.deepEqual(rules[0]!.dst_addresses, [{ security_group: 'local' }]);
+
+    await kubeCall('DELETE', '/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies/web');
+    await waitFor(async () => (await groupsOf('server'))?.length === 0 && (await groupsOf('client'))?.length === 0, {
+      what: 'the pods open again',
+      timeoutMs: 20_000,
+    });
+    await waitFor(
+      async () =>
+        (await config.idOf('security-group', ['default-domain', 'team-a', 'k8s-np__team-a__web'])) === undefined,
+      {
+        what: "the policy's group to go",
+      },
+    );
   });
 
   test('a watch that must start over (410 Expired) lists again and misses nothing', async () => {

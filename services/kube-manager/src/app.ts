@@ -13,9 +13,11 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   type KubernetesObject,
+  NetworkingV1Api,
   PatchStrategy,
   setHeaderOptions,
   type V1Namespace,
+  type V1NetworkPolicy,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { createHttpApp, type Logger, type Metrics, type Readiness } from '@weft/kit';
@@ -24,6 +26,12 @@ import { ConfigApi } from './config/config-api.js';
 import { type Informer, kubeConfigFor, startInformer } from './kube/informers.js';
 import { LeaderElection } from './kube/leader-election.js';
 import { NETWORK_STATUS_ANNOTATION, NETWORKS_ANNOTATION, parseNetworkSelection } from './kube/network-selection.js';
+import {
+  type NetworkPolicyLike,
+  NetworkPolicyReconciler,
+  PolicySpecError,
+  podGroups,
+} from './reconcile/network-policies.js';
 import { OWNER_ANNOTATION, PodReconciler, PodSpecError } from './reconcile/pods.js';
 import { ProjectReconciler } from './reconcile/projects.js';
 import { WorkQueue } from './reconcile/work-queue.js';
@@ -62,6 +70,7 @@ function podFingerprint(pod: V1Pod): string {
     pod.metadata?.uid,
     pod.spec?.nodeName,
     pod.spec?.hostNetwork,
+    pod.metadata?.labels,
     pod.metadata?.annotations?.[NETWORKS_ANNOTATION],
     pod.metadata?.annotations?.[NETWORK_STATUS_ANNOTATION],
   ]);
@@ -72,6 +81,7 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
   const kubeConfig = kubeConfigFor(options.kubeApiUrl);
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const networking = kubeConfig.makeApiClient(NetworkingV1Api);
   const config = new ConfigApi(options.configApiUrl);
   const app = createHttpApp({ logger, readiness, metrics });
 
@@ -83,7 +93,12 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
   );
 
   let synced = false;
-  let informers: { namespaces: Informer<V1Namespace>; pods: Informer<V1Pod>; attachments: Informer<NetworkAttachment> };
+  let informers: {
+    namespaces: Informer<V1Namespace>;
+    pods: Informer<V1Pod>;
+    attachments: Informer<NetworkAttachment>;
+    policies: Informer<V1NetworkPolicy>;
+  };
   const election = options.leaderElection
     ? new LeaderElection(
         kubeConfig.makeApiClient(CoordinationV1Api),
@@ -106,12 +121,36 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
     options.clusterProject,
     (name) => informers.namespaces.cache.get(name) !== undefined,
   );
+  const policySources = {
+    policies: () => informers.policies.cache.list() as NetworkPolicyLike[],
+    namespaceLabels: (name: string) => informers.namespaces.cache.get(name)?.metadata?.labels,
+    projectOf: (namespace: string) => projects.projectOf(namespace),
+    ensureProject: (namespace: string) => projects.ensure(namespace),
+  };
+  const policies = new NetworkPolicyReconciler(
+    config,
+    policySources,
+    (namespace, name) => informers.policies.cache.get(name, namespace) as NetworkPolicyLike | undefined,
+  );
   const pods = new PodReconciler(
     config,
     {
       pod: (namespace, name) => informers.pods.cache.get(name, namespace),
       attachment: (namespace, name) => informers.attachments.cache.get(name, namespace),
       ensureProject: (namespace) => projects.ensure(namespace),
+      async securityGroups(pod) {
+        const groups = podGroups({ namespace: pod.metadata!.namespace!, labels: pod.metadata?.labels }, policySources);
+        const project = projects.projectOf(pod.metadata!.namespace!);
+        for (const [direction, name] of [
+          ['ingress', 'k8s-allow-ingress'],
+          ['egress', 'k8s-allow-egress'],
+        ] as const) {
+          if (groups.some((fq) => fq.join(':') === [...project, name].join(':'))) {
+            await policies.ensureAllowGroup(project, direction);
+          }
+        }
+        return groups;
+      },
       async annotatePod(namespace, name, annotations) {
         await core.patchNamespacedPod(
           { name, namespace, body: { metadata: { annotations } } },
@@ -128,10 +167,14 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
     const stop = reconcileSeconds.startTimer({ kind });
     try {
       if (kind === 'namespace') await projects.reconcile(rest[0]!);
-      else await pods.reconcile(rest[0]!, rest[1]!);
+      else if (kind === 'policy') {
+        await policies.reconcile(rest[0]!, rest[1]!);
+        // Which pods a policy selects, and which it names as peers, may have changed.
+        for (const pod of informers.pods.cache.list()) queue?.add(podKey(pod));
+      } else await pods.reconcile(rest[0]!, rest[1]!);
       reconciles.inc({ kind, result: 'ok' });
     } catch (error) {
-      if (error instanceof PodSpecError) {
+      if (error instanceof PodSpecError || error instanceof PolicySpecError) {
         // The pod must change first; its next change queues it again.
         podLog.warn({ pod: rest.join('/'), reason: error.message }, 'pod not set up');
         reconciles.inc({ kind, result: 'invalid' });
@@ -173,8 +216,27 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
           custom.listClusterCustomObject({ group: NAD_GROUP, version: 'v1', plural: 'network-attachment-definitions' }),
         logger,
       ),
+      policies: startInformer(
+        kubeConfig,
+        '/apis/networking.k8s.io/v1/networkpolicies',
+        () => networking.listNetworkPolicyForAllNamespaces(),
+        logger,
+      ),
     };
-    informers.namespaces.cache.on('change', (namespace) => queue?.add(`namespace/${namespace.metadata?.name}`));
+    // A namespace's labels decide which policies' namespaceSelectors take in its pods.
+    const namespaceLabels = new Map<string, string>();
+    informers.namespaces.cache.on('change', (namespace) => {
+      const name = namespace.metadata?.name ?? '';
+      queue?.add(`namespace/${name}`);
+      const labels = JSON.stringify(namespace.metadata?.labels ?? {});
+      if (namespaceLabels.get(name) !== labels) {
+        namespaceLabels.set(name, labels);
+        if (queue) for (const pod of informers.pods.cache.list()) queue.add(podKey(pod));
+      }
+    });
+    informers.policies.cache.on('change', (policy) =>
+      queue?.add(`policy/${policy.metadata?.namespace}/${policy.metadata?.name}`),
+    );
     // The informer's update hands over only the new pod: what the last one was is kept here.
     const seen = new Map<string, string>();
     informers.pods.cache.on('add', (pod) => {
@@ -203,6 +265,8 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
         ),
     });
     for (const namespace of informers.namespaces.cache.list()) queue.add(`namespace/${namespace.metadata?.name}`);
+    for (const policy of informers.policies.cache.list())
+      queue.add(`policy/${policy.metadata?.namespace}/${policy.metadata?.name}`);
     for (const pod of informers.pods.cache.list()) queue.add(podKey(pod));
     // What the manager made for objects that went away while it was not watching.
     for (const vm of await config.list('virtual-machine')) {
@@ -216,6 +280,12 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
         const namespace = project.fq_name[1]!;
         if (!informers.namespaces.cache.get(namespace)) queue.add(`namespace/${namespace}`);
       }
+    }
+    for (const group of await config.list('security-group')) {
+      // k8s-np__<namespace>__<name>[__<peer>]: Kubernetes names hold no "__".
+      const [tag, namespace, name] = (group.fq_name.at(-1) ?? '').split('__');
+      if (tag === 'k8s-np' && namespace && name && !informers.policies.cache.get(name, namespace))
+        queue.add(`policy/${namespace}/${name}`);
     }
     synced = true;
     logger.info(

@@ -21,7 +21,13 @@ export const OWNER_ANNOTATION = 'weft/kube-manager';
 export const DEFAULT_NETWORK_NAME = 'weft';
 
 export interface PodLike {
-  metadata?: { name?: string; namespace?: string; uid?: string; annotations?: Record<string, string> };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   spec?: { nodeName?: string; hostNetwork?: boolean };
 }
 
@@ -36,6 +42,8 @@ export interface PodSources {
   annotatePod(namespace: string, name: string, annotations: Record<string, string>): Promise<void>;
   /** The project (fq_name) of a namespace, created when missing. */
   ensureProject(namespace: string): Promise<string[]>;
+  /** The security groups (fq_names, sorted) the pod's default interface belongs in, each made when missing. */
+  securityGroups(pod: PodLike): Promise<string[][]>;
 }
 
 interface DesiredInterface {
@@ -137,6 +145,7 @@ export class PodReconciler {
       const fqName = [...project, `${namespace}__${name}__${item.ifname}`];
       const found = actual.find((entry) => entry.vmi.fq_name.join(':') === fqName.join(':'));
       const converged = await this.convergeInterface(vm, item, fqName, wanted.spec!.nodeName!, found);
+      if (item.order === 0) await this.convergeGroups(converged.vmi, await this.sources.securityGroups(wanted));
       status.push({
         name: item.statusName,
         interface: item.ifname,
@@ -176,7 +185,7 @@ export class PodReconciler {
     fqName: string[],
     node: string,
     found: { vmi: VncObject; ips: VncObject[] } | undefined,
-  ): Promise<{ addresses: string[]; mac: string }> {
+  ): Promise<{ addresses: string[]; mac: string; vmi: VncObject }> {
     let entry = found;
     const macOf = (vmi: VncObject) =>
       (vmi.virtual_machine_interface_mac_addresses as { mac_address?: string[] } | undefined)?.mac_address?.[0] ?? '';
@@ -232,7 +241,21 @@ export class PodReconciler {
       });
       ips = [(await this.config.read('instance-ip', created.uuid)) ?? created];
     }
-    return { addresses: ips.map((ip) => String(ip.instance_ip_address)), mac: macOf(entry.vmi) };
+    return { addresses: ips.map((ip) => String(ip.instance_ip_address)), mac: macOf(entry.vmi), vmi: entry.vmi };
+  }
+
+  /** Puts the interface in exactly these security groups (NetworkPolicy); writes nothing when it is. */
+  async convergeGroups(vmi: VncObject, groups: string[][]): Promise<void> {
+    const names = (list: string[][]) =>
+      list
+        .map((fq) => fq.join(':'))
+        .sort()
+        .join(',');
+    const current = ((vmi.security_group_refs as { to: string[] }[] | undefined) ?? []).map((ref) => ref.to);
+    if (names(current) === names(groups)) return;
+    await this.config.update('virtual-machine-interface', vmi.uuid, {
+      security_group_refs: groups.map((to) => ({ to })),
+    });
   }
 
   async removeInterface(entry: { vmi: VncObject; ips: VncObject[] }): Promise<void> {
