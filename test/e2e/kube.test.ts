@@ -2,14 +2,17 @@
 // server: no real kube-apiserver can run here), weft-kube-manager turns them into config, and the
 // lab calls weft-cni as the kubelet does. A pod that asks for two extra networks gets three
 // interfaces from one CNI ADD, its network-status lists them, and it reaches a peer on each of
-// its networks and none on a network it is not on. A restarted manager changes no config; a
-// deleted pod's config goes.
+// its networks and none on a network it is not on. A NetworkPolicy that allows only TCP port 80
+// from pods labelled role=client cuts everything else to the pods it selects. A restarted
+// manager changes no config; a deleted pod's config goes.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { NETWORK_STATUS_ANNOTATION } from '@weft/kube-manager';
 import { type KubeApiServer, startKubeApiServer } from '@weft/kube-manager/testing';
 import { Lab, labUnavailable } from '../lab/lab.js';
+import { netnsPath } from '../lab/shell.js';
 
 const skip = labUnavailable();
 let lab: Lab;
@@ -40,10 +43,15 @@ before(async () => {
   await lab.addPod('peer-blue', 'h2', ['pod-net', 'blue']);
   await lab.addPod('peer-red', 'h2', ['pod-net', 'red']);
   await lab.addPod('peer-green', 'h2', ['pod-net', 'green']);
+  await lab.addPod('web', 'h1', ['pod-net'], { labels: { role: 'server' } });
+  await lab.addPod('client', 'h2', ['pod-net'], { labels: { role: 'client' } });
+  await lab.addPod('stranger', 'h2', ['pod-net'], { labels: { role: 'other' } });
 });
 
+let server: ChildProcess | undefined;
 after(async () => {
   if (skip) return;
+  server?.kill();
   await lab?.down();
   await kube?.close();
   dir?.remove();
@@ -52,6 +60,33 @@ after(async () => {
 function pinged(from: string, address: string): boolean {
   try {
     lab.exec(from, 'ping', ['-c', '1', '-W', '1', address]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A TCP server in a pod on ports 80 and 81 that greets each connection with "ok". */
+function serveTcp(pod: string): ChildProcess {
+  const program = [
+    'import socket, threading',
+    'def serve(port):',
+    '  s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
+    "  s.bind(('0.0.0.0', port)); s.listen(64)",
+    '  while True:',
+    '    c, _ = s.accept(); c.sendall(b"ok"); c.close()',
+    'for port in (80, 81): threading.Thread(target=serve, args=(port,), daemon=True).start()',
+    'threading.Event().wait()',
+  ].join('\n');
+  const netns = lab.pods.find((item) => item.name === pod)!.netns;
+  return spawn('nsenter', [`--net=${netnsPath(netns)}`, 'python3', '-c', program], { stdio: 'ignore' });
+}
+
+function connects(from: string, address: string, port: number): boolean {
+  const program =
+    'import socket, sys\ns = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)\nsys.exit(0 if s.recv(2) == b"ok" else 1)';
+  try {
+    lab.exec(from, 'python3', ['-c', program, address, String(port)]);
     return true;
   } catch {
     return false;
@@ -99,6 +134,40 @@ test('it reaches a peer on each of its networks, and none on a network it is not
   assert.ok(!pinged('peer-green', lab.podAddress('multi', 'blue')), 'from green to blue');
 });
 
+test('a NetworkPolicy that allows only port 80 from role=client cuts everything else to the pods it selects', {
+  skip,
+}, async () => {
+  server = serveTcp('web');
+  const web = lab.podAddress('web', 'pod-net');
+  await waitFor(() => connects('client', web, 80) && connects('client', web, 81) && connects('stranger', web, 80), {
+    what: 'the web pod to answer everyone before any policy',
+  });
+  await lab.kube!.createNetworkPolicy('default', {
+    metadata: { name: 'web-from-clients' },
+    spec: {
+      podSelector: { matchLabels: { role: 'server' } },
+      policyTypes: ['Ingress'],
+      ingress: [
+        { from: [{ podSelector: { matchLabels: { role: 'client' } } }], ports: [{ protocol: 'TCP', port: 80 }] },
+      ],
+    },
+  });
+  await waitFor(() => !connects('stranger', web, 80), {
+    what: 'the policy to cut the stranger off',
+    timeoutMs: 30_000,
+  });
+  assert.ok(connects('client', web, 80), 'role=client to port 80');
+  assert.ok(!connects('client', web, 81), 'role=client to port 81');
+  assert.ok(!pinged('client', web), 'role=client: ping');
+  assert.ok(!connects('stranger', web, 80), 'role=other to port 80');
+  // Only the selected pod is isolated, and only for ingress.
+  assert.ok(pinged('web', lab.podAddress('stranger', 'pod-net')), 'the web pod still reaches out');
+  assert.ok(pinged('stranger', lab.podAddress('client', 'pod-net')), 'pods no policy selects stay open');
+
+  await lab.kube!.deleteNetworkPolicy('default', 'web-from-clients');
+  await waitFor(() => connects('stranger', web, 80), { what: 'the web pod open again', timeoutMs: 30_000 });
+});
+
 test('a restarted manager changes no config; a deleted pod loses its config', { skip }, async () => {
   const before = await storeRevision();
   await lab.restartController('kube-manager');
@@ -106,7 +175,7 @@ test('a restarted manager changes no config; a deleted pod loses its config', { 
   // The new manager has gone over every pod once, and nothing waits.
   await waitFor(
     async () =>
-      (await metric(manager, /^weft_kube_manager_reconciles_total\{kind="pod",result="ok"\} (\d+)/m)) >= 4 &&
+      (await metric(manager, /^weft_kube_manager_reconciles_total\{kind="pod",result="ok"\} (\d+)/m)) >= 7 &&
       (await metric(manager, /^weft_kube_manager_queue_depth (\d+)/m)) === 0,
     { what: 'the restarted manager to reconcile every pod', timeoutMs: 30_000 },
   );

@@ -35,18 +35,36 @@ export class KubeClient {
   }
 
   /** A pod bound to a node (as the scheduler leaves it), asking for these extra networks in order. */
-  async createPod(namespace: string, name: string, node: string, extraNetworks: string[]): Promise<KubePod> {
+  async createPod(
+    namespace: string,
+    name: string,
+    node: string,
+    extraNetworks: string[],
+    labels: Record<string, string> = {},
+  ): Promise<KubePod> {
     const annotations = extraNetworks.length
       ? { [NETWORKS_ANNOTATION]: JSON.stringify(extraNetworks.map((network) => ({ name: network }))) }
       : {};
     const { status, body } = await this.request<KubePod>('POST', `/api/v1/namespaces/${namespace}/pods`, {
       apiVersion: 'v1',
       kind: 'Pod',
-      metadata: { name, annotations },
+      metadata: { name, labels, annotations },
       spec: { nodeName: node, containers: [{ name: 'lab', image: 'lab' }] },
     });
     if (status === 409) throw new Error(`pod ${namespace}/${name} already exists in Kubernetes`);
     return body;
+  }
+
+  async createNetworkPolicy(namespace: string, policy: Record<string, unknown>): Promise<void> {
+    await this.request('POST', `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`, {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      ...policy,
+    });
+  }
+
+  async deleteNetworkPolicy(namespace: string, name: string): Promise<void> {
+    await this.request('DELETE', `/apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies/${name}`);
   }
 
   async readPod(namespace: string, name: string): Promise<KubePod> {

@@ -246,10 +246,16 @@ export class Lab {
    * Kubernetes, plays the user and the kubelet instead: the Pod through the Kubernetes API (its
    * extra networks in its annotation), then one CNI ADD, which waits for the manager's config.
    */
-  async addPod(name: string, hostName: string, networks: string[]): Promise<LabPod> {
+  async addPod(
+    name: string,
+    hostName: string,
+    networks: string[],
+    /** The Pod's labels, in a lab on Kubernetes (what NetworkPolicies select). */
+    { labels = {} }: { labels?: Record<string, string> } = {},
+  ): Promise<LabPod> {
     if (this.state.pods[name]) throw new Error(`pod ${name} already exists`);
     const host = this.host(hostName);
-    if (this.state.kube) return this.#addKubePod(name, host, networks, this.state.kube);
+    if (this.state.kube) return this.#addKubePod(name, host, networks, this.state.kube, labels);
     const config = await this.config.createPod(`default/${name}`, host.name, networks);
     const netns = `${this.topology.lab}-pod-${name}`;
     sh('ip', ['netns', 'add', netns]);
@@ -266,7 +272,13 @@ export class Lab {
     return pod;
   }
 
-  async #addKubePod(name: string, host: LabHost, networks: string[], kube: LabKube): Promise<LabPod> {
+  async #addKubePod(
+    name: string,
+    host: LabHost,
+    networks: string[],
+    kube: LabKube,
+    labels: Record<string, string>,
+  ): Promise<LabPod> {
     const [first, ...extra] = networks;
     if (first !== kube.podNetwork) {
       throw new Error(
@@ -275,7 +287,7 @@ export class Lab {
     }
     const client = new KubeClient(kube.url);
     for (const network of extra) await client.ensureAttachment('default', network);
-    const created = await client.createPod('default', name, host.name, extra);
+    const created = await client.createPod('default', name, host.name, extra, labels);
     const netns = `${this.topology.lab}-pod-${name}`;
     sh('ip', ['netns', 'add', netns]);
     const containerId = `lab-${name}`;
