@@ -29,7 +29,10 @@ const mainOf = (pkg: string) => join(dirname(fileURLToPath(import.meta.resolve(p
 
 function startDaemon(main: string, env: Record<string, string>) {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('WEFT_')));
-  const child = spawn(process.execPath, [main], { env: { ...inherited, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [main], {
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
     pid: child.pid!,
@@ -125,7 +128,9 @@ try {
       },
     });
   }
-  const loadBefore = loadavg().map((value) => value.toFixed(1)).join(', ');
+  const loadBefore = loadavg()
+    .map((value) => value.toFixed(1))
+    .join(', ');
 
   // ── baseline: the same objects by REST ───────────────────────────────────────────────────
   const baselineCpuBefore = process.cpuUsage();
@@ -133,7 +138,11 @@ try {
   const baselineStart = performance.now();
   await inParallel(PODS, WORKERS, async (index) => {
     const name = `default/base-${index}`;
-    const vm = (await json(`${configUrl}/virtual-machines`, 'POST', { 'virtual-machine': { fq_name: [name], display_name: name } }))['virtual-machine'];
+    const vm = (
+      await json(`${configUrl}/virtual-machines`, 'POST', {
+        'virtual-machine': { fq_name: [name], display_name: name },
+      })
+    )['virtual-machine'];
     const vmi = (
       await json(`${configUrl}/virtual-machine-interfaces`, 'POST', {
         'virtual-machine-interface': {
@@ -194,7 +203,10 @@ try {
   const revisionBefore = await storeRevision();
   const restartStart = performance.now();
   manager = startDaemon(mainOf('@weft/kube-manager'), managerEnv);
-  await waitFor(() => ready(`http://127.0.0.1:${managerPort}/readyz`), { timeoutMs: 30_000, what: 'kube-manager again' });
+  await waitFor(() => ready(`http://127.0.0.1:${managerPort}/readyz`), {
+    timeoutMs: 30_000,
+    what: 'kube-manager again',
+  });
   await waitFor(
     async () =>
       (await metric(/^weft_kube_manager_reconciles_total\{kind="pod",result="ok"\} (\d+)/m)) >= PODS &&
@@ -212,7 +224,9 @@ try {
   const b50 = percentile(baselineLatencies, 50);
   const b99 = percentile(baselineLatencies, 99);
   console.log(
-    `${PODS} pods in one burst (${CREATORS} concurrent creates); the manager with ${WORKERS} workers, the baseline with ${WORKERS} REST clients; ${availableParallelism()} cores, load average before ${loadBefore}, after ${loadavg().map((value) => value.toFixed(1)).join(', ')}.\n`,
+    `${PODS} pods in one burst (${CREATORS} concurrent creates); the manager with ${WORKERS} workers, the baseline with ${WORKERS} REST clients; ${availableParallelism()} cores, load average before ${loadBefore}, after ${loadavg()
+      .map((value) => value.toFixed(1))
+      .join(', ')}.\n`,
   );
   console.log('| measure | kube-manager | baseline (REST by hand) | ratio |');
   console.log('| --- | ---: | ---: | ---: |');

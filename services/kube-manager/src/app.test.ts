@@ -32,7 +32,7 @@ async function kubeCall(method: string, path: string, body?: unknown) {
   return answer;
 }
 
-function startManager(): KubeManager {
+function startManager(identity = 'test-manager'): KubeManager {
   const manager = buildKubeManager(
     {
       kubeApiUrl: kube.url,
@@ -45,7 +45,7 @@ function startManager(): KubeManager {
       leaseNamespace: 'kube-system',
       leaseName: 'weft-kube-manager',
       leaseDuration: 3_000,
-      identity: 'test-manager',
+      identity,
     },
     {
       logger: createLogger({ service: 'kube-manager', level: 'silent' }),
@@ -282,6 +282,58 @@ describe('weft-kube-manager', () => {
         what: "the policy's group to go",
       },
     );
+  });
+
+  test('nothing is deleted before every informer has listed once', async () => {
+    await createPod('team-a', 'kept');
+    await waitFor(() => config.idOf('virtual-machine', ['team-a/kept']), { what: 'kept in config' });
+    await manager.idle();
+    await manager.close();
+    await kubeCall('DELETE', '/api/v1/namespaces/team-a/pods/kept');
+    const policyLists = () =>
+      kube.requests.filter(
+        (request) => request.method === 'GET' && request.url === '/apis/networking.k8s.io/v1/networkpolicies',
+      ).length;
+    const refusedBefore = policyLists();
+    // NetworkPolicies cannot be listed: the pods can, and show "kept" gone, but the manager has not synced.
+    kube.refuse = (request) => request.url.startsWith('/apis/networking.k8s.io/v1/networkpolicies');
+    manager = startManager();
+    try {
+      await waitFor(() => policyLists() >= refusedBefore + 2, { what: 'the manager to try the policies twice' });
+      assert.equal(manager.synced, false);
+      assert.ok(await config.idOf('virtual-machine', ['team-a/kept']), 'kept is still in config');
+    } finally {
+      kube.refuse = undefined;
+    }
+    await waitFor(async () => (await config.idOf('virtual-machine', ['team-a/kept'])) === undefined, {
+      what: 'kept to go once the manager has synced',
+      timeoutMs: 20_000,
+    });
+  });
+
+  test('of two replicas, only the holder of the Lease acts; the other takes over when it stops', async () => {
+    await waitFor(() => manager.synced, { what: 'the first replica to sync' });
+    const leaseReads = () =>
+      kube.requests.filter((request) => request.url.includes('/leases/weft-kube-manager')).length;
+    const readsBefore = leaseReads();
+    const second = startManager('second-replica');
+    try {
+      await waitFor(() => leaseReads() >= readsBefore + 3, { what: 'the second replica to ask for the Lease' });
+      assert.equal(second.synced, false, 'the second replica waits');
+      await manager.close();
+      await waitFor(() => second.synced, { what: 'the second replica to take over', timeoutMs: 20_000 });
+      const lease = await kubeCall(
+        'GET',
+        '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/weft-kube-manager',
+      );
+      assert.equal(lease.spec.holderIdentity, 'second-replica');
+      await createPod('team-a', 'after-takeover');
+      await waitFor(() => config.idOf('virtual-machine', ['team-a/after-takeover']), {
+        what: 'the new leader at work',
+      });
+    } finally {
+      manager = second;
+    }
   });
 
   test('a watch that must start over (410 Expired) lists again and misses nothing', async () => {

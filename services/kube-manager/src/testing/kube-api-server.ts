@@ -26,6 +26,11 @@ export interface KubeApiServer {
   /** Every request the server answered, in order (method, path and query), for tests that check how a client behaves. */
   requests: { method: string; url: string }[];
   /**
+   * While set, requests it returns true for are answered 503 ServiceUnavailable (a Status), as
+   * a server that is failing answers: for tests of what a client does meanwhile.
+   */
+  refuse: ((request: { method: string; url: string }) => boolean) | undefined;
+  /**
    * Compacts the change log and ends every open watch with an ERROR event carrying 410 Expired,
    * as a real server does when a watcher falls behind its compacted history: clients must list again.
    */
@@ -77,6 +82,22 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const app = fastify({ bodyLimit: 3 * 1024 * 1024 });
   /** Each open watch's stop, given the Status to send first, if any. */
   const openWatches = new Set<(status?: KubeStatusError) => void>();
+  const server: KubeApiServer = {
+    url: '',
+    store,
+    app,
+    requests,
+    refuse: undefined,
+    expireWatches() {
+      store.compact();
+      const expired = new KubeStatusError('Expired', `too old resource version (compacted at ${store.revision})`);
+      for (const stop of [...openWatches]) stop(expired);
+    },
+    async close() {
+      for (const stop of [...openWatches]) stop();
+      await app.close();
+    },
+  };
 
   for (const type of PATCH_TYPES) {
     app.addContentTypeParser(type, { parseAs: 'string' }, (_request, body, done) => {
@@ -93,8 +114,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       }
     });
   }
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     requests.push({ method: request.method, url: request.url });
+    if (server.refuse?.({ method: request.method, url: request.url })) {
+      const status = new KubeStatusError('ServiceUnavailable', 'the stand-in was told to refuse this request');
+      return reply.code(status.code).send(status.toStatus());
+    }
   });
   app.setErrorHandler((error: Error & { statusCode?: number }, _request, reply) => {
     const status =
@@ -265,19 +290,6 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 
   const address = await app.listen({ port: options.port ?? 0, host: options.host ?? '127.0.0.1' });
-  return {
-    url: address,
-    store,
-    app,
-    requests,
-    expireWatches() {
-      store.compact();
-      const expired = new KubeStatusError('Expired', `too old resource version (compacted at ${store.revision})`);
-      for (const stop of [...openWatches]) stop(expired);
-    },
-    async close() {
-      for (const stop of [...openWatches]) stop();
-      await app.close();
-    },
-  };
+  server.url = address;
+  return server;
 }

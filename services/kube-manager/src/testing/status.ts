@@ -11,7 +11,8 @@ export type StatusReason =
   | 'Expired'
   | 'Gone'
   | 'MethodNotAllowed'
-  | 'UnsupportedMediaType';
+  | 'UnsupportedMediaType'
+  | 'ServiceUnavailable';
 
 const CODES: Record<StatusReason, number> = {
   BadRequest: 400,
@@ -23,6 +24,7 @@ const CODES: Record<StatusReason, number> = {
   Gone: 410,
   UnsupportedMediaType: 415,
   Invalid: 422,
+  ServiceUnavailable: 503,
 };
 
 export interface StatusDetails {
