@@ -199,7 +199,7 @@ describe('weft-kube-manager', () => {
     assert.match(entries[0]!.ips[0]!, /^10\.60\.0\.\d+$/);
   });
 
-  test('a host-network pod gets nothing; a deleted pod loses its objects', async () => {
+  test('a host-network pod gets nothing; a deleted or finished pod loses its objects', async () => {
     await createPod('team-a', 'on-host', { hostNetwork: true });
     await createPod('team-a', 'short-lived');
     await waitFor(() => config.idOf('virtual-machine', ['team-a/short-lived']), { what: 'short-lived in config' });
@@ -212,6 +212,15 @@ describe('weft-kube-manager', () => {
       what: 'short-lived gone from config',
     });
     assert.equal(await config.read('virtual-machine-interface', vmi.uuid), undefined);
+
+    // A pod whose containers have all ended gives its address back, as Kubernetes frees its IP.
+    await createPod('team-a', 'job');
+    await waitFor(() => config.idOf('virtual-machine', ['team-a/job']), { what: 'job in config' });
+    const job = await kubeCall('GET', '/api/v1/namespaces/team-a/pods/job');
+    await kubeCall('PUT', '/api/v1/namespaces/team-a/pods/job/status', { ...job, status: { phase: 'Succeeded' } });
+    await waitFor(async () => (await config.idOf('virtual-machine', ['team-a/job'])) === undefined, {
+      what: "the finished pod's objects to go",
+    });
   });
 
   test('a restarted manager changes nothing that is right, and removes what went away while it was down', async () => {

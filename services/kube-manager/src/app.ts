@@ -70,6 +70,7 @@ function podFingerprint(pod: V1Pod): string {
     pod.metadata?.uid,
     pod.spec?.nodeName,
     pod.spec?.hostNetwork,
+    pod.status?.phase,
     pod.metadata?.labels,
     pod.metadata?.annotations?.[NETWORKS_ANNOTATION],
     pod.metadata?.annotations?.[NETWORK_STATUS_ANNOTATION],
@@ -111,8 +112,10 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
         logger.child({ component: 'leader-election' }),
       )
     : undefined;
+  // A replica that waits for the Lease is ready (healthy, standing by): were it not, a rolling
+  // update, whose new replica waits for the old one's Lease, would never finish.
   readiness.declare('kubernetes', () =>
-    election && !election.leading ? 'waiting for the Lease' : synced ? undefined : 'informers not yet synced',
+    (election && !election.leading) || synced ? undefined : 'informers not yet synced',
   );
 
   const projects = new ProjectReconciler(

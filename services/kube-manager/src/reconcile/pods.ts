@@ -29,6 +29,12 @@ export interface PodLike {
     annotations?: Record<string, string>;
   };
   spec?: { nodeName?: string; hostNetwork?: boolean };
+  status?: { phase?: string };
+}
+
+/** A pod whose containers have all ended for good: it keeps no address, as Kubernetes frees its IP. */
+function finished(pod: PodLike): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
 export interface AttachmentLike {
@@ -120,9 +126,9 @@ export class PodReconciler {
     const pod = this.sources.pod(namespace, name);
     const vmName = podObjectName(namespace, name);
     const existing = await this.config.readByName('virtual-machine', [vmName]);
-    const wanted = pod && !pod.spec?.hostNetwork && pod.spec?.nodeName ? pod : undefined;
+    const wanted = pod && !pod.spec?.hostNetwork && pod.spec?.nodeName && !finished(pod) ? pod : undefined;
     if (existing && (!wanted || existing.uuid !== wanted.metadata?.uid)) {
-      // Gone, on the host network, or a new pod of the same name: the old objects go first.
+      // Gone, finished, on the host network, or a new pod of the same name: the old objects go first.
       if (keyValueOf(existing.annotations as never, OWNER_ANNOTATION) !== undefined) await this.teardown(existing);
       if (!wanted) return;
       return this.reconcile(namespace, name);
