@@ -240,6 +240,27 @@ describe('weft-kube-manager', () => {
     });
   });
 
+  test('a pod waits for an attachment made after it; a wrong annotation makes nothing until it is fixed', async () => {
+    await createPod('team-a', 'early', { annotations: { [NETWORKS_ANNOTATION]: 'late-net' } });
+    await createPod('team-a', 'wrong', { annotations: { [NETWORKS_ANNOTATION]: '[{"name":"blue-net","mac":"zz"}]' } });
+    await network('late', '10.63.0.0/24');
+    await attachment('team-a', 'late-net', 'late');
+    const vm = await waitFor(
+      async () => {
+        const found = await config.readByName('virtual-machine', ['team-a/early']);
+        return found && (await interfacesOf(found)).length === 2 ? found : undefined;
+      },
+      { what: 'the pod set up once its attachment exists', timeoutMs: 20_000 },
+    );
+    assert.equal((await interfacesOf(vm))[1]!.fq_name.at(-1), 'team-a__early__net1');
+    await manager.idle();
+    assert.equal(await config.idOf('virtual-machine', ['team-a/wrong']), undefined, 'nothing for a wrong annotation');
+    const wrong = await kubeCall('GET', '/api/v1/namespaces/team-a/pods/wrong');
+    wrong.metadata.annotations[NETWORKS_ANNOTATION] = '[{"name":"blue-net","mac":"02:00:00:00:0a:0b"}]';
+    await kubeCall('PUT', '/api/v1/namespaces/team-a/pods/wrong', wrong);
+    await waitFor(() => config.idOf('virtual-machine', ['team-a/wrong']), { what: 'the fixed pod set up' });
+  });
+
   test('a NetworkPolicy becomes security groups: selected pods allow only what it allows, peers are members, others stay open', async () => {
     await waitFor(() => manager.synced, { what: 'sync' });
     await createPod('team-a', 'server', { labels: { role: 'server' } });
