@@ -366,6 +366,28 @@ describe('weft-kube-manager', () => {
     }
   });
 
+  test("a namespace that goes takes its project, its pods' objects and its policies' groups with it", async () => {
+    await waitFor(() => manager.synced, { what: 'sync' });
+    await kubeCall('POST', '/api/v1/namespaces', { metadata: { name: 'team-b' } });
+    await createPod('team-b', 'guarded', { labels: { app: 'db' } });
+    await kubeCall('POST', '/apis/networking.k8s.io/v1/namespaces/team-b/networkpolicies', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'db' },
+      spec: { podSelector: { matchLabels: { app: 'db' } }, ingress: [{ from: [{ podSelector: {} }] }] },
+    });
+    await waitFor(() => config.idOf('security-group', ['default-domain', 'team-b', 'k8s-allow-egress']), {
+      what: "the policy's groups",
+      timeoutMs: 20_000,
+    });
+    await kubeCall('DELETE', '/api/v1/namespaces/team-b');
+    await waitFor(async () => (await config.idOf('project', ['default-domain', 'team-b'])) === undefined, {
+      what: 'the project of team-b to go',
+      timeoutMs: 30_000,
+    });
+    assert.equal(await config.idOf('virtual-machine', ['team-b/guarded']), undefined);
+  });
+
   test('a watch that must start over (410 Expired) lists again and misses nothing', async () => {
     await waitFor(() => manager.synced, { what: 'sync' });
     const listsBefore = kube.requests.filter(

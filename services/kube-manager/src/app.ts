@@ -184,6 +184,8 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
         return;
       }
       reconciles.inc({ kind, result: 'error' });
+      // The project may be what is missing: ask config-api again next time.
+      if (kind !== 'namespace') projects.forget(rest[0]!);
       throw error;
     } finally {
       stop();

@@ -129,7 +129,12 @@ export class PodReconciler {
     const wanted = pod && !pod.spec?.hostNetwork && pod.spec?.nodeName && !finished(pod) ? pod : undefined;
     if (existing && (!wanted || existing.uuid !== wanted.metadata?.uid)) {
       // Gone, finished, on the host network, or a new pod of the same name: the old objects go first.
-      if (keyValueOf(existing.annotations as never, OWNER_ANNOTATION) !== undefined) await this.teardown(existing);
+      if (keyValueOf(existing.annotations as never, OWNER_ANNOTATION) === undefined) {
+        if (!wanted) return;
+        // Someone else's virtual-machine holds the pod's name (an orchestrator by REST): retried until it goes.
+        throw new Error(`virtual-machine ${vmName} exists and was not made by kube-manager`);
+      }
+      await this.teardown(existing);
       if (!wanted) return;
       return this.reconcile(namespace, name);
     }

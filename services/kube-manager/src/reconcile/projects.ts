@@ -52,7 +52,20 @@ export class ProjectReconciler {
     this.#known.delete(fqName.join(':'));
     const project = await this.config.readByName('project', fqName);
     if (!project || keyValueOf(project.annotations as never, OWNER_ANNOTATION) === undefined) return;
-    // 409 while the namespace's pods are still being removed: the queue retries.
+    // The security groups the manager made in it (NetworkPolicy's allow-all groups outlive the
+    // policies); 409 while an interface still uses one, or while the namespace's pods are still
+    // being removed: the queue retries.
+    for (const group of await this.config.list('security-group')) {
+      const inProject = group.fq_name.slice(0, -1).join(':') === fqName.join(':');
+      if (inProject && keyValueOf(group.annotations as never, OWNER_ANNOTATION) !== undefined) {
+        await this.config.remove('security-group', group.uuid);
+      }
+    }
     await this.config.remove('project', project.uuid);
+  }
+
+  /** Forgets that a project exists (after a failure that may mean it does not). */
+  forget(namespace: string): void {
+    this.#known.delete(this.projectOf(namespace).join(':'));
   }
 }
