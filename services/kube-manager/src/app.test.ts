@@ -21,10 +21,10 @@ let configApi: Awaited<ReturnType<typeof startConfigApi>>;
 let config: ConfigApi;
 const state = tempDir('weft-kube-manager-');
 
-async function kubeCall(method: string, path: string, body?: unknown) {
+async function kubeCall(method: string, path: string, body?: unknown, contentType = 'application/json') {
   const response = await fetch(`${kube.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: body === undefined ? {} : { 'content-type': contentType },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const answer = (await response.json()) as Record<string, any>;
@@ -216,8 +216,13 @@ describe('weft-kube-manager', () => {
     // A pod whose containers have all ended gives its address back, as Kubernetes frees its IP.
     await createPod('team-a', 'job');
     await waitFor(() => config.idOf('virtual-machine', ['team-a/job']), { what: 'job in config' });
-    const job = await kubeCall('GET', '/api/v1/namespaces/team-a/pods/job');
-    await kubeCall('PUT', '/api/v1/namespaces/team-a/pods/job/status', { ...job, status: { phase: 'Succeeded' } });
+    // A patch, as the kubelet sends: a PUT could meet the manager's own write of network-status (409).
+    await kubeCall(
+      'PATCH',
+      '/api/v1/namespaces/team-a/pods/job/status',
+      { status: { phase: 'Succeeded' } },
+      'application/merge-patch+json',
+    );
     await waitFor(async () => (await config.idOf('virtual-machine', ['team-a/job'])) === undefined, {
       what: "the finished pod's objects to go",
     });
@@ -255,9 +260,12 @@ describe('weft-kube-manager', () => {
     assert.equal((await interfacesOf(vm))[1]!.fq_name.at(-1), 'team-a__early__net1');
     await manager.idle();
     assert.equal(await config.idOf('virtual-machine', ['team-a/wrong']), undefined, 'nothing for a wrong annotation');
-    const wrong = await kubeCall('GET', '/api/v1/namespaces/team-a/pods/wrong');
-    wrong.metadata.annotations[NETWORKS_ANNOTATION] = '[{"name":"blue-net","mac":"02:00:00:00:0a:0b"}]';
-    await kubeCall('PUT', '/api/v1/namespaces/team-a/pods/wrong', wrong);
+    await kubeCall(
+      'PATCH',
+      '/api/v1/namespaces/team-a/pods/wrong',
+      { metadata: { annotations: { [NETWORKS_ANNOTATION]: '[{"name":"blue-net","mac":"02:00:00:00:0a:0b"}]' } } },
+      'application/merge-patch+json',
+    );
     await waitFor(() => config.idOf('virtual-machine', ['team-a/wrong']), { what: 'the fixed pod set up' });
   });
 

@@ -225,7 +225,8 @@ export class PodReconciler {
         annotations: kv(annotations),
         ...(item.mac ? { virtual_machine_interface_mac_addresses: { mac_address: [item.mac] } } : {}),
       });
-      entry = { vmi: (await this.config.read('virtual-machine-interface', vmi.uuid)) ?? vmi, ips: [] };
+      // config-api answers a create with the whole object, its allocated MAC included.
+      entry = { vmi, ips: [] };
     } else {
       const vmi = entry.vmi as { virtual_machine_interface_bindings?: never; annotations?: never };
       const same =
@@ -250,7 +251,7 @@ export class PodReconciler {
         annotations: kv({ [OWNER_ANNOTATION]: 'pod' }),
         ...(item.address ? { instance_ip_address: item.address } : {}),
       });
-      ips = [(await this.config.read('instance-ip', created.uuid)) ?? created];
+      ips = [created];
     }
     return { addresses: ips.map((ip) => String(ip.instance_ip_address)), mac: macOf(entry.vmi), vmi: entry.vmi };
   }
