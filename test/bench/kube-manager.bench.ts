@@ -20,6 +20,9 @@ import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { NETWORK_STATUS_ANNOTATION } from '@weft/kube-manager';
 import { startKubeApiServer } from '@weft/kube-manager/testing';
 
+// biome-ignore lint/suspicious/noExplicitAny: API objects are arbitrary JSON, read by path
+type Json = any;
+
 const PODS = Number(process.env.BENCH_KUBE_PODS ?? 1000);
 const WORKERS = 8;
 const CREATORS = 32;
@@ -57,7 +60,7 @@ async function json(url: string, method = 'GET', body?: unknown) {
   });
   const text = await response.text();
   if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, any>;
+  return JSON.parse(text) as Record<string, Json>;
 }
 
 async function ready(url: string): Promise<boolean> {

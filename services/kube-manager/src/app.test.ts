@@ -15,6 +15,9 @@ import { ConfigApi, type VncObject } from './config/config-api.js';
 import { NETWORK_STATUS_ANNOTATION, NETWORKS_ANNOTATION } from './kube/network-selection.js';
 import { type KubeApiServer, startKubeApiServer } from './testing/kube-api-server.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: API objects are arbitrary JSON, read by path
+type Json = any;
+
 const PROJECT = ['default-domain', 'default-project'];
 let kube: KubeApiServer;
 let configApi: Awaited<ReturnType<typeof startConfigApi>>;
@@ -27,7 +30,7 @@ async function kubeCall(method: string, path: string, body?: unknown, contentTyp
     headers: body === undefined ? {} : { 'content-type': contentType },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const answer = (await response.json()) as Record<string, any>;
+  const answer = (await response.json()) as Record<string, Json>;
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${answer.message}`);
   return answer;
 }
@@ -301,7 +304,7 @@ describe('weft-kube-manager', () => {
     assert.deepEqual(await groupsOf('client'), ['k8s-allow-egress', 'k8s-allow-ingress', 'k8s-np__team-a__web__in0-0']);
     assert.deepEqual(await groupsOf('bystander'), []);
     const group = (await config.readByName('security-group', ['default-domain', 'team-a', 'k8s-np__team-a__web']))!;
-    const rules = (group.security_group_entries as { policy_rule: Record<string, any>[] }).policy_rule;
+    const rules = (group.security_group_entries as { policy_rule: Record<string, Json>[] }).policy_rule;
     assert.equal(rules.length, 1);
     assert.equal(rules[0]!.protocol, 'tcp');
     assert.deepEqual(rules[0]!.dst_ports, [{ start_port: 80, end_port: 80 }]);

@@ -8,6 +8,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { kubeConfigFor } from '../kube/informers.js';
 import { type KubeApiServer, startKubeApiServer } from './kube-api-server.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: API objects are arbitrary JSON, read by path
+type Json = any;
+
 let server: KubeApiServer;
 before(async () => {
   server = await startKubeApiServer({ bookmarkIntervalMs: 50, changeLogKeep: 100 });
@@ -20,14 +23,14 @@ async function call(method: string, path: string, body?: unknown, contentType = 
     headers: body === undefined ? {} : { 'content-type': contentType },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Record<string, Json> };
 }
 
 /** Reads a watch stream's events until `until` says stop. */
-async function watchEvents(path: string, until: (events: any[]) => boolean): Promise<any[]> {
+async function watchEvents(path: string, until: (events: Json[]) => boolean): Promise<Json[]> {
   const controller = new AbortController();
   const response = await fetch(`${server.url}${path}`, { signal: controller.signal });
-  const events: any[] = [];
+  const events: Json[] = [];
   let buffer = '';
   const decoder = new TextDecoder();
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -64,7 +67,7 @@ describe('the stand-in Kubernetes API server', () => {
     assert.equal(list.body.kind, 'PodList');
     assert.equal(list.body.metadata.resourceVersion, String(server.store.revision));
     assert.deepEqual(
-      list.body.items.map((item: any) => item.metadata.name),
+      list.body.items.map((item: Json) => item.metadata.name),
       ['one'],
     );
     const none = await call('GET', '/api/v1/pods?labelSelector=role%20in%20(server)');
@@ -159,7 +162,7 @@ describe('the stand-in Kubernetes API server', () => {
     });
     assert.equal(nad.status, 201);
     const all = await call('GET', '/apis/k8s.cni.cncf.io/v1/network-attachment-definitions');
-    assert.ok(all.body.items.some((item: any) => item.metadata.name === 'blue'));
+    assert.ok(all.body.items.some((item: Json) => item.metadata.name === 'blue'));
 
     const api = kubeConfigFor(server.url).makeApiClient(CoreV1Api);
     await api.createNamespacedPod({ namespace: 'default', body: pod('typed') as never });
