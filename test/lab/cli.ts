@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--kube URL [--pod-network NET]] | down | status | pod add NAME --host H --network NET [--network NET…]
+// npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--kube URL [--pod-network NET]] | down | status
+//                | pod add NAME --host H --network NET [--network NET…] [--label KEY=VALUE…]
 //                | pod del NAME | exec NAME CMD [ARGS…]
 // The lab of ../../README.md's tour. Needs root (namespaces, BPF).
 import { join } from 'node:path';
@@ -71,12 +72,23 @@ async function main(argv: string[]): Promise<void> {
       if (verb === 'add') {
         const { values } = parseArgs({
           args: options,
-          options: { host: { type: 'string' }, network: { type: 'string', multiple: true } },
+          options: {
+            host: { type: 'string' },
+            network: { type: 'string', multiple: true },
+            // The Pod's labels, in a lab on Kubernetes (what NetworkPolicies select): KEY=VALUE.
+            label: { type: 'string', multiple: true },
+          },
         });
         if (!values.host || !values.network?.length)
           throw new Error('pod add NAME --host H --network NET [--network NET…]');
         const lab = loaded();
-        await lab.addPod(name, values.host, values.network);
+        const labels: Record<string, string> = {};
+        for (const label of values.label ?? []) {
+          const [key, value, ...rest] = label.split('=');
+          if (!key || value === undefined || rest.length > 0) throw new Error(`--label ${label}: expected KEY=VALUE`);
+          labels[key] = value;
+        }
+        await lab.addPod(name, values.host, values.network, { labels });
         for (const network of values.network) console.log(`${name} on ${network}: ${lab.podAddress(name, network)}`);
       } else if (verb === 'del') {
         await loaded().deletePod(name);
