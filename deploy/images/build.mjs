@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds every Weft image with podman: weft-config-api, weft-control, weft-analytics,
+// Builds every Weft image with podman: weft-config-api, weft-control, weft-analytics, weft-kube-manager,
 // weft-vrouter-agent (from services/<name>/Containerfile) and weft-nats (for the one-machine
 // stack), each tagged <prefix>/weft-<name>:<version>.
 //
@@ -45,6 +45,11 @@ const images = [
     name: 'vrouter-agent',
     containerfile: 'services/vrouter-agent/Containerfile',
     main: 'services/vrouter-agent/src/main.ts',
+  },
+  {
+    name: 'kube-manager',
+    containerfile: 'services/kube-manager/Containerfile',
+    main: 'services/kube-manager/src/main.ts',
   },
   { name: 'nats', containerfile: 'deploy/images/nats/Containerfile' },
 ];

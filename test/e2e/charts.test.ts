@@ -28,7 +28,7 @@ import { daemons } from '../support/daemons.js';
 
 const skip = rendererMissing();
 const ciValues = join(umbrellaChart, 'ci');
-const subcharts = ['config-api', 'control', 'analytics', 'vrouter-agent', 'nats'];
+const subcharts = ['config-api', 'control', 'analytics', 'vrouter-agent', 'kube-manager', 'nats'];
 
 /** The value sets every check runs on: the defaults and each file of charts/weft/ci. */
 const valueSets: { name: string; files: string[] }[] = [

@@ -52,7 +52,7 @@ test('a group that lets in only its members: two pods in it talk, a third outsid
 }, async () => {
   await lab.config.createNetwork('guarded', '10.41.0.0/24');
   const group = await lab.config.createMembersOnlyGroup('members-only');
-  const interfaceOf = (pod: string) => lab.pods.find((item) => item.name === pod)!.config.interfaces[0]!;
+  const interfaceOf = (pod: string) => lab.pods.find((item) => item.name === pod)!.config!.interfaces[0]!;
   await lab.addPod('g1', 'h1', ['guarded']);
   await lab.addPod('g2', 'h2', ['guarded']);
   await lab.addPod('g3', 'h2', ['guarded']);

@@ -108,7 +108,8 @@ test('the local stack and the lab set only options each daemon declares', async 
     agentHttp: 7,
   };
   const topology = { controllerAddress: '10.0.0.1', hosts: [] } as unknown as Topology;
-  for (const service of controllerServices(topology, ports, '/tmp/lab')) {
+  const kube = { url: 'http://127.0.0.1:6443', podNetwork: 'pod-net' };
+  for (const service of controllerServices(topology, ports, '/tmp/lab', kube)) {
     if (service.name === 'nats-server') continue;
     for (const name of Object.keys(service.env)) {
       assert.ok(

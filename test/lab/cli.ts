@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// npm run lab -- up [--hosts N] [--modes tc,xdp,…] | down | status | pod add NAME --host H --network NET [--network NET…]
+// npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--kube URL [--pod-network NET]] | down | status
+//                | pod add NAME --host H --network NET [--network NET…] [--label KEY=VALUE…]
 //                | pod del NAME | exec NAME CMD [ARGS…]
 // The lab of ../../README.md's tour. Needs root (namespaces, BPF).
 import { join } from 'node:path';
@@ -22,7 +23,14 @@ async function main(argv: string[]): Promise<void> {
     case 'up': {
       const { values } = parseArgs({
         args: rest,
-        options: { hosts: { type: 'string', default: '2' }, modes: { type: 'string', default: '' } },
+        options: {
+          hosts: { type: 'string', default: '2' },
+          modes: { type: 'string', default: '' },
+          // A Kubernetes API (the stand-in of @weft/kube-manager/testing, or kubectl proxy's):
+          // weft-kube-manager runs, and `pod add` creates Pods there, then calls weft-cni.
+          kube: { type: 'string' },
+          'pod-network': { type: 'string', default: 'pod-network' },
+        },
       });
       const hosts = Number(values.hosts);
       if (!Number.isInteger(hosts) || hosts < 1 || hosts > 200)
@@ -30,10 +38,16 @@ async function main(argv: string[]): Promise<void> {
       const modes = values.modes ? values.modes.split(',') : [];
       const wrong = modes.find((mode) => mode !== 'tc' && mode !== 'xdp');
       if (wrong !== undefined) throw new Error(`--modes: "${wrong}" is not a datapath mode (tc or xdp)`);
-      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[] });
+      const kube = values.kube ? { url: values.kube, podNetwork: values['pod-network'] } : undefined;
+      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[], ...(kube ? { kube } : {}) });
       console.log(
         `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl}; logs in ${join(dir, 'logs')}`,
       );
+      if (kube) {
+        console.log(
+          `on Kubernetes at ${kube.url}: create the virtual network ${kube.podNetwork} (every pod's eth0) before adding pods`,
+        );
+      }
       return;
     }
     case 'down': {
@@ -58,12 +72,23 @@ async function main(argv: string[]): Promise<void> {
       if (verb === 'add') {
         const { values } = parseArgs({
           args: options,
-          options: { host: { type: 'string' }, network: { type: 'string', multiple: true } },
+          options: {
+            host: { type: 'string' },
+            network: { type: 'string', multiple: true },
+            // The Pod's labels, in a lab on Kubernetes (what NetworkPolicies select): KEY=VALUE.
+            label: { type: 'string', multiple: true },
+          },
         });
         if (!values.host || !values.network?.length)
           throw new Error('pod add NAME --host H --network NET [--network NET…]');
         const lab = loaded();
-        await lab.addPod(name, values.host, values.network);
+        const labels: Record<string, string> = {};
+        for (const label of values.label ?? []) {
+          const [key, value, ...rest] = label.split('=');
+          if (!key || value === undefined || rest.length > 0) throw new Error(`--label ${label}: expected KEY=VALUE`);
+          labels[key] = value;
+        }
+        await lab.addPod(name, values.host, values.network, { labels });
         for (const network of values.network) console.log(`${name} on ${network}: ${lab.podAddress(name, network)}`);
       } else if (verb === 'del') {
         await loaded().deletePod(name);

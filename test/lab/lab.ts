@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
 import { waitFor } from '@weft/kit/testing';
 import { ConfigClient, type Ref } from './config-client.js';
+import { KubeClient } from './kube-client.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
-import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabPorts } from './services.js';
+import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabKube, type LabPorts } from './services.js';
 import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
 import {
   createTopology,
@@ -35,6 +36,11 @@ export interface LabOptions {
   modes?: LabDatapathMode[];
   /** Where each host (in order) runs the underlay's first stage in TC mode; the agent's default when not given. */
   underlayStage?: (LabUnderlayStage | undefined)[];
+  /**
+   * A lab on Kubernetes: weft-kube-manager runs with the controller, and addPod creates the Pod
+   * through this API (its first network must be kube.podNetwork) before it calls weft-cni.
+   */
+  kube?: LabKube;
 }
 
 export interface LabPod {
@@ -43,7 +49,10 @@ export interface LabPod {
   netns: string;
   containerId: string;
   networks: string[];
-  config: { vm: Ref; interfaces: Ref[]; ips: Ref[] };
+  /** The config the lab made by REST; none for a pod made through Kubernetes (the manager's). */
+  config?: { vm: Ref; interfaces: Ref[]; ips: Ref[] };
+  /** The pod's uid, when it was made through Kubernetes. */
+  kubeUid?: string;
   result: Record<string, unknown>;
 }
 
@@ -52,6 +61,7 @@ interface LabState {
   ports: LabPorts;
   processes: LabProcess[];
   pods: Record<string, LabPod>;
+  kube?: LabKube;
 }
 
 const DEFAULT_PORTS: LabPorts = {
@@ -119,6 +129,7 @@ export class Lab {
     ports = {},
     modes = [],
     underlayStage = [],
+    kube,
   }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
@@ -127,7 +138,13 @@ export class Lab {
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mountBpffs();
     const topology = planTopology(name, hosts, subnet, modes, underlayStage);
-    const lab = new Lab(dir, { topology, ports: { ...DEFAULT_PORTS, ...ports }, processes: [], pods: {} });
+    const lab = new Lab(dir, {
+      topology,
+      ports: { ...DEFAULT_PORTS, ...ports },
+      processes: [],
+      pods: {},
+      ...(kube ? { kube } : {}),
+    });
     lab.#save();
     try {
       createTopology(topology);
@@ -143,7 +160,7 @@ export class Lab {
   }
 
   async #startController(): Promise<void> {
-    for (const service of controllerServices(this.topology, this.state.ports, this.dir)) {
+    for (const service of controllerServices(this.topology, this.state.ports, this.dir, this.state.kube)) {
       mkdirSync(service.stateDir, { recursive: true });
       const started = startProcess(service.name, service.command, service.args, {
         env: daemonEnv(service.env),
@@ -187,7 +204,9 @@ export class Lab {
   async restartController(name: string): Promise<void> {
     const running = this.state.processes.find((item) => item.name === name);
     if (running) await stopProcess(running);
-    const service = controllerServices(this.topology, this.state.ports, this.dir).find((item) => item.name === name);
+    const service = controllerServices(this.topology, this.state.ports, this.dir, this.state.kube).find(
+      (item) => item.name === name,
+    );
     if (!service) throw new Error(`no controller service ${name}`);
     const started = startProcess(service.name, service.command, service.args, {
       env: daemonEnv(service.env),
@@ -217,10 +236,26 @@ export class Lab {
     }
   }
 
-  /** Plays the orchestrator and the runtime: config through REST, then one CNI ADD. */
-  async addPod(name: string, hostName: string, networks: string[]): Promise<LabPod> {
+  /** The Kubernetes API of a lab on Kubernetes. */
+  get kube(): KubeClient | undefined {
+    return this.state.kube ? new KubeClient(this.state.kube.url) : undefined;
+  }
+
+  /**
+   * Plays the orchestrator and the runtime: config through REST, then one CNI ADD. In a lab on
+   * Kubernetes, plays the user and the kubelet instead: the Pod through the Kubernetes API (its
+   * extra networks in its annotation), then one CNI ADD, which waits for the manager's config.
+   */
+  async addPod(
+    name: string,
+    hostName: string,
+    networks: string[],
+    /** The Pod's labels, in a lab on Kubernetes (what NetworkPolicies select). */
+    { labels = {} }: { labels?: Record<string, string> } = {},
+  ): Promise<LabPod> {
     if (this.state.pods[name]) throw new Error(`pod ${name} already exists`);
     const host = this.host(hostName);
+    if (this.state.kube) return this.#addKubePod(name, host, networks, this.state.kube, labels);
     const config = await this.config.createPod(`default/${name}`, host.name, networks);
     const netns = `${this.topology.lab}-pod-${name}`;
     sh('ip', ['netns', 'add', netns]);
@@ -237,6 +272,45 @@ export class Lab {
     return pod;
   }
 
+  async #addKubePod(
+    name: string,
+    host: LabHost,
+    networks: string[],
+    kube: LabKube,
+    labels: Record<string, string>,
+  ): Promise<LabPod> {
+    const [first, ...extra] = networks;
+    if (first !== kube.podNetwork) {
+      throw new Error(
+        `in a lab on Kubernetes a pod's first network is the pod network ${kube.podNetwork}, not ${first}`,
+      );
+    }
+    const client = new KubeClient(kube.url);
+    for (const network of extra) await client.ensureAttachment('default', network);
+    const created = await client.createPod('default', name, host.name, extra, labels);
+    const netns = `${this.topology.lab}-pod-${name}`;
+    sh('ip', ['netns', 'add', netns]);
+    const containerId = `lab-${name}`;
+    const outcome = await this.cni('ADD', host, containerId, netns, name, undefined, created.metadata.uid);
+    if (outcome.exitCode !== 0) {
+      shQuiet('ip', ['netns', 'del', netns]);
+      await client.deletePod('default', name).catch(() => undefined);
+      throw new Error(`CNI ADD of pod ${name} failed: ${outcome.stdout}`);
+    }
+    const pod: LabPod = {
+      name,
+      host: host.name,
+      netns,
+      containerId,
+      networks,
+      kubeUid: created.metadata.uid,
+      result: outcome.json ?? {},
+    };
+    this.state.pods[name] = pod;
+    this.#save();
+    return pod;
+  }
+
   cni(
     command: 'ADD' | 'DEL' | 'CHECK',
     host: LabHost,
@@ -244,13 +318,15 @@ export class Lab {
     netns: string,
     podName: string,
     prevResult?: unknown,
+    /** K8S_POD_UID, as the kubelet passes it. */
+    podUid?: string,
   ): Promise<CniOutcome> {
     return callPlugin(weftCniPath, {
       command,
       containerId,
       netns: netnsPath(netns),
       ifname: 'eth0',
-      args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: podName },
+      args: { K8S_POD_NAMESPACE: 'default', K8S_POD_NAME: podName, ...(podUid ? { K8S_POD_UID: podUid } : {}) },
       runtimeNetns: netnsPath(host.netns),
       config: {
         cniVersion: '1.1.0',
@@ -266,10 +342,19 @@ export class Lab {
   async deletePod(name: string): Promise<void> {
     const pod = this.state.pods[name];
     if (!pod) throw new Error(`no pod ${name}`);
-    const outcome = await this.cni('DEL', this.host(pod.host), pod.containerId, pod.netns, name, pod.result);
+    const outcome = await this.cni(
+      'DEL',
+      this.host(pod.host),
+      pod.containerId,
+      pod.netns,
+      name,
+      pod.result,
+      pod.kubeUid,
+    );
     if (outcome.exitCode !== 0) throw new Error(`CNI DEL of pod ${name} failed: ${outcome.stdout}`);
     shQuiet('ip', ['netns', 'del', pod.netns]);
-    await this.config.deletePod(pod.config);
+    if (pod.config) await this.config.deletePod(pod.config);
+    else await this.kube?.deletePod('default', name);
     delete this.state.pods[name];
     this.#save();
   }

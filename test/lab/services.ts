@@ -14,6 +14,15 @@ export interface LabPorts {
   controlHttp: number;
   analytics: number;
   agentHttp: number;
+  /** weft-kube-manager's HTTP port, in a lab on Kubernetes (8108 when not given). */
+  kubeManagerHttp?: number;
+}
+
+/** A lab on Kubernetes: the API weft-kube-manager watches, and the pods' default network. */
+export interface LabKube {
+  url: string;
+  /** Name of the virtual network (in default-project) that is every pod's eth0. */
+  podNetwork: string;
 }
 
 export interface ControllerService {
@@ -44,7 +53,12 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export function controllerServices(topology: Topology, ports: LabPorts, dir: string): ControllerService[] {
+export function controllerServices(
+  topology: Topology,
+  ports: LabPorts,
+  dir: string,
+  kube?: LabKube,
+): ControllerService[] {
   const host = topology.controllerAddress;
   const natsUrl = `nats://${host}:${ports.nats}`;
   const stateDir = (name: string) => join(dir, name);
@@ -93,7 +107,29 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
       stateDir: stateDir('analytics'),
       ready: () => answers(`http://127.0.0.1:${ports.analytics}/readyz`),
     },
+    ...(kube ? [kubeManagerService(kube, ports, common('kube-manager'))] : []),
   ];
+}
+
+function kubeManagerService(kube: LabKube, ports: LabPorts, common: Record<string, string>): ControllerService {
+  const httpPort = ports.kubeManagerHttp ?? 8108;
+  return {
+    name: 'kube-manager',
+    command: process.execPath,
+    args: [serviceMain('kube-manager')],
+    env: {
+      ...common,
+      WEFT_KUBE_API_URL: kube.url,
+      WEFT_CONFIG_API_URL: `http://127.0.0.1:${ports.configRest}`,
+      WEFT_KUBE_POD_NETWORK: `default-domain:default-project:${kube.podNetwork}`,
+      WEFT_KUBE_MANAGER_HTTP_HOST: '127.0.0.1',
+      WEFT_KUBE_MANAGER_HTTP_PORT: String(httpPort),
+      // One name across restarts: a restarted manager takes its own Lease back at once.
+      WEFT_KUBE_MANAGER_IDENTITY: 'lab',
+    },
+    stateDir: common.WEFT_STATE_DIR!,
+    ready: () => answers(`http://127.0.0.1:${httpPort}/readyz`),
+  };
 }
 
 export function agentCommand(): { command: string; args: string[] } {

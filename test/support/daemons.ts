@@ -6,6 +6,7 @@ import { declaredOptions as analytics } from '@weft/analytics/options';
 import { declaredOptions as configApi } from '@weft/config-api/options';
 import { declaredOptions as control } from '@weft/control/options';
 import type { ConfigSpec } from '@weft/kit';
+import { declaredOptions as kubeManager } from '@weft/kube-manager/options';
 import { declaredOptions as vrouterAgent } from '@weft/vrouter-agent/options';
 import { repoRoot } from './stack.js';
 
@@ -33,6 +34,7 @@ export const daemons: Daemon[] = [
   daemon('control', control),
   daemon('analytics', analytics),
   daemon('vrouter-agent', vrouterAgent),
+  daemon('kube-manager', kubeManager),
 ];
 
 /** The WEFT_* variables a daemon declares. */

@@ -1,0 +1,100 @@
+// config-api's REST API (the VNC API's shapes), as far as the manager uses it: create, read,
+// update, delete, name-to-id and list with details. Errors keep config-api's code, so that a
+// caller can tell "already exists" and "not found" from a failure worth retrying.
+
+export interface Ref {
+  to?: string[];
+  uuid?: string;
+  attr?: unknown;
+}
+
+export interface VncObject {
+  uuid: string;
+  fq_name: string[];
+  [field: string]: unknown;
+}
+
+export class ConfigApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ConfigApi {
+  readonly #url: string;
+
+  constructor(url: string) {
+    this.#url = url.replace(/\/$/, '');
+  }
+
+  async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.#url}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) {
+      let code = 'HTTP_ERROR';
+      let message = text;
+      try {
+        const error = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+        code = error?.code ?? code;
+        message = error?.message ?? message;
+      } catch {}
+      throw new ConfigApiError(response.status, code, `${method} ${path}: ${response.status} ${message}`);
+    }
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  async create(type: string, object: Record<string, unknown>): Promise<VncObject> {
+    const answer = await this.#request<Record<string, VncObject>>('POST', `/${type}s`, { [type]: object });
+    return answer[type]!;
+  }
+
+  async read(type: string, uuid: string): Promise<VncObject | undefined> {
+    try {
+      return (await this.#request<Record<string, VncObject>>('GET', `/${type}/${uuid}`))[type];
+    } catch (error) {
+      if (error instanceof ConfigApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async readByName(type: string, fqName: string[]): Promise<VncObject | undefined> {
+    const uuid = await this.idOf(type, fqName);
+    return uuid === undefined ? undefined : this.read(type, uuid);
+  }
+
+  async update(type: string, uuid: string, fields: Record<string, unknown>): Promise<void> {
+    await this.#request('PUT', `/${type}/${uuid}`, { [type]: fields });
+  }
+
+  /** Deletes; an object already gone is not an error. */
+  async remove(type: string, uuid: string): Promise<void> {
+    try {
+      await this.#request('DELETE', `/${type}/${uuid}`);
+    } catch (error) {
+      if (!(error instanceof ConfigApiError && error.status === 404)) throw error;
+    }
+  }
+
+  async idOf(type: string, fqName: string[]): Promise<string | undefined> {
+    try {
+      return (await this.#request<{ uuid: string }>('POST', '/fqname-to-id', { type, fq_name: fqName })).uuid;
+    } catch (error) {
+      if (error instanceof ConfigApiError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** Every object of a type, whole. */
+  async list(type: string): Promise<VncObject[]> {
+    const answer = await this.#request<Record<string, { [key: string]: VncObject }[]>>('GET', `/${type}s?detail=true`);
+    return (answer[`${type}s`] ?? []).map((entry) => entry[type]!);
+  }
+}
