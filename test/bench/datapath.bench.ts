@@ -1,4 +1,5 @@
-// Datapath benchmark: nanoseconds per packet for each path through the XDP programs, measured
+// Datapath benchmark: nanoseconds per packet for each path through the XDP programs (and, for
+// floating IPs, which only TC mode translates, through the TC programs), measured
 // by the kernel with BPF_PROG_TEST_RUN against the real maps of a seeded host (host-fixture.ts).
 // Baseline: an XDP program that only returns XDP_PASS, run on the same packet in the same run,
 // so the figure over it is what the datapath itself costs.
@@ -25,6 +26,7 @@ import {
   REMOTE_HOST_ADDRESS,
   REMOTE_HOST_MAC,
   ROUTER_MAC,
+  TcAction,
   UNDERLAY_ADDRESS,
   UNDERLAY_MAC,
   VNI,
@@ -42,6 +44,9 @@ const ROUNDS = Number(process.env.BENCH_DATAPATH_ROUNDS ?? 5);
 const TARGET_NS = 150;
 
 const { ethernet, ipv4, tcp, udp, vxlan, arp } = packets;
+/** A floating IP of pod a, and a client outside the overlay. */
+const FLOATING_IP = '203.0.113.10';
+const OUTSIDE_CLIENT = '198.51.100.7';
 
 function tcpFrame(dst: string, src: string, from: string, to: string, sport: number, dport: number, ttl = 64) {
   return ethernet({
@@ -89,7 +94,7 @@ function tunnelled(inner: Buffer) {
 
 interface Case {
   path: string;
-  program: 'podEgress' | 'underlayIngress';
+  program: 'podEgress' | 'underlayIngress' | 'podEgressTc' | 'underlayGuardTc';
   packet: Buffer;
   ingress: number;
   verdict: number;
@@ -103,12 +108,15 @@ function median(values: number[]): number {
 }
 
 /** Median over rounds of the mean kernel-timed nanoseconds per run. */
-function measure(host: HostFixture, program: 'podEgress' | 'underlayIngress' | 'pass', c: Case): number {
+function measure(host: HostFixture, program: Case['program'] | 'pass', c: Case): number {
   const rounds: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     let total = 0;
     for (let i = 0; i < RUNS; i++) {
-      const run = host.datapath.run(program, c.packet, { ingressIfindex: c.ingress });
+      const run =
+        program === 'podEgressTc' || program === 'underlayGuardTc'
+          ? host.datapath.runTc(program, c.packet, c.ingress)
+          : host.datapath.run(program, c.packet, { ingressIfindex: c.ingress });
       if (program !== 'pass' && run.verdict !== c.verdict) {
         throw new Error(`${c.path}: verdict ${run.verdict}, expected ${c.verdict}`);
       }
@@ -220,6 +228,34 @@ function main() {
         packet: tcpFrame(UNDERLAY_MAC, REMOTE_HOST_MAC, REMOTE_HOST_ADDRESS, UNDERLAY_ADDRESS, 5555, 22),
         ingress: host.underlay.ifindex,
         verdict: maps.XdpAction.pass,
+      },
+      // Floating IPs (bpf/lib/nat.h): TC programs, with TC local delivery beside them to show what
+      // the translation adds to forwarding on the same hook.
+      {
+        path: 'TC: local delivery, network policy + 2 security groups (established flow)',
+        program: 'podEgressTc',
+        packet: tcpFrame(ROUTER_MAC, a.mac, a.ip, b.ip, 40005, 80),
+        ingress: a.ifindex,
+        verdict: TcAction.redirect,
+        setup: () => {
+          withPolicy();
+          m.floatingIps.set(FLOATING_IP, { fixedAddress: a.ip, ifindex: a.ifindex, vrfId: VRF });
+          m.floatingSources.set({ vrfId: VRF, address: a.ip }, FLOATING_IP);
+        },
+      },
+      {
+        path: 'TC: floating IP, outside → pod, destination NAT, network policy + security group (established flow)',
+        program: 'underlayGuardTc',
+        packet: tcpFrame(UNDERLAY_MAC, REMOTE_HOST_MAC, OUTSIDE_CLIENT, FLOATING_IP, 50000, 80),
+        ingress: host.underlay.ifindex,
+        verdict: TcAction.redirect,
+      },
+      {
+        path: 'TC: floating IP, pod → outside, source NAT (established flow)',
+        program: 'podEgressTc',
+        packet: tcpFrame(ROUTER_MAC, a.mac, a.ip, OUTSIDE_CLIENT, 80, 50000),
+        ingress: a.ifindex,
+        verdict: TcAction.redirect,
       },
     ];
 
