@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run lab -- up [--hosts N] [--modes tc,xdp,…] | down | status | pod add NAME --host H --network NET [--network NET…]
+// npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--gateway] | down | status | pod add NAME --host H --network NET [--network NET…]
 //                | pod del NAME | exec NAME CMD [ARGS…]
 // The lab of ../../README.md's tour. Needs root (namespaces, BPF).
 import { join } from 'node:path';
@@ -22,7 +22,12 @@ async function main(argv: string[]): Promise<void> {
     case 'up': {
       const { values } = parseArgs({
         args: rest,
-        options: { hosts: { type: 'string', default: '2' }, modes: { type: 'string', default: '' } },
+        options: {
+          hosts: { type: 'string', default: '2' },
+          modes: { type: 'string', default: '' },
+          // A gateway router (FRR) between the underlay and an "outside" namespace, BGP with control.
+          gateway: { type: 'boolean', default: false },
+        },
       });
       const hosts = Number(values.hosts);
       if (!Number.isInteger(hosts) || hosts < 1 || hosts > 200)
@@ -30,10 +35,15 @@ async function main(argv: string[]): Promise<void> {
       const modes = values.modes ? values.modes.split(',') : [];
       const wrong = modes.find((mode) => mode !== 'tc' && mode !== 'xdp');
       if (wrong !== undefined) throw new Error(`--modes: "${wrong}" is not a datapath mode (tc or xdp)`);
-      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[] });
+      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[], gateway: values.gateway });
       console.log(
         `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl}; logs in ${join(dir, 'logs')}`,
       );
+      const gateway = lab.topology.gateway;
+      if (gateway)
+        console.log(
+          `gateway: FRR in ${gateway.netns} (${gateway.underlayAddress}, AS ${gateway.asn}; \`ip netns exec ${gateway.netns} vtysh -N ${gateway.netns}\`), outside client ${gateway.outsideClientAddress} in ${gateway.outsideNetns}`,
+        );
       return;
     }
     case 'down': {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
 import { waitFor } from '@weft/kit/testing';
 import { ConfigClient, type Ref } from './config-client.js';
+import { frrMissing, startGateway } from './gateway.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
 import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabPorts } from './services.js';
 import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
@@ -35,6 +36,8 @@ export interface LabOptions {
   modes?: LabDatapathMode[];
   /** Where each host (in order) runs the underlay's first stage in TC mode; the agent's default when not given. */
   underlayStage?: (LabUnderlayStage | undefined)[];
+  /** A gateway router (FRR) between the underlay and an outside namespace, BGP with control. */
+  gateway?: boolean;
 }
 
 export interface LabPod {
@@ -62,6 +65,7 @@ const DEFAULT_PORTS: LabPorts = {
   controlHttp: 8083,
   analytics: 8081,
   agentHttp: 8085,
+  bgpApi: 50051,
 };
 
 export function labUnavailable(): string | undefined {
@@ -119,6 +123,7 @@ export class Lab {
     ports = {},
     modes = [],
     underlayStage = [],
+    gateway = false,
   }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
@@ -126,7 +131,11 @@ export class Lab {
       throw new Error(`lab ${name} is already up: run \`npm run lab -- down\` first`);
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mountBpffs();
-    const topology = planTopology(name, hosts, subnet, modes, underlayStage);
+    if (gateway) {
+      const missing = frrMissing();
+      if (missing) throw new Error(missing);
+    }
+    const topology = planTopology(name, hosts, subnet, modes, underlayStage, gateway);
     const lab = new Lab(dir, { topology, ports: { ...DEFAULT_PORTS, ...ports }, processes: [], pods: {} });
     lab.#save();
     try {
@@ -134,6 +143,10 @@ export class Lab {
       await lab.#startController();
       for (const host of topology.hosts) await lab.config.ensureVirtualRouter(host.name, host.underlayAddress);
       for (const host of topology.hosts) await lab.startAgent(host);
+      if (topology.gateway) {
+        lab.state.processes.push(...(await startGateway(topology, topology.gateway, dir)));
+        lab.#save();
+      }
       return lab;
     } catch (error) {
       // The logs stay, to say why.
@@ -281,6 +294,13 @@ export class Lab {
     return inNs(pod.netns, command, args);
   }
 
+  /** Runs a command in the outside namespace, beyond the gateway (a lab with --gateway). */
+  execOutside(command: string, args: string[]): string {
+    const gateway = this.topology.gateway;
+    if (!gateway) throw new Error('this lab has no gateway: `npm run lab -- up --gateway`');
+    return inNs(gateway.outsideNetns, command, args);
+  }
+
   /** Runs a command in a host's namespace. */
   execHost(hostName: string, command: string, args: string[]): string {
     return inNs(this.host(hostName).netns, command, args);
@@ -336,6 +356,7 @@ export class Lab {
       }
     }
     for (const process_ of controller.reverse()) await stopProcess(process_);
+    if (this.topology.gateway) rmSync(`/var/run/frr/${this.topology.gateway.netns}`, { recursive: true, force: true });
     destroyTopology(this.topology.lab);
     if (!keepLogs) rmSync(this.dir, { recursive: true, force: true });
     else

@@ -121,12 +121,15 @@ export class Gobgp {
 
   /**
    * Starts BGP with this identity unless gobgpd already runs it (after a control restart it
-   * does). It never listens: it connects to its peers, so that several labs share one machine.
+   * does). It listens on the router id's address only (gobgpd connects out to its peers only
+   * when it listens, as tried), so that several labs on one machine each have their own.
    */
   async start(asn: number, routerId: string): Promise<'started' | 'running'> {
     const current = await this.#call<object, { global: { asn: number; router_id: string } | null }>('GetBgp', {});
     if (current.global?.asn) return 'running';
-    await this.#call('StartBgp', { global: { asn, router_id: routerId, listen_port: -1 } });
+    await this.#call('StartBgp', {
+      global: { asn, router_id: routerId, listen_port: 179, listen_addresses: [routerId] },
+    });
     return 'started';
   }
 
@@ -137,6 +140,8 @@ export class Gobgp {
     await this.#call('AddPeer', {
       peer: {
         conf: { neighbor_address: address, peer_asn: asn },
+        // gobgpd retries a peer every 120 s by default: a gateway that comes up later would wait that long.
+        timers: { config: { connect_retry: 5 } },
         graceful_restart: { enabled: true, restart_time: restartTimeSeconds },
         afi_safis: [
           { config: { family: IPV4_UNICAST, enabled: true }, mp_graceful_restart: { config: { enabled: true } } },
@@ -146,7 +151,10 @@ export class Gobgp {
   }
 
   async peers(): Promise<BgpPeerStatus[]> {
-    const found = await this.#list<object, { peer: Peer__Output | null }>('ListPeer', { address: '' });
+    const found = await this.#list<object, { peer: Peer__Output | null }>('ListPeer', {
+      address: '',
+      enableAdvertised: true,
+    });
     return found.flatMap(({ peer }) => {
       if (!peer?.conf) return [];
       const family = peer.afi_safis.find((item) => item.state?.family?.afi === 'AFI_IP');
