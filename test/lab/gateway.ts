@@ -43,18 +43,18 @@ export function frrConfig(topology: Topology, gateway: LabGateway): string {
   ].join('\n');
 }
 
-/** Starts zebra, then bgpd, in the gateway's namespace; returns them for the lab to stop. */
+/** Starts zebra, then bgpd, in the gateway's namespace (logs under dir); returns them for the lab to stop. */
 export async function startGateway(topology: Topology, gateway: LabGateway, dir: string): Promise<LabProcess[]> {
-  const confDir = join(dir, 'gateway');
-  mkdirSync(confDir, { recursive: true });
-  const conf = join(confDir, 'frr.conf');
-  writeFileSync(conf, frrConfig(topology, gateway));
-  // Sockets and pid files of this instance (-N): FRR drops to its own user, which must own them.
+  // Sockets, pid files and the configuration of this instance (-N): FRR drops to its own user,
+  // which must own them (the lab's directory may be a private temporary one).
   const runDir = `/var/run/frr/${gateway.netns}`;
   mkdirSync(runDir, { recursive: true });
-  const frr = sh('id', ['-u', 'frr']).trim();
-  const frrGroup = sh('id', ['-g', 'frr']).trim();
-  chownSync(runDir, Number(frr), Number(frrGroup));
+  const conf = join(runDir, 'frr.conf');
+  writeFileSync(conf, frrConfig(topology, gateway));
+  const frr = Number(sh('id', ['-u', 'frr']).trim());
+  const frrGroup = Number(sh('id', ['-g', 'frr']).trim());
+  chownSync(runDir, frr, frrGroup);
+  chownSync(conf, frr, frrGroup);
   const started: LabProcess[] = [];
   for (const daemon of ['zebra', 'bgpd']) {
     const args = ['-N', gateway.netns, '-f', conf, '-u', 'frr', '-g', 'frr'];
