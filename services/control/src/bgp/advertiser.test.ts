@@ -11,7 +11,8 @@ import { Gobgp } from './gobgp.js';
 
 const OPTIONS: BgpOptions = {
   asn: 64512,
-  routerId: '192.0.2.254',
+  // gobgpd listens on the router id's address: a loopback address of this run's own.
+  routerId: `127.${(process.pid >> 8) & 0xff}.${process.pid & 0xff}.254`,
   // A peer that never answers: its session stays down, and is reported so.
   peers: [{ address: '192.0.2.77', asn: 64500 }],
   restartTimeSeconds: 120,
