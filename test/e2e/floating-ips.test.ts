@@ -170,6 +170,31 @@ test('restarting control during a ping loses no packet', { skip }, async () => {
   assert.ok(nextHopsOf(`${FIP}/32`).length > 0, 'FRR still holds the floating IP');
 });
 
+test('restarting the BGP speaker (gobgpd) during a ping loses no packet: FRR keeps the route (graceful restart)', {
+  skip,
+}, async () => {
+  await waitFor(() => pings(FIP), { timeoutMs: 10_000, what: `the outside to ping ${FIP}` });
+  const ping = spawn(
+    'nsenter',
+    [`--net=${netnsPath(lab.topology.gateway!.outsideNetns)}`, 'ping', '-i', '0.1', '-c', '150', '-W', '1', FIP],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  let output = '';
+  ping.stdout!.on('data', (chunk) => (output += chunk));
+  const done = new Promise((resolve) => ping.once('exit', resolve));
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  await lab.restartController('gobgpd');
+  await done;
+  const summary = /(\d+) packets transmitted, (\d+) received/.exec(output);
+  assert.ok(summary, `ping's summary: ${output.slice(-300)}`);
+  assert.equal(summary[2], summary[1], 'every echo came back');
+  // control sets the new gobgpd up again, and the session comes back with the path.
+  await waitFor(() => nextHopsOf(`${FIP}/32`).includes(lab.host('h2').underlayAddress), {
+    timeoutMs: 30_000,
+    what: 'the route to come back from the restarted speaker',
+  });
+});
+
 test('disassociating the floating IP withdraws the route from FRR and cuts the path', { skip }, async () => {
   await lab.config.associateFloatingIp(fip);
   await waitFor(() => nextHopsOf(`${FIP}/32`).length === 0, { timeoutMs: 20_000, what: `FRR to drop ${FIP}/32` });

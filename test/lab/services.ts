@@ -58,7 +58,8 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
         {
           name: 'gobgpd',
           command: 'gobgpd',
-          args: ['--api-hosts', `127.0.0.1:${ports.bgpApi}`, '--pprof-disable', '-p'],
+          // -r: a restarted gobgpd says so (graceful restart), so that the gateway keeps its routes.
+          args: ['--api-hosts', `127.0.0.1:${ports.bgpApi}`, '--pprof-disable', '-p', '-r'],
           env: {},
           stateDir: stateDir('gobgpd'),
           ready: () => portAccepts(ports.bgpApi),

@@ -142,7 +142,9 @@ export class Gobgp {
         conf: { neighbor_address: address, peer_asn: asn },
         // gobgpd retries a peer every 120 s by default: a gateway that comes up later would wait that long.
         timers: { config: { connect_retry: 5 } },
-        graceful_restart: { enabled: true, restart_time: restartTimeSeconds },
+        // RFC 8538: the gateway keeps our paths also when gobgpd stops with a NOTIFICATION (Cease),
+        // as it does on SIGTERM.
+        graceful_restart: { enabled: true, restart_time: restartTimeSeconds, notification_enabled: true },
         afi_safis: [
           { config: { family: IPV4_UNICAST, enabled: true }, mp_graceful_restart: { config: { enabled: true } } },
         ],
