@@ -117,8 +117,9 @@ after(async () => {
 
 test('FRR learns the floating IP from Weft over BGP, next hop the host holding the pod', { skip }, async () => {
   const h1 = lab.host('h1').underlayAddress;
+  // The session comes up once gobgpd and FRR have both retried (every 5 s) after the lab's start.
   await waitFor(() => nextHopsOf(`${FIP}/32`).includes(h1), {
-    timeoutMs: 30_000,
+    timeoutMs: 90_000,
     what: `FRR to learn ${FIP}/32 via ${h1}`,
   });
   const table = vtysh(lab.topology.gateway!, 'show ip bgp');
