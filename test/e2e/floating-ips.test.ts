@@ -124,6 +124,19 @@ test('FRR learns the floating IP from Weft over BGP, next hop the host holding t
   });
   const table = vtysh(lab.topology.gateway!, 'show ip bgp');
   assert.match(table, new RegExp(`${FIP.replaceAll('.', '\\.')}/32\\s+${h1.replaceAll('.', '\\.')}`));
+  // The agent of h1 holds it in its datapath, for p1's interface.
+  const datapath = (await (await fetch(`${lab.agentUrl(lab.host('h1'))}/datapath`)).json()) as {
+    floating_ips: Array<{ address: string; interface_uuid: string; fixed_address: string; source: boolean }>;
+  };
+  assert.deepEqual(datapath.floating_ips, [
+    {
+      ...datapath.floating_ips[0],
+      address: FIP,
+      interface_uuid: interfaceOf('p1').uuid,
+      fixed_address: lab.podAddress('p1', 'inside'),
+      source: true,
+    },
+  ]);
 });
 
 test('the outside pings the pod by its floating IP and opens TCP to it', { skip }, async () => {
