@@ -58,6 +58,10 @@ const debianPackages = {
   'golang-github-masterminds-sprig-dev': ['test'],
   'golang-k8s-sigs-yaml-dev': ['test'],
   'golang-github-xeipuuv-gojsonschema-dev': ['test'],
+  // The lab's gateway router (`npm run lab -- up --gateway`): FRR's bgpd and zebra peer with
+  // control's BGP speaker, Debian's gobgpd, which control drives over gRPC.
+  frr: ['test', 'lab'],
+  gobgpd: ['test', 'lab'],
   // Images without a Docker engine: a debootstrap base and podman on runc (deploy/images).
   podman: ['test'],
   runc: ['test'],

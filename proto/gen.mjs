@@ -44,6 +44,25 @@ function generate(outDir) {
     process.stderr.write(result.stderr || result.stdout);
     process.exit(1);
   }
+  // Third-party contracts Weft speaks (third_party/<name>/, each with its licence): their files
+  // import each other by bare name, so each is generated from its own folder into gen/<name>.
+  const thirdParty = join(protoDir, 'third_party');
+  for (const name of readdirSync(thirdParty).filter((entry) => statSync(join(thirdParty, entry)).isDirectory())) {
+    const dir = join(thirdParty, name);
+    const files = listFiles(dir, '.proto').map((path) => relative(dir, path));
+    const own = flags.map((flag) =>
+      flag.startsWith('--outDir=')
+        ? `--outDir=${join(outDir, name)}`
+        : flag === `--includeDirs=${protoDir}`
+          ? '--includeDirs=.'
+          : flag,
+    );
+    const third = spawnSync(bin, [...own, ...files], { cwd: dir, encoding: 'utf8' });
+    if (third.status !== 0) {
+      process.stderr.write(third.stderr || third.stdout);
+      process.exit(1);
+    }
+  }
   for (const file of listFiles(outDir, '.ts')) {
     // The generator imports siblings without an extension; Node's ESM resolution needs ".js".
     // It also names the source by its absolute path, which differs between checkouts.

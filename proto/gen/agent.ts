@@ -12,6 +12,7 @@ import type { ControlMessage as _weft_control_v1_ControlMessage, ControlMessage_
 import type { EndOfConfig as _weft_control_v1_EndOfConfig, EndOfConfig__Output as _weft_control_v1_EndOfConfig__Output } from './weft/control/v1/EndOfConfig.js';
 import type { EndOfRoutes as _weft_control_v1_EndOfRoutes, EndOfRoutes__Output as _weft_control_v1_EndOfRoutes__Output } from './weft/control/v1/EndOfRoutes.js';
 import type { Endpoint as _weft_control_v1_Endpoint, Endpoint__Output as _weft_control_v1_Endpoint__Output } from './weft/control/v1/Endpoint.js';
+import type { FloatingAddress as _weft_control_v1_FloatingAddress, FloatingAddress__Output as _weft_control_v1_FloatingAddress__Output } from './weft/control/v1/FloatingAddress.js';
 import type { Hello as _weft_control_v1_Hello, Hello__Output as _weft_control_v1_Hello__Output } from './weft/control/v1/Hello.js';
 import type { Interface as _weft_control_v1_Interface, Interface__Output as _weft_control_v1_Interface__Output } from './weft/control/v1/Interface.js';
 import type { NextHop as _weft_control_v1_NextHop, NextHop__Output as _weft_control_v1_NextHop__Output } from './weft/control/v1/NextHop.js';
@@ -42,6 +43,7 @@ export interface ProtoGrpcType {
         EndOfConfig: MessageTypeDefinition<_weft_control_v1_EndOfConfig, _weft_control_v1_EndOfConfig__Output>
         EndOfRoutes: MessageTypeDefinition<_weft_control_v1_EndOfRoutes, _weft_control_v1_EndOfRoutes__Output>
         Endpoint: MessageTypeDefinition<_weft_control_v1_Endpoint, _weft_control_v1_Endpoint__Output>
+        FloatingAddress: MessageTypeDefinition<_weft_control_v1_FloatingAddress, _weft_control_v1_FloatingAddress__Output>
         Hello: MessageTypeDefinition<_weft_control_v1_Hello, _weft_control_v1_Hello__Output>
         Interface: MessageTypeDefinition<_weft_control_v1_Interface, _weft_control_v1_Interface__Output>
         NextHop: MessageTypeDefinition<_weft_control_v1_NextHop, _weft_control_v1_NextHop__Output>

@@ -10,6 +10,7 @@ import type { ProtoGrpcType as AgentGrpcType } from '../gen/agent.js';
 import type { ProtoGrpcType as AnalyticsGrpcType } from '../gen/analytics.js';
 import type { ProtoGrpcType as CniGrpcType } from '../gen/cni.js';
 import type { ProtoGrpcType as ConfigGrpcType } from '../gen/config.js';
+import type { ProtoGrpcType as GobgpGrpcType } from '../gen/gobgp/gobgp.js';
 
 /** Folder that holds the weft/… .proto tree (the package root, two levels above dist/src). */
 export const protoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -78,6 +79,40 @@ export function messageCodec<In extends object, Out>(fullName: string): MessageC
     { keepCase: true },
   );
   const type = messageRoot.lookupType(fullName);
+  const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
+  return {
+    encode(message) {
+      return type.encode(type.fromObject(message as Record<string, unknown>)).finish();
+    },
+    decode(bytes) {
+      return type.toObject(type.decode(bytes), toObjectOptions) as Out;
+    },
+  };
+}
+
+/** Folder of GoBGP's API (third_party/gobgp), whose files import each other by bare name. */
+const gobgpDir = join(protoRoot, 'third_party', 'gobgp');
+const gobgpFiles = ['gobgp.proto', 'attribute.proto', 'capability.proto'];
+
+/** gRPC definitions of GoBGP's API (package apipb), which control uses to drive gobgpd. */
+export function loadGobgpProto(): GobgpGrpcType {
+  return loadPackageDefinition(
+    loadSync(gobgpFiles, { ...loaderOptions, includeDirs: [gobgpDir] }),
+  ) as unknown as GobgpGrpcType;
+}
+
+let gobgpRoot: protobuf.Root | undefined;
+
+/**
+ * A binary codec for a GoBGP message by full name (apipb.IPAddressPrefix, apipb.NextHopAttribute
+ * …): GoBGP carries path attributes and NLRI as google.protobuf.Any, whose value is that encoding.
+ */
+export function gobgpCodec<In extends object, Out>(fullName: string): MessageCodec<In, Out> {
+  gobgpRoot ??= new protobuf.Root().loadSync(
+    gobgpFiles.map((file) => join(gobgpDir, file)),
+    { keepCase: true },
+  );
+  const type = gobgpRoot.lookupType(fullName);
   const toObjectOptions: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: true, oneofs: true };
   return {
     encode(message) {

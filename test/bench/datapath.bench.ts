@@ -1,4 +1,5 @@
-// Datapath benchmark: nanoseconds per packet for each path through the XDP programs, measured
+// Datapath benchmark: nanoseconds per packet for each path through the XDP programs (and, for
+// floating IPs, which only TC mode translates, through the TC programs), measured
 // by the kernel with BPF_PROG_TEST_RUN against the real maps of a seeded host (host-fixture.ts).
 // Baseline: an XDP program that only returns XDP_PASS, run on the same packet in the same run,
 // so the figure over it is what the datapath itself costs.
@@ -25,15 +26,17 @@ import {
   REMOTE_HOST_ADDRESS,
   REMOTE_HOST_MAC,
   ROUTER_MAC,
+  TcAction,
   UNDERLAY_ADDRESS,
   UNDERLAY_MAC,
   VNI,
   VRF,
 } from '@weft/vrouter-agent';
+import { frrMissing } from '../lab/gateway.js';
 import { Lab, labUnavailable } from '../lab/lab.js';
 import { createLinuxHosts, type LinuxPod } from '../lab/linux-hosts.js';
 import { netnsPath } from '../lab/shell.js';
-import type { LabDatapathMode, LabUnderlayStage } from '../lab/topology.js';
+import { joinUnderlay, type LabDatapathMode, type LabUnderlayStage } from '../lab/topology.js';
 import { type Endpoints, iperf3, tcpRoundTrips } from '../lab/traffic.js';
 
 const RUNS = Number(process.env.BENCH_DATAPATH_RUNS ?? 50_000);
@@ -42,6 +45,9 @@ const ROUNDS = Number(process.env.BENCH_DATAPATH_ROUNDS ?? 5);
 const TARGET_NS = 150;
 
 const { ethernet, ipv4, tcp, udp, vxlan, arp } = packets;
+/** A floating IP of pod a, and a client outside the overlay. */
+const FLOATING_IP = '203.0.113.10';
+const OUTSIDE_CLIENT = '198.51.100.7';
 
 function tcpFrame(dst: string, src: string, from: string, to: string, sport: number, dport: number, ttl = 64) {
   return ethernet({
@@ -89,7 +95,7 @@ function tunnelled(inner: Buffer) {
 
 interface Case {
   path: string;
-  program: 'podEgress' | 'underlayIngress';
+  program: 'podEgress' | 'underlayIngress' | 'podEgressTc' | 'underlayGuardTc';
   packet: Buffer;
   ingress: number;
   verdict: number;
@@ -103,12 +109,15 @@ function median(values: number[]): number {
 }
 
 /** Median over rounds of the mean kernel-timed nanoseconds per run. */
-function measure(host: HostFixture, program: 'podEgress' | 'underlayIngress' | 'pass', c: Case): number {
+function measure(host: HostFixture, program: Case['program'] | 'pass', c: Case): number {
   const rounds: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     let total = 0;
     for (let i = 0; i < RUNS; i++) {
-      const run = host.datapath.run(program, c.packet, { ingressIfindex: c.ingress });
+      const run =
+        program === 'podEgressTc' || program === 'underlayGuardTc'
+          ? host.datapath.runTc(program, c.packet, c.ingress)
+          : host.datapath.run(program, c.packet, { ingressIfindex: c.ingress });
       if (program !== 'pass' && run.verdict !== c.verdict) {
         throw new Error(`${c.path}: verdict ${run.verdict}, expected ${c.verdict}`);
       }
@@ -220,6 +229,34 @@ function main() {
         packet: tcpFrame(UNDERLAY_MAC, REMOTE_HOST_MAC, REMOTE_HOST_ADDRESS, UNDERLAY_ADDRESS, 5555, 22),
         ingress: host.underlay.ifindex,
         verdict: maps.XdpAction.pass,
+      },
+      // Floating IPs (bpf/lib/nat.h): TC programs, with TC local delivery beside them to show what
+      // the translation adds to forwarding on the same hook.
+      {
+        path: 'TC: local delivery, network policy + 2 security groups (established flow)',
+        program: 'podEgressTc',
+        packet: tcpFrame(ROUTER_MAC, a.mac, a.ip, b.ip, 40005, 80),
+        ingress: a.ifindex,
+        verdict: TcAction.redirect,
+        setup: () => {
+          withPolicy();
+          m.floatingIps.set(FLOATING_IP, { fixedAddress: a.ip, ifindex: a.ifindex, vrfId: VRF });
+          m.floatingSources.set({ vrfId: VRF, address: a.ip }, FLOATING_IP);
+        },
+      },
+      {
+        path: 'TC: floating IP, outside → pod, destination NAT, network policy + security group (established flow)',
+        program: 'underlayGuardTc',
+        packet: tcpFrame(UNDERLAY_MAC, REMOTE_HOST_MAC, OUTSIDE_CLIENT, FLOATING_IP, 50000, 80),
+        ingress: host.underlay.ifindex,
+        verdict: TcAction.redirect,
+      },
+      {
+        path: 'TC: floating IP, pod → outside, source NAT (established flow)',
+        program: 'podEgressTc',
+        packet: tcpFrame(ROUTER_MAC, a.mac, a.ip, OUTSIDE_CLIENT, 80, 50000),
+        ingress: a.ifindex,
+        verdict: TcAction.redirect,
       },
     ];
 
@@ -555,14 +592,151 @@ function pings(netns: string, address: string): boolean {
   );
 }
 
-/** Which parts run: packets (BPF_PROG_TEST_RUN), drops (the flood), pods (the lab); all by default. */
-const PARTS = (process.env.BENCH_DATAPATH_PARTS ?? 'packets,drops,pods').split(',');
+// ── Floating IPs: the outside to a pod by its floating IP, against Linux DNAT ─────────────────
+// A lab with a gateway (FRR, BGP with control): a client in the outside namespace sends to a
+// pod by its floating IP, which the gateway routes (learnt over BGP) to the Weft host, whose TC
+// program translates it; beside it, a Linux host on the same underlay with a pod behind a veth
+// and an nftables DNAT rule for an address the gateway routes to it (a static route). The
+// client, the gateway and the underlay are the same for both; only the host differs.
+
+async function floatingIps(): Promise<string[]> {
+  const unavailable = labUnavailable();
+  if (unavailable) return [`Floating-IP throughput skipped: ${unavailable}.`];
+  if (frrMissing()) return [`Floating-IP throughput skipped: ${frrMissing()}.`];
+  const dir = tempDir('weft-bench-fip-');
+  const ports = {
+    nats: 0,
+    configRest: 0,
+    configGrpc: 0,
+    control: 0,
+    controlHttp: 0,
+    analytics: 0,
+    agentHttp: 0,
+    bgpApi: 0,
+  };
+  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const loadBefore = load();
+  const lab = await Lab.up({
+    name: `wfn${process.pid % 10_000}`,
+    hosts: 1,
+    subnet: 20 + ((process.pid + 70) % 200),
+    dir: dir.path,
+    ports,
+    gateway: true,
+  });
+  try {
+    const gateway = lab.topology.gateway!;
+    await lab.config.createNetwork('bench', '10.32.0.0/24');
+    const { pool } = await lab.config.createFloatingIpPool('public', '203.0.113.0/24');
+    const pod = await lab.addPod('fip', 'h1', ['bench']);
+    await lab.config.createFloatingIp(pool, 'fip', pod.config!.interfaces[0], '203.0.113.10');
+    // The Linux host: a pod behind a veth, DNAT from 203.0.113.99 by nftables.
+    const subnet = lab.topology.controllerAddress.split('.').slice(0, 3).join('.');
+    const host = `${lab.topology.lab}-lxn`;
+    const linuxPod = `${lab.topology.lab}-lxnp`;
+    execFileSync('ip', ['netns', 'add', host]);
+    joinUnderlay(lab.topology, host, 'lxn', 'ul0', `${subnet}.21`);
+    const run = (netns: string, command: string, args: string[]) =>
+      execFileSync('nsenter', [`--net=${netnsPath(netns)}`, command, ...args]);
+    run(host, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    run(host, 'ip', ['route', 'add', 'default', 'via', gateway.underlayAddress]);
+    execFileSync('ip', ['netns', 'add', linuxPod]);
+    execFileSync('ip', [
+      '-n',
+      host,
+      'link',
+      'add',
+      'lxnp',
+      'mtu',
+      String(POD_MTU),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      linuxPod,
+    ]);
+    run(host, 'ip', ['addr', 'add', '10.9.1.1/24', 'dev', 'lxnp']);
+    run(host, 'ip', ['link', 'set', 'lxnp', 'up']);
+    run(linuxPod, 'ip', ['link', 'set', 'eth0', 'mtu', String(POD_MTU), 'up']);
+    run(linuxPod, 'ip', ['link', 'set', 'lo', 'up']);
+    run(linuxPod, 'ip', ['addr', 'add', '10.9.1.2/24', 'dev', 'eth0']);
+    run(linuxPod, 'ip', ['route', 'add', 'default', 'via', '10.9.1.1']);
+    const nat = [
+      'table ip bench {',
+      '  chain prerouting {',
+      '    type nat hook prerouting priority -100;',
+      '    ip daddr 203.0.113.99 dnat to 10.9.1.2',
+      '  }',
+      '}',
+      '',
+    ].join('\n');
+    execFileSync('nsenter', [`--net=${netnsPath(host)}`, 'nft', '-f', '-'], { input: nat });
+    run(gateway.netns, 'ip', ['route', 'add', '203.0.113.99/32', 'via', `${subnet}.21`]);
+
+    const endpoints: Record<string, Endpoints> = {
+      linux: {
+        clientNs: gateway.outsideNetns,
+        serverNs: linuxPod,
+        serverAddress: '10.9.1.2',
+        connectAddress: '203.0.113.99',
+      },
+      weft: {
+        clientNs: gateway.outsideNetns,
+        serverNs: pod.netns,
+        serverAddress: lab.podAddress('fip', 'bench'),
+        connectAddress: '203.0.113.10',
+      },
+    };
+    for (const address of ['203.0.113.99', '203.0.113.10']) {
+      await waitFor(() => pings(gateway.outsideNetns, address), {
+        timeoutMs: 90_000,
+        intervalMs: 500,
+        what: `the outside to reach ${address}`,
+      });
+    }
+    const samples: Record<string, { gbit1: number[]; gbit4: number[] }> = {
+      linux: { gbit1: [], gbit4: [] },
+      weft: { gbit1: [], gbit4: [] },
+    };
+    for (let round = 0; round < ROUNDS_TRAFFIC; round++) {
+      for (const contender of round % 2 ? ['weft', 'linux'] : ['linux', 'weft']) {
+        samples[contender]!.gbit1.push((await iperf3(endpoints[contender]!, { seconds: SECONDS })).gbitPerSecond);
+        samples[contender]!.gbit4.push(
+          (await iperf3(endpoints[contender]!, { seconds: SECONDS, streams: 4 })).gbitPerSecond,
+        );
+      }
+    }
+    const row = (label: string, key: 'gbit1' | 'gbit4') => {
+      const linux = median(samples.linux![key]);
+      const weft = median(samples.weft![key]);
+      return `| ${label} | ${linux.toFixed(2)} | ${weft.toFixed(2)} (${(weft / linux).toFixed(2)}×) | ${range(samples.linux![key], 2)}; ${range(samples.weft![key], 2)} |`;
+    };
+    return [
+      `The outside to a pod by its floating IP, through the lab's gateway (FRR): Weft TC (BGP-learnt /32, translated by the TC program on the host's underlay) against Linux (a static route, nftables DNAT on the host); iperf3, ${SECONDS} s per run, median of ${ROUNDS_TRAFFIC} rounds in alternating order; pod MTU ${POD_MTU}.`,
+      `Load average (1, 5, 15 min) before: ${loadBefore}; after: ${load()}.`,
+      '',
+      '| measure | Linux DNAT (nftables) | Weft floating IP | Linux, Weft over the rounds |',
+      '| --- | ---: | ---: | --- |',
+      row('TCP outside → pod, 1 stream, Gbit/s', 'gbit1'),
+      row('TCP outside → pod, 4 streams, Gbit/s', 'gbit4'),
+    ];
+  } finally {
+    await lab.down();
+    dir.remove();
+  }
+}
+
+/** Which parts run: packets (BPF_PROG_TEST_RUN), drops (the flood), pods (the lab), floating (the gateway lab); all by default. */
+const PARTS = (process.env.BENCH_DATAPATH_PARTS ?? 'packets,drops,pods,floating').split(',');
 
 async function run() {
   if (PARTS.includes('packets')) main();
   if (datapathMissing()) return;
   if (PARTS.includes('drops')) process.stdout.write(`\n${(await dropRates()).join('\n')}\n`);
   if (PARTS.includes('pods')) process.stdout.write(`\n${(await podsAsUsersGetThem()).join('\n')}\n`);
+  if (PARTS.includes('floating')) process.stdout.write(`\n${(await floatingIps()).join('\n')}\n`);
 }
 
 await run();

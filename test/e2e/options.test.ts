@@ -106,11 +106,17 @@ test('the local stack and the lab set only options each daemon declares', async 
     controlHttp: 5,
     analytics: 6,
     agentHttp: 7,
+    bgpApi: 8,
   };
   const topology = { controllerAddress: '10.0.0.1', hosts: [] } as unknown as Topology;
   const kube = { url: 'http://127.0.0.1:6443', podNetwork: 'pod-net' };
-  for (const service of controllerServices(topology, ports, '/tmp/lab', kube)) {
-    if (service.name === 'nats-server') continue;
+  // With a gateway, control gets its BGP options too.
+  const withGateway = { ...topology, gateway: { underlayAddress: '10.0.0.3', asn: 64500 } } as unknown as Topology;
+  for (const service of [
+    ...controllerServices(topology, ports, '/tmp/lab', kube),
+    ...controllerServices(withGateway, ports, '/tmp/lab'),
+  ]) {
+    if (service.name === 'nats-server' || service.name === 'gobgpd') continue;
     for (const name of Object.keys(service.env)) {
       assert.ok(
         byName.get(service.name)?.has(name),

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--kube URL [--pod-network NET]] | down | status
+// npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--gateway] [--kube URL [--pod-network NET]] | down | status
 //                | pod add NAME --host H --network NET [--network NET…] [--label KEY=VALUE…]
 //                | pod del NAME | exec NAME CMD [ARGS…]
 // The lab of ../../README.md's tour. Needs root (namespaces, BPF).
@@ -30,6 +30,8 @@ async function main(argv: string[]): Promise<void> {
           // weft-kube-manager runs, and `pod add` creates Pods there, then calls weft-cni.
           kube: { type: 'string' },
           'pod-network': { type: 'string', default: 'pod-network' },
+          // A gateway router (FRR) between the underlay and an "outside" namespace, BGP with control.
+          gateway: { type: 'boolean', default: false },
         },
       });
       const hosts = Number(values.hosts);
@@ -39,7 +41,13 @@ async function main(argv: string[]): Promise<void> {
       const wrong = modes.find((mode) => mode !== 'tc' && mode !== 'xdp');
       if (wrong !== undefined) throw new Error(`--modes: "${wrong}" is not a datapath mode (tc or xdp)`);
       const kube = values.kube ? { url: values.kube, podNetwork: values['pod-network'] } : undefined;
-      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[], ...(kube ? { kube } : {}) });
+      const lab = await Lab.up({
+        hosts,
+        dir,
+        modes: modes as LabDatapathMode[],
+        gateway: values.gateway,
+        ...(kube ? { kube } : {}),
+      });
       console.log(
         `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl}; logs in ${join(dir, 'logs')}`,
       );
@@ -48,6 +56,11 @@ async function main(argv: string[]): Promise<void> {
           `on Kubernetes at ${kube.url}: create the virtual network ${kube.podNetwork} (every pod's eth0) before adding pods`,
         );
       }
+      const gateway = lab.topology.gateway;
+      if (gateway)
+        console.log(
+          `gateway: FRR in ${gateway.netns} (${gateway.underlayAddress}, AS ${gateway.asn}; \`ip netns exec ${gateway.netns} vtysh -N ${gateway.netns}\`), outside client ${gateway.outsideClientAddress} in ${gateway.outsideNetns}`,
+        );
       return;
     }
     case 'down': {

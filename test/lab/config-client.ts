@@ -167,6 +167,34 @@ export class ConfigClient {
     });
   }
 
+  /** A public network's pool of floating IPs (a network with router_external set, and its pool). */
+  async createFloatingIpPool(name: string, cidr: string): Promise<{ network: Ref; pool: Ref }> {
+    const network = await this.createNetwork(name, cidr);
+    await this.update('virtual-network', network.uuid, { router_external: true });
+    const pool = await this.create('floating-ip-pool', {
+      fq_name: [...network.fq_name, `${name}-pool`],
+      parent_type: 'virtual-network',
+    });
+    return { network, pool };
+  }
+
+  /** A floating IP of a pool (the next free address unless given), associated with an interface or none. */
+  createFloatingIp(pool: Ref, name: string, vmi?: Ref, address?: string): Promise<Ref> {
+    return this.create('floating-ip', {
+      fq_name: [...pool.fq_name, name],
+      parent_type: 'floating-ip-pool',
+      ...(address ? { floating_ip_address: address } : {}),
+      virtual_machine_interface_refs: vmi ? [{ to: vmi.fq_name, uuid: vmi.uuid }] : [],
+    });
+  }
+
+  /** Associates a floating IP with an interface (another one: it moves), or with none. */
+  associateFloatingIp(fip: Ref, vmi?: Ref): Promise<unknown> {
+    return this.update('floating-ip', fip.uuid, {
+      virtual_machine_interface_refs: vmi ? [{ to: vmi.fq_name, uuid: vmi.uuid }] : [],
+    });
+  }
+
   async ensureVirtualRouter(name: string, address: string): Promise<string> {
     const existing = await this.fqNameToId('virtual-router', ['default-global-system-config', name]);
     if (existing) return existing;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
 import { waitFor } from '@weft/kit/testing';
 import { ConfigClient, type Ref } from './config-client.js';
+import { frrMissing, startGateway } from './gateway.js';
 import { KubeClient } from './kube-client.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
 import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabKube, type LabPorts } from './services.js';
@@ -41,6 +42,8 @@ export interface LabOptions {
    * through this API (its first network must be kube.podNetwork) before it calls weft-cni.
    */
   kube?: LabKube;
+  /** A gateway router (FRR) between the underlay and an outside namespace, BGP with control. */
+  gateway?: boolean;
 }
 
 export interface LabPod {
@@ -72,6 +75,7 @@ const DEFAULT_PORTS: LabPorts = {
   controlHttp: 8083,
   analytics: 8081,
   agentHttp: 8085,
+  bgpApi: 50051,
 };
 
 export function labUnavailable(): string | undefined {
@@ -130,6 +134,7 @@ export class Lab {
     modes = [],
     underlayStage = [],
     kube,
+    gateway = false,
   }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
@@ -137,7 +142,11 @@ export class Lab {
       throw new Error(`lab ${name} is already up: run \`npm run lab -- down\` first`);
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mountBpffs();
-    const topology = planTopology(name, hosts, subnet, modes, underlayStage);
+    if (gateway) {
+      const missing = frrMissing();
+      if (missing) throw new Error(missing);
+    }
+    const topology = planTopology(name, hosts, subnet, modes, underlayStage, gateway);
     const lab = new Lab(dir, {
       topology,
       ports: { ...DEFAULT_PORTS, ...ports },
@@ -151,6 +160,10 @@ export class Lab {
       await lab.#startController();
       for (const host of topology.hosts) await lab.config.ensureVirtualRouter(host.name, host.underlayAddress);
       for (const host of topology.hosts) await lab.startAgent(host);
+      if (topology.gateway) {
+        lab.state.processes.push(...(await startGateway(topology, topology.gateway, dir)));
+        lab.#save();
+      }
       return lab;
     } catch (error) {
       // The logs stay, to say why.
@@ -366,6 +379,13 @@ export class Lab {
     return inNs(pod.netns, command, args);
   }
 
+  /** Runs a command in the outside namespace, beyond the gateway (a lab with --gateway). */
+  execOutside(command: string, args: string[]): string {
+    const gateway = this.topology.gateway;
+    if (!gateway) throw new Error('this lab has no gateway: `npm run lab -- up --gateway`');
+    return inNs(gateway.outsideNetns, command, args);
+  }
+
   /** Runs a command in a host's namespace. */
   execHost(hostName: string, command: string, args: string[]): string {
     return inNs(this.host(hostName).netns, command, args);
@@ -421,6 +441,7 @@ export class Lab {
       }
     }
     for (const process_ of controller.reverse()) await stopProcess(process_);
+    if (this.topology.gateway) rmSync(`/var/run/frr/${this.topology.gateway.netns}`, { recursive: true, force: true });
     destroyTopology(this.topology.lab);
     if (!keepLogs) rmSync(this.dir, { recursive: true, force: true });
     else

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { portAccepts } from '@weft/kit/testing';
 import { repoRoot } from '../support/stack.js';
-import type { LabHost, Topology } from './topology.js';
+import { LAB_WEFT_ASN, type LabHost, type Topology } from './topology.js';
 
 export interface LabPorts {
   nats: number;
@@ -16,6 +16,8 @@ export interface LabPorts {
   agentHttp: number;
   /** weft-kube-manager's HTTP port, in a lab on Kubernetes (8108 when not given). */
   kubeManagerHttp?: number;
+  /** gobgpd's gRPC API (loopback), when the lab has a gateway. */
+  bgpApi: number;
 }
 
 /** A lab on Kubernetes: the API weft-kube-manager watches, and the pods' default network. */
@@ -63,7 +65,31 @@ export function controllerServices(
   const natsUrl = `nats://${host}:${ports.nats}`;
   const stateDir = (name: string) => join(dir, name);
   const common = (name: string) => ({ WEFT_NATS_URL: natsUrl, WEFT_STATE_DIR: stateDir(name), WEFT_LOG_LEVEL: 'info' });
+  const gateway = topology.gateway;
+  // With a gateway, control drives a gobgpd beside it that peers with the gateway's FRR.
+  const bgp: ControllerService[] = gateway
+    ? [
+        {
+          name: 'gobgpd',
+          command: 'gobgpd',
+          // -r: a restarted gobgpd says so (graceful restart), so that the gateway keeps its routes.
+          args: ['--api-hosts', `127.0.0.1:${ports.bgpApi}`, '--pprof-disable', '-p', '-r'],
+          env: {},
+          stateDir: stateDir('gobgpd'),
+          ready: () => portAccepts(ports.bgpApi),
+        },
+      ]
+    : [];
+  const bgpOptions: Record<string, string> = gateway
+    ? {
+        WEFT_CONTROL_BGP_SPEAKER: `127.0.0.1:${ports.bgpApi}`,
+        WEFT_CONTROL_BGP_ASN: String(LAB_WEFT_ASN),
+        WEFT_CONTROL_BGP_ROUTER_ID: host,
+        WEFT_CONTROL_BGP_PEERS: `${gateway.underlayAddress}:${gateway.asn}`,
+      }
+    : {};
   return [
+    ...bgp,
     {
       name: 'nats-server',
       command: 'nats-server',
@@ -95,6 +121,7 @@ export function controllerServices(
         WEFT_CONTROL_HOST: '0.0.0.0',
         WEFT_CONTROL_AGENT_PORT: String(ports.control),
         WEFT_CONTROL_HTTP_PORT: String(ports.controlHttp),
+        ...bgpOptions,
       },
       stateDir: stateDir('control'),
       ready: () => answers(`http://127.0.0.1:${ports.controlHttp}/readyz`),

@@ -6,7 +6,12 @@
 //   root netns: <lab>-ctl 10.255.<n>.254 ─┐
 //                                          ├─ br0 in <lab>-ul
 //   <lab>-h1: ul0 10.255.<n>.11 ──────────┤
-//   <lab>-h2: ul0 10.255.<n>.12 ──────────┘
+//   <lab>-h2: ul0 10.255.<n>.12 ──────────┤
+//   <lab>-gw: ul0 10.255.<n>.1 ───────────┘  (with --gateway: FRR's bgpd and zebra)
+//     └─ out0 198.51.100.1 ── eth0 198.51.100.2 <lab>-out (a client outside the overlay)
+//
+// With a gateway, every host's default route points at it, as a data centre's hosts reach the
+// rest of the world through their top-of-rack router: pods with floating IPs leave that way.
 import { inNs, netnsExists, sh, shQuiet } from './shell.js';
 
 /** Which programs carry the pods' traffic on a host (the agent's WEFT_AGENT_DATAPATH_MODE). */
@@ -25,10 +30,26 @@ export interface LabHost {
 /** Where a TC-mode host runs the first stage for traffic from other hosts. */
 export type LabUnderlayStage = 'auto' | 'xdp' | 'xdp-generic' | 'tc' | 'off';
 
+/** The gateway router between the underlay and the outside, and a client outside. */
+export interface LabGateway {
+  netns: string;
+  underlayAddress: string;
+  /** FRR's AS; Weft speaks as LAB_WEFT_ASN. */
+  asn: number;
+  outsideNetns: string;
+  /** The outside network (/24): the gateway's address on it, and the client's. */
+  outsideGatewayAddress: string;
+  outsideClientAddress: string;
+}
+
+/** The AS control's speaker uses in the lab. */
+export const LAB_WEFT_ASN = 64512;
+
 export interface Topology {
   lab: string;
   controllerAddress: string;
   hosts: LabHost[];
+  gateway?: LabGateway;
 }
 
 export function planTopology(
@@ -37,10 +58,23 @@ export function planTopology(
   subnet: number,
   modes: LabDatapathMode[] = [],
   underlayStage: (LabUnderlayStage | undefined)[] = [],
+  gateway = false,
 ): Topology {
   return {
     lab,
     controllerAddress: `10.255.${subnet}.254`,
+    ...(gateway
+      ? {
+          gateway: {
+            netns: `${lab}-gw`,
+            underlayAddress: `10.255.${subnet}.1`,
+            asn: 64500,
+            outsideNetns: `${lab}-out`,
+            outsideGatewayAddress: '198.51.100.1',
+            outsideClientAddress: '198.51.100.2',
+          },
+        }
+      : {}),
     hosts: Array.from({ length: hostCount }, (_, index) => ({
       name: `${lab}-h${index + 1}`,
       netns: `${lab}-h${index + 1}`,
@@ -69,6 +103,36 @@ export function createTopology(topology: Topology): void {
   for (const [index, host] of topology.hosts.entries()) {
     sh('ip', ['netns', 'add', host.netns]);
     joinUnderlay(topology, host.netns, `h${index + 1}`, host.underlayDevice, host.underlayAddress);
+  }
+  const gateway = topology.gateway;
+  if (gateway) {
+    sh('ip', ['netns', 'add', gateway.netns]);
+    joinUnderlay(topology, gateway.netns, 'gw', 'ul0', gateway.underlayAddress);
+    inNs(gateway.netns, 'sysctl', ['-qw', 'net.ipv4.ip_forward=1']);
+    sh('ip', ['netns', 'add', gateway.outsideNetns]);
+    sh('ip', [
+      '-n',
+      gateway.netns,
+      'link',
+      'add',
+      'out0',
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      gateway.outsideNetns,
+    ]);
+    inNs(gateway.netns, 'ip', ['addr', 'add', `${gateway.outsideGatewayAddress}/24`, 'dev', 'out0']);
+    inNs(gateway.netns, 'ip', ['link', 'set', 'out0', 'up']);
+    inNs(gateway.outsideNetns, 'ip', ['addr', 'add', `${gateway.outsideClientAddress}/24`, 'dev', 'eth0']);
+    inNs(gateway.outsideNetns, 'ip', ['link', 'set', 'eth0', 'up']);
+    inNs(gateway.outsideNetns, 'ip', ['link', 'set', 'lo', 'up']);
+    inNs(gateway.outsideNetns, 'ip', ['route', 'add', 'default', 'via', gateway.outsideGatewayAddress]);
+    for (const host of topology.hosts) {
+      inNs(host.netns, 'ip', ['route', 'add', 'default', 'via', gateway.underlayAddress]);
+    }
   }
 }
 

@@ -10,6 +10,8 @@ export interface Endpoints {
   clientNs: string;
   serverNs: string;
   serverAddress: string;
+  /** Where the client connects when not serverAddress: a floating IP or a NAT's address. */
+  connectAddress?: string;
 }
 
 export interface Iperf3Result {
@@ -31,7 +33,7 @@ function listening(netns: string, address: string, port: number): boolean {
 
 /** One iperf3 run (TCP, `streams` parallel streams) from the client namespace to the server. */
 export async function iperf3(
-  { clientNs, serverNs, serverAddress }: Endpoints,
+  { clientNs, serverNs, serverAddress, connectAddress }: Endpoints,
   { seconds, streams = 1, port = 5201 }: { seconds: number; streams?: number; port?: number },
 ): Promise<Iperf3Result> {
   const [command, args] = inNs(serverNs, 'iperf3', ['-s', '-1', '-B', serverAddress, '-p', String(port)]);
@@ -40,7 +42,7 @@ export async function iperf3(
     await waitFor(() => listening(serverNs, serverAddress, port), { what: 'the iperf3 server', timeoutMs: 10_000 });
     const [clientCommand, clientArgs] = inNs(clientNs, 'iperf3', [
       '-c',
-      serverAddress,
+      connectAddress ?? serverAddress,
       '-p',
       String(port),
       '-t',

@@ -16,6 +16,8 @@ import {
 import { AgentHub } from './agents/hub.js';
 import { agentService } from './agents/service.js';
 import { agentServiceDefinition } from './agents/wire.js';
+import { BgpAdvertiser, type BgpOptions, wantedPaths } from './bgp/advertiser.js';
+import { Gobgp } from './bgp/gobgp.js';
 import { CompilationGraph } from './compile/graph.js';
 import { ConfigClient } from './config-feed/config-client.js';
 import { ConfigFeed } from './config-feed/feed.js';
@@ -35,6 +37,8 @@ export interface ControlAppOptions {
   agentHoldTimeMs: number;
   /** This replica's name in UVEs ("control:<name>"). */
   name?: string;
+  /** BGP with the gateways through gobgpd (host:port of its gRPC API); none when not given. */
+  bgp?: BgpOptions & { speaker: string };
   /** TLS for the agents' gRPC, the config-api client and NATS; plaintext when not given. */
   tls?: TlsFiles;
   logger: Logger;
@@ -59,7 +63,16 @@ export function buildControl(options: ControlAppOptions) {
     metrics,
     onAgentChange: (host) => uves?.agentChanged(host),
   });
-  if (publisher) uves = new ControlUves(publisher, hub);
+  const bgp = options.bgp
+    ? new BgpAdvertiser(
+        new Gobgp(options.bgp.speaker),
+        () => wantedPaths(hub),
+        options.bgp,
+        logger.child({ component: 'bgp' }),
+        metrics,
+      )
+    : undefined;
+  if (publisher) uves = new ControlUves(publisher, hub, bgp);
 
   const compileSeconds = metrics.histogram(
     'compile_seconds',
@@ -75,6 +88,8 @@ export function buildControl(options: ControlAppOptions) {
     hub.apply(graph.state, delta);
     compileSeconds.observe((performance.now() - started) / 1000);
     uves?.routingInstancesChanged(delta.first ? undefined : delta.instances);
+    // A floating IP associated, moved or gone reaches the gateways with the agents' config.
+    if (feed.synced) void bgp?.sync();
   };
   const scheduleCompile = () => {
     if (compileScheduled) return;
@@ -95,7 +110,7 @@ export function buildControl(options: ControlAppOptions) {
   );
 
   const http = createHttpApp({ logger, readiness, metrics });
-  registerIntrospection(http, hub, feed);
+  registerIntrospection(http, hub, feed, bgp);
 
   let grpc: GrpcServerHandle | undefined;
   let stopping = false;
@@ -105,6 +120,7 @@ export function buildControl(options: ControlAppOptions) {
     feed,
     hub,
     http,
+    bgp,
     async listen(): Promise<{ agentPort: number; httpPort: number }> {
       feed.start();
       grpc = await startGrpcServer({
@@ -127,6 +143,8 @@ export function buildControl(options: ControlAppOptions) {
       stopping = true;
       // Agents keep forwarding on what they have and reconnect to the other replica (or to us).
       hub.close();
+      // gobgpd keeps advertising what it has: the gateways lose nothing while control is away.
+      bgp?.close();
       await grpc?.stop(2_000);
       await http.close();
       await feed.close();

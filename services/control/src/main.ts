@@ -6,6 +6,10 @@ import { controlOptions } from './options.js';
 
 const daemon = startDaemon('control', controlOptions);
 const { config, tls, logger, metrics, readiness, lifecycle } = daemon;
+if (config.bgpSpeaker && !config.bgpRouterId) {
+  logger.fatal('WEFT_CONTROL_BGP_ROUTER_ID: needed with WEFT_CONTROL_BGP_SPEAKER (the BGP router id, an IPv4 address)');
+  process.exit(2);
+}
 
 const control = buildControl({
   configApiGrpc: config.configApiGrpc,
@@ -15,6 +19,18 @@ const control = buildControl({
   host: config.host,
   agentHoldTimeMs: config.agentHoldTime,
   name: config.name,
+  ...(config.bgpSpeaker
+    ? {
+        bgp: {
+          speaker: config.bgpSpeaker,
+          asn: config.bgpAsn,
+          routerId: config.bgpRouterId,
+          peers: config.bgpPeers,
+          restartTimeSeconds: Math.ceil(config.bgpRestartTime / 1000),
+          syncIntervalMs: 1_000,
+        },
+      }
+    : {}),
   tls,
   logger,
   metrics,

@@ -22,6 +22,11 @@
 #define ENABLE_FLOW_SAMPLES 1
 #endif
 
+/* Floating IPs: a pod with one reaches the outside with it as its source (lib/nat.h). */
+#ifndef ENABLE_FLOATING_IPS
+#define ENABLE_FLOATING_IPS 1
+#endif
+
 #include "lib/consts.h"
 #include "lib/structs.h"
 #include "lib/maps.h"
@@ -30,6 +35,7 @@
 #include "lib/neighbour.h"
 #include "lib/forward.h"
 #include "lib/icmp.h"
+#include "lib/nat.h"
 
 /* Bytes of headers the decision reads: Ethernet, IPv6 (the longer) and the ports after it. A
  * TCP packet from a pod's stack carries its headers (66 bytes or more) in the linear part and its
@@ -108,6 +114,13 @@ int weft_pod_egress_tc(struct __sk_buff *skb)
 		return bpf_redirect(nh->ifindex, 0);
 	case WEFT_FWD_HOST:
 		return TC_ACT_OK;
+	case WEFT_FWD_OUTSIDE: {
+		/* Out through the host's routing towards the gateway, which fills in the MACs. */
+		__u32 underlay = cfg->underlay_ifindex;
+		if (weft_nat_to_outside(skb, &pkt) < 0)
+			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+		return bpf_redirect_neigh(underlay, 0, 0, 0);
+	}
 	case WEFT_FWD_TOO_BIG:
 		/* Path MTU discovery: the packet becomes the ICMP error, back to the pod. */
 		if (weft_icmp_too_big(skb, &pkt, cfg, vrf) == 0)

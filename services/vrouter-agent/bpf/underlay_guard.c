@@ -27,6 +27,11 @@
 #define ENABLE_FLOW_SAMPLES 1
 #endif
 
+/* Floating IPs: traffic from outside to one is translated here, at TC (lib/nat.h). */
+#ifndef ENABLE_FLOATING_IPS
+#define ENABLE_FLOATING_IPS 1
+#endif
+
 #include "lib/consts.h"
 #include "lib/structs.h"
 #include "lib/maps.h"
@@ -34,6 +39,7 @@
 #include "lib/policy.h"
 #include "lib/forward.h"
 #include "lib/vxlan.h"
+#include "lib/nat.h"
 
 /* Outer headers and the inner Ethernet, IPv6 and ports: what the first stage reads. */
 #define WEFT_GUARD_HEADERS (WEFT_VXLAN_ENCAP_LEN + 14 + 40 + 8)
@@ -97,14 +103,33 @@ int weft_underlay_guard(struct xdp_md *ctx)
 												   : XDP_PASS;
 }
 
-SEC("tc")
-int weft_underlay_guard_tc(struct __sk_buff *skb)
+static __always_inline void weft_guard_pull(struct __sk_buff *skb)
 {
 	if ((long)skb->data_end - (long)skb->data < WEFT_GUARD_HEADERS && skb->len > skb->data_end - skb->data)
 		bpf_skb_pull_data(skb, skb->len < WEFT_GUARD_HEADERS ? skb->len : WEFT_GUARD_HEADERS);
+}
+
+/* The first stage at TC, and the floating addresses of this host (lib/nat.h) before it. */
+SEC("tc")
+int weft_underlay_guard_tc(struct __sk_buff *skb)
+{
+	weft_guard_pull(skb);
+	int nat = weft_nat_from_outside(skb);
+	if (nat != WEFT_NAT_NOT_OURS)
+		return nat;
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	return weft_guard(data, data_end, skb->len, skb->ingress_ifindex) == WEFT_GUARD_DROP ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/* The floating addresses alone, at TC ingress of the underlay, where the first stage runs in XDP
+ * (which passes such packets untouched) or not at all. */
+SEC("tc")
+int weft_underlay_nat_tc(struct __sk_buff *skb)
+{
+	weft_guard_pull(skb);
+	int nat = weft_nat_from_outside(skb);
+	return nat == WEFT_NAT_NOT_OURS ? TC_ACT_OK : nat;
 }
 
 char _license[] SEC("license") = "Dual BSD/GPL";

@@ -13,7 +13,7 @@ export { labHostScript } from './datapath/paths.js';
 export { POD_OFFLOADS, podOffloads, setPodOffloads } from './datapath/pod-offloads.js';
 export * from './datapath/reconciler.js';
 export * from './datapath/test-links.js';
-export type { XdpTestRun, XdpTestRunOptions } from './datapath/test-run.js';
+export { TcAction, type XdpTestRun, type XdpTestRunOptions } from './datapath/test-run.js';
 export * from './datapath/xdp.js';
 export { errors } from './errors.js';
 export * as maps from './maps/index.js';

@@ -5,7 +5,7 @@
 import type { ConfigStore, StoredObject } from '../config-feed/store.js';
 import { Connections } from './connections.js';
 import { HostIndex } from './host-index.js';
-import { compileInterface, podOf, podOrder } from './interfaces.js';
+import { compileInterface, floatingIpPort, podOf, podOrder } from './interfaces.js';
 import { attachedNetworks, routerPairs } from './logical-routers.js';
 import { compileNetworkAcl, type NetworkAclLookup } from './network-policies.js';
 import { ReverseIndex } from './reverse-index.js';
@@ -30,6 +30,14 @@ export function compileFromScratch(store: ConfigStore, vrfIdOf: VrfIdOf): Compil
       if (!instanceIpsOf.has(vmi)) instanceIpsOf.set(vmi, []);
       instanceIpsOf.get(vmi)!.push(instanceIp);
     }
+  }
+
+  const floatingIpsOf = new Map<string, StoredObject<'floating-ip'>[]>();
+  for (const fip of store.all('floating-ip')) {
+    const vmi = floatingIpPort(fip);
+    if (vmi === undefined) continue;
+    if (!floatingIpsOf.has(vmi)) floatingIpsOf.set(vmi, []);
+    floatingIpsOf.get(vmi)!.push(fip);
   }
 
   const memberAddresses = new Map<string, string[]>();
@@ -125,6 +133,7 @@ export function compileFromScratch(store: ConfigStore, vrfIdOf: VrfIdOf): Compil
       vm: pod ? store.get('virtual-machine', pod) : undefined,
       order: pod ? (orders.get(pod)!.get(vmi.uuid) ?? 0) : 0,
       instanceIps: instanceIpsOf.get(vmi.uuid) ?? [],
+      floatingIps: floatingIpsOf.get(vmi.uuid) ?? [],
       groups: refUuids(vmi.body.security_group_refs)
         .map((group) => store.get('security-group', group))
         .filter((group) => group !== undefined),

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  floatingIp,
   instanceIp,
   machineInterface,
   networkPolicy,
   securityGroup,
+  stored,
   storeOf,
   virtualMachine,
   virtualNetwork,
@@ -152,5 +154,56 @@ describe('compilation graph', () => {
     assert.equal(after.message.vrf_id, before);
     assert.deepEqual(after.imports, []);
     assert.equal(after.message.acl_name, '');
+  });
+});
+
+describe('compilation graph: floating IPs', () => {
+  const red = virtualNetwork('red', { prefix: '10.1.0.0', vni: 5001, networkId: 11 });
+  const pod = virtualMachine('default/pod-a');
+  const podB = virtualMachine('default/pod-b');
+  const a = machineInterface('pod-a-red', { network: red, vm: pod, host: 'host-1', mac: '02:00:00:00:00:01' });
+  const b = machineInterface('pod-b-red', { network: red, vm: podB, host: 'host-2', mac: '02:00:00:00:00:02' });
+  const first = floatingIp('203.0.113.10', a, { created: '2026-01-01T00:00:00' });
+  const second = floatingIp('203.0.113.11', a, { created: '2026-01-02T00:00:00', fixed: '10.1.0.6' });
+  const store = storeOf([
+    ['virtual-network', red],
+    ['virtual-machine', pod],
+    ['virtual-machine', podB],
+    ['virtual-machine-interface', a],
+    ['virtual-machine-interface', b],
+    ['instance-ip', instanceIp('10.1.0.5', a, red)],
+    ['instance-ip', instanceIp('10.1.0.6', a, red)],
+    ['instance-ip', instanceIp('10.1.0.7', b, red)],
+    ['floating-ip', second],
+    ['floating-ip', first],
+  ]);
+  const graph = new CompilationGraph(store);
+  graph.flush();
+  const floatingOf = (vmi: { uuid: string }) => graph.state.interfaces.get(vmi.uuid)!.message.floating_addresses;
+
+  it('gives an interface its floating IPs, the oldest first, each mapped to its fixed address or the first', () => {
+    assert.deepEqual(floatingOf(a), [
+      { address: '203.0.113.10', fixed_address: '10.1.0.5' },
+      { address: '203.0.113.11', fixed_address: '10.1.0.6' },
+    ]);
+    assert.deepEqual(floatingOf(b), []);
+  });
+
+  it('moves a floating IP with its interface reference, and tells both hosts', () => {
+    store.upsert(
+      stored('floating-ip', { ...first, virtual_machine_interface_refs: [{ to: b.fq_name, uuid: b.uuid }] }, 100),
+    );
+    const delta = graph.flush();
+    assert.deepEqual(floatingOf(a), [{ address: '203.0.113.11', fixed_address: '10.1.0.6' }]);
+    assert.deepEqual(floatingOf(b), [{ address: '203.0.113.10', fixed_address: '10.1.0.7' }]);
+    assert.deepEqual([...delta.hosts].sort(), ['host-1', 'host-2']);
+  });
+
+  it('drops a floating IP that is disassociated or deleted', () => {
+    store.upsert(stored('floating-ip', { ...first, virtual_machine_interface_refs: [] }, 101));
+    store.remove('floating-ip', second.uuid);
+    graph.flush();
+    assert.deepEqual(floatingOf(a), []);
+    assert.deepEqual(floatingOf(b), []);
   });
 });

@@ -26,8 +26,9 @@
 //                                                      │  one carries (and so their carriers)
 //                                                      │ name, MTU, subnets, port security
 //   virtual-machine, virtual-machine-interface,        ▼
-//   instance-ip, security-group, group members ──► interfaces (interfaces.ts): addresses, order
-//                                                      │  in the pod, MTU, security-group ACL
+//   instance-ip, security-group, group members, ──► interfaces (interfaces.ts): addresses, order
+//   floating-ip                                        │  in the pod, MTU, security-group ACL,
+//                                                      │  floating addresses
 //                                                      ▼
 //                                                  hosts (host-index.ts): per host its
 //                                                  interfaces and instances; per instance
@@ -38,7 +39,7 @@
 import type { ConfigStore, StoreChange, StoredObject } from '../config-feed/store.js';
 import { Connections } from './connections.js';
 import { HostIndex } from './host-index.js';
-import { type CompiledInterface, compileInterface, podOf, podOrder } from './interfaces.js';
+import { type CompiledInterface, compileInterface, floatingIpPort, podOf, podOrder } from './interfaces.js';
 import { attachedNetworks, routerPairs } from './logical-routers.js';
 import { type CompiledNetworkAcl, compileNetworkAcl, type NetworkAclLookup } from './network-policies.js';
 import { ReverseIndex } from './reverse-index.js';
@@ -101,6 +102,7 @@ export class CompilationGraph {
   readonly #interfacesOfPod = new ReverseIndex();
   readonly #interfacesOfGroup = new ReverseIndex();
   readonly #instanceIpsOfInterface = new ReverseIndex();
+  readonly #floatingIpsOfInterface = new ReverseIndex();
   readonly #routersOfInterface = new ReverseIndex();
 
   // Compiled nodes.
@@ -153,7 +155,7 @@ export class CompilationGraph {
     for (const type of ['virtual-network', 'network-policy', 'security-group', 'logical-router'] as const) {
       for (const after of store.all(type)) this.onUpdate({ type, uuid: after.uuid, after } as StoreChange);
     }
-    for (const type of ['virtual-machine', 'virtual-machine-interface', 'instance-ip'] as const) {
+    for (const type of ['virtual-machine', 'virtual-machine-interface', 'instance-ip', 'floating-ip'] as const) {
       for (const after of store.all(type)) this.onUpdate({ type, uuid: after.uuid, after } as StoreChange);
     }
   }
@@ -182,6 +184,9 @@ export class CompilationGraph {
         break;
       case 'instance-ip':
         this.#instanceIpChanged(change);
+        break;
+      case 'floating-ip':
+        this.#floatingIpChanged(change);
         break;
     }
   }
@@ -286,6 +291,14 @@ export class CompilationGraph {
       for (const group of groupsAfter) if (!groupsBefore.has(group)) this.#dirty.groups.add(group);
     }
     this.#dirty.interfaces.add(uuid);
+  }
+
+  /** A floating-ip associated, moved or gone: the interfaces on both sides carry it or not. */
+  #floatingIpChanged({ uuid, before, after }: Change<'floating-ip'>): void {
+    const portBefore = floatingIpPort(before);
+    const portAfter = floatingIpPort(after);
+    this.#floatingIpsOfInterface.move(uuid, portBefore ? [portBefore] : [], portAfter ? [portAfter] : []);
+    for (const vmi of [portBefore, portAfter]) if (vmi !== undefined) this.#dirty.interfaces.add(vmi);
   }
 
   #instanceIpChanged({ uuid, before, after }: Change<'instance-ip'>): void {
@@ -531,6 +544,9 @@ export class CompilationGraph {
       vm: pod ? this.store.get('virtual-machine', pod) : undefined,
       order: pod ? (orderIn(pod).get(uuid) ?? 0) : 0,
       instanceIps,
+      floatingIps: [...this.#floatingIpsOfInterface.get(uuid)]
+        .map((fip) => this.store.get('floating-ip', fip))
+        .filter((fip) => fip !== undefined),
       groups: refUuids(vmi.body.security_group_refs)
         .map((group) => this.store.get('security-group', group))
         .filter((group) => group !== undefined),

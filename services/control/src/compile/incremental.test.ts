@@ -1,6 +1,6 @@
 // The incremental graph against a compile from scratch (fast-check): random sequences of config
 // changes (networks, policies, security groups, logical routers, pods, interfaces, addresses,
-// created, changed and removed in any order) are applied one by one; after each, the graph's
+// floating IPs, created, changed and removed in any order) are applied one by one; after each, the graph's
 // compiled state must equal compileFromScratch over the same store, and its delta must name
 // every host whose config changed, every instance whose routes must be recomputed, and every
 // interface that moved between instances.
@@ -23,6 +23,7 @@ const SIZES = {
   'virtual-machine': 3,
   'virtual-machine-interface': 7,
   'instance-ip': 9,
+  'floating-ip': 3,
 } as const satisfies Record<CompiledType, number>;
 const HOSTS = ['h0', 'h1', 'h2'];
 
@@ -127,6 +128,12 @@ const bodies: {
   'instance-ip': () =>
     fc.record({
       instance_ip_address: fc.option(address, { nil: undefined, freq: 6 }),
+      virtual_machine_interface_refs: one('virtual-machine-interface'),
+    }),
+  'floating-ip': (index) =>
+    fc.record({
+      floating_ip_address: fc.constant(`203.0.113.${index + 1}`),
+      floating_ip_fixed_ip_address: fc.option(address, { nil: undefined }),
       virtual_machine_interface_refs: one('virtual-machine-interface'),
     }),
 };

@@ -1,10 +1,12 @@
 // Virtual-machine-interfaces → the datapath's Interface messages: routing instance of its
 // network, MAC, addresses (from the instance-ips that refer to it) with their subnet's prefix
-// length, gateways and DNS servers, name and order inside the pod, MTU, and the per-interface
-// ACL its security groups compile into (security-groups.ts).
+// length, gateways and DNS servers, name and order inside the pod, MTU, the per-interface ACL
+// its security groups compile into (security-groups.ts), and the floating IPs associated with it
+// (1:1 NAT in the datapath of its host).
 import { BlockList, isIP } from 'node:net';
 import { HOST_BINDING_KEY, INTERFACE_NAME_ANNOTATION, INTERFACE_ORDER_ANNOTATION, keyValueOf } from '@weft/model';
 import type { AccessControlList } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
+import type { FloatingAddress } from '@weft/proto/gen/weft/control/v1/FloatingAddress.js';
 import type { Interface } from '@weft/proto/gen/weft/control/v1/Interface.js';
 import type { StoredObject } from '../config-feed/store.js';
 import type { CompiledRoutingInstance, NetworkSubnet } from './routing-instances.js';
@@ -34,6 +36,8 @@ export interface InterfaceInput {
   order: number;
   /** The instance-ips that refer to it. */
   instanceIps: readonly StoredObject<'instance-ip'>[];
+  /** The floating-ips associated with it (it is their first interface reference). */
+  floatingIps: readonly StoredObject<'floating-ip'>[];
   /** The security groups it refers to that exist, in its reference order. */
   groups: readonly StoredObject<'security-group'>[];
   lookup: NameLookup;
@@ -59,6 +63,34 @@ export function addressesOf(instanceIps: readonly StoredObject<'instance-ip'>[])
     if (address) addresses.push(address);
   }
   return addresses.sort();
+}
+
+/** The interface a floating-ip is associated with: a 1:1 NAT maps it to one port, the first it refers to. */
+export function floatingIpPort(fip: StoredObject<'floating-ip'> | undefined): string | undefined {
+  return fip && firstRefUuid(fip.body.virtual_machine_interface_refs);
+}
+
+/**
+ * The floating addresses of an interface, the oldest first, each with the interface's own
+ * address it maps to: floating_ip_fixed_ip_address when that is one of them, else the first of
+ * the floating address's family. One without an own address of its family maps to nothing.
+ */
+export function floatingAddressesOf(
+  floatingIps: readonly StoredObject<'floating-ip'>[],
+  addresses: readonly string[],
+): FloatingAddress[] {
+  const own = addresses.map((cidr) => cidr.split('/')[0]!);
+  const sorted = [...floatingIps].sort(
+    (a, b) =>
+      (a.body.id_perms?.created ?? '').localeCompare(b.body.id_perms?.created ?? '') || a.uuid.localeCompare(b.uuid),
+  );
+  return sorted.flatMap((fip) => {
+    const address = fip.body.floating_ip_address;
+    if (!address) return [];
+    const wanted = fip.body.floating_ip_fixed_ip_address;
+    const fixed = wanted && own.includes(wanted) ? wanted : own.find((candidate) => isIP(candidate) === isIP(address));
+    return fixed ? [{ address, fixed_address: fixed }] : [];
+  });
 }
 
 /** The order of a pod's interfaces: annotation weft/interface-order, then creation, then uuid. */
@@ -148,6 +180,7 @@ export function compileInterface(input: InterfaceInput): CompiledInterface {
       mtu: body.virtual_machine_interface_mtu ?? (instance.mtu || DEFAULT_MTU) - TUNNEL_OVERHEAD,
       acl_name: acl?.name ?? '',
       port_security_enabled: portSecurity,
+      floating_addresses: floatingAddressesOf(input.floatingIps, addresses),
     },
   };
 }

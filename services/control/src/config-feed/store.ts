@@ -17,6 +17,7 @@ export const COMPILED_TYPES = [
   'virtual-machine',
   'virtual-machine-interface',
   'instance-ip',
+  'floating-ip',
 ] as const;
 export type CompiledType = (typeof COMPILED_TYPES)[number];
 const COMPILED_SET: ReadonlySet<string> = new Set(COMPILED_TYPES);

@@ -3,10 +3,19 @@
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { AgentHub } from '../agents/hub.js';
+import type { BgpAdvertiser } from '../bgp/advertiser.js';
 import type { ConfigFeed } from '../config-feed/feed.js';
 import { errors } from '../errors.js';
 
-export function registerIntrospection(app: FastifyInstance, hub: AgentHub, feed: ConfigFeed): void {
+export function registerIntrospection(
+  app: FastifyInstance,
+  hub: AgentHub,
+  feed: ConfigFeed,
+  bgp?: BgpAdvertiser,
+): void {
+  // BGP with the gateways: the sessions, what is advertised and what was learnt.
+  app.get('/bgp', async () => bgp?.status() ?? { speaker: null });
+
   app.get('/routing-instances', async () => {
     const state = hub.state;
     return {

@@ -2,6 +2,7 @@
 // "routing-instance" named by instance, type "vrouter" named by host; this replica's part).
 import type { UvePublisher } from '@weft/kit';
 import type { AgentHub } from '../agents/hub.js';
+import type { BgpAdvertiser } from '../bgp/advertiser.js';
 
 export class ControlUves {
   readonly #instances = new Set<string>();
@@ -10,10 +11,14 @@ export class ControlUves {
   constructor(
     private readonly publisher: UvePublisher,
     private readonly hub: AgentHub,
+    private readonly bgp?: BgpAdvertiser,
     refreshMs = 2_000,
   ) {
     // Route counts change with every port; publishing them on a timer keeps the bus quiet.
-    this.#refresh = setInterval(() => this.routingInstancesChanged(), refreshMs);
+    this.#refresh = setInterval(() => {
+      this.routingInstancesChanged();
+      this.bgpChanged();
+    }, refreshMs);
     this.#refresh.unref();
   }
 
@@ -42,6 +47,21 @@ export class ControlUves {
         this.publisher.remove('routing-instance', name);
         this.#instances.delete(name);
       }
+    }
+  }
+
+  /** Each BGP peer as a "bgp-peer" UVE: session state, prefixes sent and received, flaps. */
+  bgpChanged(): void {
+    for (const peer of this.bgp?.status().peers ?? []) {
+      const fields = {
+        asn: peer.asn,
+        state: peer.state,
+        prefixes_sent: peer.advertised,
+        prefixes_received: peer.received,
+        flaps: peer.flaps,
+      };
+      const current = this.publisher.get('bgp-peer', peer.address);
+      if (JSON.stringify(current) !== JSON.stringify(fields)) this.publisher.set('bgp-peer', peer.address, fields);
     }
   }
 

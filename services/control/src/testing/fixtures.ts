@@ -122,6 +122,22 @@ export function instanceIp(address: string, vmi: Named, network: Named): ConfigO
   };
 }
 
+/** A floating-ip of a pool (named by fq_name) associated with an interface, or none. */
+export function floatingIp(
+  address: string,
+  vmi: Named | undefined,
+  options: { fixed?: string; created?: string } = {},
+): ConfigObjectOf<'floating-ip'> {
+  return {
+    ...base([...PROJECT, 'public', 'pool', address]),
+    parent_type: 'floating-ip-pool',
+    floating_ip_address: address,
+    ...(options.fixed ? { floating_ip_fixed_ip_address: options.fixed } : {}),
+    ...(options.created ? { id_perms: { created: options.created } } : {}),
+    virtual_machine_interface_refs: vmi ? [ref(vmi)] : [],
+  };
+}
+
 export function securityGroup(name: string, id: number, rules: PolicyRule[]): ConfigObjectOf<'security-group'> {
   return {
     ...base([...PROJECT, name]),

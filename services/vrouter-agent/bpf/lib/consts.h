@@ -16,6 +16,8 @@
  * so a short linear list is cheaper than a classifier. Longer ACLs are refused by the agent. */
 #define WEFT_MAX_ACL_RULES 32
 #define WEFT_MAX_FLOWS 262144
+/* Floating addresses of the ports of this host (1:1 NAT, lib/nat.h). */
+#define WEFT_MAX_FLOATING_IPS 16384
 /* Other hosts this one exchanges tunnels with. */
 #define WEFT_MAX_PEERS 16384
 #define WEFT_FLOW_SAMPLE_RING_BYTES (256 * 1024)

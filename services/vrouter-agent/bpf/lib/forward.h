@@ -13,6 +13,12 @@
 #define ENABLE_FLOW_SAMPLES 1
 #endif
 
+/* Floating IPs (1:1 NAT between a port and the outside, lib/nat.h). The TC programs carry them
+ * out; the XDP programs do not (a packet with no route stays a noRoute drop there). */
+#ifndef ENABLE_FLOATING_IPS
+#define ENABLE_FLOATING_IPS 0
+#endif
+
 enum weft_forward_result {
 	WEFT_FWD_HOST = 0,   /* to the host's stack */
 	WEFT_FWD_DROP = 1,   /* counted and sampled already */
@@ -20,6 +26,8 @@ enum weft_forward_result {
 	WEFT_FWD_TUNNEL = 3, /* to another host: *out is the tunnel next hop */
 	WEFT_FWD_TOO_BIG = 4, /* larger than the next hop carries (counted as an MTU drop): pkt->mtu
 			       * is what it carries, for an ICMP error back to the sender */
+	WEFT_FWD_OUTSIDE = 5, /* to the outside, through the host's routing: pkt->nat_ip4 is the
+			       * floating address to put as the source (lib/nat.h) */
 };
 
 static __always_inline int weft_forward_drop(struct weft_if_stats *stats, const struct weft_packet *pkt, __u32 ifindex,
@@ -38,6 +46,50 @@ static __always_inline int weft_fits(__u32 needed, __u32 mtu, int gso)
 	return gso || !mtu || needed <= mtu;
 }
 
+/* A packet a pod sent to an address its routing instance has no route for: the outside, when
+ * the port has a floating address. A flow conntrack knows keeps the address it was translated
+ * with (the one an outside client connected to), as long as that address is still the port's;
+ * a new flow takes the port's first floating address, and the port's policies decide it. */
+static __always_inline int weft_forward_to_outside(struct weft_packet *pkt, const struct weft_if_info *iface,
+						   const struct weft_vrf_info *vrf, struct weft_if_stats *stats,
+						   __u32 ifindex)
+{
+	if (pkt->flow.family != WEFT_FAMILY_IPV4)
+		return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+	__u32 src_vrf = iface->vrf_id;
+	__u32 saddr = ((__u32 *)pkt->flow.saddr)[3];
+	__u32 nat = 0;
+	struct weft_ct_entry *entry = weft_ct_entry_of(&pkt->flow);
+	if (entry) {
+		nat = entry->nat_ip4;
+		struct weft_floating_ip *fip = nat ? bpf_map_lookup_elem(&weft_fip4_v1, &nat) : 0;
+		/* Moved to another port or disassociated: the flow is cut, not sent with an address
+		 * that is no longer this port's. */
+		if (!fip || fip->fixed_ip4 != saddr || fip->vrf_id != src_vrf)
+			return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+	} else {
+		struct weft_route4_key port = {.vrf_id = src_vrf, .addr = saddr};
+		__u32 *first = bpf_map_lookup_elem(&weft_snat4_v1, &port);
+		if (!first)
+			return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+		nat = *first;
+		struct weft_policy_path path = {
+			.src_if_acl = (iface->flags & WEFT_IF_PORT_SECURITY) ? iface->acl_id : 0,
+			.src_vrf_acl = vrf ? vrf->acl_id : 0,
+			.src_vrf = src_vrf,
+		};
+		path.dst_vrf_acl = path.src_vrf_acl;
+		if (weft_policy_decide_nat(&pkt->flow, &path, ifindex, nat) == WEFT_POLICY_DENY)
+			return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_POLICY);
+	}
+	if (weft_decrement_ttl(pkt) < 0)
+		return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_TTL);
+	if (stats)
+		stats->to_host++;
+	pkt->nat_ip4 = nat;
+	return WEFT_FWD_OUTSIDE;
+}
+
 /* An IP packet a pod sent: route it in the interface's routing instance, check the policies on
  * its path, and rewrite it for the next hop. */
 static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const struct weft_if_info *iface,
@@ -50,8 +102,11 @@ static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const 
 	if (weft_is_link_scope(&pkt->flow))
 		goto to_host;
 	struct weft_next_hop *nh = weft_route_lookup(&pkt->flow, src_vrf, 1);
-	if (!nh)
+	if (!nh) {
+		if (ENABLE_FLOATING_IPS)
+			return weft_forward_to_outside(pkt, iface, vrf, stats, ifindex);
 		return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+	}
 	if (nh->kind == WEFT_NH_RECEIVE)
 		goto to_host;
 	if (nh->kind != WEFT_NH_LOCAL && nh->kind != WEFT_NH_TUNNEL)

@@ -21,6 +21,7 @@ struct weft_packet {
 	struct ipv6hdr *ip6;
 	__u32 l3_len;         /* bytes of the IP packet, from its own header */
 	__u32 mtu;            /* set with WEFT_FWD_TOO_BIG: what the next hop carries */
+	__u32 nat_ip4;        /* set with WEFT_FWD_OUTSIDE: the floating address to leave with */
 	struct weft_flow_key flow;
 };
 

@@ -116,6 +116,26 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weft_ct_v1 SEC(".maps");
 
+/* Floating addresses by the floating IPv4 address (network order): destination NAT for traffic
+ * from outside, and the check that a translated flow's address still belongs to its port. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEFT_MAX_FLOATING_IPS);
+	__type(key, __u32);
+	__type(value, struct weft_floating_ip);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_fip4_v1 SEC(".maps");
+
+/* The floating address a port's own connections to the outside leave with (source NAT), by the
+ * port's routing instance and address: one per port address, the first of its floating IPs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEFT_MAX_FLOATING_IPS);
+	__type(key, struct weft_route4_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_snat4_v1 SEC(".maps");
+
 /* Devices a program may redirect to: pod host ends and the underlay device, by ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

@@ -112,8 +112,8 @@ WEFT_INLINE void weft_flow_reverse(struct weft_flow_key *out, const struct weft_
 	out->pad[1] = 0;
 }
 
-/* A flow conntrack knows, in either direction. */
-WEFT_INLINE int weft_ct_known(const struct weft_flow_key *flow)
+/* The conntrack entry of a flow, in either direction, with its last-seen time refreshed. */
+WEFT_INLINE struct weft_ct_entry *weft_ct_entry_of(const struct weft_flow_key *flow)
 {
 	struct weft_ct_entry *entry = bpf_map_lookup_elem(&weft_ct_v1, flow);
 	if (!entry) {
@@ -129,14 +129,21 @@ WEFT_INLINE int weft_ct_known(const struct weft_flow_key *flow)
 	__u64 now = bpf_ktime_get_coarse_ns();
 	if (now - entry->last_seen_ns > WEFT_CT_REFRESH_NS)
 		entry->last_seen_ns = now;
-	return 1;
+	return entry;
 }
 
-WEFT_INLINE void weft_ct_learn(const struct weft_flow_key *flow, __u32 zone, __u32 ifindex)
+/* A flow conntrack knows, in either direction. */
+WEFT_INLINE int weft_ct_known(const struct weft_flow_key *flow)
+{
+	return weft_ct_entry_of(flow) != 0;
+}
+
+/* nat_ip4: the floating address of a translated flow (lib/nat.h), 0 for the rest. */
+WEFT_INLINE void weft_ct_learn(const struct weft_flow_key *flow, __u32 zone, __u32 ifindex, __u32 nat_ip4)
 {
 	struct weft_flow_key key = *flow;
 	__u64 now = bpf_ktime_get_coarse_ns();
-	struct weft_ct_entry entry = {.created_ns = now, .last_seen_ns = now, .ifindex = ifindex};
+	struct weft_ct_entry entry = {.created_ns = now, .last_seen_ns = now, .ifindex = ifindex, .nat_ip4 = nat_ip4};
 	key.vrf_id = zone;
 	bpf_map_update_elem(&weft_ct_v1, &key, &entry, BPF_ANY);
 }
@@ -170,9 +177,21 @@ WEFT_INLINE int weft_policy_decide(const struct weft_flow_key *flow, const struc
 {
 	if (!weft_policy_allows(flow, path))
 		return WEFT_POLICY_DENY;
-	weft_ct_learn(flow, flow->vrf_id, ifindex);
+	weft_ct_learn(flow, flow->vrf_id, ifindex, 0);
 	if (path->dst_vrf != flow->vrf_id)
-		weft_ct_learn(flow, path->dst_vrf, ifindex);
+		weft_ct_learn(flow, path->dst_vrf, ifindex, 0);
+	return WEFT_POLICY_NEW_FLOW;
+}
+
+/* The policy verdict for a new flow between a port and the outside, through one of the port's
+ * floating addresses: learnt in the port's zone only (the outside has none), with the floating
+ * address, so that every later packet of the flow, either way, is translated with the same one. */
+WEFT_INLINE int weft_policy_decide_nat(const struct weft_flow_key *flow, const struct weft_policy_path *path,
+				       __u32 ifindex, __u32 nat_ip4)
+{
+	if (!weft_policy_allows(flow, path))
+		return WEFT_POLICY_DENY;
+	weft_ct_learn(flow, flow->vrf_id, ifindex, nat_ip4);
 	return WEFT_POLICY_NEW_FLOW;
 }
 

@@ -59,6 +59,14 @@ struct weft_next_hop {
 	__u8 remote_mac[WEFT_ETH_ALEN];
 };
 
+/* A floating address (1:1 NAT) of a port on this host: weft_fip4_v1[floating IPv4]. Traffic
+ * from outside to it is rewritten to the port's own address and delivered to the port. */
+struct weft_floating_ip {
+	__u32 fixed_ip4;                  /* the port's own address */
+	__u32 ifindex;                    /* host end of the port */
+	__u32 vrf_id;                     /* routing instance of the port */
+};
+
 /* Host routes: exact match, looked up before the prefix tries. */
 struct weft_route4_key {
 	__u32 vrf_id;
@@ -102,7 +110,9 @@ struct weft_ct_entry {
 	__u64 created_ns;
 	__u64 last_seen_ns;
 	__u32 ifindex;                    /* where the flow entered */
-	__u32 pad;
+	__u32 nat_ip4;                    /* the floating address the flow is translated to; 0 when
+					   * none (a former pad, always 0 before floating IPs: the
+					   * layout and its meaning for older entries are unchanged) */
 };
 
 /* One ACL rule. Endpoints match by prefix (addr/mask, IPv4-mapped) and by routing instance

@@ -52,6 +52,7 @@ function vmi(pod: string, index: number, network: string, address: string, gatew
     mtu: 0,
     acl_name: '',
     port_security_enabled: true,
+    floating_addresses: [],
   };
 }
 

@@ -11,6 +11,8 @@ import {
   decodeFlowSample,
   FLOW_SAMPLES_MAP,
   type FlowSample,
+  floatingIpMap,
+  floatingSourceMap,
   hostRoute4Map,
   hostRoute6Map,
   interfaceMap,
@@ -41,6 +43,7 @@ export type ProgramName =
   | 'tunnelIngressTc'
   | 'underlayGuard'
   | 'underlayGuardTc'
+  | 'underlayNatTc'
   | 'bounce';
 
 const PROGRAM_NAMES: Record<ProgramName, string> = {
@@ -51,6 +54,7 @@ const PROGRAM_NAMES: Record<ProgramName, string> = {
   tunnelIngressTc: 'weft_tunnel_ingress_tc',
   underlayGuard: 'weft_underlay_guard',
   underlayGuardTc: 'weft_underlay_guard_tc',
+  underlayNatTc: 'weft_underlay_nat_tc',
   bounce: 'weft_bounce',
 };
 
@@ -75,6 +79,8 @@ function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: numbe
     txPorts: bind(txPortMap),
     stats: bind(statsMap(cpus)),
     probe: bind(probeMap),
+    floatingIps: bind(floatingIpMap),
+    floatingSources: bind(floatingSourceMap),
   };
 }
 
@@ -142,6 +148,7 @@ export class Datapath {
         tunnelIngressTc: program('tunnelIngressTc'),
         underlayGuard: program('underlayGuard'),
         underlayGuardTc: program('underlayGuardTc'),
+        underlayNatTc: program('underlayNatTc'),
         bounce: program('bounce'),
       },
       typedMaps(native, maps, native.possibleCpus()),
@@ -160,7 +167,7 @@ export class Datapath {
 
   /** Runs a TC program on one packet in the kernel, as if it arrived on ingressIfindex. */
   runTc(
-    program: 'podEgressTc' | 'tunnelIngressTc' | 'underlayGuardTc',
+    program: 'podEgressTc' | 'tunnelIngressTc' | 'underlayGuardTc' | 'underlayNatTc',
     packet: Buffer,
     ingressIfindex: number,
   ): XdpTestRun {

@@ -285,8 +285,10 @@ export class HostDatapath implements AgentDatapath {
     } else {
       for (const mode of ['native', 'generic'] as const) await detachXdp(ifindex, mode).catch(() => undefined);
     }
-    if (where === 'tc') attachTcIngress(datapath.native, ifindex, datapath.programs.underlayGuardTc.fd);
-    else this.detachUnderlayTcStage();
+    // Floating addresses (bpf/lib/nat.h) are translated at TC ingress whatever the first stage:
+    // with it when it runs there, alone when it runs in XDP (which passes them) or not at all.
+    const tc = where === 'tc' ? datapath.programs.underlayGuardTc : datapath.programs.underlayNatTc;
+    attachTcIngress(datapath.native, ifindex, tc.fd);
   }
 
   /** Takes the first stage off the underlay's TC ingress, when it is ours that sits there. */

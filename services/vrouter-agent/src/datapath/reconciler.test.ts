@@ -47,6 +47,7 @@ function iface(uuid: string, mac: string, o: Partial<Interface__Output> = {}): I
     mtu: 1450,
     acl_name: '',
     port_security_enabled: false,
+    floating_addresses: [],
     ...o,
   };
 }
@@ -299,6 +300,58 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
       'an ACL that cannot be compiled is absent: the datapath denies',
     );
     assert.ok(datapath.maps.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.2/32' }), 'good routes are applied');
+  });
+
+  test('floating IPs of bound interfaces land (the first per address is its source), move, and leave', () => {
+    sendBlue();
+    const fips = (uuid: string, list: Array<[string, string]>) =>
+      iface(uuid, uuid === 'a' ? '02:00:0b:00:00:02' : '02:00:0b:00:00:03', {
+        addresses: [uuid === 'a' ? '10.11.0.2/24' : '10.11.0.3/24'],
+        floating_addresses: list.map(([address, fixed_address]) => ({ address, fixed_address })),
+      });
+    desired.applyConfig(
+      config({
+        interfaces: [
+          fips('a', [
+            ['203.0.113.10', '10.11.0.2'],
+            ['203.0.113.11', '10.11.0.2'],
+            ['2001:db8::10', '10.11.0.2'],
+            ['203.0.113.12', '10.11.0.99'],
+          ]),
+          fips('b', []),
+        ],
+      }),
+    );
+    const report = reconciler.reconcile();
+    assert.deepEqual(
+      report.errors.map((error) => error.field),
+      ['interface "a".floating_addresses[2]', 'interface "a".floating_addresses[3]'],
+      'an IPv6 floating IP and one for an address the interface lacks are reported, the rest applied',
+    );
+    const [, a, b] = links as [TestVeth, TestVeth, TestVeth];
+    const m = datapath.maps;
+    assert.deepEqual(m.floatingIps.get('203.0.113.10'), { fixedAddress: '10.11.0.2', ifindex: a.ifindex, vrfId: 11 });
+    assert.deepEqual(m.floatingIps.get('203.0.113.11'), { fixedAddress: '10.11.0.2', ifindex: a.ifindex, vrfId: 11 });
+    assert.deepEqual(m.floatingSources.entries(), [[{ vrfId: 11, address: '10.11.0.2' }, '203.0.113.10']]);
+
+    reconciler.markSynced();
+    desired.applyConfig(
+      config({ interfaces: [fips('a', [['203.0.113.11', '10.11.0.2']]), fips('b', [['203.0.113.10', '10.11.0.3']])] }),
+    );
+    reconciler.reconcile();
+    assert.deepEqual(m.floatingIps.get('203.0.113.10'), { fixedAddress: '10.11.0.3', ifindex: b.ifindex, vrfId: 11 });
+    assert.deepEqual(
+      m.floatingSources.entries().sort((x, y) => x[1].localeCompare(y[1])),
+      [
+        [{ vrfId: 11, address: '10.11.0.3' }, '203.0.113.10'],
+        [{ vrfId: 11, address: '10.11.0.2' }, '203.0.113.11'],
+      ],
+    );
+
+    desired.applyConfig(config({ interfaces: [fips('a', []), fips('b', [])] }));
+    reconciler.reconcile();
+    assert.deepEqual(m.floatingIps.entries(), []);
+    assert.deepEqual(m.floatingSources.entries(), []);
   });
 
   test('a tunnel route waits for the underlay neighbour, then lands', () => {

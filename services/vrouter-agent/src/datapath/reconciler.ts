@@ -7,8 +7,8 @@
 //
 //   control messages ──► in-memory desired state ──► compile ──► desired entries per map
 //                                                                      │ diff with the kernel
-//   ACLs → VRFs, VNIs, config, peers → interfaces, tx ports, counters → routes  (writes, in this order)
-//   routes → counters, tx ports, interfaces → peers, VNIs, VRFs → ACLs          (sweeps, in this order)
+//   ACLs → VRFs, VNIs, config, peers → interfaces, tx ports, counters → floating IPs → routes  (writes)
+//   routes → floating IPs → counters, tx ports, interfaces → peers, VNIs, VRFs → ACLs          (sweeps)
 
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
@@ -20,6 +20,8 @@ import type { RoutingInstance__Output } from '@weft/proto/gen/weft/control/v1/Ro
 import { parsePrefix } from '../maps/codec.js';
 import type { DatapathConfig } from '../maps/config.js';
 import { VXLAN_PORT } from '../maps/constants.js';
+import type { FloatingIp } from '../maps/floating-ips.js';
+import type { PortAddress } from '../maps/floating-sources.js';
 import type { NextHop } from '../maps/next-hop.js';
 import { emptyStats } from '../maps/stats.js';
 import type { VrfEntry } from '../maps/vrfs.js';
@@ -277,6 +279,31 @@ export class DatapathReconciler {
       'stats',
     );
 
+    // Floating IPs of the bound interfaces (1:1 NAT, bpf/lib/nat.h): IPv4 only, as the datapath
+    // translates; the first one per own address is that address's source towards the outside.
+    const floating: Array<readonly [string, FloatingIp]> = [];
+    const sources: Array<readonly [PortAddress, string]> = [];
+    for (const { iface, ifindex, vrfId } of boundInterfaces) {
+      const own = new Set(iface.addresses.map((cidr) => cidr.split('/')[0]));
+      for (const [i, fip] of iface.floating_addresses.entries()) {
+        const field = `interface "${iface.uuid}".floating_addresses[${i}]`;
+        if (!isIPv4(fip.address) || !isIPv4(fip.fixed_address)) {
+          report.errors.push({ field, reason: 'only IPv4 floating IPs are translated by the datapath' });
+          continue;
+        }
+        if (!own.has(fip.fixed_address)) {
+          report.errors.push({ field, reason: `fixed address ${fip.fixed_address} is not one of the interface's` });
+          continue;
+        }
+        floating.push([fip.address, { fixedAddress: fip.fixed_address, ifindex, vrfId }]);
+        if (!sources.some(([port]) => port.vrfId === vrfId && port.address === fip.fixed_address)) {
+          sources.push([{ vrfId, address: fip.fixed_address }, fip.address]);
+        }
+      }
+    }
+    const floatingIps = desired(m.floatingIps, floating, 'floatingIp');
+    const floatingSources = desired(m.floatingSources, sources, 'floatingSource');
+
     const host4: Array<readonly [{ vrfId: number; prefix: string }, NextHop]> = [];
     const host6: typeof host4 = [];
     const prefix4: typeof host4 = [];
@@ -322,6 +349,8 @@ export class DatapathReconciler {
       [m.txPorts, txPorts, false],
       // Counters are created, never reset by a reconcile.
       [m.stats, stats, true],
+      [m.floatingIps, floatingIps, false],
+      [m.floatingSources, floatingSources, false],
       ...routes.map(([map, entries]) => [map, entries, false] as const),
     ];
     const stale: Array<readonly [Convergeable, Buffer[]]> = [];

@@ -66,6 +66,7 @@ for (const mode of ['tc', 'xdp'] as const)
       mtu: 1450,
       acl_name: '',
       port_security_enabled: false,
+      floating_addresses: [],
     });
 
     before(() => {

@@ -1,6 +1,7 @@
 // GET /datapath: this host's datapath as the kernel holds it, read from the BPF maps (not from
 // what the agent meant to write): every interface with its counters and drops by reason, the
-// routing instances with their VNI and ACL, every route with its next hop, and the totals.
+// routing instances with their VNI and ACL, every route with its next hop, the floating IPs with
+// the port behind each, and the totals.
 
 import { aclIds } from '../datapath/reconciler.js';
 import type { HostView } from '../host-state/host-state.js';
@@ -75,6 +76,18 @@ export function datapathView(inspection: DatapathInspection, view: HostView, por
     vni: entry.vni,
     policy_acl: entry.aclId ? (aclNames.get(entry.aclId) ?? String(entry.aclId)) : '',
   }));
+  // Floating IPs (1:1 NAT): the port and address behind each, and whether the port's own
+  // connections to the outside leave with it.
+  const sources = new Set(maps.floatingSources.entries().map(([, address]) => address));
+  const floatingIps = maps.floatingIps.entries().map(([address, entry]) => ({
+    address,
+    fixed_address: entry.fixedAddress,
+    interface_uuid: byIfindex.get(entry.ifindex) ?? '',
+    ifindex: entry.ifindex,
+    routing_instance: instanceOfVrf.get(entry.vrfId) ?? '',
+    source: sources.has(address),
+  }));
+  floatingIps.sort((a, b) => a.address.localeCompare(b.address));
   // Every device a program counts on: pod ports, and the underlay or tunnel device.
   const devices = [...stats].map(([ifindex, value]) => ({
     ifindex,
@@ -86,5 +99,14 @@ export function datapathView(inspection: DatapathInspection, view: HostView, por
   const drops = Object.fromEntries(DROP_REASON_NAMES.map((reason) => [snake(reason), 0]));
   for (const device of devices)
     for (const [reason, count] of Object.entries(device.counters?.drops ?? {})) drops[reason]! += count;
-  return { host: inspection.hostName, mode: inspection.mode, interfaces, vrfs, routes, devices, drops };
+  return {
+    host: inspection.hostName,
+    mode: inspection.mode,
+    interfaces,
+    vrfs,
+    routes,
+    floating_ips: floatingIps,
+    devices,
+    drops,
+  };
 }

@@ -4,6 +4,7 @@ import { aclLayout, aclRuleLayout } from './acls.js';
 import type { StructLayout } from './codec.js';
 import { configLayout } from './config.js';
 import { conntrackLayout } from './conntrack.js';
+import { floatingIpLayout } from './floating-ips.js';
 import { flowKeyLayout } from './flow-key.js';
 import { flowSampleLayout } from './flow-samples.js';
 import { route4KeyLayout } from './host-routes4.js';
@@ -22,6 +23,8 @@ export * from './codec.js';
 export * from './config.js';
 export * from './conntrack.js';
 export * from './constants.js';
+export * from './floating-ips.js';
+export * from './floating-sources.js';
 export * from './flow-key.js';
 export * from './flow-samples.js';
 export * from './host-routes4.js';
@@ -56,4 +59,5 @@ export const structLayouts: StructLayout[] = [
   peerLayout,
   probeAclLayout,
   probeTraceLayout,
+  floatingIpLayout,
 ];

@@ -22,6 +22,7 @@ const constants: Record<string, number> = {
   WEFT_MAX_ACL_RULES: maps.MAX_ACL_RULES,
   WEFT_MAX_FLOWS: maps.MAX_FLOWS,
   WEFT_MAX_PEERS: maps.MAX_PEERS,
+  WEFT_MAX_FLOATING_IPS: maps.MAX_FLOATING_IPS,
   WEFT_VXLAN_PORT: maps.VXLAN_PORT,
   WEFT_VXLAN_ENCAP_LEN: maps.VXLAN_ENCAP_LEN,
   WEFT_DROP_NO_ROUTE: maps.DropReason.noRoute,
