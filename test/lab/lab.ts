@@ -92,6 +92,15 @@ export class Lab {
     return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`);
   }
 
+  get controlUrl(): string {
+    return `http://127.0.0.1:${this.state.ports.controlHttp}`;
+  }
+
+  /** host:port where agents reach control's Agent service. */
+  get controlAgentAddress(): string {
+    return `${this.topology.controllerAddress}:${this.state.ports.control}`;
+  }
+
   get analyticsUrl(): string {
     return `http://127.0.0.1:${this.state.ports.analytics}`;
   }

@@ -9,6 +9,14 @@
 //   for the hold time. So no agent sweeps a route that a host just has not re-reported yet.
 // - When a host reconnects, the ports it had are marked; those it does not report again before
 //   acking EndOfConfig are swept.
+// - An agent is believed only where config agrees: a port-up counts only for an interface config
+//   binds to that agent's host, naming only addresses config allocated to it; and the routes are
+//   made from config (route-index.ts), never from the claim. A claim config contradicts is
+//   refused whole: counted, logged, and kept on the host's record, which control's UVE turns into
+//   an alarm. It changes nothing, but it is held (a bounded number per session) and judged again
+//   when config changes that interface: a replica whose config lags (a pod just created, or moved
+//   to this host) then accepts what the other replica already did. Claims for interfaces config
+//   does not know yet, and all claims before config is known, are held the same way, uncounted.
 import { Gauge, type Logger, type Metrics } from '@weft/kit';
 import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
@@ -22,8 +30,17 @@ export interface AgentHubOptions {
   holdTimeMs: number;
   logger: Logger;
   metrics: Metrics;
-  /** Told when an agent connects, disconnects or is dropped after the hold time. */
+  /** Told when an agent connects, disconnects, is dropped after the hold time, or has a claim refused. */
   onAgentChange?: (host: string) => void;
+}
+
+/** Why a port claim was refused: the label of the refusal counter. */
+export type RefusedClaimReason = 'host' | 'address';
+
+export interface RefusedClaims {
+  /** Claims refused since this replica started. */
+  count: number;
+  last: { interfaceUuid: string; reason: RefusedClaimReason; detail: string; atMs: number };
 }
 
 export interface AgentRecord {
@@ -35,7 +52,12 @@ export interface AgentRecord {
   since: number;
   /** When the hold time of a disconnected host ends. */
   holdUntil?: number;
+  /** Port claims of this host that config did not back. */
+  refused?: RefusedClaims;
 }
+
+/** Port-ups config does not back that control keeps per session, to judge again when config changes. */
+export const MAX_HELD_CLAIMS = 4096;
 
 export class AgentHub implements SessionContext {
   #state: CompiledState = emptyState();
@@ -49,18 +71,26 @@ export class AgentHub implements SessionContext {
   readonly #stale = new Map<string, Set<string>>();
   readonly #holdTimers = new Map<string, NodeJS.Timeout>();
   readonly #dirty = new Set<AgentSession>();
+  /** Port-ups config did not back (yet), by session and interface, judged again when it changes. */
+  readonly #held = new Map<AgentSession, Map<string, PortStatus__Output>>();
   readonly #encodedRoutes = new WeakMap<Port, { prefix: string; vni: number; bytes: EncodedRoute }[]>();
   #flushScheduled = false;
   #gateTimer: NodeJS.Timeout | undefined;
   readonly #logger: Logger;
   readonly #messagesOut;
   readonly #rejected;
+  readonly #refused;
 
   constructor(private readonly options: AgentHubOptions) {
     this.#logger = options.logger.child({ component: 'agents' });
     const { metrics } = options;
     this.#messagesOut = metrics.counter('agent_messages_out_total', 'messages sent to agents, by body', ['body']);
     this.#rejected = metrics.counter('agent_messages_rejected_total', 'agent messages refused, by reason', ['reason']);
+    this.#refused = metrics.counter(
+      'port_claims_refused_total',
+      'port-ups refused because config does not bind the interface to the host, or did not allocate an address',
+      ['reason'],
+    );
     const hub = this;
     const { registry, prefix } = metrics;
     new Gauge({
@@ -126,6 +156,10 @@ export class AgentHub implements SessionContext {
         this.#dirty.add(session);
       }
       this.#markKeys(this.routes.rebuild(state));
+      for (const [session, claims] of [...this.#held]) {
+        this.#held.delete(session);
+        for (const claim of claims.values()) this.portStatus(session, claim);
+      }
       this.#scheduleFlush();
       return;
     }
@@ -143,8 +177,13 @@ export class AgentHub implements SessionContext {
         this.#dirty.add(session);
       }
     }
-    for (const [uuid, { before, after }] of delta.moved) {
-      this.#markKeys(this.routes.interfaceMoved(uuid, before, after));
+    for (const uuid of delta.rerouted) this.#markKeys(this.routes.interfaceChanged(state, uuid));
+    for (const [session, claims] of this.#held) {
+      for (const uuid of delta.rerouted) {
+        const claim = claims.get(uuid);
+        if (claim && this.#accept(session, claim, false)) claims.delete(uuid);
+      }
+      if (claims.size === 0) this.#held.delete(session);
     }
     this.#scheduleFlush();
   }
@@ -166,6 +205,7 @@ export class AgentHub implements SessionContext {
       version: session.version,
       connected: true,
       since: Date.now(),
+      refused: this.#records.get(session.host)?.refused,
     });
     this.#reported.delete(session.host);
     this.#stale.set(session.host, new Set(this.ports.ofHost(session.host)));
@@ -186,6 +226,7 @@ export class AgentHub implements SessionContext {
   detach(session: AgentSession, reason?: Error): void {
     session.close(reason);
     this.#dirty.delete(session);
+    this.#held.delete(session);
     if (this.sessions.get(session.host) !== session) return;
     this.sessions.delete(session.host);
     this.#stale.delete(session.host);
@@ -197,6 +238,7 @@ export class AgentHub implements SessionContext {
       connected: false,
       since: Date.now(),
       holdUntil,
+      refused: this.#records.get(session.host)?.refused,
     });
     const timer = setTimeout(() => this.#holdExpired(session.host), this.options.holdTimeMs);
     timer.unref();
@@ -267,41 +309,93 @@ export class AgentHub implements SessionContext {
       return;
     }
     if (status.state === 'PORT_STATE_DOWN') {
+      this.#hold(session, status.interface_uuid, undefined);
+      if (!this.#ready) return;
       this.#stale.get(session.host)?.delete(status.interface_uuid);
       const port = this.ports.get(status.interface_uuid);
       if (port?.host === session.host) this.#portChanged(this.ports.delete(status.interface_uuid), undefined);
+      this.#scheduleFlush();
     } else if (status.state === 'PORT_STATE_UP') {
-      const prefixes: string[] = [];
       for (const [index, address] of status.addresses.entries()) {
-        const prefix = hostRoute(address);
-        if (!prefix) {
-          this.#reject(
-            session,
-            `port.addresses[${index}]`,
-            `${JSON.stringify(address)} is not an address in CIDR form`,
-          );
-          return;
-        }
-        prefixes.push(prefix);
+        if (hostRoute(address)) continue;
+        this.#reject(session, `port.addresses[${index}]`, `${JSON.stringify(address)} is not an address in CIDR form`);
+        return;
       }
-      this.#stale.get(session.host)?.delete(status.interface_uuid);
-      const port: Port = {
-        interfaceUuid: status.interface_uuid,
-        host: session.host,
-        underlay: session.underlay,
-        mac: status.mac,
-        prefixes: prefixes.sort(),
-        hostIfname: status.host_ifname,
-      };
-      const before = this.ports.get(port.interfaceUuid);
-      if (before && samePort(before, port)) return;
-      this.ports.set(port);
-      this.#portChanged(before, port);
+      if (!this.#ready || !this.#accept(session, status, true)) this.#hold(session, status.interface_uuid, status);
+      else this.#hold(session, status.interface_uuid, undefined);
     } else {
       this.#reject(session, 'port.state', 'must be PORT_STATE_UP or PORT_STATE_DOWN');
+    }
+  }
+
+  /**
+   * Takes a port-up that config backs; false (and nothing changed) when it does not, then the
+   * refusal is counted when `count` says this is the claim's first judgement.
+   */
+  #accept(session: AgentSession, status: PortStatus__Output, count: boolean): boolean {
+    const uuid = status.interface_uuid;
+    const bound = this.#state.interfaces.get(uuid);
+    if (!bound) return false;
+    if (bound.host !== session.host) {
+      if (count) this.#refuse(session, uuid, 'host', 'config binds the interface to another host');
+      return false;
+    }
+    const allocated = new Set((bound.message.addresses ?? []).map(hostRoute));
+    const prefixes = status.addresses.map((address) => hostRoute(address)!);
+    const foreign = prefixes.filter((prefix) => !allocated.has(prefix));
+    if (foreign.length > 0) {
+      if (count) this.#refuse(session, uuid, 'address', `config did not allocate ${foreign.join(', ')}`);
+      return false;
+    }
+    this.#stale.get(session.host)?.delete(uuid);
+    const port: Port = {
+      interfaceUuid: uuid,
+      host: session.host,
+      underlay: session.underlay,
+      mac: status.mac,
+      prefixes: prefixes.sort(),
+      hostIfname: status.host_ifname,
+    };
+    const before = this.ports.get(uuid);
+    if (before && samePort(before, port)) return true;
+    this.ports.set(port);
+    this.#portChanged(before, port);
+    this.#scheduleFlush();
+    return true;
+  }
+
+  /** Holds (or, with no claim, forgets) a session's port-up that config does not back yet. */
+  #hold(session: AgentSession, interfaceUuid: string, claim: PortStatus__Output | undefined): void {
+    let claims = this.#held.get(session);
+    if (!claim) {
+      claims?.delete(interfaceUuid);
+      if (claims?.size === 0) this.#held.delete(session);
       return;
     }
-    this.#scheduleFlush();
+    if (!claims) {
+      claims = new Map();
+      this.#held.set(session, claims);
+    }
+    claims.delete(interfaceUuid);
+    claims.set(interfaceUuid, claim);
+    // An agent cannot make control keep an unbounded number of claims: the oldest go.
+    if (claims.size > MAX_HELD_CLAIMS) claims.delete(claims.keys().next().value!);
+  }
+
+  /** A claim config does not back: nothing changes; it is counted, logged and kept for the alarm. */
+  #refuse(session: AgentSession, interfaceUuid: string, reason: RefusedClaimReason, detail: string): void {
+    this.#refused.inc({ reason });
+    this.#logger.warn(
+      { host: session.host, underlay: session.underlay, interfaceUuid, reason, detail },
+      'port claim refused: config does not back it',
+    );
+    const record = this.#records.get(session.host);
+    if (!record) return;
+    record.refused = {
+      count: (record.refused?.count ?? 0) + 1,
+      last: { interfaceUuid, reason, detail, atMs: Date.now() },
+    };
+    this.options.onAgentChange?.(session.host);
   }
 
   #reject(session: AgentSession, field: string, reason: string): void {

@@ -1,0 +1,156 @@
+// Control believes an agent only where config agrees, shown in the lab with real pods: a
+// genuine agent (a host config knows, with a pod of its own) claims another host's pod, and its
+// own pod with an address config did not allocate. No route changes anywhere, at control or at
+// any host; ping between the real pods never drops a packet; the claims are counted by control
+// and raised as an alarm by analytics.
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { after, before, test } from 'node:test';
+import { SimulatedAgent } from '@weft/control/testing';
+import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { Lab, labUnavailable } from '../lab/lab.js';
+import { netnsPath } from '../lab/shell.js';
+
+const skip = labUnavailable();
+let lab: Lab;
+let dir: ReturnType<typeof tempDir>;
+const INSTANCE = 'default-domain:default-project:trust:trust';
+
+/** A third octet for the lab's underlay that no address of this machine uses yet. */
+function freeSubnet(): number {
+  const used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' });
+  for (let n = 30 + (process.pid % 150); ; n = n >= 249 ? 20 : n + 1) {
+    if (!used.includes(`10.255.${n}.`)) return n;
+  }
+}
+
+before(async () => {
+  if (skip) return;
+  dir = tempDir('weft-lab-trust-');
+  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
+  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  lab = await Lab.up({ name: `wft${process.pid % 100_000}`, hosts: 2, subnet: freeSubnet(), dir: dir.path, ports });
+  await lab.config.createNetwork('trust', '10.23.0.0/24');
+  await lab.addPod('a', 'h1', ['trust']);
+  await lab.addPod('b', 'h2', ['trust']);
+});
+
+after(async () => {
+  if (skip || !lab) return;
+  await lab.down();
+  dir.remove();
+});
+
+async function json<T>(url: string): Promise<T> {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, `${url}: ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** What every place that holds routes holds: control's table of the instance, and each host's. */
+async function routesEverywhere(): Promise<string> {
+  const control = await json<{ routes: unknown[] }>(`${lab.controlUrl}/routes?vrf=${INSTANCE}`);
+  const hosts = [];
+  for (const host of lab.topology.hosts) {
+    const state = await json<{ routes: unknown }>(`${lab.agentUrl(host)}/host-state`);
+    hosts.push([host.name, state.routes]);
+  }
+  return JSON.stringify({ control: control.routes, hosts });
+}
+
+async function refusedClaims(reason: string): Promise<number> {
+  const text = await (await fetch(`${lab.controlUrl}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((row) => row.startsWith(`weft_control_port_claims_refused_total{reason="${reason}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/** A ping that runs until stopped, then says how many it sent and how many came back. */
+function continuousPing(pod: string, address: string): { stop(): Promise<{ sent: number; received: number }> } {
+  const netns = lab.pods.find((item) => item.name === pod)!.netns;
+  const child: ChildProcess = spawn('nsenter', [`--net=${netnsPath(netns)}`, 'ping', '-i', '0.1', '-W', '1', address], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      const match = /(\d+) packets transmitted, (\d+) received/.exec(output);
+      assert.ok(match, `ping's summary: ${output.slice(-300)}`);
+      return { sent: Number(match[1]), received: Number(match[2]) };
+    },
+  };
+}
+
+test("a genuine agent that claims another host's pod, or an address config did not allocate, changes no route and drops no ping", {
+  skip,
+}, async () => {
+  const bAddress = lab.podAddress('b', 'trust');
+  const bPod = lab.pods.find((pod) => pod.name === 'b')!;
+  await waitFor(
+    () => {
+      try {
+        lab.exec('a', 'ping', ['-c', '1', '-W', '1', bAddress]);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { what: 'pod a to reach pod b', timeoutMs: 30_000 },
+  );
+
+  // A third host config knows, with a pod of its own that no CNI built: its agent is genuine.
+  const intruderHost = `${lab.topology.lab}-h9`;
+  await lab.config.ensureVirtualRouter(intruderHost, '192.0.2.99');
+  const own = await lab.config.createPod('default/c', intruderHost, ['trust']);
+  const intruder = new SimulatedAgent({
+    host: intruderHost,
+    underlay: '192.0.2.99',
+    controls: [lab.controlAgentAddress],
+  }).start();
+  try {
+    await waitFor(() => intruder.synced && intruder.channels[0]!.interfaces.has(own.interfaces[0]!.uuid), {
+      what: 'the third host to get its config and routes',
+    });
+    const before = await routesEverywhere();
+    const ping = continuousPing('a', bAddress);
+
+    // Another host's pod, with its own address; then its own pod, with that same address.
+    intruder.portUp({ uuid: bPod.config.interfaces[0]!.uuid, mac: '02:de:ad:00:00:01', addresses: [`${bAddress}/24`] });
+    intruder.portUp({ uuid: own.interfaces[0]!.uuid, mac: '02:de:ad:00:00:02', addresses: [`${bAddress}/24`] });
+    await waitFor(async () => (await refusedClaims('host')) === 1 && (await refusedClaims('address')) === 1, {
+      what: 'control to refuse both claims',
+    });
+    const alarm = await waitFor(
+      async () => {
+        const { alarms } = await json<{ alarms: { rule: string; type: string; name: string }[] }>(
+          `${lab.analyticsUrl}/analytics/alarms?type=vrouter`,
+        );
+        return alarms.find((item) => item.rule === 'vrouter-refused-port-claims' && item.name === intruderHost);
+      },
+      { what: 'the refused-claims alarm on the third host', timeoutMs: 30_000 },
+    );
+    assert.ok(alarm);
+
+    const stats = await ping.stop();
+    assert.equal(await routesEverywhere(), before, 'no route changed at control or at any host');
+    // The third host sees pod b where config says it is: behind host h2's tunnel.
+    const seen = intruder.routes().get(INSTANCE)?.get(`${bAddress}/32`);
+    assert.equal(seen?.next_hop?.tunnel?.underlay_address, lab.host('h2').underlayAddress);
+    assert.ok(stats.sent > 0);
+    assert.equal(
+      stats.received,
+      stats.sent,
+      `ping between the real pods lost ${stats.sent - stats.received} of ${stats.sent}`,
+    );
+  } finally {
+    intruder.close();
+    await lab.config.deletePod(own);
+  }
+});
