@@ -1,13 +1,17 @@
-// Control believes an agent only where config agrees, shown in the lab with real pods: a
-// genuine agent (a host config knows, with a pod of its own) claims another host's pod, and its
-// own pod with an address config did not allocate. No route changes anywhere, at control or at
-// any host; ping between the real pods never drops a packet; the claims are counted by control
-// and raised as an alarm by analytics.
+// Control believes an agent only where config agrees, and only who its certificate says it is,
+// shown in the lab with real pods:
+// - a genuine agent (a host config knows, with a pod of its own and a certificate of the lab's
+//   authority) claims another host's pod, and its own pod with an address config did not
+//   allocate: no route changes anywhere, at control or at any host; ping between the real pods
+//   never drops a packet; the claims are counted by control and raised as an alarm by analytics;
+// - impostors (a certificate from another authority; one of the lab's for another host name)
+//   are refused, and the real host's session and routes stay as they were.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { SimulatedAgent } from '@weft/control/testing';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { identity } from '../lab/certificates.js';
 import { Lab, labUnavailable } from '../lab/lab.js';
 import { netnsPath } from '../lab/shell.js';
 
@@ -113,6 +117,7 @@ test("a genuine agent that claims another host's pod, or an address config did n
     host: intruderHost,
     underlay: '192.0.2.99',
     controls: [lab.controlAgentAddress],
+    tls: identity(lab.tlsDir, intruderHost),
   }).start();
   try {
     await waitFor(() => intruder.synced && intruder.channels[0]!.interfaces.has(own.interfaces[0]!.uuid), {
@@ -153,4 +158,76 @@ test("a genuine agent that claims another host's pod, or an address config did n
     intruder.close();
     await lab.config.deletePod(own);
   }
+});
+
+async function sessionsRefused(code: string): Promise<number> {
+  const text = await (await fetch(`${lab.controlUrl}/metrics`)).text();
+  const line = text
+    .split('\n')
+    .find((row) => row.startsWith(`weft_control_agent_sessions_refused_total{reason="${code}"}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+interface AgentRecord {
+  host: string;
+  connected: boolean;
+  since: number;
+}
+
+test('an impostor agent is refused: a certificate from another authority, or one for another host name', {
+  skip,
+}, async () => {
+  const bAddress = lab.podAddress('b', 'trust');
+  const h2 = lab.host('h2');
+  const agentsBefore = await json<{ agents: AgentRecord[] }>(`${lab.controlUrl}/agents`);
+  const h2Before = agentsBefore.agents.find((agent) => agent.host === h2.name);
+  assert.equal(h2Before?.connected, true);
+  const routesBefore = await routesEverywhere();
+  const ping = continuousPing('a', bAddress);
+
+  // Another authority's certificate, for the very name of host h2.
+  const foreign = tempDir('weft-lab-foreign-ca-');
+  const stranger = new SimulatedAgent({
+    host: h2.name,
+    underlay: '192.0.2.98',
+    controls: [lab.controlAgentAddress],
+    tls: { ...identity(foreign.path, h2.name), caFile: identity(lab.tlsDir, h2.name).caFile },
+  }).start();
+  // The lab's authority, but a certificate for another host, saying hello as h2.
+  const liar = new SimulatedAgent({
+    host: h2.name,
+    underlay: '192.0.2.97',
+    controls: [lab.controlAgentAddress],
+    tls: identity(lab.tlsDir, `${lab.topology.lab}-h8`),
+  }).start();
+  try {
+    await waitFor(() => stranger.channels[0]!.lastError, { what: 'the stranger to be refused' });
+    await waitFor(() => liar.channels[0]!.lastError, { what: 'the liar to be refused' });
+    // 7 is PERMISSION_DENIED; a handshake that fails never reaches control's code (14, UNAVAILABLE).
+    assert.match(liar.channels[0]!.lastError!, /^7 hello\.host_name: ".*-h2" is not a name of the client certificate/);
+    assert.match(stranger.channels[0]!.lastError!, /^14 /);
+    assert.equal(stranger.channels[0]!.messages, 0, 'the stranger got nothing');
+    assert.equal(liar.channels[0]!.messages, 0, 'the liar got nothing');
+    assert.ok((await sessionsRefused('AGENT_NOT_THIS_HOST')) >= 1);
+
+    const after = await json<{ agents: AgentRecord[] }>(`${lab.controlUrl}/agents`);
+    const h2After = after.agents.find((agent) => agent.host === h2.name);
+    assert.deepEqual(
+      { connected: h2After?.connected, since: h2After?.since },
+      { connected: true, since: h2Before.since },
+      "h2's own session is the one it had",
+    );
+    assert.equal(await routesEverywhere(), routesBefore, 'no route changed at control or at any host');
+  } finally {
+    stranger.close();
+    liar.close();
+    foreign.remove();
+  }
+  const stats = await ping.stop();
+  assert.ok(stats.sent > 0);
+  assert.equal(
+    stats.received,
+    stats.sent,
+    `ping between the real pods lost ${stats.sent - stats.received} of ${stats.sent}`,
+  );
 });

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
 import { waitFor } from '@weft/kit/testing';
+import { tlsDirOf } from './certificates.js';
 import { ConfigClient, type Ref } from './config-client.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
 import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabPorts } from './services.js';
@@ -99,6 +100,11 @@ export class Lab {
   /** host:port where agents reach control's Agent service. */
   get controlAgentAddress(): string {
     return `${this.topology.controllerAddress}:${this.state.ports.control}`;
+  }
+
+  /** The lab's certificate authority and every identity it issued (mutual TLS on gRPC and NATS). */
+  get tlsDir(): string {
+    return tlsDirOf(this.dir);
   }
 
   get analyticsUrl(): string {

@@ -1,9 +1,11 @@
 // How the lab runs each daemon: command, options (WEFT_* environment) and readiness check. The
 // controller listens on the underlay's controller address so that agents in host namespaces
-// reach it, and the REST APIs on loopback too for the user.
+// reach it, and the REST APIs on loopback too for the user. The internal links (gRPC, NATS) run
+// mutual TLS with the lab's own authority (certificates.ts); REST stays plain HTTP.
 import { join } from 'node:path';
 import { portAccepts } from '@weft/kit/testing';
 import { repoRoot } from '../support/stack.js';
+import { identity, tlsDirOf, tlsOptions } from './certificates.js';
 import type { LabHost, Topology } from './topology.js';
 
 export interface LabPorts {
@@ -48,12 +50,23 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
   const host = topology.controllerAddress;
   const natsUrl = `nats://${host}:${ports.nats}`;
   const stateDir = (name: string) => join(dir, name);
-  const common = (name: string) => ({ WEFT_NATS_URL: natsUrl, WEFT_STATE_DIR: stateDir(name), WEFT_LOG_LEVEL: 'info' });
+  // Each controller service answers on loopback and on the controller address.
+  const tlsOf = (name: string) => identity(tlsDirOf(dir), name, ['localhost', '127.0.0.1', host]);
+  const common = (name: string) => ({
+    WEFT_NATS_URL: natsUrl,
+    WEFT_STATE_DIR: stateDir(name),
+    WEFT_LOG_LEVEL: 'info',
+    ...tlsOptions(tlsOf(name)),
+  });
+  const nats = tlsOf('nats-server');
   return [
     {
       name: 'nats-server',
       command: 'nats-server',
-      args: ['-js', '-sd', stateDir('nats-server'), '-a', host, '-p', String(ports.nats)],
+      args: [
+        ...['-js', '-sd', stateDir('nats-server'), '-a', host, '-p', String(ports.nats)],
+        ...['--tls', '--tlscert', nats.certFile, '--tlskey', nats.keyFile, '--tlsverify', '--tlscacert', nats.caFile],
+      ],
       env: {},
       stateDir: stateDir('nats-server'),
       ready: () => portAccepts(ports.nats, host),
@@ -101,7 +114,10 @@ export function agentCommand(): { command: string; args: string[] } {
 }
 
 export function agentEnv(host: LabHost, topology: Topology, ports: LabPorts, hostDir: string): Record<string, string> {
+  // Named by its host: the name control believes is the one in this certificate.
+  const tls = identity(tlsDirOf(join(hostDir, '..')), host.name, [host.underlayAddress]);
   return {
+    ...tlsOptions(tls),
     WEFT_STATE_DIR: hostDir,
     WEFT_NATS_URL: `nats://${topology.controllerAddress}:${ports.nats}`,
     WEFT_AGENT_HOST_NAME: host.name,

@@ -35,7 +35,10 @@ export interface ControlAppOptions {
   agentHoldTimeMs: number;
   /** This replica's name in UVEs ("control:<name>"). */
   name?: string;
-  /** TLS for the agents' gRPC, the config-api client and NATS; plaintext when not given. */
+  /**
+   * TLS for the agents' gRPC, the config-api client and NATS; plaintext when not given. With a
+   * CA, an agent must prove the host name of its hello with a client certificate it signed.
+   */
   tls?: TlsFiles;
   logger: Logger;
   metrics: Metrics;
@@ -107,6 +110,9 @@ export function buildControl(options: ControlAppOptions) {
     http,
     async listen(): Promise<{ agentPort: number; httpPort: number }> {
       feed.start();
+      if (!options.tls?.caFile) {
+        logger.warn('agents are not authenticated (no WEFT_TLS_CA): control believes the host name of every hello');
+      }
       grpc = await startGrpcServer({
         host: options.host,
         port: options.agentPort,
@@ -115,7 +121,10 @@ export function buildControl(options: ControlAppOptions) {
         register: (server) =>
           server.addService(
             agentServiceDefinition(),
-            agentService(hub, logger, () => stopping),
+            agentService(hub, logger, {
+              requireCertificate: Boolean(options.tls?.caFile),
+              isStopping: () => stopping,
+            }),
           ),
       });
       await http.listen({ host: options.host, port: options.httpPort });

@@ -80,6 +80,7 @@ export class AgentHub implements SessionContext {
   readonly #messagesOut;
   readonly #rejected;
   readonly #refused;
+  readonly #sessionsRefused;
 
   constructor(private readonly options: AgentHubOptions) {
     this.#logger = options.logger.child({ component: 'agents' });
@@ -89,6 +90,11 @@ export class AgentHub implements SessionContext {
     this.#refused = metrics.counter(
       'port_claims_refused_total',
       'port-ups refused because config does not bind the interface to the host, or did not allocate an address',
+      ['reason'],
+    );
+    this.#sessionsRefused = metrics.counter(
+      'agent_sessions_refused_total',
+      "agent sessions refused because the client certificate does not prove the hello's host name",
       ['reason'],
     );
     const hub = this;
@@ -396,6 +402,11 @@ export class AgentHub implements SessionContext {
       last: { interfaceUuid, reason, detail, atMs: Date.now() },
     };
     this.options.onAgentChange?.(session.host);
+  }
+
+  /** A session whose hello was not proven (agents/identity.ts): counted by the error's code. */
+  sessionRefused(code: string): void {
+    this.#sessionsRefused.inc({ reason: code });
   }
 
   #reject(session: AgentSession, field: string, reason: string): void {
