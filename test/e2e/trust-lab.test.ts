@@ -130,7 +130,8 @@ test("a genuine agent that claims another host's pod, or an address config did n
     intruder.portUp({ uuid: bPod.config.interfaces[0]!.uuid, mac: '02:de:ad:00:00:01', addresses: [`${bAddress}/24`] });
     intruder.portUp({ uuid: own.interfaces[0]!.uuid, mac: '02:de:ad:00:00:02', addresses: [`${bAddress}/24`] });
     await waitFor(async () => (await refusedClaims('host')) === 1 && (await refusedClaims('address')) === 1, {
-      what: 'control to refuse both claims',
+      what: 'control to refuse both claims (after its grace time)',
+      timeoutMs: 30_000,
     });
     const alarm = await waitFor(
       async () => {

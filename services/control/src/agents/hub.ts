@@ -11,12 +11,12 @@
 //   acking EndOfConfig are swept.
 // - An agent is believed only where config agrees: a port-up counts only for an interface config
 //   binds to that agent's host, naming only addresses config allocated to it; and the routes are
-//   made from config (route-index.ts), never from the claim. A claim config contradicts is
-//   refused whole: counted, logged, and kept on the host's record, which control's UVE turns into
-//   an alarm. It changes nothing, but it is held (a bounded number per session) and judged again
-//   when config changes that interface: a replica whose config lags (a pod just created, or moved
-//   to this host) then accepts what the other replica already did. Claims for interfaces config
-//   does not know yet, and all claims before config is known, are held the same way, uncounted.
+//   made from config (route-index.ts), never from the claim. A claim config does not back changes
+//   nothing: it is held (a bounded number per session) and judged again whenever config changes
+//   that interface, because a replica whose config lags behind the other's (a pod just created,
+//   or moved to this host) must accept it once it catches up. One still unbacked after the grace
+//   time is refused: counted, logged, and kept on the host's record, which control's UVE turns
+//   into an alarm. So a lag of a few milliseconds raises nothing, and a lie is caught.
 import { Gauge, type Logger, type Metrics } from '@weft/kit';
 import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
@@ -32,6 +32,24 @@ export interface AgentHubOptions {
   metrics: Metrics;
   /** Told when an agent connects, disconnects, is dropped after the hold time, or has a claim refused. */
   onAgentChange?: (host: string) => void;
+  /** How long a port claim config does not back waits for config before it is refused; 0: at once. */
+  claimGraceMs?: number;
+}
+
+/** The default grace: replicas of control follow config-api within milliseconds of each other. */
+export const CLAIM_GRACE_MS = 5_000;
+
+interface HeldClaim {
+  status: PortStatus__Output;
+  /** Until the claim is refused (counted) or taken. */
+  grace?: NodeJS.Timeout;
+  /** Counted as refused already: judged again on config changes, never counted twice. */
+  refused?: boolean;
+}
+
+interface Refusal {
+  reason: RefusedClaimReason;
+  detail: string;
 }
 
 /** Why a port claim was refused: the label of the refusal counter. */
@@ -72,7 +90,7 @@ export class AgentHub implements SessionContext {
   readonly #holdTimers = new Map<string, NodeJS.Timeout>();
   readonly #dirty = new Set<AgentSession>();
   /** Port-ups config did not back (yet), by session and interface, judged again when it changes. */
-  readonly #held = new Map<AgentSession, Map<string, PortStatus__Output>>();
+  readonly #held = new Map<AgentSession, Map<string, HeldClaim>>();
   readonly #encodedRoutes = new WeakMap<Port, { prefix: string; vni: number; bytes: EncodedRoute }[]>();
   #flushScheduled = false;
   #gateTimer: NodeJS.Timeout | undefined;
@@ -163,8 +181,7 @@ export class AgentHub implements SessionContext {
       }
       this.#markKeys(this.routes.rebuild(state));
       for (const [session, claims] of [...this.#held]) {
-        this.#held.delete(session);
-        for (const claim of claims.values()) this.portStatus(session, claim);
+        for (const uuid of [...claims.keys()]) this.#judgeAgain(session, uuid);
       }
       this.#scheduleFlush();
       return;
@@ -184,12 +201,8 @@ export class AgentHub implements SessionContext {
       }
     }
     for (const uuid of delta.rerouted) this.#markKeys(this.routes.interfaceChanged(state, uuid));
-    for (const [session, claims] of this.#held) {
-      for (const uuid of delta.rerouted) {
-        const claim = claims.get(uuid);
-        if (claim && this.#accept(session, claim, false)) claims.delete(uuid);
-      }
-      if (claims.size === 0) this.#held.delete(session);
+    for (const [session, claims] of [...this.#held]) {
+      for (const uuid of delta.rerouted) if (claims.has(uuid)) this.#judgeAgain(session, uuid);
     }
     this.#scheduleFlush();
   }
@@ -232,6 +245,7 @@ export class AgentHub implements SessionContext {
   detach(session: AgentSession, reason?: Error): void {
     session.close(reason);
     this.#dirty.delete(session);
+    for (const claim of this.#held.get(session)?.values() ?? []) clearTimeout(claim.grace);
     this.#held.delete(session);
     if (this.sessions.get(session.host) !== session) return;
     this.sessions.delete(session.host);
@@ -327,32 +341,24 @@ export class AgentHub implements SessionContext {
         this.#reject(session, `port.addresses[${index}]`, `${JSON.stringify(address)} is not an address in CIDR form`);
         return;
       }
-      if (!this.#ready || !this.#accept(session, status, true)) this.#hold(session, status.interface_uuid, status);
-      else this.#hold(session, status.interface_uuid, undefined);
+      const refusal = this.#ready ? this.#take(session, status) : undefined;
+      if (this.#ready && !refusal) this.#hold(session, status.interface_uuid, undefined);
+      else this.#hold(session, status.interface_uuid, status, refusal);
     } else {
       this.#reject(session, 'port.state', 'must be PORT_STATE_UP or PORT_STATE_DOWN');
     }
   }
 
-  /**
-   * Takes a port-up that config backs; false (and nothing changed) when it does not, then the
-   * refusal is counted when `count` says this is the claim's first judgement.
-   */
-  #accept(session: AgentSession, status: PortStatus__Output, count: boolean): boolean {
+  /** Takes a port-up that config backs (undefined); else says why not, and nothing changes. */
+  #take(session: AgentSession, status: PortStatus__Output): Refusal | undefined {
     const uuid = status.interface_uuid;
     const bound = this.#state.interfaces.get(uuid);
-    if (!bound) return false;
-    if (bound.host !== session.host) {
-      if (count) this.#refuse(session, uuid, 'host', 'config binds the interface to another host');
-      return false;
-    }
+    if (!bound) return { reason: 'host', detail: 'config has no such interface' };
+    if (bound.host !== session.host) return { reason: 'host', detail: 'config binds the interface to another host' };
     const allocated = new Set((bound.message.addresses ?? []).map(hostRoute));
     const prefixes = status.addresses.map((address) => hostRoute(address)!);
     const foreign = prefixes.filter((prefix) => !allocated.has(prefix));
-    if (foreign.length > 0) {
-      if (count) this.#refuse(session, uuid, 'address', `config did not allocate ${foreign.join(', ')}`);
-      return false;
-    }
+    if (foreign.length > 0) return { reason: 'address', detail: `config did not allocate ${foreign.join(', ')}` };
     this.#stale.get(session.host)?.delete(uuid);
     const port: Port = {
       interfaceUuid: uuid,
@@ -363,18 +369,23 @@ export class AgentHub implements SessionContext {
       hostIfname: status.host_ifname,
     };
     const before = this.ports.get(uuid);
-    if (before && samePort(before, port)) return true;
+    if (before && samePort(before, port)) return undefined;
     this.ports.set(port);
     this.#portChanged(before, port);
     this.#scheduleFlush();
-    return true;
+    return undefined;
   }
 
-  /** Holds (or, with no claim, forgets) a session's port-up that config does not back yet. */
-  #hold(session: AgentSession, interfaceUuid: string, claim: PortStatus__Output | undefined): void {
+  /**
+   * Holds a session's port-up that config does not back (or, with no claim, forgets it). With
+   * a refusal and no grace time, it is refused at once; otherwise when the grace time ends.
+   */
+  #hold(session: AgentSession, interfaceUuid: string, status: PortStatus__Output | undefined, refusal?: Refusal): void {
     let claims = this.#held.get(session);
-    if (!claim) {
-      claims?.delete(interfaceUuid);
+    const before = claims?.get(interfaceUuid);
+    clearTimeout(before?.grace);
+    claims?.delete(interfaceUuid);
+    if (!status) {
       if (claims?.size === 0) this.#held.delete(session);
       return;
     }
@@ -382,14 +393,45 @@ export class AgentHub implements SessionContext {
       claims = new Map();
       this.#held.set(session, claims);
     }
-    claims.delete(interfaceUuid);
+    const claim: HeldClaim = { status };
     claims.set(interfaceUuid, claim);
+    const graceMs = this.options.claimGraceMs ?? CLAIM_GRACE_MS;
+    if (graceMs > 0) this.#startGrace(session, interfaceUuid, claim, graceMs);
+    else if (refusal) this.#refuse(session, interfaceUuid, claim, refusal);
     // An agent cannot make control keep an unbounded number of claims: the oldest go.
-    if (claims.size > MAX_HELD_CLAIMS) claims.delete(claims.keys().next().value!);
+    if (claims.size > MAX_HELD_CLAIMS) {
+      const [oldest, dropped] = claims.entries().next().value!;
+      clearTimeout(dropped.grace);
+      claims.delete(oldest);
+    }
+  }
+
+  #startGrace(session: AgentSession, interfaceUuid: string, claim: HeldClaim, graceMs: number): void {
+    claim.grace = setTimeout(() => {
+      claim.grace = undefined;
+      if (this.#held.get(session)?.get(interfaceUuid) !== claim) return;
+      // Before config is known nothing can be judged: wait again.
+      if (!this.#ready) return this.#startGrace(session, interfaceUuid, claim, graceMs);
+      const refusal = this.#take(session, claim.status);
+      if (refusal) this.#refuse(session, interfaceUuid, claim, refusal);
+      else this.#hold(session, interfaceUuid, undefined);
+    }, graceMs);
+    claim.grace.unref();
+  }
+
+  /** Config changed (or became known): a held claim is taken if config now backs it. */
+  #judgeAgain(session: AgentSession, interfaceUuid: string): void {
+    const claim = this.#held.get(session)?.get(interfaceUuid);
+    if (!claim) return;
+    const refusal = this.#take(session, claim.status);
+    if (!refusal) this.#hold(session, interfaceUuid, undefined);
+    else if (claim.grace === undefined) this.#refuse(session, interfaceUuid, claim, refusal);
   }
 
   /** A claim config does not back: nothing changes; it is counted, logged and kept for the alarm. */
-  #refuse(session: AgentSession, interfaceUuid: string, reason: RefusedClaimReason, detail: string): void {
+  #refuse(session: AgentSession, interfaceUuid: string, claim: HeldClaim, { reason, detail }: Refusal): void {
+    if (claim.refused) return;
+    claim.refused = true;
     this.#refused.inc({ reason });
     this.#logger.warn(
       { host: session.host, underlay: session.underlay, interfaceUuid, reason, detail },
@@ -503,6 +545,7 @@ export class AgentHub implements SessionContext {
   close(): void {
     clearTimeout(this.#gateTimer);
     for (const timer of this.#holdTimers.values()) clearTimeout(timer);
+    for (const claims of this.#held.values()) for (const claim of claims.values()) clearTimeout(claim.grace);
     this.#holdTimers.clear();
     for (const session of this.sessions.values()) session.close(errors.SHUTTING_DOWN({}));
   }

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger, createMetrics } from '@weft/kit';
+import { waitFor } from '@weft/kit/testing';
 import type { PortStatus, PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import { CompilationGraph } from '../compile/graph.js';
 import { instanceIp, machineInterface, stored, storeOf, virtualMachine, virtualNetwork } from '../testing/fixtures.js';
@@ -23,7 +24,7 @@ function upOf(uuid: string, addresses: string[], mac = '02:00:00:00:07:99'): Por
   return status as PortStatus__Output;
 }
 
-function setup() {
+function setup(claimGraceMs = 0) {
   const store = storeOf([
     ['virtual-network', red],
     ['virtual-machine', podA],
@@ -41,6 +42,7 @@ function setup() {
     logger: createLogger({ service: 'control-test', level: 'silent' }),
     metrics,
     onAgentChange: (host) => changes.push(host),
+    claimGraceMs,
   });
   const session = (host: string, underlay: string) => {
     const stream = { write: () => true, onDrain: () => {}, end: () => {} };
@@ -136,12 +138,13 @@ describe('control trusts only what config says', () => {
     assert.deepEqual(routes(), [`10.7.0.3/32 host-a ${vmiA.uuid}`, `10.7.0.4/32 host-a ${vmiB.uuid}`]);
     assert.equal(await refused('host'), 1);
 
-    // A pod config does not know yet, claimed by host-b: nothing, not counted, until config has it.
+    // A pod config does not know yet, claimed by host-b: nothing changes (and, with no grace
+    // time here, it is counted at once), until config has it; then it is taken.
     const podC = virtualMachine('pod-c');
     const vmiC = machineInterface('pod-c-red', { network: red, vm: podC, host: 'host-b', mac: '02:00:00:00:07:03' });
     hub.portStatus(b, upOf(vmiC.uuid, ['10.7.0.5/24']));
     assert.equal(routes().length, 2);
-    assert.equal(await refused('host'), 1);
+    assert.equal(await refused('host'), 2);
     store.upsert(stored('virtual-machine', podC, 101));
     store.upsert(stored('virtual-machine-interface', vmiC, 102));
     store.upsert(stored('instance-ip', instanceIp('10.7.0.5', vmiC, red), 103));
@@ -167,6 +170,28 @@ describe('control trusts only what config says', () => {
     );
     compile();
     assert.deepEqual(routes(), [], 'the port on host-a no longer makes a route');
+    hub.close();
+  });
+
+  it('refuses a claim only once the grace time is over: a replica whose config lags counts nothing', async () => {
+    const { store, hub, session, compile, routes, refused } = setup(100);
+    compile();
+    const a = session('host-a', '192.0.2.1');
+    // A pod config-api has, this replica not yet: its claim waits, then config catches up.
+    const podD = virtualMachine('pod-d');
+    const vmiD = machineInterface('pod-d-red', { network: red, vm: podD, host: 'host-a', mac: '02:00:00:00:07:04' });
+    hub.portStatus(a, upOf(vmiD.uuid, ['10.7.0.6/24']));
+    store.upsert(stored('virtual-machine', podD, 300));
+    store.upsert(stored('virtual-machine-interface', vmiD, 301));
+    store.upsert(stored('instance-ip', instanceIp('10.7.0.6', vmiD, red), 302));
+    compile();
+    assert.ok(routes().includes(`10.7.0.6/32 host-a ${vmiD.uuid}`));
+    // A lie stays a lie: counted once the grace is over, and the routes never moved.
+    hub.portStatus(a, upOf(vmiB.uuid, ['10.7.0.4/24']));
+    await waitFor(async () => (await refused('host')) === 1, { what: 'the refusal after the grace time' });
+    assert.equal(hub.ports.get(vmiB.uuid), undefined);
+    assert.equal(await refused('host'), 1);
+    assert.equal(await refused('address'), 0);
     hub.close();
   });
 });
