@@ -7,6 +7,7 @@
 // Plain JavaScript without dependencies, like the scripts that use it.
 //
 //   node deploy/certificates.mjs DIR NAME[,SAN…]…   makes (or keeps) the CA and these identities
+//                                                   (a SAN is a DNS name, an IP address or a URI)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -56,7 +57,8 @@ export function ensureAuthority(dir, name = 'weft-local-ca') {
 
 /**
  * A key and certificate for `name` (its CN and first SAN), signed by the CA under `dir`, good
- * for both ends of a link; `altNames` are further DNS names or IP addresses it answers on.
+ * for both ends of a link; `altNames` are further DNS names or IP addresses it answers on, and
+ * URIs it is known by (a service's urn:weft:service:<name>, which NATS maps to its user).
  * Returns { certFile, keyFile, caFile }; an existing pair is kept.
  */
 export function ensureIdentity(dir, name, altNames = []) {
@@ -66,7 +68,10 @@ export function ensureIdentity(dir, name, altNames = []) {
   const certFile = join(dir, `${name}.pem`);
   const keyFile = join(dir, `${name}.key`);
   if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile, caFile };
-  const sans = [name, ...altNames.filter((alt) => alt !== name)].map((alt) => (isIP(alt) ? `IP:${alt}` : `DNS:${alt}`));
+  const sans = [name, ...altNames.filter((alt) => alt !== name)].map((alt) => {
+    if (isIP(alt)) return `IP:${alt}`;
+    return /^[a-z][a-z0-9+.-]*:/i.test(alt) ? `URI:${alt}` : `DNS:${alt}`;
+  });
   const requestFile = join(dir, `${name}.csr`);
   openssl([
     'req',

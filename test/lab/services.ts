@@ -1,8 +1,12 @@
 // How the lab runs each daemon: command, options (WEFT_* environment) and readiness check. The
 // controller listens on the underlay's controller address so that agents in host namespaces
 // reach it, and the REST APIs on loopback too for the user. The internal links (gRPC, NATS) run
-// mutual TLS with the lab's own authority (certificates.ts); REST stays plain HTTP.
+// mutual TLS with the lab's own authority (certificates.ts), and NATS knows each service by its
+// certificate and lets it use only its own subjects (@weft/kit nats-permissions.ts); REST stays
+// plain HTTP.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NATS_PERMISSIONS, type NatsService, natsServerConfig, natsUserOf } from '@weft/kit';
 import { portAccepts } from '@weft/kit/testing';
 import { repoRoot } from '../support/stack.js';
 import { identity, tlsDirOf, tlsOptions } from './certificates.js';
@@ -50,23 +54,28 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
   const host = topology.controllerAddress;
   const natsUrl = `nats://${host}:${ports.nats}`;
   const stateDir = (name: string) => join(dir, name);
-  // Each controller service answers on loopback and on the controller address.
-  const tlsOf = (name: string) => identity(tlsDirOf(dir), name, ['localhost', '127.0.0.1', host]);
+  // Each controller service answers on loopback and on the controller address, and carries its NATS user.
+  const tlsOf = (name: string) =>
+    identity(tlsDirOf(dir), name, [
+      'localhost',
+      '127.0.0.1',
+      host,
+      ...(name in NATS_PERMISSIONS ? [natsUserOf(name as NatsService)] : []),
+    ]);
   const common = (name: string) => ({
     WEFT_NATS_URL: natsUrl,
     WEFT_STATE_DIR: stateDir(name),
     WEFT_LOG_LEVEL: 'info',
     ...tlsOptions(tlsOf(name)),
   });
-  const nats = tlsOf('nats-server');
+  const natsConfig = join(stateDir('nats-server'), 'nats.conf');
+  mkdirSync(stateDir('nats-server'), { recursive: true });
+  writeFileSync(natsConfig, natsServerConfig({ tls: tlsOf('nats-server') }));
   return [
     {
       name: 'nats-server',
       command: 'nats-server',
-      args: [
-        ...['-js', '-sd', stateDir('nats-server'), '-a', host, '-p', String(ports.nats)],
-        ...['--tls', '--tlscert', nats.certFile, '--tlskey', nats.keyFile, '--tlsverify', '--tlscacert', nats.caFile],
-      ],
+      args: ['-c', natsConfig, '-js', '-sd', stateDir('nats-server'), '-a', host, '-p', String(ports.nats)],
       env: {},
       stateDir: stateDir('nats-server'),
       ready: () => portAccepts(ports.nats, host),
@@ -115,7 +124,7 @@ export function agentCommand(): { command: string; args: string[] } {
 
 export function agentEnv(host: LabHost, topology: Topology, ports: LabPorts, hostDir: string): Record<string, string> {
   // Named by its host: the name control believes is the one in this certificate.
-  const tls = identity(tlsDirOf(join(hostDir, '..')), host.name, [host.underlayAddress]);
+  const tls = identity(tlsDirOf(join(hostDir, '..')), host.name, [host.underlayAddress, natsUserOf('vrouter-agent')]);
   return {
     ...tlsOptions(tls),
     WEFT_STATE_DIR: hostDir,
