@@ -5,12 +5,14 @@
 //   allocate: no route changes anywhere, at control or at any host; ping between the real pods
 //   never drops a packet; the claims are counted by control and raised as an alarm by analytics;
 // - impostors (a certificate from another authority; one of the lab's for another host name)
-//   are refused, and the real host's session and routes stay as they were.
+//   are refused, and the real host's session and routes stay as they were;
+// - a NATS client without credentials cannot get onto the lab's bus to publish config changes.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { SimulatedAgent } from '@weft/control/testing';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { connect } from 'nats';
 import { identity } from '../lab/certificates.js';
 import { Lab, labUnavailable } from '../lab/lab.js';
 import { netnsPath } from '../lab/shell.js';
@@ -231,4 +233,22 @@ test('an impostor agent is refused: a certificate from another authority, or one
     stats.sent,
     `ping between the real pods lost ${stats.sent - stats.received} of ${stats.sent}`,
   );
+});
+
+test("a NATS client without credentials cannot get onto the lab's bus to publish on weft.config.changes", {
+  skip,
+}, async () => {
+  const caFile = identity(lab.tlsDir, 'nats-server').caFile;
+  for (const tls of [undefined, { caFile }]) {
+    const attempt = connect({ servers: lab.natsUrl, reconnect: false, timeout: 5_000, ...(tls ? { tls } : {}) }).then(
+      async (connection) => {
+        connection.publish('weft.config.changes', new Uint8Array([1]));
+        await connection.flush();
+        await connection.close();
+        return 'published';
+      },
+      (error: Error) => `refused: ${error.message}`,
+    );
+    assert.match(await attempt, /^refused/, `a client with ${tls ? 'only the CA' : 'no TLS'} got onto the bus`);
+  }
 });

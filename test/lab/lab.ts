@@ -102,6 +102,11 @@ export class Lab {
     return `${this.topology.controllerAddress}:${this.state.ports.control}`;
   }
 
+  /** Where the lab's NATS listens (mutual TLS: a client needs a certificate of the lab's authority). */
+  get natsUrl(): string {
+    return `nats://${this.topology.controllerAddress}:${this.state.ports.nats}`;
+  }
+
   /** The lab's certificate authority and every identity it issued (mutual TLS on gRPC and NATS). */
   get tlsDir(): string {
     return tlsDirOf(this.dir);
