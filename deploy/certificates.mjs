@@ -55,6 +55,11 @@ export function ensureAuthority(dir, name = 'weft-local-ca') {
   return { caFile, caKeyFile };
 }
 
+/** Where the identity `name` of the authority under `dir` is kept (made or not). */
+export function identityPaths(dir, name) {
+  return { certFile: join(dir, `${name}.pem`), keyFile: join(dir, `${name}.key`), caFile: join(dir, 'ca.pem') };
+}
+
 /**
  * A key and certificate for `name` (its CN and first SAN), signed by the CA under `dir`, good
  * for both ends of a link; `altNames` are further DNS names or IP addresses it answers on, and
@@ -65,8 +70,7 @@ export function ensureIdentity(dir, name, altNames = []) {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
     throw new Error(`certificate name ${JSON.stringify(name)} is not a host name`);
   const { caFile, caKeyFile } = ensureAuthority(dir);
-  const certFile = join(dir, `${name}.pem`);
-  const keyFile = join(dir, `${name}.key`);
+  const { certFile, keyFile } = identityPaths(dir, name);
   if (existsSync(certFile) && existsSync(keyFile)) return { certFile, keyFile, caFile };
   const sans = [name, ...altNames.filter((alt) => alt !== name)].map((alt) => {
     if (isIP(alt)) return `IP:${alt}`;

@@ -13,6 +13,7 @@ export interface TlsIdentity {
 
 interface CertificatesModule {
   ensureIdentity(dir: string, name: string, altNames?: string[]): TlsIdentity;
+  identityPaths(dir: string, name: string): TlsIdentity;
   tlsOptions(identity: TlsIdentity): Record<string, string>;
 }
 
@@ -25,6 +26,11 @@ export const tlsDirOf = (labDir: string) => join(labDir, 'tls');
 /** A key and certificate for `name` signed by the authority under `dir` (made when missing). */
 export function identity(dir: string, name: string, altNames: string[] = []): TlsIdentity {
   return certificates.ensureIdentity(dir, name, altNames);
+}
+
+/** Where the identity `name` is kept, made or not. */
+export function identityPaths(dir: string, name: string): TlsIdentity {
+  return certificates.identityPaths(dir, name);
 }
 
 /** The WEFT_TLS_* options of a daemon with this identity. */

@@ -10,7 +10,15 @@ import { waitFor } from '@weft/kit/testing';
 import { tlsDirOf } from './certificates.js';
 import { ConfigClient, type Ref } from './config-client.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
-import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabPorts } from './services.js';
+import {
+  agentCommand,
+  agentEnv,
+  controllerServices,
+  daemonEnv,
+  type LabPorts,
+  prepareAgentTls,
+  prepareControllerTls,
+} from './services.js';
 import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
 import {
   createTopology,
@@ -163,6 +171,7 @@ export class Lab {
   }
 
   async #startController(): Promise<void> {
+    prepareControllerTls(this.topology, this.dir);
     for (const service of controllerServices(this.topology, this.state.ports, this.dir)) {
       mkdirSync(service.stateDir, { recursive: true });
       const started = startProcess(service.name, service.command, service.args, {
@@ -178,6 +187,7 @@ export class Lab {
   async startAgent(host: LabHost): Promise<void> {
     const hostDir = join(this.dir, host.name);
     mkdirSync(hostDir, { recursive: true });
+    prepareAgentTls(host, this.dir);
     const { command, args } = agentCommand();
     const started = startProcess(`agent-${host.name}`, command, args, {
       env: daemonEnv(agentEnv(host, this.topology, this.state.ports, hostDir)),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { NATS_PERMISSIONS, type NatsService, natsServerConfig, natsUserOf } from '@weft/kit';
 import { portAccepts } from '@weft/kit/testing';
 import { repoRoot } from '../support/stack.js';
-import { identity, tlsDirOf, tlsOptions } from './certificates.js';
+import { identity, identityPaths, tlsDirOf, tlsOptions } from './certificates.js';
 import type { LabHost, Topology } from './topology.js';
 
 export interface LabPorts {
@@ -50,27 +50,43 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export function controllerServices(topology: Topology, ports: LabPorts, dir: string): ControllerService[] {
+const natsConfigOf = (dir: string) => join(dir, 'nats-server', 'nats.conf');
+
+/**
+ * The lab's authority and the controller's identities (each answering on loopback and on the
+ * controller address, and carrying its NATS user), and nats-server's configuration: made once
+ * before the controller starts.
+ */
+export function prepareControllerTls(topology: Topology, dir: string): void {
   const host = topology.controllerAddress;
-  const natsUrl = `nats://${host}:${ports.nats}`;
-  const stateDir = (name: string) => join(dir, name);
-  // Each controller service answers on loopback and on the controller address, and carries its NATS user.
-  const tlsOf = (name: string) =>
+  for (const name of ['nats-server', 'config-api', 'control', 'analytics']) {
     identity(tlsDirOf(dir), name, [
       'localhost',
       '127.0.0.1',
       host,
       ...(name in NATS_PERMISSIONS ? [natsUserOf(name as NatsService)] : []),
     ]);
+  }
+  mkdirSync(join(dir, 'nats-server'), { recursive: true });
+  writeFileSync(natsConfigOf(dir), natsServerConfig({ tls: identityPaths(tlsDirOf(dir), 'nats-server') }));
+}
+
+/** A host's identity, named by the host (the name control believes) and carrying the agents' NATS user. */
+export function prepareAgentTls(host: LabHost, dir: string): void {
+  identity(tlsDirOf(dir), host.name, [host.underlayAddress, natsUserOf('vrouter-agent')]);
+}
+
+export function controllerServices(topology: Topology, ports: LabPorts, dir: string): ControllerService[] {
+  const host = topology.controllerAddress;
+  const natsUrl = `nats://${host}:${ports.nats}`;
+  const stateDir = (name: string) => join(dir, name);
   const common = (name: string) => ({
     WEFT_NATS_URL: natsUrl,
     WEFT_STATE_DIR: stateDir(name),
     WEFT_LOG_LEVEL: 'info',
-    ...tlsOptions(tlsOf(name)),
+    ...tlsOptions(identityPaths(tlsDirOf(dir), name)),
   });
-  const natsConfig = join(stateDir('nats-server'), 'nats.conf');
-  mkdirSync(stateDir('nats-server'), { recursive: true });
-  writeFileSync(natsConfig, natsServerConfig({ tls: tlsOf('nats-server') }));
+  const natsConfig = natsConfigOf(dir);
   return [
     {
       name: 'nats-server',

@@ -31,6 +31,11 @@ export interface ControlAppOptions {
   agentPort: number;
   httpPort: number;
   host: string;
+  /**
+   * "certificate" (default): with a CA, the hello's host must be a name of the client
+   * certificate; "hello": believed, for agents that share one certificate.
+   */
+  agentIdentity?: 'certificate' | 'hello';
   /** How long a disconnected agent's routes stay. */
   agentHoldTimeMs: number;
   /** This replica's name in UVEs ("control:<name>"). */
@@ -40,6 +45,8 @@ export interface ControlAppOptions {
    * CA, an agent must prove the host name of its hello with a client certificate it signed.
    */
   tls?: TlsFiles;
+  /** HTTPS for introspection, health and metrics (WEFT_HTTP_TLS); plain HTTP when not given. */
+  httpTls?: TlsFiles;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -97,7 +104,7 @@ export function buildControl(options: ControlAppOptions) {
     () => {},
   );
 
-  const http = createHttpApp({ logger, readiness, metrics });
+  const http = createHttpApp({ logger, readiness, metrics, tls: options.httpTls });
   registerIntrospection(http, hub, feed);
 
   let grpc: GrpcServerHandle | undefined;
@@ -110,8 +117,12 @@ export function buildControl(options: ControlAppOptions) {
     http,
     async listen(): Promise<{ agentPort: number; httpPort: number }> {
       feed.start();
-      if (!options.tls?.caFile) {
-        logger.warn('agents are not authenticated (no WEFT_TLS_CA): control believes the host name of every hello');
+      const proven = Boolean(options.tls?.caFile) && options.agentIdentity !== 'hello';
+      if (!proven) {
+        logger.warn(
+          { tlsCa: Boolean(options.tls?.caFile), agentIdentity: options.agentIdentity ?? 'certificate' },
+          "agents' host names are not proven by certificates: control believes the host name of every hello",
+        );
       }
       grpc = await startGrpcServer({
         host: options.host,
@@ -122,7 +133,8 @@ export function buildControl(options: ControlAppOptions) {
           server.addService(
             agentServiceDefinition(),
             agentService(hub, logger, {
-              requireCertificate: Boolean(options.tls?.caFile),
+              requireCertificate: proven,
+              checkCertificate: options.agentIdentity !== 'hello',
               isStopping: () => stopping,
             }),
           ),

@@ -5,7 +5,7 @@ import { buildControl } from './app.js';
 import { controlOptions } from './options.js';
 
 const daemon = startDaemon('control', controlOptions);
-const { config, tls, logger, metrics, readiness, lifecycle } = daemon;
+const { config, tls, httpTls, logger, metrics, readiness, lifecycle } = daemon;
 
 const control = buildControl({
   configApiGrpc: config.configApiGrpc,
@@ -14,8 +14,10 @@ const control = buildControl({
   httpPort: config.httpPort,
   host: config.host,
   agentHoldTimeMs: config.agentHoldTime,
+  agentIdentity: config.agentIdentity,
   name: config.name,
   tls,
+  httpTls,
   logger,
   metrics,
   readiness,

@@ -51,11 +51,13 @@ function streamOf(call: Call): AgentStream {
 export interface AgentServiceOptions {
   /** Client certificates are checked (a CA is configured): a hello must be proven by one. */
   requireCertificate: boolean;
+  /** False (WEFT_CONTROL_AGENT_IDENTITY=hello): the hello is believed, whatever the certificate. */
+  checkCertificate: boolean;
   isStopping: () => boolean;
 }
 
 export function agentService(hub: AgentHub, logger: Logger, options: AgentServiceOptions): AgentHandlers {
-  const { isStopping, requireCertificate } = options;
+  const { isStopping, requireCertificate, checkCertificate } = options;
   const log = logger.child({ component: 'agent-service' });
   return {
     Session(call: Call) {
@@ -82,7 +84,9 @@ export function agentService(hub: AgentHub, logger: Logger, options: AgentServic
           }
           const { host_name, underlay_address, has_state, version } = message.hello;
           const certificate = call.getAuthContext()?.sslPeerCertificate;
-          const unproven = checkAgentIdentity(host_name, certificate, requireCertificate);
+          const unproven = checkCertificate
+            ? checkAgentIdentity(host_name, certificate, requireCertificate)
+            : undefined;
           if (unproven) {
             hub.sessionRefused(unproven.code);
             log.warn({ peer: call.getPeer(), host: host_name, code: unproven.code }, unproven.message);
