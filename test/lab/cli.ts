@@ -34,6 +34,7 @@ async function main(argv: string[]): Promise<void> {
       console.log(
         `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl}; logs in ${join(dir, 'logs')}`,
       );
+      console.log(`gRPC and NATS run mutual TLS; the lab's certificate authority and identities are in ${lab.tlsDir}`);
       return;
     }
     case 'down': {
