@@ -383,6 +383,20 @@ export class AgentHub implements SessionContext {
   #hold(session: AgentSession, interfaceUuid: string, status: PortStatus__Output | undefined, refusal?: Refusal): void {
     let claims = this.#held.get(session);
     const before = claims?.get(interfaceUuid);
+    const graceMs = this.options.claimGraceMs ?? CLAIM_GRACE_MS;
+    if (before && status) {
+      // The same port claimed again: its grace keeps running from the first claim, so an agent
+      // that repeats a claim cannot keep it from being refused; a different claim counts anew.
+      const changed = JSON.stringify(before.status) !== JSON.stringify(status);
+      before.status = status;
+      if (changed) before.refused = false;
+      if (graceMs === 0) {
+        if (refusal) this.#refuse(session, interfaceUuid, before, refusal);
+      } else if (changed && before.grace === undefined) {
+        this.#startGrace(session, interfaceUuid, before, graceMs);
+      }
+      return;
+    }
     clearTimeout(before?.grace);
     claims?.delete(interfaceUuid);
     if (!status) {
@@ -395,7 +409,6 @@ export class AgentHub implements SessionContext {
     }
     const claim: HeldClaim = { status };
     claims.set(interfaceUuid, claim);
-    const graceMs = this.options.claimGraceMs ?? CLAIM_GRACE_MS;
     if (graceMs > 0) this.#startGrace(session, interfaceUuid, claim, graceMs);
     else if (refusal) this.#refuse(session, interfaceUuid, claim, refusal);
     // An agent cannot make control keep an unbounded number of claims: the oldest go.

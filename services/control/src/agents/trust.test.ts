@@ -194,4 +194,21 @@ describe('control trusts only what config says', () => {
     assert.equal(await refused('address'), 0);
     hub.close();
   });
+
+  it('an agent that keeps repeating a claim config does not back is still refused once the grace is over', async () => {
+    const { hub, session, compile, refused } = setup(200);
+    compile();
+    const a = session('host-a', '192.0.2.1');
+    const repeat = () => hub.portStatus(a, upOf(vmiB.uuid, ['10.7.0.4/24']));
+    repeat();
+    // Sent again and again, faster than the grace: the grace still runs from the first claim.
+    const timer = setInterval(repeat, 20);
+    try {
+      await waitFor(async () => (await refused('host')) === 1, { what: 'the repeated claim refused' });
+    } finally {
+      clearInterval(timer);
+    }
+    assert.equal(hub.ports.get(vmiB.uuid), undefined);
+    hub.close();
+  });
 });
