@@ -46,8 +46,9 @@ const debianPackages = {
   // nftables, the baseline of the denied-flood drop rate.
   sockperf: ['bench'],
   nftables: ['bench'],
-  // Certificates for the TLS tests.
-  openssl: ['test'],
+  // The local certificate authority of npm start and the lab (deploy/certificates.mjs), and the
+  // TLS tests' certificates.
+  openssl: all,
   // pgrep, with which tests check that nothing is left running.
   procps: ['test'],
   // The CNI reference plugins, which prove that the test harness speaks the CNI spec.

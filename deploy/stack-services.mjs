@@ -5,7 +5,8 @@
 // sets (besides these, the caller's WEFT_* variables that the service declares pass through, so
 // every option of a service can be overridden); readyUrl(env) — where readiness is asked; describe(env) — where
 // it listens, for the start banner; needsRoot — why it cannot start without root, if it needs it;
-// cleanupArgs — run with the same options once the service has stopped, to remove what it made.
+// cleanupArgs — run with the same options once the service has stopped, to remove what it made;
+// identity(settings) — the name its certificate carries, from its options (default: its name).
 const port = (env, name, fallback) => env[name] ?? String(fallback);
 
 export const stackServices = [
@@ -54,5 +55,7 @@ export const stackServices = [
       `CNI socket ${env.WEFT_AGENT_CNI_SOCKET ?? '/run/weft/agent.sock'}, ` +
       `health http://${env.WEFT_AGENT_HTTP_HOST}:${port(env, 'WEFT_AGENT_HTTP_PORT', 8085)}`,
     cleanupArgs: ['cleanup'],
+    // Control believes the host name its certificate carries.
+    identity: (settings) => settings.WEFT_AGENT_HOST_NAME,
   },
 ];

@@ -7,11 +7,19 @@
 // Options (environment): WEFT_STATE_DIR, WEFT_NATS_PORT (default 4222), WEFT_STACK_HOST
 // (default 127.0.0.1), and every service's own WEFT_* options: each daemon gets those it
 // declares (asked of it with --options-json), and no other WEFT_* variable.
+//
+// The internal links (gRPC, NATS) run mutual TLS: a local certificate authority and an identity
+// per daemon (the agent's named by its host) are made under <state>/tls on the first start
+// (deploy/certificates.mjs), and one for weftctl. REST on loopback stays plain HTTP. NATS knows
+// each daemon by its certificate and lets it publish and subscribe only on its own subjects
+// (@weft/kit's nats-permissions.ts renders nats-server's configuration).
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { NATS_PERMISSIONS, natsServerConfig, natsUserOf } from '../services/kit/dist/nats-permissions.js';
+import { ensureIdentity, tlsOptions } from './certificates.mjs';
 import { declaredFrom, declaredOptions, withoutWeft } from './daemon-options.mjs';
 import { stackServices } from './stack-services.mjs';
 
@@ -19,6 +27,18 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = resolve(root, process.env.WEFT_STATE_DIR ?? '.weft');
 const host = process.env.WEFT_STACK_HOST ?? '127.0.0.1';
 const natsPort = Number(process.env.WEFT_NATS_PORT ?? 4222);
+const tlsDir = join(stateDir, 'tls');
+/**
+ * An identity of the stack's authority, for a daemon answering on loopback and the stack's
+ * address; a service that talks over NATS carries its NATS user too.
+ */
+const identityOf = (name, service) =>
+  ensureIdentity(tlsDir, name, [
+    'localhost',
+    '127.0.0.1',
+    host,
+    ...(service in NATS_PERMISSIONS ? [natsUserOf(service)] : []),
+  ]);
 const isRoot = process.getuid?.() === 0;
 // What the datapath needs beyond uid 0: a container runs as root without most of these.
 const DATAPATH_CAPABILITIES = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_BPF: 39 };
@@ -78,14 +98,18 @@ async function startNats() {
     throw new Error(`port ${natsPort} is already in use: stop what listens there or set WEFT_NATS_PORT`);
   }
   mkdirSync(join(stateDir, 'nats'), { recursive: true });
+  const configFile = join(stateDir, 'nats', 'nats.conf');
+  writeFileSync(configFile, natsServerConfig({ tls: identityOf('nats-server') }));
   startChild(
     'nats-server',
     'nats-server',
-    ['-js', '-sd', join(stateDir, 'nats'), '-a', host, '-p', String(natsPort)],
+    ['-c', configFile, '-js', '-sd', join(stateDir, 'nats'), '-a', host, '-p', String(natsPort)],
     withoutWeft(process.env),
   );
   await waitUntil('nats-server', () => portAccepts(natsPort));
-  say(`nats-server       nats://${host}:${natsPort}  (JetStream, data in ${join(stateDir, 'nats')})`);
+  say(
+    `nats-server       nats://${host}:${natsPort}  (JetStream, mutual TLS, a user per service, data in ${join(stateDir, 'nats')})`,
+  );
 }
 
 /** The datapath's capabilities this process lacks (all of them when it is not root). */
@@ -109,13 +133,16 @@ async function startService(service) {
     }
   }
   const declared = declaredOptions(process.execPath, [entry]);
-  const env = {
-    ...withoutWeft(process.env),
+  const given = {
     // WEFT_STATE_DIR is the stack's own; each daemon gets a folder under it.
     ...declaredFrom(process.env, declared, ['WEFT_STATE_DIR']),
     WEFT_NATS_URL: `nats://${host}:${natsPort}`,
     ...service.env({ stateDir: join(stateDir, service.name), host }),
   };
+  // The daemon's identity: its own name, or what its options say it is (an agent's host name).
+  const settings = { ...Object.fromEntries(declared.map((item) => [item.env, item.default])), ...given };
+  const tls = tlsOptions(identityOf(service.identity?.(settings) ?? service.name, service.name));
+  const env = { ...withoutWeft(process.env), ...tls, ...given };
   mkdirSync(join(stateDir, service.name), { recursive: true });
   const started = startChild(service.name, process.execPath, [entry], env);
   if (service.cleanupArgs) started.cleanup = { command: process.execPath, args: [entry, ...service.cleanupArgs], env };
@@ -163,6 +190,11 @@ try {
   await startNats();
   for (const service of stackServices) await startService(service);
   say(`weftctl           ${join(root, '.weft', 'bin', 'weftctl')} (or npx weftctl): try \`weftctl status\``);
+  const weftctl = ensureIdentity(tlsDir, 'weftctl');
+  say(
+    `                  its gRPC (watch) needs: WEFT_CTL_TLS_CA=${weftctl.caFile} ` +
+      `WEFT_CTL_TLS_CERT=${weftctl.certFile} WEFT_CTL_TLS_KEY=${weftctl.keyFile}`,
+  );
   say('ready; Ctrl-C stops everything');
 } catch (error) {
   say(error instanceof Error ? error.message : String(error));

@@ -51,7 +51,10 @@ describe('charts/weft', { skip }, () => {
   after(() => scratch.remove());
 
   const each = (check: (manifests: Manifest[], set: string) => void | Promise<void>) => async () => {
-    assert.ok(rendered.size >= 5, 'defaults and at least HA, TLS, external NATS and multi-network value sets');
+    assert.ok(
+      rendered.size >= 6,
+      'defaults and at least HA, TLS, plain text, external NATS and multi-network value sets',
+    );
     for (const [set, result] of rendered) await check(result.manifests, set);
   };
 
@@ -105,7 +108,7 @@ describe('charts/weft', { skip }, () => {
     const natsConfig = find(manifests, 'ConfigMap', 'weft-nats').data['nats.conf'];
     assert.match(natsConfig, /jetstream \{/);
     assert.match(natsConfig, /routes: \[[^\]]*weft-nats-2\.weft-nats-headless/);
-    assert.equal(envOf(configApi.spec.template.spec.containers[0], 'WEFT_NATS_URL'), 'nats://weft-nats.weft.svc:4222');
+    assert.equal(envOf(configApi.spec.template.spec.containers[0], 'WEFT_NATS_URL'), 'tls://weft-nats.weft.svc:4222');
 
     for (const name of ['config-api', 'control', 'analytics', 'vrouter-agent', 'nats']) {
       find(manifests, 'ServiceAccount', `weft-${name}`);
@@ -313,6 +316,42 @@ describe('charts/weft', { skip }, () => {
     assert.equal(envOf(agent, 'WEFT_AGENT_CONTROL')?.split(',').length, 3);
   });
 
+  test('TLS by default: every Weft daemon and NATS mount the named Secret, HTTP is HTTPS and probed so', () => {
+    const { manifests } = rendered.get('defaults')!;
+    for (const { object } of workloads(manifests)) {
+      const pod = object.spec.template.spec;
+      assert.equal(
+        pod.volumes?.find((v: { name: string }) => v.name === 'tls')?.secret?.secretName,
+        'weft-tls',
+        `${object.metadata.name} mounts the TLS Secret`,
+      );
+      const container = pod.containers[0];
+      if (!container.image.includes('/weft-')) continue;
+      assert.equal(envOf(container, 'WEFT_TLS_CA'), '/etc/weft/tls/ca.crt', object.metadata.name);
+      assert.equal(envOf(container, 'WEFT_HTTP_TLS'), 'true', object.metadata.name);
+      assert.match(envOf(container, 'WEFT_NATS_URL') ?? '', /^tls:\/\//);
+      for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
+        assert.equal(container[probe]?.httpGet?.scheme, 'HTTPS', `${object.metadata.name} ${probe}`);
+      }
+    }
+    // The agents share the Secret's certificate, which cannot name each node: control believes hellos.
+    const control = find(manifests, 'StatefulSet', 'weft-control').spec.template.spec.containers[0];
+    assert.equal(envOf(control, 'WEFT_CONTROL_AGENT_IDENTITY'), 'hello');
+  });
+
+  test('plain text only when asked: no Secret, no HTTPS, plain NATS, and control believes no certificate', () => {
+    const { manifests } = rendered.get('plaintext')!;
+    for (const { object } of workloads(manifests)) {
+      const pod = object.spec.template.spec;
+      assert.ok(!pod.volumes?.some((v: { name: string }) => v.name === 'tls'), object.metadata.name);
+      const container = pod.containers[0];
+      if (!container.image.includes('/weft-')) continue;
+      assert.equal(envOf(container, 'WEFT_HTTP_TLS'), undefined, object.metadata.name);
+      assert.equal(container.readinessProbe?.httpGet?.scheme, 'HTTP', object.metadata.name);
+      assert.match(envOf(container, 'WEFT_NATS_URL') ?? '', /^nats:\/\//);
+    }
+  });
+
   test('TLS: every Weft daemon and NATS mount the named Secret, and NATS and etcd speak TLS', () => {
     const { manifests } = rendered.get('tls')!;
     for (const { object } of workloads(manifests)) {
@@ -385,7 +424,7 @@ describe('charts/weft', { skip }, () => {
       why: 'SQLite takes one writer',
     },
     {
-      set: ['global.tls.enabled=true'],
+      set: ['global.tls.secretName='],
       message: /global\.tls\.secretName: String length must be greater than or equal to 1/,
       why: 'TLS without the Secret that holds its certificates',
     },

@@ -61,6 +61,7 @@ async function main(argv: string[]): Promise<void> {
         console.log(
           `gateway: FRR in ${gateway.netns} (${gateway.underlayAddress}, AS ${gateway.asn}; \`ip netns exec ${gateway.netns} vtysh -N ${gateway.netns}\`), outside client ${gateway.outsideClientAddress} in ${gateway.outsideNetns}`,
         );
+      console.log(`gRPC and NATS run mutual TLS; the lab's certificate authority and identities are in ${lab.tlsDir}`);
       return;
     }
     case 'down': {

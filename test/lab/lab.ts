@@ -7,11 +7,21 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
 import { waitFor } from '@weft/kit/testing';
+import { tlsDirOf } from './certificates.js';
 import { ConfigClient, type Ref } from './config-client.js';
 import { frrMissing, startGateway } from './gateway.js';
 import { KubeClient } from './kube-client.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
-import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabKube, type LabPorts } from './services.js';
+import {
+  agentCommand,
+  agentEnv,
+  controllerServices,
+  daemonEnv,
+  type LabKube,
+  type LabPorts,
+  prepareAgentTls,
+  prepareControllerTls,
+} from './services.js';
 import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
 import {
   createTopology,
@@ -106,6 +116,25 @@ export class Lab {
     return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`);
   }
 
+  get controlUrl(): string {
+    return `http://127.0.0.1:${this.state.ports.controlHttp}`;
+  }
+
+  /** host:port where agents reach control's Agent service. */
+  get controlAgentAddress(): string {
+    return `${this.topology.controllerAddress}:${this.state.ports.control}`;
+  }
+
+  /** Where the lab's NATS listens (mutual TLS: a client needs a certificate of the lab's authority). */
+  get natsUrl(): string {
+    return `nats://${this.topology.controllerAddress}:${this.state.ports.nats}`;
+  }
+
+  /** The lab's certificate authority and every identity it issued (mutual TLS on gRPC and NATS). */
+  get tlsDir(): string {
+    return tlsDirOf(this.dir);
+  }
+
   get analyticsUrl(): string {
     return `http://127.0.0.1:${this.state.ports.analytics}`;
   }
@@ -173,6 +202,7 @@ export class Lab {
   }
 
   async #startController(): Promise<void> {
+    prepareControllerTls(this.topology, this.dir);
     for (const service of controllerServices(this.topology, this.state.ports, this.dir, this.state.kube)) {
       mkdirSync(service.stateDir, { recursive: true });
       const started = startProcess(service.name, service.command, service.args, {
@@ -188,6 +218,7 @@ export class Lab {
   async startAgent(host: LabHost): Promise<void> {
     const hostDir = join(this.dir, host.name);
     mkdirSync(hostDir, { recursive: true });
+    prepareAgentTls(host, this.dir);
     const { command, args } = agentCommand();
     const started = startProcess(`agent-${host.name}`, command, args, {
       env: daemonEnv(agentEnv(host, this.topology, this.state.ports, hostDir)),

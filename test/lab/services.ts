@@ -1,9 +1,15 @@
 // How the lab runs each daemon: command, options (WEFT_* environment) and readiness check. The
 // controller listens on the underlay's controller address so that agents in host namespaces
-// reach it, and the REST APIs on loopback too for the user.
+// reach it, and the REST APIs on loopback too for the user. The internal links (gRPC, NATS) run
+// mutual TLS with the lab's own authority (certificates.ts), and NATS knows each service by its
+// certificate and lets it use only its own subjects (@weft/kit nats-permissions.ts); REST stays
+// plain HTTP.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NATS_PERMISSIONS, type NatsService, natsServerConfig, natsUserOf } from '@weft/kit';
 import { portAccepts } from '@weft/kit/testing';
 import { repoRoot } from '../support/stack.js';
+import { identity, identityPaths, tlsDirOf, tlsOptions } from './certificates.js';
 import { LAB_WEFT_ASN, type LabHost, type Topology } from './topology.js';
 
 export interface LabPorts {
@@ -55,6 +61,32 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+const natsConfigOf = (dir: string) => join(dir, 'nats-server', 'nats.conf');
+
+/**
+ * The lab's authority and the controller's identities (each answering on loopback and on the
+ * controller address, and carrying its NATS user), and nats-server's configuration: made once
+ * before the controller starts.
+ */
+export function prepareControllerTls(topology: Topology, dir: string): void {
+  const host = topology.controllerAddress;
+  for (const name of ['nats-server', 'config-api', 'control', 'analytics']) {
+    identity(tlsDirOf(dir), name, [
+      'localhost',
+      '127.0.0.1',
+      host,
+      ...(name in NATS_PERMISSIONS ? [natsUserOf(name as NatsService)] : []),
+    ]);
+  }
+  mkdirSync(join(dir, 'nats-server'), { recursive: true });
+  writeFileSync(natsConfigOf(dir), natsServerConfig({ tls: identityPaths(tlsDirOf(dir), 'nats-server') }));
+}
+
+/** A host's identity, named by the host (the name control believes) and carrying the agents' NATS user. */
+export function prepareAgentTls(host: LabHost, dir: string): void {
+  identity(tlsDirOf(dir), host.name, [host.underlayAddress, natsUserOf('vrouter-agent')]);
+}
+
 export function controllerServices(
   topology: Topology,
   ports: LabPorts,
@@ -64,7 +96,13 @@ export function controllerServices(
   const host = topology.controllerAddress;
   const natsUrl = `nats://${host}:${ports.nats}`;
   const stateDir = (name: string) => join(dir, name);
-  const common = (name: string) => ({ WEFT_NATS_URL: natsUrl, WEFT_STATE_DIR: stateDir(name), WEFT_LOG_LEVEL: 'info' });
+  const common = (name: string) => ({
+    WEFT_NATS_URL: natsUrl,
+    WEFT_STATE_DIR: stateDir(name),
+    WEFT_LOG_LEVEL: 'info',
+    ...tlsOptions(identityPaths(tlsDirOf(dir), name)),
+  });
+  const natsConfig = natsConfigOf(dir);
   const gateway = topology.gateway;
   // With a gateway, control drives a gobgpd beside it that peers with the gateway's FRR.
   const bgp: ControllerService[] = gateway
@@ -93,7 +131,7 @@ export function controllerServices(
     {
       name: 'nats-server',
       command: 'nats-server',
-      args: ['-js', '-sd', stateDir('nats-server'), '-a', host, '-p', String(ports.nats)],
+      args: ['-c', natsConfig, '-js', '-sd', stateDir('nats-server'), '-a', host, '-p', String(ports.nats)],
       env: {},
       stateDir: stateDir('nats-server'),
       ready: () => portAccepts(ports.nats, host),
@@ -134,7 +172,10 @@ export function controllerServices(
       stateDir: stateDir('analytics'),
       ready: () => answers(`http://127.0.0.1:${ports.analytics}/readyz`),
     },
-    ...(kube ? [kubeManagerService(kube, ports, common('kube-manager'))] : []),
+    // kube-manager talks to config-api's REST and the Kubernetes API only: no NATS, no identity.
+    ...(kube
+      ? [kubeManagerService(kube, ports, { WEFT_STATE_DIR: stateDir('kube-manager'), WEFT_LOG_LEVEL: 'info' })]
+      : []),
   ];
 }
 
@@ -164,7 +205,10 @@ export function agentCommand(): { command: string; args: string[] } {
 }
 
 export function agentEnv(host: LabHost, topology: Topology, ports: LabPorts, hostDir: string): Record<string, string> {
+  // Named by its host: the name control believes is the one in this certificate.
+  const tls = identity(tlsDirOf(join(hostDir, '..')), host.name, [host.underlayAddress, natsUserOf('vrouter-agent')]);
   return {
+    ...tlsOptions(tls),
     WEFT_STATE_DIR: hostDir,
     WEFT_NATS_URL: `nats://${topology.controllerAddress}:${ports.nats}`,
     WEFT_AGENT_HOST_NAME: host.name,

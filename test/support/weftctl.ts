@@ -106,6 +106,10 @@ export async function startLocalStack(prefix: string): Promise<LocalStack> {
     WEFT_CTL_CONFIG_API_GRPC: `127.0.0.1:${ports.WEFT_CONFIG_API_GRPC_PORT}`,
     WEFT_CTL_CONTROL: `http://127.0.0.1:${ports.WEFT_CONTROL_HTTP_PORT}`,
     WEFT_CTL_ANALYTICS: `http://127.0.0.1:${ports.WEFT_REST_PORT}`,
+    // config-api's gRPC takes clients with a certificate of the stack's authority.
+    WEFT_CTL_TLS_CA: join(state.path, 'tls', 'ca.pem'),
+    WEFT_CTL_TLS_CERT: join(state.path, 'tls', 'weftctl.pem'),
+    WEFT_CTL_TLS_KEY: join(state.path, 'tls', 'weftctl.key'),
   };
   return { env, ports, hostName, output: () => output, stop };
 }

@@ -30,6 +30,8 @@ export interface AnalyticsOptions {
   natsUrl: string[];
   /** TLS for NATS; plaintext when not given. */
   tls?: TlsFiles;
+  /** HTTPS for REST (WEFT_HTTP_TLS); plain HTTP when not given. */
+  httpTls?: TlsFiles;
   /** This host's name, in analytics' own UVE and its source "analytics:<host>". */
   host?: string;
   /** Length of one store partition. */
@@ -231,7 +233,7 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
     }
   }
 
-  const app = createHttpApp({ logger, readiness, metrics });
+  const app = createHttpApp({ logger, readiness, metrics, tls: settings.httpTls });
   const openStream = registerSseStreams(app);
   registerUveRoutes(app, uves, alarms, openStream);
   const queries = new QueryRunner(store, settings.queryTimeoutMs);

@@ -5,12 +5,12 @@ import { startDaemon } from '@weft/kit';
 import { buildAnalytics } from './app.js';
 import { analyticsOptions } from './options.js';
 
-const { config, tls, logger, metrics, readiness, lifecycle } = startDaemon('analytics', analyticsOptions);
+const { config, tls, httpTls, logger, metrics, readiness, lifecycle } = startDaemon('analytics', analyticsOptions);
 const { diskAlarmPercent, restPort, restHost, ...options } = config;
 let analytics: ReturnType<typeof buildAnalytics>;
 try {
   analytics = buildAnalytics(
-    { ...options, tls, diskAlarmRatio: diskAlarmPercent / 100 },
+    { ...options, tls, httpTls, diskAlarmRatio: diskAlarmPercent / 100 },
     { logger, metrics, readiness },
   );
 } catch (error) {

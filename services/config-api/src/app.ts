@@ -35,6 +35,8 @@ export interface ConfigApiOptions {
   hrefBase?: () => string;
   /** TLS for NATS; plaintext when not given. */
   tls?: TlsFiles;
+  /** HTTPS for REST (WEFT_HTTP_TLS); plain HTTP when not given. */
+  httpTls?: TlsFiles;
 }
 
 export interface ConfigApi {
@@ -114,6 +116,7 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
     readiness,
     metrics,
     bodyLimit: options.bodyLimit,
+    tls: options.httpTls,
     // One logger for every request instead of a child per request: a read costs tens of
     // microseconds, and a pino child (with its redaction) was a measurable share of it.
     fastify: { childLoggerFactory: (httpLogger) => httpLogger },

@@ -14,7 +14,7 @@ import { runTransfer, TRANSFER_COMMANDS } from './store/transfer-command.js';
 const command = TRANSFER_COMMANDS.find((name) => name === process.argv[2]);
 if (command) process.argv.splice(2, 1);
 const daemon = startDaemon('config-api', configApiOptions, { logToStderr: command !== undefined });
-const { config, tls, logger, metrics, readiness, lifecycle } = daemon;
+const { config, tls, httpTls, logger, metrics, readiness, lifecycle } = daemon;
 const etcd: EtcdConnection = {
   endpoints: config.etcdEndpoints,
   prefix: config.etcdPrefix,
@@ -32,7 +32,7 @@ if (command) {
 }
 
 try {
-  const api = await listenConfigApi({ ...config, store: config.store, etcd, tls, logger, metrics, readiness });
+  const api = await listenConfigApi({ ...config, store: config.store, etcd, tls, httpTls, logger, metrics, readiness });
   lifecycle.onStop('config-api', () => api.close());
 } catch (error) {
   logger.fatal({ err: error }, 'config-api failed to start');

@@ -16,6 +16,8 @@ export interface ListenOptions {
   synchronous?: 'full' | 'normal';
   /** TLS for gRPC and NATS; plaintext when not given. */
   tls?: TlsFiles;
+  /** HTTPS for REST (WEFT_HTTP_TLS); plain HTTP when not given. */
+  httpTls?: TlsFiles;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -44,7 +46,7 @@ export async function listenConfigApi(options: ListenOptions): Promise<RunningCo
   }
   const address = api.http.server.address();
   const restPort = typeof address === 'object' && address ? address.port : options.restPort;
-  restUrl = `http://${reachable(options.host)}:${restPort}`;
+  restUrl = `${options.httpTls ? 'https' : 'http'}://${reachable(options.host)}:${restPort}`;
   const grpc = await startGrpcServer({
     host: options.host,
     port: options.grpcPort,

@@ -33,14 +33,24 @@ export interface ControlAppOptions {
   agentPort: number;
   httpPort: number;
   host: string;
+  /**
+   * "certificate" (default): with a CA, the hello's host must be a name of the client
+   * certificate; "hello": believed, for agents that share one certificate.
+   */
+  agentIdentity?: 'certificate' | 'hello';
   /** How long a disconnected agent's routes stay. */
   agentHoldTimeMs: number;
   /** This replica's name in UVEs ("control:<name>"). */
   name?: string;
   /** BGP with the gateways through gobgpd (host:port of its gRPC API); none when not given. */
   bgp?: BgpOptions & { speaker: string };
-  /** TLS for the agents' gRPC, the config-api client and NATS; plaintext when not given. */
+  /**
+   * TLS for the agents' gRPC, the config-api client and NATS; plaintext when not given. With a
+   * CA, an agent must prove the host name of its hello with a client certificate it signed.
+   */
   tls?: TlsFiles;
+  /** HTTPS for introspection, health and metrics (WEFT_HTTP_TLS); plain HTTP when not given. */
+  httpTls?: TlsFiles;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -109,7 +119,7 @@ export function buildControl(options: ControlAppOptions) {
     () => {},
   );
 
-  const http = createHttpApp({ logger, readiness, metrics });
+  const http = createHttpApp({ logger, readiness, metrics, tls: options.httpTls });
   registerIntrospection(http, hub, feed, bgp);
 
   let grpc: GrpcServerHandle | undefined;
@@ -123,6 +133,13 @@ export function buildControl(options: ControlAppOptions) {
     bgp,
     async listen(): Promise<{ agentPort: number; httpPort: number }> {
       feed.start();
+      const proven = Boolean(options.tls?.caFile) && options.agentIdentity !== 'hello';
+      if (!proven) {
+        logger.warn(
+          { tlsCa: Boolean(options.tls?.caFile), agentIdentity: options.agentIdentity ?? 'certificate' },
+          "agents' host names are not proven by certificates: control believes the host name of every hello",
+        );
+      }
       grpc = await startGrpcServer({
         host: options.host,
         port: options.agentPort,
@@ -131,7 +148,11 @@ export function buildControl(options: ControlAppOptions) {
         register: (server) =>
           server.addService(
             agentServiceDefinition(),
-            agentService(hub, logger, () => stopping),
+            agentService(hub, logger, {
+              requireCertificate: proven,
+              checkCertificate: options.agentIdentity !== 'hello',
+              isStopping: () => stopping,
+            }),
           ),
       });
       await http.listen({ host: options.host, port: options.httpPort });

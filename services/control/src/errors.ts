@@ -23,6 +23,18 @@ export const errors = defineErrors({
     grpcStatus: GrpcStatus.NOT_FOUND,
     message: (d: { field: string; value: string }) => `${d.field}: no routing instance ${JSON.stringify(d.value)}`,
   },
+  AGENT_NOT_PROVEN: {
+    httpStatus: 401,
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    message: (d: { host: string }) =>
+      `hello.host_name: ${JSON.stringify(d.host)} is not proven: the session has no client certificate with a host name`,
+  },
+  AGENT_NOT_THIS_HOST: {
+    httpStatus: 403,
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    message: (d: { host: string; names: string[] }) =>
+      `hello.host_name: ${JSON.stringify(d.host)} is not a name of the client certificate (${d.names.join(', ')})`,
+  },
   SHUTTING_DOWN: {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,

@@ -5,7 +5,7 @@ import { buildControl } from './app.js';
 import { controlOptions } from './options.js';
 
 const daemon = startDaemon('control', controlOptions);
-const { config, tls, logger, metrics, readiness, lifecycle } = daemon;
+const { config, tls, httpTls, logger, metrics, readiness, lifecycle } = daemon;
 if (config.bgpSpeaker && !config.bgpRouterId) {
   logger.fatal('WEFT_CONTROL_BGP_ROUTER_ID: needed with WEFT_CONTROL_BGP_SPEAKER (the BGP router id, an IPv4 address)');
   process.exit(2);
@@ -18,6 +18,7 @@ const control = buildControl({
   httpPort: config.httpPort,
   host: config.host,
   agentHoldTimeMs: config.agentHoldTime,
+  agentIdentity: config.agentIdentity,
   name: config.name,
   ...(config.bgpSpeaker
     ? {
@@ -32,6 +33,7 @@ const control = buildControl({
       }
     : {}),
   tls,
+  httpTls,
   logger,
   metrics,
   readiness,

@@ -58,6 +58,12 @@ export const controlOptions = {
     "how long a disconnected agent's routes stay before they are withdrawn",
     30_000,
   ),
+  agentIdentity: option.oneOf(
+    'WEFT_CONTROL_AGENT_IDENTITY',
+    "how an agent's host name is proven: certificate (with WEFT_TLS_CA, the hello must name a host of the client certificate) or hello (believed: agents that share one certificate)",
+    ['certificate', 'hello'] as const,
+    'certificate',
+  ),
   name: {
     ...option.required('WEFT_CONTROL_NAME', 'name of this replica in UVEs', hostname()),
     shownDefault: 'the host name',

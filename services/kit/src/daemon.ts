@@ -22,12 +22,19 @@ export const commonOptions = {
     'PEM CA bundle that signs the peers (and, on a server, requires client certificates)',
     '',
   ),
+  httpTls: option.boolean(
+    'WEFT_HTTP_TLS',
+    'serve HTTP (REST, health, metrics) as HTTPS with WEFT_TLS_CERT and WEFT_TLS_KEY',
+    false,
+  ),
 };
 
 export interface Daemon<C> {
   config: C;
   /** The TLS files of WEFT_TLS_*, for gRPC and NATS; undefined for plaintext. */
   tls: TlsFiles | undefined;
+  /** The certificate and key HTTP serves HTTPS with (WEFT_HTTP_TLS); undefined for plain HTTP. */
+  httpTls: TlsFiles | undefined;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -50,5 +57,10 @@ export function startDaemon<S extends ConfigSpec>(
   const lifecycle = new Lifecycle(logger, config.shutdownTimeout);
   lifecycle.exitOnSignals();
   const tls = tlsFilesOf(config);
-  return { config, tls, logger, metrics: createMetrics(service), readiness: new Readiness(), lifecycle };
+  if (config.httpTls && !(tls?.certFile && tls.keyFile)) {
+    process.stderr.write(`weft-${service}: WEFT_HTTP_TLS: needs WEFT_TLS_CERT and WEFT_TLS_KEY to serve HTTPS with\n`);
+    process.exit(2);
+  }
+  const httpTls = config.httpTls ? tls : undefined;
+  return { config, tls, httpTls, logger, metrics: createMetrics(service), readiness: new Readiness(), lifecycle };
 }

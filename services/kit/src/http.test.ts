@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { defineErrors, GrpcStatus } from './errors.js';
@@ -6,6 +8,7 @@ import { Readiness } from './health.js';
 import { createHttpApp, fieldFromInstancePath } from './http.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { opensslMissing, selfSignedCertificate } from './testing/index.js';
 
 const quiet = createLogger({
   service: 'test',
@@ -161,4 +164,38 @@ test('instance paths become field names', () => {
   assert.equal(fieldFromInstancePath('/network_ipam_refs/0/attr'), 'network_ipam_refs[0].attr');
   assert.equal(fieldFromInstancePath('', 'uuid'), 'uuid');
   assert.equal(fieldFromInstancePath('/a', 'b'), 'a.b');
+});
+
+test('with a certificate (WEFT_HTTP_TLS) the ops routes answer over HTTPS, and plain HTTP gets no answer', {
+  skip: opensslMissing(),
+}, async () => {
+  const { certFile, keyFile, remove } = selfSignedCertificate();
+  const app = createHttpApp({
+    logger: quiet,
+    readiness: new Readiness(),
+    metrics: createMetrics('test-https'),
+    tls: { certFile, keyFile },
+  });
+  try {
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = app.server.address() as { port: number };
+    const body = await new Promise<string>((resolve, reject) => {
+      const request = httpsGet(
+        { host: '127.0.0.1', port, path: '/healthz', ca: readFileSync(certFile), servername: 'localhost' },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk) => {
+            text += chunk;
+          });
+          response.on('end', () => resolve(`${response.statusCode} ${text}`));
+        },
+      );
+      request.on('error', reject);
+    });
+    assert.equal(body, '200 {"status":"ok"}');
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/healthz`));
+  } finally {
+    await app.close();
+    remove();
+  }
 });

@@ -1,8 +1,10 @@
-// What every daemon's HTTP side shares: /healthz, /readyz and /metrics, and one error handler
+// What every daemon's HTTP side shares: /healthz, /readyz and /metrics, one error handler
 // that turns catalog errors, schema validation failures and malformed bodies into a JSON body
-// naming the field and the reason.
+// naming the field and the reason, and HTTPS when the daemon is given a certificate for it.
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { WeftError } from './errors.js';
+import type { TlsFiles } from './grpc.js';
 import type { Readiness } from './health.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -88,6 +90,15 @@ export interface HttpAppOptions extends OpsRoutesOptions {
   /** Largest accepted request body in bytes. */
   bodyLimit?: number;
   fastify?: FastifyServerOptions;
+  /** Serve HTTPS with this certificate and key (WEFT_HTTP_TLS); plain HTTP when not given. */
+  tls?: TlsFiles;
+}
+
+/** fastify's https option from certificate files: HTTP clients prove themselves with tokens, not certificates. */
+function httpsOf(tls: TlsFiles | undefined): { https?: { cert: Buffer; key: Buffer } } {
+  if (!tls) return {};
+  if (!tls.certFile || !tls.keyFile) throw new Error('HTTPS needs both a certificate and a key file');
+  return { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } };
 }
 
 /**
@@ -110,8 +121,18 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
 }
 
 /** A fastify app with the ops routes and the error handler; the service adds its own routes. */
-export function createHttpApp({ logger, readiness, metrics, bodyLimit = 1024 * 1024, fastify = {} }: HttpAppOptions) {
+export function createHttpApp({
+  logger,
+  readiness,
+  metrics,
+  bodyLimit = 1024 * 1024,
+  fastify = {},
+  tls,
+}: HttpAppOptions) {
+  // With `https` fastify makes an https.Server; the app's type stays the plain one, whose
+  // surface (listen, address, close) the services use and both servers share.
   const app = Fastify({
+    ...(httpsOf(tls) as FastifyServerOptions),
     // A line per request is noise at the default level; errors still log (fastify logs each
     // request at info, and its own warnings and errors above it).
     loggerInstance: logger.child(

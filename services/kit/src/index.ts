@@ -37,6 +37,15 @@ export { createHttpApp, fieldFromInstancePath, registerErrorHandler, registerOps
 export { createLogger, LOG_LEVELS, type Logger, REDACTED_PATHS } from './logger.js';
 export { Counter, createMetrics, Gauge, Histogram, LATENCY_BUCKETS, type Metrics } from './metrics.js';
 export { type NatsConnection, NatsLink, type NatsLinkOptions } from './nats.js';
+export {
+  CONFIG_CHANGES_SUBJECT,
+  NATS_PERMISSIONS,
+  type NatsPermissions,
+  type NatsServerConfigOptions,
+  type NatsService,
+  natsServerConfig,
+  natsUserOf,
+} from './nats-permissions.js';
 export { Lifecycle } from './shutdown.js';
 export {
   DEFAULT_UVE_TTL_MS,

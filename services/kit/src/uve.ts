@@ -9,6 +9,9 @@
 //   control_connected: boolean            "vrouter" UVE: a live control session (the part of source
 //                                         "vrouter-agent:<host>" decides when it is fresh)
 //   store_reachable: boolean              "config-api" UVE: the config store answers
+//   last_refused_port_claim: {interface_uuid, reason, detail, at_ms}
+//                                         "vrouter" UVE, control's part: the last port claim of
+//                                         that host config did not back (refused_port_claims counts)
 import { randomUUID } from 'node:crypto';
 import { messageCodec } from '@weft/proto';
 import type { FlowBatch } from '@weft/proto/gen/weft/analytics/v1/FlowBatch.js';

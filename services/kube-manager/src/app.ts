@@ -20,7 +20,7 @@ import {
   type V1NetworkPolicy,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { createHttpApp, type Logger, type Metrics, type Readiness } from '@weft/kit';
+import { createHttpApp, type Logger, type Metrics, type Readiness, type TlsFiles } from '@weft/kit';
 import { keyValueOf } from '@weft/model';
 import { ConfigApi } from './config/config-api.js';
 import { type Informer, kubeConfigFor, startInformer } from './kube/informers.js';
@@ -54,6 +54,10 @@ export interface KubeManagerDeps {
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
+  /** HTTPS for health and metrics (WEFT_HTTP_TLS); plain HTTP when not given. */
+  httpTls?: TlsFiles;
+  /** WEFT_TLS_*: its CA is trusted for config-api's HTTPS. */
+  tls?: TlsFiles;
   /** Called when leadership is lost; main exits, so that the Deployment starts a fresh replica. */
   onLeadershipLost?: () => void;
 }
@@ -83,8 +87,8 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const networking = kubeConfig.makeApiClient(NetworkingV1Api);
-  const config = new ConfigApi(options.configApiUrl);
-  const app = createHttpApp({ logger, readiness, metrics });
+  const config = new ConfigApi(options.configApiUrl, deps.tls);
+  const app = createHttpApp({ logger, readiness, metrics, tls: deps.httpTls });
 
   const reconciles = metrics.counter('reconciles_total', 'reconciles by kind and result', ['kind', 'result']);
   const reconcileSeconds = metrics.histogram('reconcile_seconds', 'time of one reconcile', ['kind']);

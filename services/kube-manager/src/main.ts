@@ -5,7 +5,7 @@ import { startDaemon } from '@weft/kit';
 import { buildKubeManager } from './app.js';
 import { kubeManagerOptions } from './options.js';
 
-const { config, logger, metrics, readiness, lifecycle } = startDaemon('kube-manager', kubeManagerOptions);
+const { config, tls, httpTls, logger, metrics, readiness, lifecycle } = startDaemon('kube-manager', kubeManagerOptions);
 const { httpPort, httpHost, configApiUrl, ...options } = config;
 let manager: ReturnType<typeof buildKubeManager>;
 try {
@@ -15,6 +15,8 @@ try {
       logger,
       metrics,
       readiness,
+      httpTls,
+      tls,
       onLeadershipLost: () => {
         // As client-go's users do: a replica that lost the Lease exits, and a fresh one competes again.
         logger.fatal('lost leadership; exiting');

@@ -1,10 +1,7 @@
-// Names that several services agree on beyond the resource table: the NATS subject config
-// changes go out on, the binding that puts an interface on a host, and the annotations that
-// name and order a pod's interfaces. Defined here once; config-api, control, the lab and the
-// benchmarks import them.
-
-/** NATS subject of every committed config change (weft.config.v1.ChangeEvent), in revision order. */
-export const CONFIG_CHANGES_SUBJECT = 'weft.config.changes';
+// Names that several services agree on beyond the resource table: the binding that puts an
+// interface on a host, and the annotations that name and order a pod's interfaces. Defined here
+// once; config-api, control, the lab and the benchmarks import them. (NATS subjects are the
+// kit's, beside who may use them: @weft/kit nats-permissions.ts.)
 
 /** Key in virtual_machine_interface_bindings naming the virtual-router the interface is bound to. */
 export const HOST_BINDING_KEY = 'host_id';

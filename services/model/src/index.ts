@@ -10,7 +10,6 @@ export {
   type VnSubnets,
 } from './common.js';
 export {
-  CONFIG_CHANGES_SUBJECT,
   HOST_BINDING_KEY,
   INTERFACE_NAME_ANNOTATION,
   INTERFACE_ORDER_ANNOTATION,

@@ -16,7 +16,7 @@ import { registerDatapathIntrospection } from './introspect/routes.js';
 
 const cleanupOnly = process.argv[2] === 'cleanup';
 if (cleanupOnly) process.argv.splice(2, 1);
-const { config, tls, logger, metrics, readiness, lifecycle } = startDaemon('vrouter-agent', agentOptions);
+const { config, tls, httpTls, logger, metrics, readiness, lifecycle } = startDaemon('vrouter-agent', agentOptions);
 const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 const underlayDevice = config.underlayDevice || defaultRouteDevice();
@@ -84,7 +84,7 @@ lifecycle.onStop('nats', () => nats.close());
 lifecycle.onStop('uve', () => uve.close());
 await agent.start();
 lifecycle.onStop('agent', () => agent.stop());
-const app = createHttpApp({ logger, readiness, metrics });
+const app = createHttpApp({ logger, readiness, metrics, tls: httpTls });
 app.get('/host-state', async () => agent.introspect());
 registerDatapathIntrospection(app, {
   view: () => agent.state.view(),

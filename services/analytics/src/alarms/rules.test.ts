@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { UveView } from '../uve/uve-state.js';
-import { evaluateRules, RULES } from './rules.js';
+import { evaluateRules, REFUSED_CLAIM_ALARM_MS, RULES } from './rules.js';
 
 const NOW = 1_000_000;
 const disk = { sizeBytes: 10, maxBytes: 100, alarmRatio: 0.9, type: 'analytics', name: 'an-1' };
@@ -86,4 +86,26 @@ test('the disk alarm fires above its share of the limit only', () => {
   const [alarm] = evaluateRules([], { ...disk, sizeBytes: 91 }, NOW);
   assert.equal(alarm?.rule, RULES.diskNearLimit);
   assert.match(alarm?.description ?? '', /91 of 100 bytes/);
+});
+
+test('a port claim control refused raises an alarm on the vrouter that made it, for a while', () => {
+  const claim = (atMs: number) => ({
+    control_connected: true,
+    refused_port_claims: 2,
+    last_refused_port_claim: {
+      interface_uuid: 'vmi-1',
+      reason: 'host',
+      detail: 'config binds the interface to another host',
+      at_ms: atMs,
+    },
+  });
+  const alarms = evaluateRules([vrouter({ 'control:ctl-1': { fields: claim(NOW - 1_000) } })], disk, NOW);
+  assert.deepEqual(
+    alarms.map((alarm) => alarm.rule),
+    [RULES.vrouterRefusedPortClaims],
+  );
+  assert.match(alarms[0]!.description, /vrouter host-1 claimed .*2 refused.*vmi-1/);
+  // Never refused, or refused longer ago than the window: no alarm.
+  assert.deepEqual(rulesOf(vrouter({ 'control:ctl-1': { fields: { control_connected: true } } })), []);
+  assert.deepEqual(rulesOf(vrouter({ 'control:ctl-1': { fields: claim(NOW - REFUSED_CLAIM_ALARM_MS - 1) } })), []);
 });

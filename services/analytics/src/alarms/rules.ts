@@ -32,7 +32,31 @@ export const RULES = {
   vrouterWithoutControl: 'vrouter-without-control-connection',
   configStoreUnreachable: 'config-store-unreachable',
   diskNearLimit: 'analytics-disk-near-limit',
+  vrouterRefusedPortClaims: 'vrouter-refused-port-claims',
 } as const;
+
+/** How long a refused port claim keeps its vrouter's alarm raised. */
+export const REFUSED_CLAIM_ALARM_MS = 15 * 60_000;
+
+interface RefusedClaim {
+  interface_uuid: string;
+  reason: string;
+  detail: string;
+  at_ms: number;
+}
+
+/** The latest port claim control refused for this vrouter within the alarm's window, if any. */
+function recentRefusedClaim(view: UveView, now: number): { claim: RefusedClaim; count: number } | undefined {
+  let found: { claim: RefusedClaim; count: number } | undefined;
+  for (const fields of freshParts(view, 'control')) {
+    const claim = fields.last_refused_port_claim as RefusedClaim | null | undefined;
+    if (!claim || typeof claim.at_ms !== 'number' || now - claim.at_ms > REFUSED_CLAIM_ALARM_MS) continue;
+    if (!found || claim.at_ms > found.claim.at_ms) {
+      found = { claim, count: Number(fields.refused_port_claims) || 1 };
+    }
+  }
+  return found;
+}
 
 function alarm(fields: Omit<Alarm, 'id'>): Alarm {
   const id = [fields.rule, fields.type, fields.name, fields.source ?? ''].join('|');
@@ -108,6 +132,18 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
           type: view.type,
           name: view.name,
           description: `vrouter ${view.name} has no control connection: it gets no new config or routes`,
+        }),
+      );
+    }
+    const refused = view.type === 'vrouter' ? recentRefusedClaim(view, now) : undefined;
+    if (refused) {
+      alarms.push(
+        alarm({
+          rule: RULES.vrouterRefusedPortClaims,
+          severity: 'major',
+          type: view.type,
+          name: view.name,
+          description: `vrouter ${view.name} claimed a port config does not give it (${refused.count} refused; last: interface ${refused.claim.interface_uuid}, ${refused.claim.detail})`,
         }),
       );
     }

@@ -1,13 +1,12 @@
 // Sends every committed change to NATS subject weft.config.changes, after the commit. The change
 // log is the source of truth: when NATS is down the event is dropped (and counted), the write
 // still succeeds, and consumers catch up with Config.Watch from the last revision they saw.
-import type { Logger, Metrics, NatsLink } from '@weft/kit';
-import { CONFIG_CHANGES_SUBJECT } from '@weft/model';
+import { CONFIG_CHANGES_SUBJECT, type Logger, type Metrics, type NatsLink } from '@weft/kit';
 import { messageCodec } from '@weft/proto';
 import type { ChangeEvent } from '@weft/proto/gen/weft/config/v1/ChangeEvent.js';
 import type { ChangeRecord, ConfigStore } from '../store/store.js';
 
-/** The subject is the model's, which control subscribes to. */
+/** The subject is the kit's, which control subscribes to. */
 export const CHANGES_SUBJECT = CONFIG_CHANGES_SUBJECT;
 
 export const changeEventCodec = messageCodec<ChangeEvent, unknown>('weft.config.v1.ChangeEvent');

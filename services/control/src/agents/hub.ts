@@ -9,6 +9,14 @@
 //   for the hold time. So no agent sweeps a route that a host just has not re-reported yet.
 // - When a host reconnects, the ports it had are marked; those it does not report again before
 //   acking EndOfConfig are swept.
+// - An agent is believed only where config agrees: a port-up counts only for an interface config
+//   binds to that agent's host, naming only addresses config allocated to it; and the routes are
+//   made from config (route-index.ts), never from the claim. A claim config does not back changes
+//   nothing: it is held (a bounded number per session) and judged again whenever config changes
+//   that interface, because a replica whose config lags behind the other's (a pod just created,
+//   or moved to this host) must accept it once it catches up. One still unbacked after the grace
+//   time is refused: counted, logged, and kept on the host's record, which control's UVE turns
+//   into an alarm. So a lag of a few milliseconds raises nothing, and a lie is caught.
 import { Gauge, type Logger, type Metrics } from '@weft/kit';
 import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
@@ -22,8 +30,35 @@ export interface AgentHubOptions {
   holdTimeMs: number;
   logger: Logger;
   metrics: Metrics;
-  /** Told when an agent connects, disconnects or is dropped after the hold time. */
+  /** Told when an agent connects, disconnects, is dropped after the hold time, or has a claim refused. */
   onAgentChange?: (host: string) => void;
+  /** How long a port claim config does not back waits for config before it is refused; 0: at once. */
+  claimGraceMs?: number;
+}
+
+/** The default grace: replicas of control follow config-api within milliseconds of each other. */
+export const CLAIM_GRACE_MS = 5_000;
+
+interface HeldClaim {
+  status: PortStatus__Output;
+  /** Until the claim is refused (counted) or taken. */
+  grace?: NodeJS.Timeout;
+  /** Counted as refused already: judged again on config changes, never counted twice. */
+  refused?: boolean;
+}
+
+interface Refusal {
+  reason: RefusedClaimReason;
+  detail: string;
+}
+
+/** Why a port claim was refused: the label of the refusal counter. */
+export type RefusedClaimReason = 'host' | 'address';
+
+export interface RefusedClaims {
+  /** Claims refused since this replica started. */
+  count: number;
+  last: { interfaceUuid: string; reason: RefusedClaimReason; detail: string; atMs: number };
 }
 
 export interface AgentRecord {
@@ -35,7 +70,12 @@ export interface AgentRecord {
   since: number;
   /** When the hold time of a disconnected host ends. */
   holdUntil?: number;
+  /** Port claims of this host that config did not back. */
+  refused?: RefusedClaims;
 }
+
+/** Port-ups config does not back that control keeps per session, to judge again when config changes. */
+export const MAX_HELD_CLAIMS = 4096;
 
 export class AgentHub implements SessionContext {
   #state: CompiledState = emptyState();
@@ -49,18 +89,32 @@ export class AgentHub implements SessionContext {
   readonly #stale = new Map<string, Set<string>>();
   readonly #holdTimers = new Map<string, NodeJS.Timeout>();
   readonly #dirty = new Set<AgentSession>();
+  /** Port-ups config did not back (yet), by session and interface, judged again when it changes. */
+  readonly #held = new Map<AgentSession, Map<string, HeldClaim>>();
   readonly #encodedRoutes = new WeakMap<Port, { prefix: string; vni: number; bytes: EncodedRoute }[]>();
   #flushScheduled = false;
   #gateTimer: NodeJS.Timeout | undefined;
   readonly #logger: Logger;
   readonly #messagesOut;
   readonly #rejected;
+  readonly #refused;
+  readonly #sessionsRefused;
 
   constructor(private readonly options: AgentHubOptions) {
     this.#logger = options.logger.child({ component: 'agents' });
     const { metrics } = options;
     this.#messagesOut = metrics.counter('agent_messages_out_total', 'messages sent to agents, by body', ['body']);
     this.#rejected = metrics.counter('agent_messages_rejected_total', 'agent messages refused, by reason', ['reason']);
+    this.#refused = metrics.counter(
+      'port_claims_refused_total',
+      'port-ups refused because config does not bind the interface to the host, or did not allocate an address',
+      ['reason'],
+    );
+    this.#sessionsRefused = metrics.counter(
+      'agent_sessions_refused_total',
+      "agent sessions refused because the client certificate does not prove the hello's host name",
+      ['reason'],
+    );
     const hub = this;
     const { registry, prefix } = metrics;
     new Gauge({
@@ -126,6 +180,9 @@ export class AgentHub implements SessionContext {
         this.#dirty.add(session);
       }
       this.#markKeys(this.routes.rebuild(state));
+      for (const [session, claims] of [...this.#held]) {
+        for (const uuid of [...claims.keys()]) this.#judgeAgain(session, uuid);
+      }
       this.#scheduleFlush();
       return;
     }
@@ -143,8 +200,9 @@ export class AgentHub implements SessionContext {
         this.#dirty.add(session);
       }
     }
-    for (const [uuid, { before, after }] of delta.moved) {
-      this.#markKeys(this.routes.interfaceMoved(uuid, before, after));
+    for (const uuid of delta.rerouted) this.#markKeys(this.routes.interfaceChanged(state, uuid));
+    for (const [session, claims] of [...this.#held]) {
+      for (const uuid of delta.rerouted) if (claims.has(uuid)) this.#judgeAgain(session, uuid);
     }
     this.#scheduleFlush();
   }
@@ -166,6 +224,7 @@ export class AgentHub implements SessionContext {
       version: session.version,
       connected: true,
       since: Date.now(),
+      refused: this.#records.get(session.host)?.refused,
     });
     this.#reported.delete(session.host);
     this.#stale.set(session.host, new Set(this.ports.ofHost(session.host)));
@@ -186,6 +245,8 @@ export class AgentHub implements SessionContext {
   detach(session: AgentSession, reason?: Error): void {
     session.close(reason);
     this.#dirty.delete(session);
+    for (const claim of this.#held.get(session)?.values() ?? []) clearTimeout(claim.grace);
+    this.#held.delete(session);
     if (this.sessions.get(session.host) !== session) return;
     this.sessions.delete(session.host);
     this.#stale.delete(session.host);
@@ -197,6 +258,7 @@ export class AgentHub implements SessionContext {
       connected: false,
       since: Date.now(),
       holdUntil,
+      refused: this.#records.get(session.host)?.refused,
     });
     const timer = setTimeout(() => this.#holdExpired(session.host), this.options.holdTimeMs);
     timer.unref();
@@ -267,41 +329,139 @@ export class AgentHub implements SessionContext {
       return;
     }
     if (status.state === 'PORT_STATE_DOWN') {
+      this.#hold(session, status.interface_uuid, undefined);
+      if (!this.#ready) return;
       this.#stale.get(session.host)?.delete(status.interface_uuid);
       const port = this.ports.get(status.interface_uuid);
       if (port?.host === session.host) this.#portChanged(this.ports.delete(status.interface_uuid), undefined);
+      this.#scheduleFlush();
     } else if (status.state === 'PORT_STATE_UP') {
-      const prefixes: string[] = [];
       for (const [index, address] of status.addresses.entries()) {
-        const prefix = hostRoute(address);
-        if (!prefix) {
-          this.#reject(
-            session,
-            `port.addresses[${index}]`,
-            `${JSON.stringify(address)} is not an address in CIDR form`,
-          );
-          return;
-        }
-        prefixes.push(prefix);
+        if (hostRoute(address)) continue;
+        this.#reject(session, `port.addresses[${index}]`, `${JSON.stringify(address)} is not an address in CIDR form`);
+        return;
       }
-      this.#stale.get(session.host)?.delete(status.interface_uuid);
-      const port: Port = {
-        interfaceUuid: status.interface_uuid,
-        host: session.host,
-        underlay: session.underlay,
-        mac: status.mac,
-        prefixes: prefixes.sort(),
-        hostIfname: status.host_ifname,
-      };
-      const before = this.ports.get(port.interfaceUuid);
-      if (before && samePort(before, port)) return;
-      this.ports.set(port);
-      this.#portChanged(before, port);
+      const refusal = this.#ready ? this.#take(session, status) : undefined;
+      if (this.#ready && !refusal) this.#hold(session, status.interface_uuid, undefined);
+      else this.#hold(session, status.interface_uuid, status, refusal);
     } else {
       this.#reject(session, 'port.state', 'must be PORT_STATE_UP or PORT_STATE_DOWN');
+    }
+  }
+
+  /** Takes a port-up that config backs (undefined); else says why not, and nothing changes. */
+  #take(session: AgentSession, status: PortStatus__Output): Refusal | undefined {
+    const uuid = status.interface_uuid;
+    const bound = this.#state.interfaces.get(uuid);
+    if (!bound) return { reason: 'host', detail: 'config has no such interface' };
+    if (bound.host !== session.host) return { reason: 'host', detail: 'config binds the interface to another host' };
+    const allocated = new Set((bound.message.addresses ?? []).map(hostRoute));
+    const prefixes = status.addresses.map((address) => hostRoute(address)!);
+    const foreign = prefixes.filter((prefix) => !allocated.has(prefix));
+    if (foreign.length > 0) return { reason: 'address', detail: `config did not allocate ${foreign.join(', ')}` };
+    this.#stale.get(session.host)?.delete(uuid);
+    const port: Port = {
+      interfaceUuid: uuid,
+      host: session.host,
+      underlay: session.underlay,
+      mac: status.mac,
+      prefixes: prefixes.sort(),
+      hostIfname: status.host_ifname,
+    };
+    const before = this.ports.get(uuid);
+    if (before && samePort(before, port)) return undefined;
+    this.ports.set(port);
+    this.#portChanged(before, port);
+    this.#scheduleFlush();
+    return undefined;
+  }
+
+  /**
+   * Holds a session's port-up that config does not back (or, with no claim, forgets it). With
+   * a refusal and no grace time, it is refused at once; otherwise when the grace time ends.
+   */
+  #hold(session: AgentSession, interfaceUuid: string, status: PortStatus__Output | undefined, refusal?: Refusal): void {
+    let claims = this.#held.get(session);
+    const before = claims?.get(interfaceUuid);
+    const graceMs = this.options.claimGraceMs ?? CLAIM_GRACE_MS;
+    if (before && status) {
+      // The same port claimed again: its grace keeps running from the first claim, so an agent
+      // that repeats a claim cannot keep it from being refused; a different claim counts anew.
+      const changed = JSON.stringify(before.status) !== JSON.stringify(status);
+      before.status = status;
+      if (changed) before.refused = false;
+      if (graceMs === 0) {
+        if (refusal) this.#refuse(session, interfaceUuid, before, refusal);
+      } else if (changed && before.grace === undefined) {
+        this.#startGrace(session, interfaceUuid, before, graceMs);
+      }
       return;
     }
-    this.#scheduleFlush();
+    clearTimeout(before?.grace);
+    claims?.delete(interfaceUuid);
+    if (!status) {
+      if (claims?.size === 0) this.#held.delete(session);
+      return;
+    }
+    if (!claims) {
+      claims = new Map();
+      this.#held.set(session, claims);
+    }
+    const claim: HeldClaim = { status };
+    claims.set(interfaceUuid, claim);
+    if (graceMs > 0) this.#startGrace(session, interfaceUuid, claim, graceMs);
+    else if (refusal) this.#refuse(session, interfaceUuid, claim, refusal);
+    // An agent cannot make control keep an unbounded number of claims: the oldest go.
+    if (claims.size > MAX_HELD_CLAIMS) {
+      const [oldest, dropped] = claims.entries().next().value!;
+      clearTimeout(dropped.grace);
+      claims.delete(oldest);
+    }
+  }
+
+  #startGrace(session: AgentSession, interfaceUuid: string, claim: HeldClaim, graceMs: number): void {
+    claim.grace = setTimeout(() => {
+      claim.grace = undefined;
+      if (this.#held.get(session)?.get(interfaceUuid) !== claim) return;
+      // Before config is known nothing can be judged: wait again.
+      if (!this.#ready) return this.#startGrace(session, interfaceUuid, claim, graceMs);
+      const refusal = this.#take(session, claim.status);
+      if (refusal) this.#refuse(session, interfaceUuid, claim, refusal);
+      else this.#hold(session, interfaceUuid, undefined);
+    }, graceMs);
+    claim.grace.unref();
+  }
+
+  /** Config changed (or became known): a held claim is taken if config now backs it. */
+  #judgeAgain(session: AgentSession, interfaceUuid: string): void {
+    const claim = this.#held.get(session)?.get(interfaceUuid);
+    if (!claim) return;
+    const refusal = this.#take(session, claim.status);
+    if (!refusal) this.#hold(session, interfaceUuid, undefined);
+    else if (claim.grace === undefined) this.#refuse(session, interfaceUuid, claim, refusal);
+  }
+
+  /** A claim config does not back: nothing changes; it is counted, logged and kept for the alarm. */
+  #refuse(session: AgentSession, interfaceUuid: string, claim: HeldClaim, { reason, detail }: Refusal): void {
+    if (claim.refused) return;
+    claim.refused = true;
+    this.#refused.inc({ reason });
+    this.#logger.warn(
+      { host: session.host, underlay: session.underlay, interfaceUuid, reason, detail },
+      'port claim refused: config does not back it',
+    );
+    const record = this.#records.get(session.host);
+    if (!record) return;
+    record.refused = {
+      count: (record.refused?.count ?? 0) + 1,
+      last: { interfaceUuid, reason, detail, atMs: Date.now() },
+    };
+    this.options.onAgentChange?.(session.host);
+  }
+
+  /** A session whose hello was not proven (agents/identity.ts): counted by the error's code. */
+  sessionRefused(code: string): void {
+    this.#sessionsRefused.inc({ reason: code });
   }
 
   #reject(session: AgentSession, field: string, reason: string): void {
@@ -398,6 +558,7 @@ export class AgentHub implements SessionContext {
   close(): void {
     clearTimeout(this.#gateTimer);
     for (const timer of this.#holdTimers.values()) clearTimeout(timer);
+    for (const claims of this.#held.values()) for (const claim of claims.values()) clearTimeout(claim.grace);
     this.#holdTimers.clear();
     for (const session of this.sessions.values()) session.close(errors.SHUTTING_DOWN({}));
   }

@@ -1,5 +1,6 @@
 // The weft.control.v1.Agent gRPC service: one Session stream per agent. The first message must
-// be Hello (host name and underlay address); then PortStatus and Ack messages in any order.
+// be Hello (host name and underlay address), whose host name the client certificate must prove
+// (identity.ts); then PortStatus and Ack messages in any order.
 import { isIP } from 'node:net';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { type Logger, WeftError } from '@weft/kit';
@@ -9,6 +10,7 @@ import type { ControlMessage } from '@weft/proto/gen/weft/control/v1/ControlMess
 import type { Hello__Output } from '@weft/proto/gen/weft/control/v1/Hello.js';
 import { errors } from '../errors.js';
 import type { AgentHub } from './hub.js';
+import { checkAgentIdentity } from './identity.js';
 import { AgentSession, type AgentStream } from './session.js';
 
 type Call = ServerDuplexStream<AgentMessage__Output, ControlMessage>;
@@ -46,7 +48,16 @@ function streamOf(call: Call): AgentStream {
   };
 }
 
-export function agentService(hub: AgentHub, logger: Logger, isStopping: () => boolean): AgentHandlers {
+export interface AgentServiceOptions {
+  /** Client certificates are checked (a CA is configured): a hello must be proven by one. */
+  requireCertificate: boolean;
+  /** False (WEFT_CONTROL_AGENT_IDENTITY=hello): the hello is believed, whatever the certificate. */
+  checkCertificate: boolean;
+  isStopping: () => boolean;
+}
+
+export function agentService(hub: AgentHub, logger: Logger, options: AgentServiceOptions): AgentHandlers {
+  const { isStopping, requireCertificate, checkCertificate } = options;
   const log = logger.child({ component: 'agent-service' });
   return {
     Session(call: Call) {
@@ -72,6 +83,16 @@ export function agentService(hub: AgentHub, logger: Logger, isStopping: () => bo
             return;
           }
           const { host_name, underlay_address, has_state, version } = message.hello;
+          const certificate = call.getAuthContext()?.sslPeerCertificate;
+          const unproven = checkCertificate
+            ? checkAgentIdentity(host_name, certificate, requireCertificate)
+            : undefined;
+          if (unproven) {
+            hub.sessionRefused(unproven.code);
+            log.warn({ peer: call.getPeer(), host: host_name, code: unproven.code }, unproven.message);
+            failCall(call, unproven);
+            return;
+          }
           session = new AgentSession(host_name, underlay_address, has_state, version, streamOf(call), hub);
           hub.attach(session);
           return;

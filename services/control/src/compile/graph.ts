@@ -576,5 +576,12 @@ export class CompilationGraph {
       const first = delta.moved.get(uuid)?.before ?? before?.routingInstance;
       delta.moved.set(uuid, { before: first, after: next?.routingInstance });
     }
+    if (
+      before?.routingInstance !== next?.routingInstance ||
+      before?.host !== next?.host ||
+      before?.message.addresses?.join() !== next?.message.addresses?.join()
+    ) {
+      delta.rerouted.add(uuid);
+    }
   }
 }

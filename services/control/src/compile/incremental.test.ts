@@ -210,6 +210,13 @@ function snapshot(state: CompiledState) {
     hosts: new Map(HOSTS.map((host) => [host, hostView(state, host)])),
     contexts: new Map([...state.routingInstances.keys()].map((name) => [name, routeContext(state, name)])),
     instanceOf: new Map([...state.interfaces].map(([uuid, item]) => [uuid, item.routingInstance])),
+    /** What a port's routes come from: instance, host binding and allocated addresses. */
+    routedBy: new Map(
+      [...state.interfaces].map(([uuid, item]) => [
+        uuid,
+        JSON.stringify([item.routingInstance, item.host, item.message.addresses]),
+      ]),
+    ),
   };
 }
 
@@ -263,6 +270,10 @@ test('the incremental graph equals a compile from scratch after every change, an
           const to = after.instanceOf.get(uuid);
           if (from === to) continue;
           assert.deepEqual(delta.moved.get(uuid), { before: from, after: to }, `interface ${uuid} moved ${where}`);
+        }
+        for (const uuid of new Set([...before.routedBy.keys(), ...after.routedBy.keys()])) {
+          if (before.routedBy.get(uuid) === after.routedBy.get(uuid)) continue;
+          assert.ok(delta.rerouted.has(uuid), `the routes of interface ${uuid} changed ${where}`);
         }
       }
     }),

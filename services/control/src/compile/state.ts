@@ -39,6 +39,11 @@ export interface CompiledDelta {
   routeContexts: Map<string, 'imports' | 'vni'>;
   /** Interfaces that moved between routing instances (or appeared, or went): their ports' routes move. */
   moved: Map<string, { before: string | undefined; after: string | undefined }>;
+  /**
+   * Interfaces whose routes config changed: they moved (as above), or their host binding or
+   * their addresses changed. The routes of their ports are recomputed from config.
+   */
+  rerouted: Set<string>;
   /** Instances whose message, imports or hosts changed (for UVEs). */
   instances: Set<string>;
 }
@@ -55,7 +60,14 @@ export function emptyState(): CompiledState {
 }
 
 export function emptyDelta(first = false): CompiledDelta {
-  return { first, hosts: new Set(), routeContexts: new Map(), moved: new Map(), instances: new Set() };
+  return {
+    first,
+    hosts: new Set(),
+    routeContexts: new Map(),
+    moved: new Map(),
+    rerouted: new Set(),
+    instances: new Set(),
+  };
 }
 
 /** The ACLs a host needs: its instances' network ACLs and its interfaces' security-group ACLs. */

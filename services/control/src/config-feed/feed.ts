@@ -9,15 +9,14 @@
 // control keeps nothing on disk, so after a restart it "resumes" by listing and watching again;
 // while running, a broken watch resumes from the last revision it applied.
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import type { Logger, Metrics, NatsConnection } from '@weft/kit';
-import { CONFIG_CHANGES_SUBJECT } from '@weft/model';
+import { CONFIG_CHANGES_SUBJECT, type Logger, type Metrics, type NatsConnection } from '@weft/kit';
 import { messageCodec } from '@weft/proto';
 import type { ChangeEvent, ChangeEvent__Output } from '@weft/proto/gen/weft/config/v1/ChangeEvent.js';
 import type { Subscription } from 'nats';
 import type { ConfigClient } from './config-client.js';
 import { COMPILED_TYPES, type ConfigStore, isCompiledType, storedObject } from './store.js';
 
-/** Where config-api publishes every committed change (the model's one declaration of it). */
+/** Where config-api publishes every committed change (the kit's one declaration of it). */
 export { CONFIG_CHANGES_SUBJECT };
 
 export interface ConfigFeedOptions {

@@ -79,6 +79,16 @@ export class ControlUves {
       hold_until_ms: record.holdUntil ?? null,
       interfaces: this.hub.state.hosts.get(host)?.interfaces.size ?? 0,
       end_of_routes_sent: session?.endOfRoutesSent ?? false,
+      // Read by analytics' "vrouter-refused-port-claims" alarm.
+      refused_port_claims: record.refused?.count ?? 0,
+      last_refused_port_claim: record.refused
+        ? {
+            interface_uuid: record.refused.last.interfaceUuid,
+            reason: record.refused.last.reason,
+            detail: record.refused.last.detail,
+            at_ms: record.refused.last.atMs,
+          }
+        : null,
     });
   }
 

@@ -1,5 +1,6 @@
 // Ports that agents reported up: the source of every route control distributes. A port is known
-// by the uuid of its virtual-machine-interface; it belongs to the host that reported it.
+// by the uuid of its virtual-machine-interface; it belongs to the host that reported it, and is
+// kept only when config binds the interface to that host (agents/hub.ts).
 import { isIP } from 'node:net';
 
 export interface Port {
@@ -8,7 +9,10 @@ export interface Port {
   /** Where tunnels to the port's host end, as the host said in its hello. */
   underlay: string;
   mac: string;
-  /** Host routes of the port's addresses: /32 for IPv4, /128 for IPv6, sorted. */
+  /**
+   * Host routes of the addresses the agent reported (/32, /128, sorted): checked against config
+   * when the claim comes, never made into routes (route-index.ts takes config's).
+   */
   prefixes: string[];
   hostIfname: string;
 }

@@ -1,16 +1,37 @@
-// The routes each routing instance originates: one per address of every port that is up and
-// whose interface the config puts in that instance. Kept as an index (instance → prefix →
-// port) so that one port going up or down touches only its own prefixes.
+// The routes each routing instance originates: one per address that config allocated to an
+// interface (its instance-ips), while a port is up for it on the host config binds it to. What
+// the agent reported is never a route: a claim decides only whether the port is up, config
+// decides where it is and what it carries. Kept as an index (instance → prefix → port) so that
+// one port or one interface changing touches only its own prefixes.
 import type { CompiledState } from '../compile/state.js';
-import type { Port, PortTable } from './ports.js';
+import { hostRoute, type Port, type PortTable } from './ports.js';
 
 export interface RouteKey {
   routingInstance: string;
   prefix: string;
 }
 
+interface Originated {
+  port: Port;
+  routingInstance: string;
+  prefixes: string[];
+}
+
+/** The routes config gives `port`: none unless config binds its interface to the port's host. */
+export function configuredRoutes(
+  state: CompiledState,
+  port: Port,
+): { routingInstance: string; prefixes: string[] } | undefined {
+  const iface = state.interfaces.get(port.interfaceUuid);
+  if (!iface || iface.host !== port.host) return undefined;
+  const prefixes = (iface.message.addresses ?? []).map(hostRoute).filter((prefix) => prefix !== undefined);
+  return { routingInstance: iface.routingInstance, prefixes };
+}
+
 export class RouteIndex {
   readonly #byInstance = new Map<string, Map<string, Port>>();
+  /** What each interface's port originates now, as config said when it was put. */
+  readonly #originated = new Map<string, Originated>();
 
   constructor(private readonly ports: PortTable) {}
 
@@ -31,94 +52,72 @@ export class RouteIndex {
     return this.#byInstance.keys();
   }
 
-  #put(routingInstance: string, prefix: string, port: Port): void {
-    let table = this.#byInstance.get(routingInstance);
-    if (!table) {
-      table = new Map();
-      this.#byInstance.set(routingInstance, table);
+  #withdraw(interfaceUuid: string, changed: RouteKey[]): void {
+    const originated = this.#originated.get(interfaceUuid);
+    if (!originated) return;
+    this.#originated.delete(interfaceUuid);
+    const { routingInstance, port } = originated;
+    const table = this.#byInstance.get(routingInstance);
+    for (const prefix of originated.prefixes) {
+      if (table?.get(prefix) !== port) continue;
+      table.delete(prefix);
+      changed.push({ routingInstance, prefix });
     }
-    table.set(prefix, port);
+    if (table?.size === 0) this.#byInstance.delete(routingInstance);
   }
 
-  #remove(routingInstance: string, prefix: string, port: Port): boolean {
-    const table = this.#byInstance.get(routingInstance);
-    if (table?.get(prefix) !== port) return false;
-    table.delete(prefix);
-    if (table.size === 0) this.#byInstance.delete(routingInstance);
-    return true;
+  #originate(state: CompiledState, port: Port, changed: RouteKey[]): void {
+    const routes = configuredRoutes(state, port);
+    if (!routes) return;
+    this.#originated.set(port.interfaceUuid, { port, ...routes });
+    let table = this.#byInstance.get(routes.routingInstance);
+    if (!table) {
+      table = new Map();
+      this.#byInstance.set(routes.routingInstance, table);
+    }
+    for (const prefix of routes.prefixes) {
+      table.set(prefix, port);
+      changed.push({ routingInstance: routes.routingInstance, prefix });
+    }
   }
 
   /** Applies one port change; returns the keys whose route changed. */
   portChanged(state: CompiledState, before: Port | undefined, after: Port | undefined): RouteKey[] {
     const changed: RouteKey[] = [];
-    if (before) {
-      const instance = state.interfaces.get(before.interfaceUuid)?.routingInstance;
-      if (instance) {
-        for (const prefix of before.prefixes) {
-          if (this.#remove(instance, prefix, before)) changed.push({ routingInstance: instance, prefix });
-        }
-      }
-    }
-    if (after) {
-      const instance = state.interfaces.get(after.interfaceUuid)?.routingInstance;
-      if (instance) {
-        for (const prefix of after.prefixes) {
-          this.#put(instance, prefix, after);
-          changed.push({ routingInstance: instance, prefix });
-        }
-      }
-    }
+    if (before) this.#withdraw(before.interfaceUuid, changed);
+    if (after) this.#originate(state, after, changed);
     return changed;
   }
 
   /**
-   * An interface moved from one routing instance to another (or into config, or out of it):
-   * its port's prefixes move with it. Returns the keys whose route changed.
+   * Config changed an interface: its instance, its host binding or its addresses. The routes of
+   * its port follow. Returns the keys whose route changed.
    */
-  interfaceMoved(interfaceUuid: string, before: string | undefined, after: string | undefined): RouteKey[] {
-    const port = this.ports.get(interfaceUuid);
-    if (!port) return [];
+  interfaceChanged(state: CompiledState, interfaceUuid: string): RouteKey[] {
     const changed: RouteKey[] = [];
-    if (before) {
-      for (const prefix of port.prefixes) {
-        if (this.#remove(before, prefix, port)) changed.push({ routingInstance: before, prefix });
-      }
-    }
-    if (after) {
-      for (const prefix of port.prefixes) {
-        this.#put(after, prefix, port);
-        changed.push({ routingInstance: after, prefix });
-      }
-    }
+    this.#withdraw(interfaceUuid, changed);
+    const port = this.ports.get(interfaceUuid);
+    if (port) this.#originate(state, port, changed);
     return changed;
   }
 
   /** Rebuilds from every port against the whole config; returns the keys whose route changed. */
   rebuild(state: CompiledState): RouteKey[] {
-    const next = new Map<string, Map<string, Port>>();
-    for (const port of this.ports.values()) {
-      const instance = state.interfaces.get(port.interfaceUuid)?.routingInstance;
-      if (!instance) continue;
-      let table = next.get(instance);
-      if (!table) {
-        table = new Map();
-        next.set(instance, table);
-      }
-      for (const prefix of port.prefixes) table.set(prefix, port);
-    }
-    const changed: RouteKey[] = [];
-    for (const [routingInstance, table] of next) {
-      const old = this.#byInstance.get(routingInstance);
-      for (const [prefix, port] of table) {
-        if (old?.get(prefix) !== port) changed.push({ routingInstance, prefix });
-      }
-    }
-    for (const [routingInstance, old] of this.#byInstance) {
-      const table = next.get(routingInstance);
-      for (const prefix of old.keys()) if (!table?.has(prefix)) changed.push({ routingInstance, prefix });
-    }
+    const old = new Map(this.#byInstance);
     this.#byInstance.clear();
-    for (const [key, value] of next) this.#byInstance.set(key, value);
+    this.#originated.clear();
+    for (const port of this.ports.values()) this.#originate(state, port, []);
+    const changed: RouteKey[] = [];
+    for (const [routingInstance, table] of this.#byInstance) {
+      const before = old.get(routingInstance);
+      for (const [prefix, port] of table) {
+        if (before?.get(prefix) !== port) changed.push({ routingInstance, prefix });
+      }
+    }
+    for (const [routingInstance, before] of old) {
+      const table = this.#byInstance.get(routingInstance);
+      for (const prefix of before.keys()) if (!table?.has(prefix)) changed.push({ routingInstance, prefix });
+    }
     return changed;
   }
 }

@@ -4,6 +4,7 @@
 // session marks everything, then sweeps at EndOfConfig (config) and EndOfRoutes (routes) what
 // was not sent again. It never sends a port it has before hello, and always reports all its
 // ports right after hello, before acknowledging EndOfConfig, as the contract asks.
+import { readFileSync } from 'node:fs';
 import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
 import { loadAgentProto } from '@weft/proto';
 import type { AccessControlList } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
@@ -24,6 +25,8 @@ export interface SimulatedAgentOptions {
   onRoute?: (routingInstance: string, prefix: string, route: Route__Output | undefined) => void;
   /** Called for every interface control sends, as it arrives. */
   onInterface?: (iface: Interface__Output) => void;
+  /** Mutual TLS to control, as a real agent's WEFT_TLS_* files; plaintext when not given. */
+  tls?: { caFile: string; certFile: string; keyFile: string };
 }
 
 export interface PortReport {
@@ -43,6 +46,8 @@ export class ChannelState {
   endOfRoutes = false;
   sessions = 0;
   messages = 0;
+  /** How the last session ended with an error, as the gRPC status says it: "<code> <details>". */
+  lastError: string | undefined;
   /** Routes withdrawn by an explicit message or swept, in order, with the time. */
   readonly withdrawn: { routingInstance: string; prefix: string; at: number; swept: boolean }[] = [];
   #staleConfig = new Set<string>();
@@ -97,6 +102,11 @@ export class ChannelState {
 
 type Stream = ClientDuplexStream<AgentMessage, ControlMessage__Output>;
 
+function channelCredentials(tls: SimulatedAgentOptions['tls']) {
+  if (!tls) return credentials.createInsecure();
+  return credentials.createSsl(readFileSync(tls.caFile), readFileSync(tls.keyFile), readFileSync(tls.certFile));
+}
+
 /** The real agent's reconnect backoff (vrouter-agent's control session). */
 const RECONNECT_BACKOFF_MS = { first: 100, max: 5_000 };
 
@@ -120,7 +130,7 @@ export class SimulatedAgent {
     const Agent = agentProto.weft.control.v1.Agent;
     this.#clients = options.controls.map(
       (address) =>
-        new Agent(address, credentials.createInsecure(), {
+        new Agent(address, channelCredentials(options.tls), {
           // One connection per agent, as real agents on separate hosts have; grpc-js would
           // otherwise share one HTTP/2 connection among clients of the same address.
           'grpc.use_local_subchannel_pool': 1,
@@ -207,7 +217,10 @@ export class SimulatedAgent {
       }, delay);
       this.#timers.add(timer);
     };
-    stream.on('error', lost);
+    stream.on('error', (error: Error & { code?: number; details?: string }) => {
+      channel.lastError = `${error.code ?? ''} ${error.details ?? error.message}`;
+      lost();
+    });
     stream.on('end', lost);
     stream.on('close', lost);
   }

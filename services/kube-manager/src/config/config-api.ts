@@ -1,6 +1,9 @@
 // config-api's REST API (the VNC API's shapes), as far as the manager uses it: create, read,
 // update, delete, name-to-id and list with details. Errors keep config-api's code, so that a
 // caller can tell "already exists" and "not found" from a failure worth retrying.
+import { readFileSync } from 'node:fs';
+// undici's own fetch: Node 20's global one takes no CA for one client.
+import { Agent, type Dispatcher, fetch } from 'undici';
 
 export interface Ref {
   to?: string[];
@@ -26,13 +29,17 @@ export class ConfigApiError extends Error {
 
 export class ConfigApi {
   readonly #url: string;
+  /** Trusts the deployment's CA for config-api's HTTPS (WEFT_TLS_CA); the system's roots otherwise. */
+  readonly #dispatcher: Dispatcher | undefined;
 
-  constructor(url: string) {
+  constructor(url: string, tls?: { caFile?: string }) {
     this.#url = url.replace(/\/$/, '');
+    this.#dispatcher = tls?.caFile ? new Agent({ connect: { ca: readFileSync(tls.caFile) } }) : undefined;
   }
 
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${this.#url}${path}`, {
+      ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       method,
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),

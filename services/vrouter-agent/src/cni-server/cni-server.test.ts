@@ -5,6 +5,7 @@
 // the datapath, and the whole path in the multi-host lab).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CniCode, hostIfnameFor } from '@weft/cni';
@@ -131,6 +132,42 @@ function netconf(extra: Record<string, unknown> = {}) {
 test('the socket is private to root', { skip }, () => {
   const mode = execFileSync('stat', ['-c', '%a', socketPath], { encoding: 'utf8' }).trim();
   assert.equal(mode, '600');
+});
+
+test('the socket is born 0600 by the umask of its bind, never changed after, and the umask is put back', async () => {
+  const own = tempDir('weft-agent-cni-mode-');
+  const path = join(own.path, 'agent.sock');
+  const made = new CniServer({
+    socketPath: path,
+    state: new HostState(),
+    ports: new PortStore(own.path),
+    datapath: new RecordingDatapath(),
+    reportPort: () => {},
+    underlayMtu: 1500,
+    logger,
+  });
+  // inotify reports, in order, the socket's creation ("rename") and any later change of its
+  // mode ("change"): a chmod after the bind would show, however soon after it came.
+  const events: string[] = [];
+  const watcher = watch(own.path, (event, name) => events.push(`${event} ${name}`));
+  // The most open umask: only the bind's own can make the socket private.
+  const before = process.umask(0);
+  try {
+    await made.listen();
+    assert.equal(process.umask(), 0, 'the umask is the one before listen');
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.ok(statSync(path).isSocket());
+    // A marker after the bind: once its event is in, every event of the socket before it is too.
+    writeFileSync(join(own.path, 'marker'), '');
+    await waitFor(() => events.includes('rename marker'), { what: "the marker's event" });
+    const ofSocket = events.slice(0, events.indexOf('rename marker')).filter((event) => event.endsWith(' agent.sock'));
+    assert.deepEqual(ofSocket, ['rename agent.sock'], 'created once, its mode never changed after');
+  } finally {
+    process.umask(before);
+    watcher.close();
+    await made.close();
+    own.remove();
+  }
 });
 
 test('ADD waits for config on its way, then one call sets up all three networks of a pod', { skip }, async () => {

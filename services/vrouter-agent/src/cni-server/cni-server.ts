@@ -1,7 +1,7 @@
 // The agent's local API for the CNI plugin (weft.agent.v1.Cni) on a unix socket, mode 0600:
 // the pod's interfaces as config describes them, and the attachments of their host ends to the
 // datapath, persisted so that a restarted agent re-attaches every port.
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import type { Logger } from '@weft/kit';
@@ -57,6 +57,9 @@ function unary<Req, Res>(log: Logger, handler: (request: Req) => Promise<Res>) {
   };
 }
 
+/** The socket's mode is 0777 & ~umask: 0600, owner (root) only. */
+export const SOCKET_UMASK = 0o177;
+
 export class CniServer {
   readonly #server = new Server();
   readonly #log: Logger;
@@ -77,12 +80,20 @@ export class CniServer {
     mkdirSync(dirname(socketPath), { recursive: true });
     // A socket file left by an agent that died would make the bind fail.
     rmSync(socketPath, { force: true });
-    await new Promise<void>((resolve, reject) =>
-      this.#server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (error) =>
-        error ? reject(error) : resolve(),
-      ),
-    );
-    chmodSync(socketPath, 0o600);
+    // The socket is born private (0600): bound under a umask that leaves only the owner's read
+    // and write, so that no one else can connect, not even between the bind and a chmod. The
+    // umask is the process's; it is put back as soon as the bind is done, and the agent binds
+    // before its sessions and exports start, so nothing else is created meanwhile.
+    const previous = process.umask(SOCKET_UMASK);
+    try {
+      await new Promise<void>((resolve, reject) =>
+        this.#server.bindAsync(`unix://${socketPath}`, ServerCredentials.createInsecure(), (error) =>
+          error ? reject(error) : resolve(),
+        ),
+      );
+    } finally {
+      process.umask(previous);
+    }
     this.#log.info({ socketPath }, 'CNI socket listening');
   }
 

@@ -28,6 +28,9 @@ on /healthz and /readyz, and the security context of a non-root daemon.
   value: /etc/weft/tls/tls.key
 - name: WEFT_TLS_CA
   value: /etc/weft/tls/ca.crt
+# HTTP (REST, health, metrics) as HTTPS with the same certificate.
+- name: WEFT_HTTP_TLS
+  value: "true"
 {{- end }}
 {{- range $name, $value := .Values.extraEnv }}
 - name: {{ $name }}
@@ -64,16 +67,19 @@ Call with (dict "port" "http" "root" $).
 */}}
 {{- define "weft.probes" -}}
 {{- $p := .root.Values.probes -}}
+{{- $scheme := ternary "HTTPS" "HTTP" .root.Values.global.tls.enabled -}}
 startupProbe:
   httpGet:
     path: /healthz
     port: {{ .port }}
+    scheme: {{ $scheme }}
   periodSeconds: 2
   failureThreshold: {{ $p.startupFailureThreshold | default 30 }}
 livenessProbe:
   httpGet:
     path: /healthz
     port: {{ .port }}
+    scheme: {{ $scheme }}
   periodSeconds: {{ $p.periodSeconds | default 10 }}
   timeoutSeconds: {{ $p.timeoutSeconds | default 2 }}
   failureThreshold: 3
@@ -81,6 +87,7 @@ readinessProbe:
   httpGet:
     path: /readyz
     port: {{ .port }}
+    scheme: {{ $scheme }}
   periodSeconds: {{ $p.periodSeconds | default 10 }}
   timeoutSeconds: {{ $p.timeoutSeconds | default 2 }}
   failureThreshold: 3
