@@ -36,8 +36,8 @@ export function readReleaseManifest(): ReleaseManifest {
   return JSON.parse(readFileSync(lastRelease.manifest, 'utf8')) as ReleaseManifest;
 }
 
-/** Where a break shows: a .proto rule of buf, a NATS subject's example, or a REST exchange. */
-export type BreakKind = 'proto' | 'nats' | 'rest';
+/** Where a break shows: a .proto rule of buf, a NATS subject's example, a REST exchange, a chart object. */
+export type BreakKind = 'proto' | 'nats' | 'rest' | 'chart';
 
 /**
  * A deliberate break against the last release. It matches a problem by kind, path (the .proto
@@ -77,8 +77,8 @@ export function readAcceptedBreaks(file = acceptedBreaksFile): AcceptedBreak[] {
       if (typeof entry[field] !== 'string' || (entry[field] as string).trim() === '')
         throw new Error(`${file}: breaks[${index}].${field} is required (a non-empty string)`);
     }
-    if (!['proto', 'nats', 'rest'].includes(entry.kind as string))
-      throw new Error(`${file}: breaks[${index}].kind must be proto, nats or rest`);
+    if (!['proto', 'nats', 'rest', 'chart'].includes(entry.kind as string))
+      throw new Error(`${file}: breaks[${index}].kind must be proto, nats, rest or chart`);
     return entry as unknown as AcceptedBreak;
   });
 }
