@@ -4,7 +4,7 @@
 // read the recorded messages, the recorded release must read the messages the next version
 // sends (decoded with the release's .proto files), and the recorded REST requests must still be
 // accepted with answers that keep every recorded field.
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startConfigApi } from '@weft/config-api';
 import {
@@ -239,9 +239,12 @@ export function decoderFor(root: string): (messageType: string, bytes: Uint8Arra
 /**
  * Records one message per subject from the real publishers on a real nats-server: config-api's
  * change event for a REST write, a UVE part, a flow batch and a log record. Also returns the
- * REST exchanges that made the change events.
+ * REST exchanges that made the change events, and copies the config store they left to
+ * keepConfigStore when given.
  */
-export async function recordFromRunningCode(): Promise<{ nats: NatsExample[]; rest: RestExchange[] }> {
+export async function recordFromRunningCode(
+  keepConfigStore?: string,
+): Promise<{ nats: NatsExample[]; rest: RestExchange[] }> {
   const nats = await startNatsServer({ jetstream: false });
   const state = tempDir('weft-compat-');
   const logger = createLogger({ service: 'compat', level: 'silent' });
@@ -268,6 +271,8 @@ export async function recordFromRunningCode(): Promise<{ nats: NatsExample[]; re
     } finally {
       await api.close();
     }
+    // The SQLite file those writes left, closed and checkpointed: a store as this release keeps it.
+    if (keepConfigStore) copyFileSync(join(state.path, 'config.sqlite'), keepConfigStore);
     const uves = new UvePublisher({ link, source: 'vrouter-agent:compat-host', logger });
     uves.set('vrouter', 'compat-host', { process_state: 'running', control_connected: true });
     publishFlows(link, 'compat-host', [

@@ -43,13 +43,14 @@ async function main() {
     rmSync(lastReleaseDir, { recursive: true, force: true });
     mkdirSync(lastRelease.nats, { recursive: true });
     mkdirSync(join(lastRelease.rest, '..'), { recursive: true });
+    mkdirSync(join(lastRelease.configStore, '..'), { recursive: true });
     cpSync(join(scratch.path, 'proto', 'weft'), join(lastRelease.proto, 'weft'), { recursive: true });
     cpSync(join(scratch.path, 'charts', 'weft'), lastRelease.chart, { recursive: true });
   } finally {
     scratch.remove();
   }
 
-  const { nats, rest } = await recordFromRunningCode();
+  const { nats, rest } = await recordFromRunningCode(lastRelease.configStore);
   for (const example of nats) writeFileSync(join(lastRelease.nats, `${example.name}.json`), json(example));
   writeFileSync(lastRelease.rest, json(rest));
   const manifest: ReleaseManifest = {

@@ -21,6 +21,8 @@ export const lastRelease = {
   nats: join(lastReleaseDir, 'nats'),
   /** REST exchanges in order: requests, and the status and body they were answered with. */
   rest: join(lastReleaseDir, 'rest', 'exchanges.json'),
+  /** config-api's SQLite file after the REST exchanges, as the release wrote it. */
+  configStore: join(lastReleaseDir, 'state', 'config.sqlite'),
   manifest: join(lastReleaseDir, 'RELEASE.json'),
 };
 
