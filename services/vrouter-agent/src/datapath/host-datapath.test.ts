@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '@weft/kit';
@@ -224,5 +224,46 @@ describe('HostDatapath upgrade whose maps changed layout', { skip: missing() ?? 
     await datapath.reconcile(view, []);
     assert.notEqual(await attachedXdpProgram(underlay.ifindex), 0, 'attached after the first converge');
     assert.equal(existsSync(join(pinRoot, 'weft_vni_v0')), false, 'the older maps are unpinned');
+  });
+});
+
+describe('HostDatapath upgrade in which one map changed layout', { skip: missing() ?? false }, () => {
+  const id = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+  const pinRoot = join(BPFFS, `weft-test-onemap-${id}`);
+  const logger = createLogger({ service: 'vrouter-agent', level: 'silent' });
+  let underlay: TestVeth;
+  let datapath: HostDatapath;
+
+  before(() => {
+    underlay = createTestVeth();
+    // What an agent of the previous version left: every map as this version has it, except the
+    // interfaces map, whose layout (so its versioned name) this version changed.
+    const previous = Datapath.open(pinRoot);
+    previous.close();
+    renameSync(join(pinRoot, 'weft_if_v1'), join(pinRoot, 'weft_if_v0'));
+    datapath = new HostDatapath({
+      hostName: 'lab',
+      pinRoot,
+      underlayDevice: underlay.name,
+      underlayAddress: '192.0.2.1',
+      logger,
+      mode: 'xdp',
+    });
+  });
+  after(async () => {
+    await datapath?.cleanup().catch(() => undefined);
+    Datapath.removePins(pinRoot);
+    underlay?.remove();
+  });
+
+  test('the other maps are adopted, and the programs wait until the new map is filled', async () => {
+    await datapath.start();
+    assert.equal(await attachedXdpProgram(underlay.ifindex), 0, 'not attached while the interfaces map is empty');
+    assert.equal(existsSync(join(pinRoot, 'weft_if_v0')), true, 'the older interfaces map stays meanwhile');
+    const view: HostView = { routingInstances: new Map(), interfaces: new Map(), acls: new Map(), routes: new Map() };
+    await datapath.reconcile(view, []);
+    assert.notEqual(await attachedXdpProgram(underlay.ifindex), 0, 'attached after the first converge');
+    assert.equal(existsSync(join(pinRoot, 'weft_if_v0')), false, 'the older map is unpinned');
+    assert.equal(existsSync(join(pinRoot, 'weft_if_v1')), true);
   });
 });
