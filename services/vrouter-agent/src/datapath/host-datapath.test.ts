@@ -3,18 +3,19 @@
 // converged from a host view as control sends it; a ping crosses; counters report it; and
 // cleanup leaves nothing of Weft in the kernel.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '@weft/kit';
+import { waitFor } from '@weft/kit/testing';
 import type { HostView } from '../host-state/host-state.js';
 import type { Interface, NextHop, RoutingInstance } from '../host-state/snapshot.js';
 import type { PortRecord } from '../ports/port-store.js';
 import { BPFFS } from './bpffs.js';
 import { Datapath } from './datapath.js';
-import { HostDatapath } from './host-datapath.js';
+import { HostDatapath, type HostDatapathOptions } from './host-datapath.js';
 import { datapathMissing, loadNative } from './native.js';
 import { tcIngressProgram } from './tc.js';
 import { createTestVeth, type TestVeth } from './test-links.js';
@@ -42,12 +43,13 @@ for (const mode of ['tc', 'xdp'] as const)
     const pinRoot = join(BPFFS, `weft-test-agent-${id}`);
     const logger = createLogger({ service: 'vrouter-agent', level: 'silent' });
     let datapath: HostDatapath;
+    let options: HostDatapathOptions;
     let underlay: TestVeth;
     const pods: Array<{ port: PortRecord; iface: Interface; link: TestVeth; ip: string }> = [];
 
     before(async () => {
       underlay = createTestVeth();
-      datapath = new HostDatapath({
+      options = {
         hostName: 'lab',
         pinRoot,
         underlayDevice: underlay.name,
@@ -58,7 +60,8 @@ for (const mode of ['tc', 'xdp'] as const)
         tunnelDevice: `wt${id}vx`,
         // Another external VXLAN device may own 4789 in this shared namespace.
         tunnelPort: 40000 + (process.pid % 20000),
-      });
+      };
+      datapath = new HostDatapath(options);
       for (const [i, ip] of ['10.3.0.2', '10.3.0.3'].entries()) {
         const link = createTestVeth();
         const netns = `wt-${id}-${i}`;
@@ -172,6 +175,61 @@ for (const mode of ['tc', 'xdp'] as const)
       assert.ok((counters.interfaces[a.iface.uuid]?.txPackets ?? 0) >= 3, JSON.stringify(counters));
       assert.ok((counters.interfaces[b.iface.uuid]?.txPackets ?? 0) >= 3);
       assert.equal(counters.drops.no_route, 0);
+    });
+
+    test('an agent upgrade in which the interfaces map changed layout loses no packet of a 20 ms ping', async () => {
+      const [a, b] = pods as [(typeof pods)[0], (typeof pods)[0]];
+      const native = loadNative();
+      const programOf = async (ifindex: number) =>
+        mode === 'tc' ? tcIngressProgram(native, ifindex) : await attachedXdpProgram(ifindex);
+      const ping = spawn('ip', [
+        'netns',
+        'exec',
+        a.port.netns.split('/').pop()!,
+        'ping',
+        '-i',
+        '0.02',
+        '-W',
+        '1',
+        b.ip,
+      ]);
+      let output = '';
+      ping.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const exited = new Promise((resolve) => ping.once('exit', resolve));
+      const replies = () => [...output.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+      try {
+        await waitFor(() => replies().length >= 10, { what: 'the ping under way', timeoutMs: 10_000 });
+        const before = await programOf(a.link.ifindex);
+
+        // The previous agent exits, leaving its programs attached and its maps pinned; the
+        // upgraded one's interfaces map has another layout, so another versioned name.
+        await datapath.stop();
+        renameSync(join(pinRoot, 'weft_if_v1'), join(pinRoot, 'weft_if_v0'));
+        const upgraded = new HostDatapath(options);
+        datapath = upgraded;
+        await upgraded.start();
+        assert.equal(await programOf(a.link.ifindex), before, 'the older program forwards until the new map is full');
+        await upgraded.reconcile(
+          view(),
+          pods.map((pod) => pod.port),
+        );
+        assert.notEqual(await programOf(a.link.ifindex), before, "the port runs the upgraded agent's program");
+        assert.equal(existsSync(join(pinRoot, 'weft_if_v0')), false, 'the older map is unpinned');
+        const upgradedAt = Math.max(...replies());
+        await waitFor(() => Math.max(...replies()) >= upgradedAt + 25, {
+          what: 'replies after the upgrade',
+          timeoutMs: 10_000,
+        });
+      } finally {
+        ping.kill('SIGINT');
+        await exited;
+      }
+      const seen = new Set(replies());
+      const last = Math.max(...seen);
+      const lost = Array.from({ length: last }, (_, i) => i + 1).filter((seq) => !seen.has(seq));
+      assert.deepEqual(lost, [], `echo requests without a reply, of ${last} sent before the last reply`);
     });
 
     test('cleanup detaches the programs, deletes the pod veths and removes the pins', async () => {

@@ -362,7 +362,11 @@ export class HostDatapath implements AgentDatapath {
     for (const port of ports) {
       if (this.attached.has(port.interface_uuid)) continue;
       const host = device(port.host_ifname);
-      if (host) this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
+      if (!host) continue;
+      this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
+      // After a layout change that program reads maps this version stops filling (and unpins):
+      // the port takes this version's programs once the new maps hold everything.
+      if (this.deferAttach) this.deferredPorts.set(port.interface_uuid, port);
     }
     const live = new Set(ports.map((port) => port.interface_uuid));
     for (const uuid of this.attached.keys()) if (!live.has(uuid)) this.attached.delete(uuid);
