@@ -18,7 +18,8 @@ export class StoreSchemaTooNewError extends Error {
   constructor(where: string, found: number, known = STORE_SCHEMA_VERSION) {
     super(
       `${where} has store schema version ${found}, newer than this config-api knows (${known}): a newer release ` +
-        'wrote it. Run that release (or newer), or restore the backup taken before the upgrade; nothing was changed.',
+        'wrote it. Run that release (or newer), or import the export taken before the upgrade into an empty store; ' +
+        'nothing was changed.',
     );
     this.name = 'StoreSchemaTooNewError';
     this.found = found;
