@@ -357,16 +357,25 @@ export class HostDatapath implements AgentDatapath {
   async reconcile(view: HostView, ports: PortRecord[]): Promise<void> {
     this.loaded();
     this.view = view;
-    // Ports known to the agent but not attached by this process (adopted after a restart)
-    // are bound by their device, which still runs the program of the previous agent.
+    // Ports known to the agent but not attached by this process (adopted after a restart or an
+    // upgrade) are bound by their device.
     for (const port of ports) {
       if (this.attached.has(port.interface_uuid)) continue;
       const host = device(port.host_ifname);
       if (!host) continue;
       this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
-      // After a layout change that program reads maps this version stops filling (and unpins):
-      // the port takes this version's programs once the new maps hold everything.
+      // It still runs the previous agent's program, which an upgrade must replace (an atomic
+      // swap on the hook). After a layout change that program reads maps this version stops
+      // filling: the port takes this version's programs once the new maps hold everything.
       if (this.deferAttach) this.deferredPorts.set(port.interface_uuid, port);
+      else
+        await this.attachPortPrograms(port, host.ifindex).catch((error: Error) =>
+          // A pod on its way out: it keeps the previous program, on the same maps.
+          this.options.logger.warn(
+            { port: port.host_ifname, err: error },
+            "could not put this agent's programs on a port",
+          ),
+        );
     }
     const live = new Set(ports.map((port) => port.interface_uuid));
     for (const uuid of this.attached.keys()) if (!live.has(uuid)) this.attached.delete(uuid);
