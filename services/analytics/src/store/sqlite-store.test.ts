@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '@weft/kit/testing';
+import Database from 'better-sqlite3';
 import { validateQuery } from '../query/validate.js';
-import { SqliteStore } from './sqlite-store.js';
+import { DATABASE_FILE, SqliteStore } from './sqlite-store.js';
 import type { Row } from './tables.js';
 
 const HOUR = 3_600_000;
@@ -138,6 +140,45 @@ test('UVE parts persist across a reopen, and a batch is all or nothing', () => {
     assert.equal(countLogs(store, 0, NOW + 1), 0);
   } finally {
     store.close();
+    dir.remove();
+  }
+});
+
+test('partitions an older release wrote stay readable after a column was added since', () => {
+  const dir = tempDir('weft-analytics-old-partitions-');
+  try {
+    let store = new SqliteStore({ stateDir: dir.path, partitionMs: HOUR, retentionMs: 48 * HOUR, maxBytes: 1e10 });
+    store.commit({ rows: { flow: [flowRow(NOW - 3 * HOUR)] }, uveUpserts: [], uveDeletes: [] }, NOW);
+    const [older] = store.partitions();
+    store.close();
+    // The partition as a release before first_seen_ms would have left it.
+    const db = new Database(join(dir.path, DATABASE_FILE));
+    db.exec(`ALTER TABLE "${older!.table}" DROP COLUMN first_seen_ms`);
+    db.close();
+
+    store = new SqliteStore({ stateDir: dir.path, partitionMs: HOUR, retentionMs: 48 * HOUR, maxBytes: 1e10 });
+    try {
+      store.commit({ rows: { flow: [flowRow(NOW - HOUR)] }, uveUpserts: [], uveDeletes: [] }, NOW);
+      const rows = store.query(
+        validateQuery({
+          table: 'FlowRecordTable',
+          start_time: NOW - 4 * HOUR,
+          end_time: NOW,
+          select_fields: ['T', 'first_seen_ms', 'source_ip'],
+          sort_fields: ['T'],
+        }),
+      );
+      assert.deepEqual(rows, [
+        { T: NOW - 3 * HOUR, first_seen_ms: null, source_ip: '10.0.0.1' },
+        { T: NOW - HOUR, first_seen_ms: NOW - HOUR, source_ip: '10.0.0.1' },
+      ]);
+      // And the older partition takes new rows of its period again.
+      const late = flowRow(NOW - 3 * HOUR + 1);
+      assert.equal(store.commit({ rows: { flow: [late] }, uveUpserts: [], uveDeletes: [] }, NOW).inserted, 1);
+    } finally {
+      store.close();
+    }
+  } finally {
     dir.remove();
   }
 });

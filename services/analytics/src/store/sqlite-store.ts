@@ -78,6 +78,11 @@ export class SqliteStore implements AnalyticsStore {
         endMs: row.end_ms,
       });
     }
+    // Partitions an older release wrote may lack columns added since: added here (an O(1) change
+    // in SQLite; their old rows read NULL), so that queries and inserts span old and new alike.
+    this.#db.transaction(() => {
+      for (const info of this.#partitions.values()) this.#addMissingColumns(info);
+    })();
     const upsertUve = this.#db.prepare(`
       INSERT INTO uve_parts (type, name, source, fields_json, timestamp_ms, ttl_ms, last_seen_ms)
       VALUES (@type, @name, @source, @fields_json, @timestamp_ms, @ttl_ms, @last_seen_ms)
@@ -106,6 +111,20 @@ export class SqliteStore implements AnalyticsStore {
 
   commit(batch: IngestBatch, now = Date.now()): CommitResult {
     return this.#commitTransaction(batch, now);
+  }
+
+  #addMissingColumns(info: PartitionInfo): void {
+    const definition = tableOfKind(info.kind);
+    const present = new Set(
+      this.#db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all(info.table) as string[],
+    );
+    for (const column of definition.columns.filter((c) => !present.has(c.name))) {
+      this.#db.exec(`ALTER TABLE "${info.table}" ADD COLUMN "${column.name}" ${SQL_TYPE[column.datatype]}`);
+      if (column.index)
+        this.#db.exec(
+          `CREATE INDEX IF NOT EXISTS "${info.table}_${column.name}" ON "${info.table}" ("${column.name}")`,
+        );
+    }
   }
 
   /** The insert statement of the partition holding time T, creating the partition when new. */

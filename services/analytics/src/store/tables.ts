@@ -2,6 +2,8 @@
 // query validator accepts only these names, and GET /analytics/table/<name>/schema shows them.
 // Names follow Tungsten Fabric's tables (FlowRecordTable, MessageTable, StatTable.*); columns
 // follow the proto messages. Every table has T, the record's time in ms since the Unix epoch.
+// A table gains columns and never loses or retypes one: partitions an older release wrote are
+// given the new columns at start (sqlite-store.ts), so they stay readable.
 
 export type ColumnType = 'int' | 'string' | 'double';
 

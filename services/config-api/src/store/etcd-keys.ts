@@ -14,6 +14,8 @@
 //   h                           the head: rewritten by every change, so its mod revision is the
 //                               revision of the last change (what a read barrier waits for)
 //   t                           the highest revision that trimming removed from the log
+//   v                           the store schema version (schema.ts); absent in release 0.1.0's
+//                               stores, which are version 1
 //
 // Scopes and values are URI-encoded so that a "/" in them cannot move a key to another range.
 export const OBJECT = 'o/';
@@ -25,6 +27,7 @@ export const RESERVATION = 'a/';
 export const LOG = 'l/';
 export const HEAD = 'h';
 export const TRIMMED = 't';
+export const SCHEMA_VERSION = 'v';
 
 export const objectKey = (uuid: string) => `${OBJECT}${uuid}`;
 export const nameKey = (type: string, fqName: string[]) => `${NAME}${type}/${JSON.stringify(fqName)}`;

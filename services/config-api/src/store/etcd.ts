@@ -30,6 +30,7 @@ import { errors } from '../errors.js';
 import * as keys from './etcd-keys.js';
 import { type Attempt, EtcdTx } from './etcd-tx.js';
 import { EtcdView, PENDING } from './etcd-view.js';
+import { STORE_SCHEMA_VERSION, stepsFrom } from './schema.js';
 import { type ChangeRecord, type ConfigStore, type ListQuery, OneChangePerWrite, type WriteTx } from './store.js';
 
 export interface EtcdStoreOptions {
@@ -50,7 +51,19 @@ export interface EtcdStoreOptions {
   /** Called when a write runs again because another write changed what it read. */
   observeConflict?: () => void;
   logger?: Logger;
+  /** The schema this store is to have, and the steps to it: a test's later layout; else this release's. */
+  schemaVersion?: number;
+  migrations?: Record<number, EtcdMigration>;
 }
+
+/** A step from one store schema version to the next, on the keys under the prefix. */
+export type EtcdMigration = (store: { client: Etcd3; prefix: string }) => Promise<void>;
+
+/**
+ * migrations[n] takes a data set at schema version n to n+1. None yet: version 1 is the first,
+ * and release 0.1.0's data sets already have its layout.
+ */
+export const ETCD_MIGRATIONS: Record<number, EtcdMigration> = {};
 
 /** Ops one transaction may carry: etcd refuses more than --max-txn-ops (128 by default). */
 const MAX_TXN_OPS = 128;
@@ -148,7 +161,9 @@ export class EtcdStore implements ConfigStore {
   static async open(options: EtcdStoreOptions): Promise<EtcdStore> {
     const store = new EtcdStore(options);
     try {
-      const view = await store.#snapshot(Date.now() + store.#timeoutMs * 3);
+      let view = await store.#snapshot(Date.now() + store.#timeoutMs * 3);
+      if (await store.#migrateSchema(view, options.migrations ?? ETCD_MIGRATIONS, options.schemaVersion))
+        view = await store.#snapshot(Date.now() + store.#timeoutMs * 3);
       store.#view = view;
       store.#follow(view.applied + 1);
     } catch (error) {
@@ -156,6 +171,38 @@ export class EtcdStore implements ConfigStore {
       throw error;
     }
     return store;
+  }
+
+  /**
+   * Brings the data set to the schema version this config-api knows, or refuses a newer one
+   * before writing anything. Replicas may start together: the stamp is written only over the one
+   * that was read, and a step must be safe to run twice. Returns whether anything was written.
+   */
+  async #migrateSchema(
+    view: EtcdView,
+    migrations: Record<number, EtcdMigration>,
+    known = STORE_SCHEMA_VERSION,
+  ): Promise<boolean> {
+    const stamp = view.entries.get(keys.SCHEMA_VERSION);
+    // No stamp: a new data set, or one from release 0.1.0 (version 1).
+    const found = stamp ? Number(stamp.value) : view.entries.size > 0 ? 1 : 0;
+    const where = `the etcd config store at prefix ${this.#prefix}`;
+    const plan = found === 0 ? [] : stepsFrom(where, found, migrations, known);
+    if (stamp && found === known) return false;
+    const context = { client: this.#client, prefix: this.#prefix };
+    for (const { step } of plan) await step(context);
+    const key = this.#prefix + keys.SCHEMA_VERSION;
+    const stamped = await this.#client
+      .if(key, 'Mod', '==', stamp?.mod ?? 0)
+      .then(this.#client.put(key).value(String(known)))
+      .commit();
+    if (!stamped.succeeded) {
+      // Another replica stamped it first; it may be a newer one.
+      const now = Number(await this.#client.get(key).string());
+      if (now > known) stepsFrom(where, now, migrations, known);
+    }
+    this.#logger?.info({ from: found, to: known }, 'config store schema brought forward');
+    return true;
   }
 
   // ---- following etcd ----

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { STORE_SCHEMA_VERSION, stepsFrom } from './schema.js';
 import {
   type BackRef,
   type ChangeRecord,
@@ -56,6 +57,41 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
+
+/**
+ * How a file at schema version n becomes version n+1 (run in one transaction, with the stamp).
+ * None yet: version 1 is the first, and release 0.1.0's files already have its tables.
+ */
+export const SQLITE_MIGRATIONS: Record<number, (db: Database.Database) => void> = {};
+
+/**
+ * Brings the file to STORE_SCHEMA_VERSION, or refuses a newer one before anything is written.
+ * A file without a stamp is new (no tables) or from release 0.1.0 (version 1).
+ */
+export function migrateSqliteSchema(
+  db: Database.Database,
+  where: string,
+  migrations = SQLITE_MIGRATIONS,
+  known = STORE_SCHEMA_VERSION,
+): { from: number; to: number } {
+  const stamped = db.pragma('user_version', { simple: true }) as number;
+  const hasTables =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'objects'").get() !== undefined;
+  if (stamped === 0 && !hasTables) {
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      db.pragma(`user_version = ${known}`);
+    })();
+    return { from: 0, to: known };
+  }
+  const found = stamped === 0 ? 1 : stamped;
+  const plan = stepsFrom(where, found, migrations, known);
+  db.transaction(() => {
+    for (const { step } of plan) step(db);
+    db.pragma(`user_version = ${known}`);
+  })();
+  return { from: found, to: known };
+}
 
 /** Parsed objects kept in memory; the cache starts over when full (cheap, and good enough for hot objects). */
 const OBJECT_CACHE_SIZE = 20_000;
@@ -134,6 +170,8 @@ function refsOf(body: Record<string, unknown>): { uuid: string; attr: unknown }[
 }
 
 export class SqliteStore implements ConfigStore {
+  /** The schema version the file had when opened (0: new) and the one it has now. */
+  readonly schemaMigration: { from: number; to: number };
   readonly #db: Database.Database;
   readonly #keep: number;
   readonly #observeCommit: (seconds: number) => void;
@@ -157,6 +195,13 @@ export class SqliteStore implements ConfigStore {
   constructor({ path, changeLogKeep = 100_000, synchronous = 'full', observeCommit = () => {} }: SqliteStoreOptions) {
     mkdirSync(dirname(path), { recursive: true });
     this.#db = new Database(path);
+    try {
+      // Before anything else touches the file: a newer release's file is left as it is.
+      this.schemaMigration = migrateSqliteSchema(this.#db, `the config store ${path}`);
+    } catch (error) {
+      this.#db.close();
+      throw error;
+    }
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma(`synchronous = ${synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
     // A worker thread (./checkpoint-worker.ts) copies the WAL into the database file in the
@@ -169,7 +214,6 @@ export class SqliteStore implements ConfigStore {
     this.#db.pragma('foreign_keys = OFF');
     // 64 MiB of page cache: the indexes of a large store stay in memory.
     this.#db.pragma('cache_size = -65536');
-    this.#db.exec(SCHEMA);
     this.#keep = Math.max(1, changeLogKeep);
     this.#observeCommit = observeCommit;
     this.#trimmedThrough =

@@ -2,7 +2,8 @@
 /* Every map of the Weft datapath. All are pinned by name under the host's bpffs directory, so
  * both programs share them and a restarted agent adopts them with their state: an agent restart
  * drops no packet. A map's name carries its layout version (_v1): a layout change gets a new
- * name, and the agent migrates the entries, because libbpf refuses to reuse a pinned map whose
+ * name, and the upgraded agent fills the new map from control's state before its programs take
+ * over from the older ones (host-datapath.ts), because libbpf refuses to reuse a pinned map whose
  * sizes differ and silently reusing one with the same sizes but a new meaning would corrupt it.
  * Names stay within the kernel's 15 characters. */
 #ifndef WEFT_MAPS_H

@@ -178,6 +178,11 @@ export class Datapath {
     return new FlowSampleReader(this.native, this.native.openRing(this.ringFd));
   }
 
+  /** The names the objects' maps are pinned under (each carries its layout version). */
+  mapNames(): string[] {
+    return this.loaded.flatMap((object) => object.maps.map((m) => m.name));
+  }
+
   /**
    * Unpins what this version of the datapath does not use: maps of an older layout (an older
    * versioned name) that an upgraded agent replaced. Called once the new programs are attached
@@ -185,7 +190,7 @@ export class Datapath {
    * Returns the names removed.
    */
   removeStalePins(): string[] {
-    const current = new Set([...this.loaded.flatMap((object) => object.maps.map((m) => m.name)), ...KEPT_PINS]);
+    const current = new Set([...this.mapNames(), ...KEPT_PINS]);
     const stale = readdirSync(this.pinRoot).filter((name) => name.startsWith('weft_') && !current.has(name));
     for (const name of stale) rmSync(join(this.pinRoot, name), { force: true });
     return stale;

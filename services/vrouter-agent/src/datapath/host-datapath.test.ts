@@ -3,18 +3,19 @@
 // converged from a host view as control sends it; a ping crosses; counters report it; and
 // cleanup leaves nothing of Weft in the kernel.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '@weft/kit';
+import { waitFor } from '@weft/kit/testing';
 import type { HostView } from '../host-state/host-state.js';
 import type { Interface, NextHop, RoutingInstance } from '../host-state/snapshot.js';
 import type { PortRecord } from '../ports/port-store.js';
 import { BPFFS } from './bpffs.js';
 import { Datapath } from './datapath.js';
-import { HostDatapath } from './host-datapath.js';
+import { HostDatapath, type HostDatapathOptions } from './host-datapath.js';
 import { datapathMissing, loadNative } from './native.js';
 import { tcIngressProgram } from './tc.js';
 import { createTestVeth, type TestVeth } from './test-links.js';
@@ -42,12 +43,13 @@ for (const mode of ['tc', 'xdp'] as const)
     const pinRoot = join(BPFFS, `weft-test-agent-${id}`);
     const logger = createLogger({ service: 'vrouter-agent', level: 'silent' });
     let datapath: HostDatapath;
+    let options: HostDatapathOptions;
     let underlay: TestVeth;
     const pods: Array<{ port: PortRecord; iface: Interface; link: TestVeth; ip: string }> = [];
 
     before(async () => {
       underlay = createTestVeth();
-      datapath = new HostDatapath({
+      options = {
         hostName: 'lab',
         pinRoot,
         underlayDevice: underlay.name,
@@ -58,7 +60,8 @@ for (const mode of ['tc', 'xdp'] as const)
         tunnelDevice: `wt${id}vx`,
         // Another external VXLAN device may own 4789 in this shared namespace.
         tunnelPort: 40000 + (process.pid % 20000),
-      });
+      };
+      datapath = new HostDatapath(options);
       for (const [i, ip] of ['10.3.0.2', '10.3.0.3'].entries()) {
         const link = createTestVeth();
         const netns = `wt-${id}-${i}`;
@@ -175,6 +178,80 @@ for (const mode of ['tc', 'xdp'] as const)
       assert.equal(counters.drops.no_route, 0);
     });
 
+    /**
+     * Runs a 20 ms ping from pod 0 to pod 1 while `replaceAgent` swaps the agent, and returns the
+     * echo requests that got no reply, of those sent before the last reply.
+     */
+    async function lostDuring(replaceAgent: () => Promise<void>): Promise<number[]> {
+      const [a, b] = pods as [(typeof pods)[0], (typeof pods)[0]];
+      const netns = a.port.netns.split('/').pop()!;
+      const ping = spawn('ip', ['netns', 'exec', netns, 'ping', '-i', '0.02', '-W', '1', b.ip]);
+      let output = '';
+      ping.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      const exited = new Promise((resolve) => ping.once('exit', resolve));
+      const replies = () => [...output.matchAll(/icmp_seq=(\d+)/g)].map((m) => Number(m[1]));
+      try {
+        await waitFor(() => replies().length >= 10, { what: 'the ping under way', timeoutMs: 10_000 });
+        await replaceAgent();
+        const replacedAt = Math.max(...replies());
+        await waitFor(() => Math.max(...replies()) >= replacedAt + 25, {
+          what: 'replies after the new agent took over',
+          timeoutMs: 10_000,
+        });
+      } finally {
+        ping.kill('SIGINT');
+        await exited;
+      }
+      const seen = new Set(replies());
+      const last = Math.max(...seen);
+      return Array.from({ length: last }, (_, i) => i + 1).filter((seq) => !seen.has(seq));
+    }
+
+    const programOf = async (ifindex: number) =>
+      mode === 'tc' ? tcIngressProgram(loadNative(), ifindex) : await attachedXdpProgram(ifindex);
+
+    test('an agent upgrade in which the interfaces map changed layout loses no packet of a 20 ms ping', async () => {
+      const port = pods[0]!.link.ifindex;
+      const lost = await lostDuring(async () => {
+        const before = await programOf(port);
+        // The previous agent exits, leaving its programs attached and its maps pinned; the
+        // upgraded one's interfaces map has another layout, so another versioned name.
+        await datapath.stop();
+        renameSync(join(pinRoot, 'weft_if_v1'), join(pinRoot, 'weft_if_v0'));
+        const upgraded = new HostDatapath(options);
+        datapath = upgraded;
+        await upgraded.start();
+        assert.equal(await programOf(port), before, 'the older program forwards until the new map is full');
+        await upgraded.reconcile(
+          view(),
+          pods.map((pod) => pod.port),
+        );
+        assert.notEqual(await programOf(port), before, "the port runs the upgraded agent's program");
+        assert.equal(existsSync(join(pinRoot, 'weft_if_v0')), false, 'the older map is unpinned');
+      });
+      assert.deepEqual(lost, [], 'echo requests without a reply');
+    });
+
+    test('an agent upgrade with the same layouts puts its programs on the adopted ports, losing no packet', async () => {
+      const port = pods[0]!.link.ifindex;
+      const lost = await lostDuring(async () => {
+        const before = await programOf(port);
+        await datapath.stop();
+        const upgraded = new HostDatapath(options);
+        datapath = upgraded;
+        await upgraded.start();
+        await upgraded.reconcile(
+          view(),
+          pods.map((pod) => pod.port),
+        );
+        // The same maps, adopted full; the program is this agent's build, not the previous one's.
+        assert.notEqual(await programOf(port), before, "the port runs the new agent's program");
+      });
+      assert.deepEqual(lost, [], 'echo requests without a reply');
+    });
+
     test('cleanup detaches the programs, deletes the pod veths and removes the pins', async () => {
       await datapath.cleanup();
       assert.equal(await attachedXdpProgram(underlay.ifindex), 0, 'the underlay device runs no XDP program');
@@ -225,5 +302,46 @@ describe('HostDatapath upgrade whose maps changed layout', { skip: missing() ?? 
     await datapath.reconcile(view, []);
     assert.notEqual(await attachedXdpProgram(underlay.ifindex), 0, 'attached after the first converge');
     assert.equal(existsSync(join(pinRoot, 'weft_vni_v0')), false, 'the older maps are unpinned');
+  });
+});
+
+describe('HostDatapath upgrade in which one map changed layout', { skip: missing() ?? false }, () => {
+  const id = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+  const pinRoot = join(BPFFS, `weft-test-onemap-${id}`);
+  const logger = createLogger({ service: 'vrouter-agent', level: 'silent' });
+  let underlay: TestVeth;
+  let datapath: HostDatapath;
+
+  before(() => {
+    underlay = createTestVeth();
+    // What an agent of the previous version left: every map as this version has it, except the
+    // interfaces map, whose layout (so its versioned name) this version changed.
+    const previous = Datapath.open(pinRoot);
+    previous.close();
+    renameSync(join(pinRoot, 'weft_if_v1'), join(pinRoot, 'weft_if_v0'));
+    datapath = new HostDatapath({
+      hostName: 'lab',
+      pinRoot,
+      underlayDevice: underlay.name,
+      underlayAddress: '192.0.2.1',
+      logger,
+      mode: 'xdp',
+    });
+  });
+  after(async () => {
+    await datapath?.cleanup().catch(() => undefined);
+    Datapath.removePins(pinRoot);
+    underlay?.remove();
+  });
+
+  test('the other maps are adopted, and the programs wait until the new map is filled', async () => {
+    await datapath.start();
+    assert.equal(await attachedXdpProgram(underlay.ifindex), 0, 'not attached while the interfaces map is empty');
+    assert.equal(existsSync(join(pinRoot, 'weft_if_v0')), true, 'the older interfaces map stays meanwhile');
+    const view: HostView = { routingInstances: new Map(), interfaces: new Map(), acls: new Map(), routes: new Map() };
+    await datapath.reconcile(view, []);
+    assert.notEqual(await attachedXdpProgram(underlay.ifindex), 0, 'attached after the first converge');
+    assert.equal(existsSync(join(pinRoot, 'weft_if_v0')), false, 'the older map is unpinned');
+    assert.equal(existsSync(join(pinRoot, 'weft_if_v1')), true);
   });
 });

@@ -12,7 +12,6 @@ import { errors } from '../errors.js';
 import type { HostView } from '../host-state/host-state.js';
 import type { Interface } from '../host-state/snapshot.js';
 import type { DatapathInspection } from '../introspect/inspection.js';
-import { configMap } from '../maps/config.js';
 import { DROP_REASON_NAMES, VXLAN_PORT } from '../maps/constants.js';
 import type { PortRecord } from '../ports/port-store.js';
 import { hostPinRoot } from './bpffs.js';
@@ -126,10 +125,19 @@ function runsXdpInPlace(kind: string): boolean {
   return kind !== '' && !virtual.includes(kind) && kind !== 'virtio_net';
 }
 
-/** Pins of an older datapath version and none of this one: maps whose layout changed. */
-function isLayoutUpgrade(pinRoot: string): boolean {
-  if (!existsSync(pinRoot) || existsSync(join(pinRoot, configMap.name))) return false;
-  return readdirSync(pinRoot).some((name) => name.startsWith('weft_'));
+/** The maps an earlier agent left pinned on this host, by name (with their layout versions). */
+function pinnedMaps(pinRoot: string): Set<string> {
+  if (!existsSync(pinRoot)) return new Set();
+  return new Set(readdirSync(pinRoot).filter((name) => name.startsWith('weft_')));
+}
+
+/**
+ * An upgrade in which any map changed layout: an earlier datapath left its maps, and at least
+ * one map of this one was not among them (a new versioned name, so it starts empty). A restart
+ * or an upgrade with every layout the same adopts every map, full.
+ */
+function isLayoutUpgrade(pinnedBefore: Set<string>, datapath: Datapath): boolean {
+  return pinnedBefore.size > 0 && datapath.mapNames().some((name) => !pinnedBefore.has(name));
 }
 
 export class HostDatapath implements AgentDatapath {
@@ -169,11 +177,12 @@ export class HostDatapath implements AgentDatapath {
         reason: `no device "${this.options.underlayDevice}" on this host`,
       });
     }
-    // An upgrade whose maps changed layout finds pins of the older version and none of this
-    // one: its programs would start on empty maps, so they wait for the first converge while
-    // the older programs keep forwarding on the older maps.
-    this.deferAttach = isLayoutUpgrade(this.pinRoot);
+    // An upgrade in which a map changed layout: this version's programs would start on that
+    // map empty, so they wait for the first converge while the older programs keep forwarding
+    // on the older maps.
+    const pinnedBefore = pinnedMaps(this.pinRoot);
     const datapath = Datapath.open(this.pinRoot);
+    this.deferAttach = isLayoutUpgrade(pinnedBefore, datapath);
     this.datapath = datapath;
     this.underlayIfindex = underlay.ifindex;
     this.underlayKind = deviceKind(this.options.underlayDevice, underlay.kind);
@@ -350,12 +359,25 @@ export class HostDatapath implements AgentDatapath {
   async reconcile(view: HostView, ports: PortRecord[]): Promise<void> {
     this.loaded();
     this.view = view;
-    // Ports known to the agent but not attached by this process (adopted after a restart)
-    // are bound by their device, which still runs the program of the previous agent.
+    // Ports known to the agent but not attached by this process (adopted after a restart or an
+    // upgrade) are bound by their device.
     for (const port of ports) {
       if (this.attached.has(port.interface_uuid)) continue;
       const host = device(port.host_ifname);
-      if (host) this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
+      if (!host) continue;
+      this.attached.set(port.interface_uuid, { ifindex: host.ifindex, port });
+      // It still runs the previous agent's program, which an upgrade must replace (an atomic
+      // swap on the hook). After a layout change that program reads maps this version stops
+      // filling: the port takes this version's programs once the new maps hold everything.
+      if (this.deferAttach) this.deferredPorts.set(port.interface_uuid, port);
+      else
+        await this.attachPortPrograms(port, host.ifindex).catch((error: Error) =>
+          // A pod on its way out: it keeps the previous program, on the same maps.
+          this.options.logger.warn(
+            { port: port.host_ifname, err: error },
+            "could not put this agent's programs on a port",
+          ),
+        );
     }
     const live = new Set(ports.map((port) => port.interface_uuid));
     for (const uuid of this.attached.keys()) if (!live.has(uuid)) this.attached.delete(uuid);
