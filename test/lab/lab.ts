@@ -9,7 +9,7 @@ import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
 import { waitFor } from '@weft/kit/testing';
 import { ConfigClient, type Ref } from './config-client.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
-import { agentCommand, agentEnv, controllerServices, daemonEnv, type LabPorts } from './services.js';
+import { adminTokenFile, agentCommand, agentEnv, controllerServices, daemonEnv, type LabPorts } from './services.js';
 import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
 import {
   createTopology,
@@ -89,7 +89,17 @@ export class Lab {
   }
 
   get config(): ConfigClient {
-    return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`);
+    return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`, this.adminToken);
+  }
+
+  /** The lab's cloud-admin token (config-api and analytics want one). */
+  get adminToken(): string {
+    return readFileSync(adminTokenFile(this.dir), 'utf8').trim();
+  }
+
+  /** Headers that carry the admin token, for requests of the lab's REST APIs. */
+  get authHeaders(): Record<string, string> {
+    return { 'x-auth-token': this.adminToken };
   }
 
   get analyticsUrl(): string {

@@ -34,6 +34,9 @@ export function daemonEnv(options: Record<string, string>): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(inherited), ...options };
 }
 
+/** The lab's cloud-admin token, which config-api writes at its first start. */
+export const adminTokenFile = (dir: string) => join(dir, 'admin.token');
+
 const serviceMain = (service: string) => join(repoRoot, 'services', service, 'dist', 'main.js');
 
 async function answers(url: string): Promise<boolean> {
@@ -49,6 +52,8 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
   const natsUrl = `nats://${host}:${ports.nats}`;
   const stateDir = (name: string) => join(dir, name);
   const common = (name: string) => ({ WEFT_NATS_URL: natsUrl, WEFT_STATE_DIR: stateDir(name), WEFT_LOG_LEVEL: 'info' });
+  // One tokens file for the lab: config-api makes it with an admin token (admin.token beside it).
+  const tokensFile = join(dir, 'tokens.json');
   return [
     {
       name: 'nats-server',
@@ -67,6 +72,7 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
         WEFT_CONFIG_API_HOST: '0.0.0.0',
         WEFT_CONFIG_API_REST_PORT: String(ports.configRest),
         WEFT_CONFIG_API_GRPC_PORT: String(ports.configGrpc),
+        WEFT_AUTH_TOKENS_FILE: tokensFile,
       },
       stateDir: stateDir('config-api'),
       ready: () => answers(`http://127.0.0.1:${ports.configRest}/readyz`),
@@ -78,6 +84,7 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
       env: {
         ...common('control'),
         WEFT_CONFIG_API_GRPC: `127.0.0.1:${ports.configGrpc}`,
+        WEFT_CONFIG_API_TOKEN_FILE: adminTokenFile(dir),
         WEFT_CONTROL_HOST: '0.0.0.0',
         WEFT_CONTROL_AGENT_PORT: String(ports.control),
         WEFT_CONTROL_HTTP_PORT: String(ports.controlHttp),
@@ -89,7 +96,12 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
       name: 'analytics',
       command: process.execPath,
       args: [serviceMain('analytics')],
-      env: { ...common('analytics'), WEFT_REST_HOST: '0.0.0.0', WEFT_REST_PORT: String(ports.analytics) },
+      env: {
+        ...common('analytics'),
+        WEFT_REST_HOST: '0.0.0.0',
+        WEFT_REST_PORT: String(ports.analytics),
+        WEFT_AUTH_TOKENS_FILE: tokensFile,
+      },
       stateDir: stateDir('analytics'),
       ready: () => answers(`http://127.0.0.1:${ports.analytics}/readyz`),
     },

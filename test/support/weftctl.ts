@@ -106,6 +106,8 @@ export async function startLocalStack(prefix: string): Promise<LocalStack> {
     WEFT_CTL_CONFIG_API_GRPC: `127.0.0.1:${ports.WEFT_CONFIG_API_GRPC_PORT}`,
     WEFT_CTL_CONTROL: `http://127.0.0.1:${ports.WEFT_CONTROL_HTTP_PORT}`,
     WEFT_CTL_ANALYTICS: `http://127.0.0.1:${ports.WEFT_REST_PORT}`,
+    // The admin token the stack's config-api wrote, as the README's tour has weftctl send it.
+    WEFT_CTL_TOKEN_FILE: join(state.path, 'admin.token'),
   };
   return { env, ports, hostName, output: () => output, stop };
 }

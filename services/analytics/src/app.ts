@@ -6,11 +6,15 @@
 //   REST: uve-routes (UveState), query-routes (SqliteStore), alarm-routes (AlarmEngine)
 import { hostname } from 'node:os';
 import {
+  type Authenticator,
+  authErrors,
+  authenticateRequests,
   createHttpApp,
   type Logger,
   type Metrics,
   NatsLink,
   type Readiness,
+  readsAll,
   type TlsFiles,
   UvePublisher,
 } from '@weft/kit';
@@ -65,6 +69,8 @@ export interface AnalyticsDeps {
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
+  /** Who may query: without one, every caller may (tests on loopback). */
+  authenticator?: Authenticator;
 }
 
 export const DEFAULTS = {
@@ -84,7 +90,10 @@ export const DEFAULTS = {
   statIntervalMs: 60_000,
 } as const;
 
-export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, readiness }: AnalyticsDeps) {
+export function buildAnalytics(
+  options: AnalyticsOptions,
+  { logger, metrics, readiness, authenticator }: AnalyticsDeps,
+) {
   const settings = { ...DEFAULTS, host: hostname(), ...options };
   if (settings.retentionMs / settings.partitionMs > MAX_PARTITIONS) {
     throw new Error(
@@ -232,6 +241,16 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
   }
 
   const app = createHttpApp({ logger, readiness, metrics });
+  if (authenticator) {
+    // Flows, logs and UVEs cross tenants: only a cloud-admin or a global reader may read them.
+    authenticateRequests(app, authenticator, {
+      authorize: (identity) => {
+        if (!readsAll(identity)) {
+          throw authErrors.FORBIDDEN({ user: identity.user, action: 'read analytics (cloud-admin or reader only)' });
+        }
+      },
+    });
+  }
   const openStream = registerSseStreams(app);
   registerUveRoutes(app, uves, alarms, openStream);
   const queries = new QueryRunner(store, settings.queryTimeoutMs);

@@ -1,7 +1,8 @@
 // The one error catalog of analytics: every error a REST caller can get, with its stable code.
-import { defineErrors, GrpcStatus } from '@weft/kit';
+import { authErrorDefinitions, defineErrors, GrpcStatus } from '@weft/kit';
 
 export const errors = defineErrors({
+  ...authErrorDefinitions,
   INVALID_QUERY: {
     httpStatus: 400,
     grpcStatus: GrpcStatus.INVALID_ARGUMENT,

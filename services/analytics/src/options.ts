@@ -2,7 +2,7 @@
 // are made from them, and the chart, the local stack, the image runner and the lab are checked
 // against them (test/e2e/options.test.ts, test/e2e/charts.test.ts).
 import { hostname } from 'node:os';
-import { commonOptions, option } from '@weft/kit';
+import { authOptions, commonOptions, option } from '@weft/kit';
 import { DEFAULTS } from './app.js';
 
 export const analyticsOptions = {
@@ -69,6 +69,7 @@ export const analyticsOptions = {
     'stale UVE parts are forgotten after this',
     DEFAULTS.uveExpiryMs,
   ),
+  ...authOptions,
 };
 
 /** Everything weft-analytics takes: the kit's common options and its own. */

@@ -3,9 +3,20 @@
 // main.ts and startConfigApi (index.ts) bind it to ports.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness, type TlsFiles } from '@weft/kit';
+import {
+  type Authenticator,
+  createHttpApp,
+  type Logger,
+  type Metrics,
+  NatsLink,
+  OPEN_ROUTES,
+  type Readiness,
+  registerAuthentication,
+  type TlsFiles,
+} from '@weft/kit';
 import { type Schema, validatorOf } from '@weft/model';
 import type { FastifyInstance } from 'fastify';
+import { Scope } from './auth/tenancy.js';
 import { publishChanges } from './events/publisher.js';
 import { type ConfigGrpc, configHandlers } from './grpc/server.js';
 import { registerRequestMetrics } from './rest/metrics.js';
@@ -35,6 +46,10 @@ export interface ConfigApiOptions {
   hrefBase?: () => string;
   /** TLS for NATS; plaintext when not given. */
   tls?: TlsFiles;
+  /** Who may call: checks every REST request and gRPC call but the open routes. */
+  authenticator: Authenticator;
+  /** REST requests per minute per token (0: no limit). */
+  rateLimit?: number;
 }
 
 export interface ConfigApi {
@@ -55,7 +70,7 @@ function isWrite(method: string, url: string | undefined): boolean {
 }
 
 /** Routes that answer without the store (health, metrics, the API's own description). */
-const OPS_ROUTES = /^\/(healthz|readyz|metrics|openapi\.json|docs)(\/|$)/;
+const OPS_ROUTES = OPEN_ROUTES;
 
 export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigApi> {
   const { logger, metrics, readiness } = options;
@@ -120,11 +135,16 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   });
   http.setValidatorCompiler(({ schema }) => validatorOf(schema as Schema));
   registerRequestMetrics(http, metrics);
+  await registerAuthentication(http, options.authenticator, { rateLimit: options.rateLimit ?? 0 });
   // A write through another replica is read here at once: reads wait for the read barrier.
+  // Then the caller's scope is made from what the store holds (his projects' uuids).
+  const mode = options.authenticator.mode;
+  http.decorateRequest('scope', undefined);
   http.addHook('preHandler', async (request) => {
     const url = request.routeOptions.url;
-    if (url === undefined || OPS_ROUTES.test(url) || isWrite(request.method, url)) return;
-    await store.sync();
+    if (url === undefined || OPS_ROUTES.test(url)) return;
+    if (!isWrite(request.method, url)) await store.sync();
+    if (mode !== 'no-auth' && request.identity) request.scope = new Scope(store, request.identity, mode);
   });
   await http.register(swagger, {
     openapi: {
@@ -141,7 +161,7 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   await http.ready();
 
   let hrefBase = options.hrefBase ?? (() => '');
-  const grpc = configHandlers(service, () => hrefBase(), logger);
+  const grpc = configHandlers(service, () => hrefBase(), logger, options.authenticator);
   return {
     http,
     service,

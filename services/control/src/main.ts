@@ -9,6 +9,8 @@ const { config, tls, logger, metrics, readiness, lifecycle } = daemon;
 
 const control = buildControl({
   configApiGrpc: config.configApiGrpc,
+  configApiTokenFile: config.configApiTokenFile,
+  configApiToken: config.configApiToken,
   natsUrl: config.natsUrl,
   agentPort: config.agentPort,
   httpPort: config.httpPort,

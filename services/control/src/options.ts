@@ -20,6 +20,17 @@ function address(env: string, description: string, defaultValue: string): Option
 
 export const controlOptions = {
   configApiGrpc: address('WEFT_CONFIG_API_GRPC', "host:port of config-api's gRPC Config service", '127.0.0.1:8090'),
+  configApiTokenFile: option.string(
+    'WEFT_CONFIG_API_TOKEN_FILE',
+    "file holding the token control sends to config-api (read again at every connection); empty: none, for config-api's no-auth mode",
+    '',
+  ),
+  configApiToken: option.string(
+    'WEFT_CONFIG_API_TOKEN',
+    'the token control sends to config-api, when WEFT_CONFIG_API_TOKEN_FILE is not given (the chart sets it from a Secret)',
+    '',
+    { secret: true },
+  ),
   agentPort: option.port('WEFT_CONTROL_AGENT_PORT', 'gRPC port agents connect to', 5269, { listen: 'tcp' }),
   httpPort: option.port('WEFT_CONTROL_HTTP_PORT', 'HTTP port for health, metrics and introspection', 8083, {
     listen: 'tcp',

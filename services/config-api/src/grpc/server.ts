@@ -1,13 +1,14 @@
 // weft.config.v1.Config over gRPC: the same service, semantics and errors as the REST API.
 // Objects travel as the REST API's JSON; errors carry the catalog's gRPC status and message.
 import { Metadata, type ServerErrorResponse, status } from '@grpc/grpc-js';
-import { type Logger, WeftError } from '@weft/kit';
+import { type Authenticator, type Credentials, type Identity, type Logger, WeftError } from '@weft/kit';
 import type { ConfigHandlers } from '@weft/proto/gen/weft/config/v1/Config.js';
 import type { ConfigObject } from '@weft/proto/gen/weft/config/v1/ConfigObject.js';
+import { Scope } from '../auth/tenancy.js';
 import { errors, invalid } from '../errors.js';
 import { toChangeEvent } from '../events/publisher.js';
 import type { ConfigService } from '../service/config-service.js';
-import type { StoredObject } from '../store/store.js';
+import type { ChangeRecord, StoredObject } from '../store/store.js';
 import { watchChanges } from './watch.js';
 
 const DEFAULT_PAGE = 1000;
@@ -42,9 +43,28 @@ export interface ConfigGrpc {
   endWatches(): void;
 }
 
-export function configHandlers(service: ConfigService, hrefBase: () => string, logger: Logger): ConfigGrpc {
+/** The token headers of a call's metadata, as authentication reads them. */
+function credentialsOf(metadata: Metadata): Credentials {
+  const text = (name: string) => metadata.get(name).map((value) => value.toString());
+  const token = text('x-auth-token');
+  const authorization = text('authorization');
+  return {
+    ...(token.length > 0 ? { 'x-auth-token': token } : {}),
+    ...(authorization.length > 0 ? { authorization } : {}),
+  };
+}
+
+export function configHandlers(
+  service: ConfigService,
+  hrefBase: () => string,
+  logger: Logger,
+  authenticator: Authenticator,
+): ConfigGrpc {
   const watches = new Set<{ end(): void }>();
   const log = logger.child({ component: 'grpc' });
+  // The caller's scope, made from what the store holds now; none without authentication.
+  const scopeOf = (identity: Identity) =>
+    authenticator.mode === 'no-auth' ? undefined : new Scope(service.store, identity, authenticator.mode);
   const toMessage = (object: StoredObject): ConfigObject => ({
     type: object.type,
     uuid: object.uuid,
@@ -54,10 +74,17 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
   });
   // Reads first wait for the store's read barrier (a write through another replica is seen).
   const unary =
-    <Req, Res>(handle: (request: Req) => Promise<Res> | Res, { read = false } = {}) =>
-    (call: { request: Req }, callback: (error: Partial<ServerErrorResponse> | null, value?: Res) => void) => {
-      (read ? service.store.sync() : Promise.resolve())
-        .then(() => handle(call.request))
+    <Req, Res>(handle: (request: Req, scope: Scope | undefined) => Promise<Res> | Res, { read = false } = {}) =>
+    (
+      call: { request: Req; metadata: Metadata },
+      callback: (error: Partial<ServerErrorResponse> | null, value?: Res) => void,
+    ) => {
+      authenticator
+        .authenticate(credentialsOf(call.metadata))
+        .then(async (identity) => {
+          if (read) await service.store.sync();
+          return handle(call.request, scopeOf(identity));
+        })
         .then(
           (value) => callback(null, value),
           (error) => callback(toGrpcError(error, log)),
@@ -65,20 +92,20 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
     };
 
   const handlers: ConfigHandlers = {
-    Create: unary(async (request) => {
+    Create: unary(async (request, scope) => {
       const type = service.typeOf(request.type);
       const input = service.validate(type, parseObject(request.object_json, 'object_json'));
-      return toMessage(await service.create(type.type, input));
+      return toMessage(await service.create(type.type, input, scope));
     }),
-    Get: unary((request) => toMessage(service.read(request.type, request.uuid)), { read: true }),
-    Update: unary(async (request) => {
+    Get: unary((request, scope) => toMessage(service.read(request.type, request.uuid, scope)), { read: true }),
+    Update: unary(async (request, scope) => {
       const type = service.typeOf(request.type);
       const patch = service.validate(type, parseObject(request.object_json, 'object_json'));
-      return toMessage(await service.update(type.type, request.uuid, patch));
+      return toMessage(await service.update(type.type, request.uuid, patch, [], scope));
     }),
-    Delete: unary(async (request) => ({ revision: await service.delete(request.type, request.uuid) })),
+    Delete: unary(async (request, scope) => ({ revision: await service.delete(request.type, request.uuid, scope) })),
     List: unary(
-      (request) => {
+      (request, scope) => {
         if (request.page_limit > MAX_PAGE) throw invalid('page_limit', `must be at most ${MAX_PAGE}`);
         const result = service.list(
           {
@@ -90,6 +117,7 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
             detail: true,
           },
           hrefBase(),
+          scope,
         );
         return {
           objects: result.objects.map((object, index) => ({
@@ -106,52 +134,72 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
       { read: true },
     ),
     Watch: (call) => {
-      for (const type of call.request.types) {
-        try {
-          service.typeOf(type);
-        } catch (error) {
-          call.emit('error', toGrpcError(error, log));
-          return;
-        }
-      }
-      let cancelled = false;
-      const cancelListeners: (() => void)[] = [];
-      const cancel = () => {
-        if (cancelled) return;
-        cancelled = true;
-        watches.delete(handle);
-        for (const listener of cancelListeners) listener();
-      };
-      const handle = {
-        end: () => {
-          cancel();
-          call.end();
-        },
-      };
-      watches.add(handle);
-      call.on('cancelled', cancel);
-      void watchChanges(service.store, call.request.from_revision, call.request.types, {
-        send: (change) => call.write(toChangeEvent(change)),
-        drained: () =>
-          new Promise<void>((resolve) => {
-            if (cancelled) resolve();
-            call.once('drain', resolve);
-            cancelListeners.push(resolve);
-          }),
-        trimmed: (next) => {
-          watches.delete(handle);
-          const oldest = service.store.trimmedThrough() + 1;
-          call.emit('error', toGrpcError(errors.LOG_TRIMMED({ from_revision: next, oldest }), log));
-        },
-        get cancelled() {
-          return cancelled;
-        },
-        onCancel: (listener) => cancelListeners.push(listener),
-      }).catch((error) => {
-        if (!cancelled) call.emit('error', toGrpcError(error, log));
-      });
+      authenticator.authenticate(credentialsOf(call.metadata)).then(
+        (identity) => startWatch(call, identity),
+        (error) => call.emit('error', toGrpcError(error, log)),
+      );
     },
   };
+  function startWatch(call: Parameters<ConfigHandlers['Watch']>[0], identity: Identity): void {
+    const scope = scopeOf(identity);
+    // A change the caller may not read is skipped, as a list leaves the object out.
+    const visible = (change: ChangeRecord) => {
+      if (!scope || scope.readsEverything) return true;
+      const body = JSON.parse(change.objectJson) as Record<string, unknown>;
+      return scope.canRead({
+        type: change.type,
+        uuid: change.uuid,
+        fqName: change.fqName,
+        parentUuid: body.parent_uuid as string | undefined,
+        body,
+        revision: change.revision,
+      });
+    };
+    for (const type of call.request.types) {
+      try {
+        service.typeOf(type);
+      } catch (error) {
+        call.emit('error', toGrpcError(error, log));
+        return;
+      }
+    }
+    let cancelled = false;
+    const cancelListeners: (() => void)[] = [];
+    const cancel = () => {
+      if (cancelled) return;
+      cancelled = true;
+      watches.delete(handle);
+      for (const listener of cancelListeners) listener();
+    };
+    const handle = {
+      end: () => {
+        cancel();
+        call.end();
+      },
+    };
+    watches.add(handle);
+    call.on('cancelled', cancel);
+    void watchChanges(service.store, call.request.from_revision, call.request.types, {
+      send: (change) => (visible(change) ? call.write(toChangeEvent(change)) : true),
+      drained: () =>
+        new Promise<void>((resolve) => {
+          if (cancelled) resolve();
+          call.once('drain', resolve);
+          cancelListeners.push(resolve);
+        }),
+      trimmed: (next) => {
+        watches.delete(handle);
+        const oldest = service.store.trimmedThrough() + 1;
+        call.emit('error', toGrpcError(errors.LOG_TRIMMED({ from_revision: next, oldest }), log));
+      },
+      get cancelled() {
+        return cancelled;
+      },
+      onCancel: (listener) => cancelListeners.push(listener),
+    }).catch((error) => {
+      if (!cancelled) call.emit('error', toGrpcError(error, log));
+    });
+  }
   return {
     handlers,
     endWatches: () => {
