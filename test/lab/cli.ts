@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../support/stack.js';
 import { Lab } from './lab.js';
+import { adminTokenFile } from './services.js';
 import type { LabDatapathMode } from './topology.js';
 
 const dir = process.env.WEFT_LAB_DIR ?? join(repoRoot, '.weft', 'lab');
@@ -32,7 +33,7 @@ async function main(argv: string[]): Promise<void> {
       if (wrong !== undefined) throw new Error(`--modes: "${wrong}" is not a datapath mode (tc or xdp)`);
       const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[] });
       console.log(
-        `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl}; logs in ${join(dir, 'logs')}`,
+        `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl} (admin token in ${adminTokenFile(dir)}); logs in ${join(dir, 'logs')}`,
       );
       return;
     }

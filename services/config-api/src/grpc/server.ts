@@ -4,6 +4,7 @@ import { Metadata, type ServerErrorResponse, status } from '@grpc/grpc-js';
 import { type Authenticator, type Credentials, type Identity, type Logger, WeftError } from '@weft/kit';
 import type { ConfigHandlers } from '@weft/proto/gen/weft/config/v1/Config.js';
 import type { ConfigObject } from '@weft/proto/gen/weft/config/v1/ConfigObject.js';
+import type { Audit } from '../audit.js';
 import { Scope } from '../auth/tenancy.js';
 import { errors, invalid } from '../errors.js';
 import { toChangeEvent } from '../events/publisher.js';
@@ -59,6 +60,7 @@ export function configHandlers(
   hrefBase: () => string,
   logger: Logger,
   authenticator: Authenticator,
+  audit?: Audit,
 ): ConfigGrpc {
   const watches = new Set<{ end(): void }>();
   const log = logger.child({ component: 'grpc' });
@@ -74,36 +76,74 @@ export function configHandlers(
   });
   // Reads first wait for the store's read barrier (a write through another replica is seen).
   const unary =
-    <Req, Res>(handle: (request: Req, scope: Scope | undefined) => Promise<Res> | Res, { read = false } = {}) =>
+    <Req, Res>(
+      handle: (request: Req, scope: Scope | undefined) => Promise<Res> | Res,
+      { read = false, method = '' } = {},
+    ) =>
     (
       call: { request: Req; metadata: Metadata },
       callback: (error: Partial<ServerErrorResponse> | null, value?: Res) => void,
     ) => {
+      let who: Identity | undefined;
+      // A change, allowed or refused, is audited as REST's are.
+      const audited = (status: number, code?: string, value?: unknown) => {
+        if (read || !audit) return;
+        const request = call.request as { type?: string; uuid?: string };
+        const uuid = request.uuid || (value as { uuid?: string } | undefined)?.uuid;
+        audit.record({
+          user: who?.user ?? '(unauthenticated)',
+          via: who?.via ?? 'none',
+          method: `grpc ${method}`,
+          path: `/weft.config.v1.Config/${method}`,
+          ...(request.type ? { type: request.type } : {}),
+          ...(uuid ? { uuid } : {}),
+          status,
+          ...(code ? { code } : {}),
+        });
+      };
       authenticator
         .authenticate(credentialsOf(call.metadata))
         .then(async (identity) => {
+          who = identity;
           if (read) await service.store.sync();
           return handle(call.request, scopeOf(identity));
         })
         .then(
-          (value) => callback(null, value),
-          (error) => callback(toGrpcError(error, log)),
+          (value) => {
+            audited(200, undefined, value);
+            callback(null, value);
+          },
+          (error) => {
+            const grpcError = toGrpcError(error, log);
+            // The status REST would have answered, so that both read alike in the audit.
+            const weft = error instanceof WeftError ? error : undefined;
+            audited(weft?.httpStatus ?? 500, weft?.code);
+            callback(grpcError);
+          },
         );
     };
 
   const handlers: ConfigHandlers = {
-    Create: unary(async (request, scope) => {
-      const type = service.typeOf(request.type);
-      const input = service.validate(type, parseObject(request.object_json, 'object_json'));
-      return toMessage(await service.create(type.type, input, scope));
-    }),
+    Create: unary(
+      async (request, scope) => {
+        const type = service.typeOf(request.type);
+        const input = service.validate(type, parseObject(request.object_json, 'object_json'));
+        return toMessage(await service.create(type.type, input, scope));
+      },
+      { method: 'Create' },
+    ),
     Get: unary((request, scope) => toMessage(service.read(request.type, request.uuid, scope)), { read: true }),
-    Update: unary(async (request, scope) => {
-      const type = service.typeOf(request.type);
-      const patch = service.validate(type, parseObject(request.object_json, 'object_json'));
-      return toMessage(await service.update(type.type, request.uuid, patch, [], scope));
+    Update: unary(
+      async (request, scope) => {
+        const type = service.typeOf(request.type);
+        const patch = service.validate(type, parseObject(request.object_json, 'object_json'));
+        return toMessage(await service.update(type.type, request.uuid, patch, [], scope));
+      },
+      { method: 'Update' },
+    ),
+    Delete: unary(async (request, scope) => ({ revision: await service.delete(request.type, request.uuid, scope) }), {
+      method: 'Delete',
     }),
-    Delete: unary(async (request, scope) => ({ revision: await service.delete(request.type, request.uuid, scope) })),
     List: unary(
       (request, scope) => {
         if (request.page_limit > MAX_PAGE) throw invalid('page_limit', `must be at most ${MAX_PAGE}`);
