@@ -31,9 +31,10 @@ async function main(argv: string[]): Promise<void> {
       const modes = values.modes ? values.modes.split(',') : [];
       const wrong = modes.find((mode) => mode !== 'tc' && mode !== 'xdp');
       if (wrong !== undefined) throw new Error(`--modes: "${wrong}" is not a datapath mode (tc or xdp)`);
-      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[] });
+      // The tokens where `npm start` keeps them (.weft), so that weftctl's local context sends one.
+      const lab = await Lab.up({ hosts, dir, modes: modes as LabDatapathMode[], authDir: join(repoRoot, '.weft') });
       console.log(
-        `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl} (admin token in ${adminTokenFile(dir)}); logs in ${join(dir, 'logs')}`,
+        `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl} (admin token in ${adminTokenFile(lab.authDir)}); logs in ${join(dir, 'logs')}`,
       );
       return;
     }

@@ -35,6 +35,11 @@ export interface LabOptions {
   modes?: LabDatapathMode[];
   /** Where each host (in order) runs the underlay's first stage in TC mode; the agent's default when not given. */
   underlayStage?: (LabUnderlayStage | undefined)[];
+  /**
+   * Where the tokens file and admin.token are (config-api makes them at its first start); the
+   * lab's dir when not given. The CLI gives .weft, as `npm start` does, so weftctl finds it.
+   */
+  authDir?: string;
 }
 
 export interface LabPod {
@@ -52,6 +57,7 @@ interface LabState {
   ports: LabPorts;
   processes: LabProcess[];
   pods: Record<string, LabPod>;
+  authDir?: string;
 }
 
 const DEFAULT_PORTS: LabPorts = {
@@ -94,7 +100,12 @@ export class Lab {
 
   /** The lab's cloud-admin token (config-api and analytics want one). */
   get adminToken(): string {
-    return readFileSync(adminTokenFile(this.dir), 'utf8').trim();
+    return readFileSync(adminTokenFile(this.authDir), 'utf8').trim();
+  }
+
+  /** Where the lab's tokens file and admin token are. */
+  get authDir(): string {
+    return this.state.authDir ?? this.dir;
   }
 
   /** Headers that carry the admin token, for requests of the lab's REST APIs. */
@@ -129,6 +140,7 @@ export class Lab {
     ports = {},
     modes = [],
     underlayStage = [],
+    authDir,
   }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
@@ -137,7 +149,13 @@ export class Lab {
     mkdirSync(join(dir, 'logs'), { recursive: true });
     mountBpffs();
     const topology = planTopology(name, hosts, subnet, modes, underlayStage);
-    const lab = new Lab(dir, { topology, ports: { ...DEFAULT_PORTS, ...ports }, processes: [], pods: {} });
+    const lab = new Lab(dir, {
+      topology,
+      ports: { ...DEFAULT_PORTS, ...ports },
+      processes: [],
+      pods: {},
+      ...(authDir ? { authDir } : {}),
+    });
     lab.#save();
     try {
       createTopology(topology);
@@ -153,7 +171,7 @@ export class Lab {
   }
 
   async #startController(): Promise<void> {
-    for (const service of controllerServices(this.topology, this.state.ports, this.dir)) {
+    for (const service of controllerServices(this.topology, this.state.ports, this.dir, this.authDir)) {
       mkdirSync(service.stateDir, { recursive: true });
       const started = startProcess(service.name, service.command, service.args, {
         env: daemonEnv(service.env),
@@ -197,7 +215,9 @@ export class Lab {
   async restartController(name: string): Promise<void> {
     const running = this.state.processes.find((item) => item.name === name);
     if (running) await stopProcess(running);
-    const service = controllerServices(this.topology, this.state.ports, this.dir).find((item) => item.name === name);
+    const service = controllerServices(this.topology, this.state.ports, this.dir, this.authDir).find(
+      (item) => item.name === name,
+    );
     if (!service) throw new Error(`no controller service ${name}`);
     const started = startProcess(service.name, service.command, service.args, {
       env: daemonEnv(service.env),

@@ -47,13 +47,18 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export function controllerServices(topology: Topology, ports: LabPorts, dir: string): ControllerService[] {
+export function controllerServices(
+  topology: Topology,
+  ports: LabPorts,
+  dir: string,
+  authDir = dir,
+): ControllerService[] {
   const host = topology.controllerAddress;
   const natsUrl = `nats://${host}:${ports.nats}`;
   const stateDir = (name: string) => join(dir, name);
   const common = (name: string) => ({ WEFT_NATS_URL: natsUrl, WEFT_STATE_DIR: stateDir(name), WEFT_LOG_LEVEL: 'info' });
   // One tokens file for the lab: config-api makes it with an admin token (admin.token beside it).
-  const tokensFile = join(dir, 'tokens.json');
+  const tokensFile = join(authDir, 'tokens.json');
   return [
     {
       name: 'nats-server',
@@ -84,7 +89,7 @@ export function controllerServices(topology: Topology, ports: LabPorts, dir: str
       env: {
         ...common('control'),
         WEFT_CONFIG_API_GRPC: `127.0.0.1:${ports.configGrpc}`,
-        WEFT_CONFIG_API_TOKEN_FILE: adminTokenFile(dir),
+        WEFT_CONFIG_API_TOKEN_FILE: adminTokenFile(authDir),
         WEFT_CONTROL_HOST: '0.0.0.0',
         WEFT_CONTROL_AGENT_PORT: String(ports.control),
         WEFT_CONTROL_HTTP_PORT: String(ports.controlHttp),
