@@ -20,7 +20,7 @@ import {
 } from '@weft/kit';
 import { AlarmEngine } from './alarms/alarm-engine.js';
 import { Ingest } from './ingest/ingest.js';
-import { QueryRunner } from './query/query-runner.js';
+import { QueryPool } from './query/query-runner.js';
 import { MAX_PARTITIONS } from './query/validate.js';
 import { registerAlarmRoutes } from './rest/alarm-routes.js';
 import { registerQueryRoutes } from './rest/query-routes.js';
@@ -59,6 +59,8 @@ export interface AnalyticsOptions {
   ackWaitMs?: number;
   /** A query running longer is stopped and answered 504. */
   queryTimeoutMs?: number;
+  /** Queries run side by side, each on its own worker: a slow one holds up only its own. */
+  queryWorkers?: number;
   /** The durable consumer's name: replicas sharing one split the records, each its own gets all. */
   consumerName?: string;
   /** At most one StatTable.UveStat sample per UVE part per this interval. */
@@ -86,6 +88,7 @@ export const DEFAULTS = {
   sweepIntervalMs: 1_000,
   ackWaitMs: 30_000,
   queryTimeoutMs: 60_000,
+  queryWorkers: 2,
   consumerName: 'weft-analytics',
   statIntervalMs: 60_000,
 } as const;
@@ -253,7 +256,7 @@ export function buildAnalytics(
   }
   const openStream = registerSseStreams(app);
   registerUveRoutes(app, uves, alarms, openStream);
-  const queries = new QueryRunner(store, settings.queryTimeoutMs);
+  const queries = new QueryPool(store, settings.queryTimeoutMs, settings.queryWorkers);
   registerQueryRoutes(
     app,
     queries,

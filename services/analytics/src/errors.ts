@@ -18,6 +18,12 @@ export const errors = defineErrors({
     grpcStatus: GrpcStatus.NOT_FOUND,
     message: (d: { type: string; name: string }) => `no ${d.type} UVE named ${d.name}`,
   },
+  QUERY_TOO_LARGE: {
+    httpStatus: 422,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    message: (d: { heapMb: number }) =>
+      `the query needs more than the ${d.heapMb} MiB a query may hold: narrow its time range, its where or its limit`,
+  },
   QUERY_TIMEOUT: {
     httpStatus: 504,
     grpcStatus: GrpcStatus.DEADLINE_EXCEEDED,

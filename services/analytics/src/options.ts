@@ -54,6 +54,13 @@ export const analyticsOptions = {
     'a query running longer is stopped (504)',
     DEFAULTS.queryTimeoutMs,
   ),
+  queryWorkers: option.integer(
+    'WEFT_ANALYTICS_QUERY_WORKERS',
+    'queries run side by side, each on a worker thread with a bounded heap: a slow query holds up only its own',
+    DEFAULTS.queryWorkers,
+    1,
+    16,
+  ),
   consumerName: option.required(
     'WEFT_ANALYTICS_CONSUMER',
     'JetStream durable consumer name; give each analytics replica its own to give each every record',
