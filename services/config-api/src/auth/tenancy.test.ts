@@ -297,6 +297,36 @@ describe('tenant isolation', () => {
     notFound(await alice.request('GET', `/virtual-machine-interface/${port.uuid}`), 'alice reads bob’s port');
   });
 
+  test('alice shares a policy with bob’s project through chmod; bob reads it and cannot share it on', async () => {
+    const policy = await alice.create('network-policy', { fq_name: [...ALICE, 'for-bob'] });
+    notFound(await bob.request('GET', `/network-policy/${policy.uuid}`), 'before the share');
+    const bobsProject = (await admin.request('POST', '/fqname-to-id', { type: 'project', fq_name: BOB })).body.uuid;
+    const shared = await alice.request('POST', '/chmod', {
+      uuid: policy.uuid,
+      share: [{ tenant: `tenant:${bobsProject}`, tenant_access: 5 }],
+    });
+    assert.equal(shared.status, 200, JSON.stringify(shared.body));
+    assert.equal((await bob.request('GET', `/network-policy/${policy.uuid}`)).status, 200);
+    const perms = await bob.request('GET', `/obj-perms?uuid=${policy.uuid}`);
+    assert.equal(perms.body.permissions, 'RX');
+    assert.equal(perms.body.is_cloud_admin_role, false);
+    assert.equal((await alice.request('GET', `/obj-perms?uuid=${policy.uuid}`)).body.permissions, 'RWX');
+    assert.equal((await bob.request('POST', '/chmod', { uuid: policy.uuid, global_access: 7 })).status, 403);
+    notFound(
+      await bob.request('POST', '/chmod', { uuid: alices.get('virtual-network')!.uuid, global_access: 7 }),
+      'chmod of alice’s',
+    );
+    notFound(
+      await bob.request('GET', `/obj-perms?uuid=${alices.get('virtual-network')!.uuid}`),
+      'obj-perms of alice’s',
+    );
+    assert.equal(
+      (await alice.request('POST', '/chmod', { uuid: policy.uuid, owner: bobsProject })).status,
+      403,
+      'no giving away',
+    );
+  });
+
   test('a reader of alice’s project reads her objects and changes nothing', async () => {
     const network = alices.get('virtual-network')!;
     assert.equal((await carol.request('GET', `/virtual-network/${network.uuid}`)).status, 200);
