@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { credentials, Metadata, status } from '@grpc/grpc-js';
 import { tempDir } from '@weft/kit/testing';
+import { loadConfigProto } from '@weft/proto';
+import type { ConfigClient } from '@weft/proto/gen/weft/config/v1/Config.js';
 import fc from 'fast-check';
 import { request, startTestServer, type TestServer } from '../testing/server.js';
 
@@ -86,6 +89,31 @@ describe('fuzz: authentication headers and bodies at the size limit', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  test('any token in gRPC metadata: OK or UNAUTHENTICATED, never INTERNAL', async () => {
+    const client: ConfigClient = new (loadConfigProto().weft.config.v1.Config)(
+      server.grpcAddress,
+      credentials.createInsecure(),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(headers, async (sent) => {
+          const metadata = new Metadata();
+          for (const [key, value] of Object.entries(sent)) if (value !== undefined) metadata.set(key, value);
+          const code = await new Promise<number>((resolve) =>
+            client.List({ type: 'project', page_limit: 1 }, metadata, (error) => resolve(error?.code ?? status.OK)),
+          );
+          assert.ok(
+            [status.OK, status.UNAUTHENTICATED, status.PERMISSION_DENIED].includes(code),
+            `${JSON.stringify(sent)}: ${code}`,
+          );
+        }),
+        { numRuns: 200 },
+      );
+    } finally {
+      client.close();
+    }
   });
 
   test('bodies around the size limit, with or without a token: 413 above it, never 5xx', async () => {
