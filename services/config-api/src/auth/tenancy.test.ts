@@ -22,6 +22,16 @@ const TOKENS = {
   carol: 'carol-token-matrix-0123456789',
 };
 const ALICE = ['default-domain', 'alice'];
+/** The types that only the system (a cloud-admin) makes: every other type is in the matrix. */
+const SYSTEM_TYPES = [
+  'global-system-config',
+  'domain',
+  'project',
+  'virtual-router',
+  'tag-type',
+  'virtual-DNS',
+  'namespace',
+];
 const BOB = ['default-domain', 'bob'];
 
 type Ref = { uuid: string; fq_name: string[] };
@@ -66,6 +76,10 @@ async function populate(client: Client, project: string[], prefix: string): Prom
   const aliasPool = await create('alias-ip-pool', { fq_name: [...network.fq_name, 'aliases'] });
   await create('alias-ip', { fq_name: [...aliasPool.fq_name, 'alias'] });
   await create('loadbalancer-member', { fq_name: [...made.get('loadbalancer-pool')!.fq_name, 'member'] });
+  // What the system usually makes under a network is still the network's tenant's.
+  const instance = await create('routing-instance', { fq_name: [...network.fq_name, 'ri'] });
+  await create('access-control-list', { fq_name: [...network.fq_name, 'acl'] });
+  await create('bgp-router', { fq_name: [...instance.fq_name, 'bgp'] });
   assert.ok(vm);
   return made;
 }
@@ -125,7 +139,9 @@ describe('tenant isolation', () => {
   };
 
   test('bob can neither read, update nor delete any of alice’s objects: each answers 404', async () => {
-    assert.ok(alices.size >= 25, `alice made one of every tenant type (${alices.size})`);
+    for (const type of model.keys()) {
+      if (!SYSTEM_TYPES.includes(type)) assert.ok(alices.has(type), `alice made a ${type}`);
+    }
     for (const [type, ref] of alices) {
       notFound(await bob.request('GET', `/${type}/${ref.uuid}`), `bob reads alice's ${type}`);
       notFound(
@@ -340,6 +356,36 @@ describe('tenant isolation', () => {
     assert.equal(create.status, 403, JSON.stringify(create.body));
     assert.equal((await carol.request('DELETE', `/virtual-network/${network.uuid}`)).status, 403);
     notFound(await carol.request('GET', `/virtual-network/${bobs.get('virtual-network')!.uuid}`), 'carol reads bob’s');
+  });
+
+  test('the system’s objects of every system type: readable by a tenant, never made, changed or deleted by one', async () => {
+    const bodies: Record<string, Record<string, unknown>> = {
+      'global-system-config': { fq_name: ['other-gsc'] },
+      domain: { fq_name: ['other-domain'] },
+      project: { fq_name: ['default-domain', 'other-project'] },
+      'virtual-router': { fq_name: ['default-global-system-config', 'vr-1'], virtual_router_ip_address: '10.0.0.1' },
+      'tag-type': { fq_name: ['colour'] },
+      'virtual-DNS': { fq_name: ['default-domain', 'dns-1'] },
+      namespace: { fq_name: ['default-domain', 'ns-1'] },
+    };
+    assert.deepEqual(Object.keys(bodies).sort(), [...SYSTEM_TYPES].sort());
+    for (const type of SYSTEM_TYPES) {
+      const plural = model.get(type)!.plural;
+      const refused = await bob.request('POST', `/${plural}`, { [type]: bodies[type] });
+      assert.equal(refused.status, 403, `bob makes a ${type}: ${JSON.stringify(refused.body)}`);
+      const made = await admin.create(type, bodies[type]!);
+      const before = (await admin.request('GET', `/${type}/${made.uuid}`)).body;
+      if (type === 'project') {
+        notFound(await bob.request('GET', `/${type}/${made.uuid}`), 'another project');
+      } else {
+        assert.equal((await bob.request('GET', `/${type}/${made.uuid}`)).status, 200, `bob reads the system's ${type}`);
+      }
+      const update = await bob.request('PUT', `/${type}/${made.uuid}`, { [type]: { display_name: 'bob was here' } });
+      assert.ok([403, 404].includes(update.status), `bob updates a ${type}: ${update.status}`);
+      const removal = await bob.request('DELETE', `/${type}/${made.uuid}`);
+      assert.ok([403, 404].includes(removal.status), `bob deletes a ${type}: ${removal.status}`);
+      assert.deepEqual((await admin.request('GET', `/${type}/${made.uuid}`)).body, before, `the ${type} is as it was`);
+    }
   });
 
   test('a tenant cannot make projects or system objects, nor change them', async () => {
