@@ -239,6 +239,35 @@ describe('tenant isolation', () => {
       stream.cancel();
       client.close();
     }
+    // A network shared with everyone reaches bob's watch; unshared, it is gone from it.
+    const client2: ConfigClient = new (loadConfigProto().weft.config.v1.Config)(
+      server.grpcAddress,
+      credentials.createInsecure(),
+    );
+    const seen: ChangeEvent__Output[] = [];
+    const watch = client2.Watch({ from_revision: 1, types: ['virtual-network'] }, metadata);
+    watch.on('data', (event: ChangeEvent__Output) => seen.push(event));
+    watch.on('error', () => {});
+    try {
+      const toggled = await alice.create('virtual-network', { fq_name: [...ALICE, 'toggled'], is_shared: true });
+      await waitFor(() => seen.some((event) => event.uuid === toggled.uuid), {
+        what: 'the shared network in bob’s watch',
+      });
+      assert.equal(
+        (await alice.request('PUT', `/virtual-network/${toggled.uuid}`, { 'virtual-network': { is_shared: false } }))
+          .status,
+        200,
+      );
+      const gone = await waitFor(
+        () => seen.find((event) => event.uuid === toggled.uuid && event.operation === 'OPERATION_DELETE'),
+        { what: 'the unshared network gone from bob’s watch' },
+      );
+      assert.deepEqual(JSON.parse(gone.object_json), { uuid: toggled.uuid, fq_name: toggled.fq_name });
+      notFound(await bob.request('GET', `/virtual-network/${toggled.uuid}`), 'unshared');
+    } finally {
+      watch.cancel();
+      client2.close();
+    }
     // gRPC List and Get filter the same way.
     const grpcClient: ConfigClient = new (loadConfigProto().weft.config.v1.Config)(
       server.grpcAddress,

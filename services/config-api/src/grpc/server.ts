@@ -182,11 +182,14 @@ export function configHandlers(
   };
   function startWatch(call: Parameters<ConfigHandlers['Watch']>[0], identity: Identity): void {
     const scope = scopeOf(identity);
-    // A change the caller may not read is skipped, as a list leaves the object out.
-    const visible = (change: ChangeRecord) => {
-      if (!scope || scope.readsEverything) return true;
+    // A change the caller may not read is skipped, as a list leaves the object out. An object
+    // this watch has shown that he may no longer read (unshared, given away) is gone to him: he
+    // gets a delete, with nothing of what it became.
+    const shown = new Set<string>();
+    const seenAs = (change: ChangeRecord): ChangeRecord | undefined => {
+      if (!scope || scope.readsEverything) return change;
       const body = JSON.parse(change.objectJson) as Record<string, unknown>;
-      return scope.canRead({
+      const readable = scope.canRead({
         type: change.type,
         uuid: change.uuid,
         fqName: change.fqName,
@@ -194,6 +197,14 @@ export function configHandlers(
         body,
         revision: change.revision,
       });
+      if (readable) {
+        if (change.operation === 'DELETE') shown.delete(change.uuid);
+        else shown.add(change.uuid);
+        return change;
+      }
+      if (!shown.delete(change.uuid)) return undefined;
+      const gone = { uuid: change.uuid, fq_name: change.fqName };
+      return { ...change, operation: 'DELETE', objectJson: JSON.stringify(gone) };
     };
     for (const type of call.request.types) {
       try {
@@ -220,7 +231,10 @@ export function configHandlers(
     watches.add(handle);
     call.on('cancelled', cancel);
     void watchChanges(service.store, call.request.from_revision, call.request.types, {
-      send: (change) => (visible(change) ? call.write(toChangeEvent(change)) : true),
+      send: (change) => {
+        const seen = seenAs(change);
+        return seen ? call.write(toChangeEvent(seen)) : true;
+      },
       drained: () =>
         new Promise<void>((resolve) => {
           if (cancelled) resolve();

@@ -217,7 +217,8 @@ export const actions: Action[] = [
     link: 'obj-perms',
     method: 'GET',
     path: '/obj-perms',
-    summary: "The caller's permissions on an object (RWX), his user and roles (every permission without authentication)",
+    summary:
+      "The caller's permissions on an object (RWX), his user and roles (every permission without authentication)",
     querystring: t.object({ uuid: uuidString, token: t.string() }),
     tenantAware: true,
     handle: (service, request) => objPerms(service, request.query as { uuid?: string }, request.scope),
