@@ -1,6 +1,6 @@
 // The gRPC client of config-api's weft.config.v1.Config service, reduced to what control uses:
 // list every object of some types, and watch the change log from a revision.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { type ClientReadableStream, Metadata } from '@grpc/grpc-js';
 import { grpcChannelCredentials, type TlsFiles } from '@weft/kit';
 import { loadConfigProto } from '@weft/proto';
@@ -39,7 +39,9 @@ export class ConfigClient {
   #metadata(): Metadata {
     const metadata = new Metadata();
     const { file, token: given } = this.credentials;
-    const token = file ? readFileSync(file, 'utf8').trim() : given;
+    // A file not there (yet): no token; a config-api that wants one says so (UNAUTHENTICATED),
+    // and the feed retries, reading the file again.
+    const token = file ? (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined) : given;
     if (!token) return metadata;
     metadata.set('x-auth-token', token);
     metadata.set('authorization', `Bearer ${token}`);
