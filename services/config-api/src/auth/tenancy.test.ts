@@ -417,6 +417,17 @@ describe('tenant isolation', () => {
     }
   });
 
+  test('what a cloud-admin makes for a tenant is the tenant’s: an instance-ip on her network is hers, a bare VM nobody’s', async () => {
+    const address = await admin.create('instance-ip', {
+      virtual_network_refs: [{ uuid: alices.get('virtual-network')!.uuid }],
+    });
+    assert.equal((await alice.request('GET', `/instance-ip/${address.uuid}`)).status, 200);
+    notFound(await bob.request('GET', `/instance-ip/${address.uuid}`), 'bob reads the address on alice’s network');
+    const vm = await admin.create('virtual-machine', { fq_name: ['admins-vm'] });
+    notFound(await bob.request('GET', `/virtual-machine/${vm.uuid}`), 'bob reads the admin’s VM');
+    notFound(await alice.request('GET', `/virtual-machine/${vm.uuid}`), 'alice reads the admin’s VM');
+  });
+
   test('a tenant cannot make projects or system objects, nor change them', async () => {
     assert.equal(
       (await bob.request('POST', '/projects', { project: { fq_name: ['default-domain', 'bob2'] } })).status,

@@ -17,7 +17,7 @@ const LINK = 1;
 export const SYSTEM_OWNER = 'cloud-admin';
 
 /** Types without a parent that tenants make for themselves; other top-level objects are the system's. */
-const TENANT_ROOTS = new Set(['virtual-machine', 'instance-ip']);
+export const TENANT_ROOTS = new Set(['virtual-machine', 'instance-ip']);
 
 /** TF writes project uuids without dashes in perms2; either form names the same project. */
 export const ownerKey = (uuid: string) => uuid.replace(/-/g, '').toLowerCase();
@@ -98,8 +98,9 @@ export class Scope {
 
   canRead(object: StoredObject): boolean {
     if (this.readsEverything) return true;
-    // The system's own objects (domains, global config, tag types…) are readable by every caller.
-    if (ownerOf(this.view, object) === SYSTEM_OWNER) return true;
+    // The system's own objects (domains, global config, tag types…) are readable by every caller;
+    // a tenant's kind of object that a cloud-admin made for nobody in particular is not.
+    if (ownerOf(this.view, object) === SYSTEM_OWNER && !TENANT_ROOTS.has(object.type)) return true;
     return this.#access(object, READ, this.readerOf);
   }
 
@@ -139,6 +140,21 @@ export class Scope {
         });
       });
     }
+  }
+
+  /**
+   * The owner of a parentless object a cloud-admin makes without naming one: the project of the
+   * first object it refers to that a project owns (an instance-ip is its network's tenant's).
+   */
+  ownerFromRefs(refFields: Iterable<string>, body: Record<string, unknown>): string | undefined {
+    for (const field of refFields) {
+      for (const item of (body[field] as { uuid: string }[] | undefined) ?? []) {
+        const target = this.view.get(item.uuid);
+        const owner = target && ownerOf(this.view, target);
+        if (owner && owner !== SYSTEM_OWNER) return owner;
+      }
+    }
+    return undefined;
   }
 
   /** A uuid that this caller may read (false for one that does not exist). */

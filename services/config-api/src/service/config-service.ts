@@ -5,7 +5,7 @@
 // transaction. Lists are ./list.ts; the other VNC API actions are in ./actions/.
 import { randomUUID } from 'node:crypto';
 import { describeSchemaError, fieldOf, model, type ResourceType } from '@weft/model';
-import type { Scope } from '../auth/tenancy.js';
+import { type Scope, SYSTEM_OWNER, TENANT_ROOTS } from '../auth/tenancy.js';
 import { errors, invalid } from '../errors.js';
 import { Allocator } from '../ipam/allocator.js';
 import { type HookContext, hooks } from '../ipam/hooks.js';
@@ -120,7 +120,7 @@ export class ConfigService {
     const typeHooks = hooks[type.type];
     const input = typeHooks?.prepare ? typeHooks.prepare(this.#context(tx, uuid), given) : given;
     const { fqName, parent } = this.#placeOf(tx, type, input, uuid);
-    const owner = scope?.ownerForCreate(
+    let owner = scope?.ownerForCreate(
       type.type,
       parent,
       (input.perms2 as Body | undefined)?.owner as string | undefined,
@@ -134,6 +134,9 @@ export class ConfigService {
     }
     Object.assign(body, this.#resolveRefs(tx, type, input));
     scope?.mustLink(type.refFields.keys(), body);
+    if (scope && owner === SYSTEM_OWNER && !parent && TENANT_ROOTS.has(type.type)) {
+      owner = scope.ownerFromRefs(type.refFields.keys(), body) ?? owner;
+    }
     Object.assign(body, {
       uuid,
       fq_name: fqName,
