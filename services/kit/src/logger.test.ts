@@ -40,6 +40,7 @@ test('secrets are redacted wherever they sit', async () => {
   );
   await new Promise((resolve) => setImmediate(resolve));
   const text = JSON.stringify(lines[0]);
-  for (const secret of ['p1', 't1', 'Bearer t2', 't3', 's1']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+  for (const secret of ['p1', 't1', 'Bearer t2', 't3', 's1'])
+    assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
   assert.ok(text.includes('admin'), 'non-secret fields stay');
 });
