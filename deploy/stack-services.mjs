@@ -7,17 +7,29 @@
 // it listens, for the start banner; needsRoot — why it cannot start without root, if it needs it;
 // cleanupArgs — run with the same options once the service has stopped, to remove what it made;
 // identity(settings) — the name its certificate carries, from its options (default: its name).
+import { dirname, join } from 'node:path';
+
 const port = (env, name, fallback) => env[name] ?? String(fallback);
+// One tokens file for the stack, in its state directory: config-api makes it at its first start,
+// with one cloud-admin token that it also writes alone to admin.token beside it (for curl,
+// weftctl and control).
+const tokensFile = (stateDir) => join(dirname(stateDir), 'tokens.json');
+const adminToken = (stateDir) => join(dirname(stateDir), 'admin.token');
 
 export const stackServices = [
   {
     name: 'config-api',
     main: 'services/config-api/dist/main.js',
-    env: ({ stateDir, host }) => ({ WEFT_STATE_DIR: stateDir, WEFT_CONFIG_API_HOST: host }),
+    env: ({ stateDir, host }) => ({
+      WEFT_STATE_DIR: stateDir,
+      WEFT_CONFIG_API_HOST: host,
+      WEFT_AUTH_TOKENS_FILE: process.env.WEFT_AUTH_TOKENS_FILE ?? tokensFile(stateDir),
+    }),
     readyUrl: (env) => `http://${env.WEFT_CONFIG_API_HOST}:${port(env, 'WEFT_CONFIG_API_REST_PORT', 8082)}/readyz`,
     describe: (env) =>
       `REST http://${env.WEFT_CONFIG_API_HOST}:${port(env, 'WEFT_CONFIG_API_REST_PORT', 8082)} (docs at /docs), ` +
-      `gRPC ${env.WEFT_CONFIG_API_HOST}:${port(env, 'WEFT_CONFIG_API_GRPC_PORT', 8090)}`,
+      `gRPC ${env.WEFT_CONFIG_API_HOST}:${port(env, 'WEFT_CONFIG_API_GRPC_PORT', 8090)}, ` +
+      `admin token in ${adminToken(env.WEFT_STATE_DIR)} (send it as X-Auth-Token)`,
   },
   {
     name: 'control',
@@ -26,6 +38,7 @@ export const stackServices = [
       WEFT_STATE_DIR: stateDir,
       WEFT_CONTROL_HOST: host,
       WEFT_CONFIG_API_GRPC: `${host}:${process.env.WEFT_CONFIG_API_GRPC_PORT ?? 8090}`,
+      WEFT_CONFIG_API_TOKEN_FILE: process.env.WEFT_CONFIG_API_TOKEN_FILE ?? adminToken(stateDir),
     }),
     readyUrl: (env) => `http://${env.WEFT_CONTROL_HOST}:${port(env, 'WEFT_CONTROL_HTTP_PORT', 8083)}/readyz`,
     describe: (env) =>
@@ -35,7 +48,11 @@ export const stackServices = [
   {
     name: 'analytics',
     main: 'services/analytics/dist/main.js',
-    env: ({ stateDir, host }) => ({ WEFT_STATE_DIR: stateDir, WEFT_REST_HOST: host }),
+    env: ({ stateDir, host }) => ({
+      WEFT_STATE_DIR: stateDir,
+      WEFT_REST_HOST: host,
+      WEFT_AUTH_TOKENS_FILE: process.env.WEFT_AUTH_TOKENS_FILE ?? tokensFile(stateDir),
+    }),
     readyUrl: (env) => `http://${env.WEFT_REST_HOST}:${port(env, 'WEFT_REST_PORT', 8081)}/readyz`,
     describe: (env) => `REST http://${env.WEFT_REST_HOST}:${port(env, 'WEFT_REST_PORT', 8081)}/analytics/uves`,
   },

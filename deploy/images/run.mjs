@@ -57,6 +57,10 @@ const ports = {
   agentHttp: port('WEFT_AGENT_HTTP_PORT', 8085),
 };
 const natsUrl = `nats://${host}:${ports.nats}`;
+/** Where the stack's tokens live on this machine, and where the daemons see them. */
+const authDir = join(stateDir, 'auth');
+const AUTH_MOUNT = '/etc/weft/auth';
+const authVolume = () => ['--volume', `${authDir}:${AUTH_MOUNT}`];
 const configApiReplicas = Number(env.WEFT_STACK_CONFIG_API_REPLICAS ?? 1);
 if (!Number.isInteger(configApiReplicas) || configApiReplicas < 1) {
   process.stderr.write('weft: WEFT_STACK_CONFIG_API_REPLICAS must be a whole number from 1\n');
@@ -101,6 +105,8 @@ const services = [
     ready: `http://${host}:${ports.natsMonitor}/healthz`,
     describe: natsUrl,
   },
+  // One tokens file for the stack (config-api makes it with an admin token at its first start,
+  // admin.token beside it), in a directory every authenticating daemon and control mount.
   ...Array.from({ length: configApiReplicas }, (_, i) => {
     const { suffix, rest, grpc } = configApiReplica(i + 1);
     return {
@@ -111,7 +117,9 @@ const services = [
         WEFT_CONFIG_API_HOST: host,
         WEFT_CONFIG_API_REST_PORT: rest,
         WEFT_CONFIG_API_GRPC_PORT: grpc,
+        WEFT_AUTH_TOKENS_FILE: `${AUTH_MOUNT}/tokens.json`,
       },
+      extra: authVolume,
       listens: { [`WEFT_CONFIG_API_REST_PORT${suffix.replace('-', '_')}`]: rest },
       ready: `http://${host}:${rest}/readyz`,
       describe: `REST http://${host}:${rest}  gRPC ${host}:${grpc}${env.WEFT_STORE === 'etcd' ? '  (etcd)' : ''}`,
@@ -126,7 +134,9 @@ const services = [
       WEFT_CONTROL_HOST: host,
       WEFT_CONTROL_AGENT_PORT: ports.controlAgent,
       WEFT_CONTROL_HTTP_PORT: ports.controlHttp,
+      WEFT_CONFIG_API_TOKEN_FILE: `${AUTH_MOUNT}/admin.token`,
     },
+    extra: authVolume,
     listens: { WEFT_CONTROL_AGENT_PORT: ports.controlAgent, WEFT_CONTROL_HTTP_PORT: ports.controlHttp },
     ready: `http://${host}:${ports.controlHttp}/readyz`,
     describe: `agents ${host}:${ports.controlAgent}  HTTP http://${host}:${ports.controlHttp}`,
@@ -135,7 +145,8 @@ const services = [
     name: 'analytics',
     image: 'weft-analytics',
     daemon: true,
-    env: { WEFT_REST_HOST: host, WEFT_REST_PORT: ports.analytics },
+    env: { WEFT_REST_HOST: host, WEFT_REST_PORT: ports.analytics, WEFT_AUTH_TOKENS_FILE: `${AUTH_MOUNT}/tokens.json` },
+    extra: authVolume,
     listens: { WEFT_ANALYTICS_REST_PORT: ports.analytics },
     ready: `http://${host}:${ports.analytics}/readyz`,
     describe: `REST http://${host}:${ports.analytics}`,
@@ -250,6 +261,8 @@ async function start(service) {
   const dir = join(stateDir, service.name);
   mkdirSync(join(dir, 'run'), { recursive: true });
   if (isRoot && !service.needsRoot) chownSync(dir, SERVICE_UID, SERVICE_UID);
+  mkdirSync(authDir, { recursive: true });
+  if (isRoot) chownSync(authDir, SERVICE_UID, SERVICE_UID);
   const logPath = join(stateDir, 'logs', `${service.name}.log`);
   // The caller's options that this daemon declares (asked of its image) pass through; the
   // runner's own (state dir, NATS, TLS files it does not mount) and its settings above win.

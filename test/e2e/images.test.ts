@@ -272,13 +272,15 @@ test('the images build with podman; the HA stack from them serves one data set, 
     assert.match(output, /weft: ready/, output);
     for (const line of output.split('\n').filter((l) => l.includes('not started'))) t.diagnostic(line);
 
-    // One data set through both replicas: what one writes, the other reads, lists and looks up.
+    // One data set through both replicas: what one writes, the other reads, lists and looks up,
+    // each with the admin token the first replica made.
+    const token = readFileSync(join(state.path, 'auth', 'admin.token'), 'utf8').trim();
     const rest = `http://${stackHost}:${ports.WEFT_CONFIG_API_REST_PORT}`;
     const rest2 = `http://${stackHost}:${ports.WEFT_CONFIG_API_REST_PORT_2}`;
     const post = async (base: string, type: string, object: unknown) => {
       const response = await fetch(`${base}/${type}s`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-auth-token': token },
         body: JSON.stringify({ [type]: object }),
       });
       // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
@@ -290,11 +292,15 @@ test('the images build with podman; the HA stack from them serves one data set, 
     const project = await post(rest2, 'project', { fq_name: ['images-test', 'from-images'] });
     for (const base of [rest, rest2]) {
       // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
-      const read: any = await (await fetch(`${base}/project/${project.uuid}`)).json();
+      const read: any = await (
+        await fetch(`${base}/project/${project.uuid}`, { headers: { 'x-auth-token': token } })
+      ).json();
       assert.deepEqual(read.project.fq_name, ['images-test', 'from-images']);
       assert.equal(read.project.parent_uuid, domain.uuid);
       // biome-ignore lint/suspicious/noExplicitAny: a VNC API reply, read by path
-      const listed: any = await (await fetch(`${base}/projects?parent_id=${domain.uuid}`)).json();
+      const listed: any = await (
+        await fetch(`${base}/projects?parent_id=${domain.uuid}`, { headers: { 'x-auth-token': token } })
+      ).json();
       assert.deepEqual(
         listed.projects.map((p: { uuid: string }) => p.uuid),
         [project.uuid],

@@ -168,7 +168,7 @@ test('5: analytics shows the flows from A to B, the vrouters, and no alarm', { s
     async () => {
       const response = await fetch(`${lab.analyticsUrl}/analytics/query`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...lab.authHeaders },
         body: JSON.stringify({
           table: 'FlowRecordTable',
           start_time: 'now-10m',
@@ -189,19 +189,27 @@ test('5: analytics shows the flows from A to B, the vrouters, and no alarm', { s
     { timeoutMs: 30_000, intervalMs: 500, what: 'a flow from A to B with bytes in analytics' },
   );
   for (const host of lab.topology.hosts) {
-    const response = await fetch(`${lab.analyticsUrl}/analytics/uves/vrouter/${host.name}`);
+    const response = await fetch(`${lab.analyticsUrl}/analytics/uves/vrouter/${host.name}`, {
+      headers: lab.authHeaders,
+    });
     assert.equal(response.status, 200, `the UVE of ${host.name}`);
   }
   for (const network of ['red', 'blue', 'green']) {
     const name = encodeURIComponent(`default-domain:default-project:${network}:${network}`);
-    const response = await fetch(`${lab.analyticsUrl}/analytics/uves/routing-instance/${name}`);
+    const response = await fetch(`${lab.analyticsUrl}/analytics/uves/routing-instance/${name}`, {
+      headers: lab.authHeaders,
+    });
     assert.equal(response.status, 200, `the UVE of network ${network}`);
   }
   // Alarms follow reports; once the system has settled there is none.
   let alarms: unknown;
   await waitFor(
     async () => {
-      alarms = ((await (await fetch(`${lab.analyticsUrl}/analytics/alarms`)).json()) as { alarms: unknown[] }).alarms;
+      alarms = (
+        (await (await fetch(`${lab.analyticsUrl}/analytics/alarms`, { headers: lab.authHeaders })).json()) as {
+          alarms: unknown[];
+        }
+      ).alarms;
       return Array.isArray(alarms) && alarms.length === 0;
     },
     { timeoutMs: 20_000, intervalMs: 500, what: 'no alarm' },

@@ -2,7 +2,7 @@
 // stops it with no process left behind.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort, natsServerMissing, tempDir, waitFor } from '@weft/kit/testing';
@@ -35,13 +35,14 @@ test('the local stack starts NATS and every built service, and Ctrl-C leaves not
     WEFT_AGENT_TUNNEL_DEVICE: hostName,
     WEFT_AGENT_CNI_SOCKET: join(state.path, 'agent.sock'),
   };
+  const ports = await stackPortEnv();
   const stack = spawn(process.execPath, [join(repoRoot, 'deploy', 'stack.mjs')], {
     env: {
       ...process.env,
       WEFT_STATE_DIR: state.path,
       WEFT_NATS_PORT: String(natsPort),
       ...agentEnv,
-      ...(await stackPortEnv()),
+      ...ports,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -59,6 +60,14 @@ test('the local stack starts NATS and every built service, and Ctrl-C leaves not
       what: `the stack to be ready:\n${output}`,
     });
     assert.match(output, new RegExp(`nats-server\\s+nats://127\\.0\\.0\\.1:${natsPort}`));
+    // config-api made the stack's admin token, readable by its owner only, and the banner says where.
+    const adminToken = join(state.path, 'admin.token');
+    assert.ok(output.includes(`admin token in ${adminToken}`), output);
+    assert.equal(statSync(adminToken).mode & 0o777, 0o600);
+    const token = readFileSync(adminToken, 'utf8').trim();
+    const rest = `http://127.0.0.1:${ports.WEFT_CONFIG_API_REST_PORT}`;
+    assert.equal((await fetch(`${rest}/projects`)).status, 401, 'config-api wants a token');
+    assert.equal((await fetch(`${rest}/projects`, { headers: { 'x-auth-token': token } })).status, 200);
     const children = childPids(stack.pid!);
     assert.ok(children.length >= 1, 'the stack runs its parts as child processes');
     if (process.getuid?.() === 0) {

@@ -53,6 +53,8 @@ before(async () => {
       WEFT_CONFIG_API_REST_PORT: String(restPort),
       WEFT_CONFIG_API_GRPC_PORT: '0',
       WEFT_CONFIG_API_HOST: '127.0.0.1',
+      // The page's examples send no token: TF's API server with authentication off, on loopback.
+      WEFT_AUTH_MODE: 'no-auth',
       // No NATS server: change events are dropped and counted, the API works all the same.
       WEFT_NATS_URL: `nats://127.0.0.1:${closedPort}`,
       WEFT_LOG_LEVEL: 'warn',

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../support/stack.js';
 import { Lab } from './lab.js';
+import { adminTokenFile } from './services.js';
 import type { LabDatapathMode } from './topology.js';
 
 const dir = process.env.WEFT_LAB_DIR ?? join(repoRoot, '.weft', 'lab');
@@ -47,9 +48,11 @@ async function main(argv: string[]): Promise<void> {
         modes: modes as LabDatapathMode[],
         gateway: values.gateway,
         ...(kube ? { kube } : {}),
+        // The tokens where `npm start` keeps them (.weft), so that weftctl's local context sends one.
+        authDir: join(repoRoot, '.weft'),
       });
       console.log(
-        `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl}; logs in ${join(dir, 'logs')}`,
+        `lab up: ${hosts} hosts; config-api ${lab.config.restUrl}, analytics ${lab.analyticsUrl} (admin token in ${adminTokenFile(lab.authDir)}); logs in ${join(dir, 'logs')}`,
       );
       if (kube) {
         console.log(

@@ -11,12 +11,19 @@ export interface Ref {
 export const PROJECT = ['default-domain', 'default-project'];
 
 export class ConfigClient {
-  constructor(readonly restUrl: string) {}
+  constructor(
+    readonly restUrl: string,
+    /** Sent as X-Auth-Token; config-api in the lab authenticates. */
+    readonly token?: string,
+  ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${this.restUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.token ? { 'x-auth-token': this.token } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();

@@ -13,6 +13,7 @@ import { frrMissing, startGateway } from './gateway.js';
 import { KubeClient } from './kube-client.js';
 import { isAlive, type LabProcess, startProcess, stopProcess } from './processes.js';
 import {
+  adminTokenFile,
   agentCommand,
   agentEnv,
   controllerServices,
@@ -54,6 +55,11 @@ export interface LabOptions {
   kube?: LabKube;
   /** A gateway router (FRR) between the underlay and an outside namespace, BGP with control. */
   gateway?: boolean;
+  /**
+   * Where the tokens file and admin.token are (config-api makes them at its first start); the
+   * lab's dir when not given. The CLI gives .weft, as `npm start` does, so weftctl finds it.
+   */
+  authDir?: string;
 }
 
 export interface LabPod {
@@ -75,6 +81,7 @@ interface LabState {
   processes: LabProcess[];
   pods: Record<string, LabPod>;
   kube?: LabKube;
+  authDir?: string;
 }
 
 const DEFAULT_PORTS: LabPorts = {
@@ -113,7 +120,22 @@ export class Lab {
   }
 
   get config(): ConfigClient {
-    return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`);
+    return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`, this.adminToken);
+  }
+
+  /** The lab's cloud-admin token (config-api and analytics want one). */
+  get adminToken(): string {
+    return readFileSync(adminTokenFile(this.authDir), 'utf8').trim();
+  }
+
+  /** Where the lab's tokens file and admin token are. */
+  get authDir(): string {
+    return this.state.authDir ?? this.dir;
+  }
+
+  /** Headers that carry the admin token, for requests of the lab's REST APIs. */
+  get authHeaders(): Record<string, string> {
+    return { 'x-auth-token': this.adminToken };
   }
 
   get controlUrl(): string {
@@ -164,6 +186,7 @@ export class Lab {
     underlayStage = [],
     kube,
     gateway = false,
+    authDir,
   }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
@@ -182,6 +205,7 @@ export class Lab {
       processes: [],
       pods: {},
       ...(kube ? { kube } : {}),
+      ...(authDir ? { authDir } : {}),
     });
     lab.#save();
     try {
@@ -203,7 +227,13 @@ export class Lab {
 
   async #startController(): Promise<void> {
     prepareControllerTls(this.topology, this.dir);
-    for (const service of controllerServices(this.topology, this.state.ports, this.dir, this.state.kube)) {
+    for (const service of controllerServices(
+      this.topology,
+      this.state.ports,
+      this.dir,
+      this.state.kube,
+      this.authDir,
+    )) {
       mkdirSync(service.stateDir, { recursive: true });
       const started = startProcess(service.name, service.command, service.args, {
         env: daemonEnv(service.env),
@@ -248,7 +278,7 @@ export class Lab {
   async restartController(name: string): Promise<void> {
     const running = this.state.processes.find((item) => item.name === name);
     if (running) await stopProcess(running);
-    const service = controllerServices(this.topology, this.state.ports, this.dir, this.state.kube).find(
+    const service = controllerServices(this.topology, this.state.ports, this.dir, this.state.kube, this.authDir).find(
       (item) => item.name === name,
     );
     if (!service) throw new Error(`no controller service ${name}`);

@@ -51,6 +51,9 @@ export function daemonEnv(options: Record<string, string>): NodeJS.ProcessEnv {
   return { ...Object.fromEntries(inherited), ...options };
 }
 
+/** The lab's cloud-admin token, which config-api writes at its first start. */
+export const adminTokenFile = (dir: string) => join(dir, 'admin.token');
+
 const serviceMain = (service: string) => join(repoRoot, 'services', service, 'dist', 'main.js');
 
 async function answers(url: string): Promise<boolean> {
@@ -92,6 +95,7 @@ export function controllerServices(
   ports: LabPorts,
   dir: string,
   kube?: LabKube,
+  authDir = dir,
 ): ControllerService[] {
   const host = topology.controllerAddress;
   const natsUrl = `nats://${host}:${ports.nats}`;
@@ -126,6 +130,8 @@ export function controllerServices(
         WEFT_CONTROL_BGP_PEERS: `${gateway.underlayAddress}:${gateway.asn}`,
       }
     : {};
+  // One tokens file for the lab: config-api makes it with an admin token (admin.token beside it).
+  const tokensFile = join(authDir, 'tokens.json');
   return [
     ...bgp,
     {
@@ -145,6 +151,7 @@ export function controllerServices(
         WEFT_CONFIG_API_HOST: '0.0.0.0',
         WEFT_CONFIG_API_REST_PORT: String(ports.configRest),
         WEFT_CONFIG_API_GRPC_PORT: String(ports.configGrpc),
+        WEFT_AUTH_TOKENS_FILE: tokensFile,
       },
       stateDir: stateDir('config-api'),
       ready: () => answers(`http://127.0.0.1:${ports.configRest}/readyz`),
@@ -156,6 +163,7 @@ export function controllerServices(
       env: {
         ...common('control'),
         WEFT_CONFIG_API_GRPC: `127.0.0.1:${ports.configGrpc}`,
+        WEFT_CONFIG_API_TOKEN_FILE: adminTokenFile(authDir),
         WEFT_CONTROL_HOST: '0.0.0.0',
         WEFT_CONTROL_AGENT_PORT: String(ports.control),
         WEFT_CONTROL_HTTP_PORT: String(ports.controlHttp),
@@ -168,13 +176,24 @@ export function controllerServices(
       name: 'analytics',
       command: process.execPath,
       args: [serviceMain('analytics')],
-      env: { ...common('analytics'), WEFT_REST_HOST: '0.0.0.0', WEFT_REST_PORT: String(ports.analytics) },
+      env: {
+        ...common('analytics'),
+        WEFT_REST_HOST: '0.0.0.0',
+        WEFT_REST_PORT: String(ports.analytics),
+        WEFT_AUTH_TOKENS_FILE: tokensFile,
+      },
       stateDir: stateDir('analytics'),
       ready: () => answers(`http://127.0.0.1:${ports.analytics}/readyz`),
     },
     // kube-manager talks to config-api's REST and the Kubernetes API only: no NATS, no identity.
     ...(kube
-      ? [kubeManagerService(kube, ports, { WEFT_STATE_DIR: stateDir('kube-manager'), WEFT_LOG_LEVEL: 'info' })]
+      ? [
+          kubeManagerService(kube, ports, {
+            WEFT_STATE_DIR: stateDir('kube-manager'),
+            WEFT_LOG_LEVEL: 'info',
+            WEFT_CONFIG_API_TOKEN_FILE: adminTokenFile(authDir),
+          }),
+        ]
       : []),
   ];
 }

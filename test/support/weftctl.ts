@@ -110,6 +110,8 @@ export async function startLocalStack(prefix: string): Promise<LocalStack> {
     WEFT_CTL_TLS_CA: join(state.path, 'tls', 'ca.pem'),
     WEFT_CTL_TLS_CERT: join(state.path, 'tls', 'weftctl.pem'),
     WEFT_CTL_TLS_KEY: join(state.path, 'tls', 'weftctl.key'),
+    // The admin token the stack's config-api wrote, as the README's tour has weftctl send it.
+    WEFT_CTL_TOKEN_FILE: join(state.path, 'admin.token'),
   };
   return { env, ports, hostName, output: () => output, stop };
 }

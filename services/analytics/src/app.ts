@@ -6,17 +6,21 @@
 //   REST: uve-routes (UveState), query-routes (SqliteStore), alarm-routes (AlarmEngine)
 import { hostname } from 'node:os';
 import {
+  type Authenticator,
+  authErrors,
+  authenticateRequests,
   createHttpApp,
   type Logger,
   type Metrics,
   NatsLink,
   type Readiness,
+  readsAll,
   type TlsFiles,
   UvePublisher,
 } from '@weft/kit';
 import { AlarmEngine } from './alarms/alarm-engine.js';
 import { Ingest } from './ingest/ingest.js';
-import { QueryRunner } from './query/query-runner.js';
+import { QueryPool } from './query/query-runner.js';
 import { MAX_PARTITIONS } from './query/validate.js';
 import { registerAlarmRoutes } from './rest/alarm-routes.js';
 import { registerQueryRoutes } from './rest/query-routes.js';
@@ -57,6 +61,8 @@ export interface AnalyticsOptions {
   ackWaitMs?: number;
   /** A query running longer is stopped and answered 504. */
   queryTimeoutMs?: number;
+  /** Queries run side by side, each on its own worker: a slow one holds up only its own. */
+  queryWorkers?: number;
   /** The durable consumer's name: replicas sharing one split the records, each its own gets all. */
   consumerName?: string;
   /** At most one StatTable.UveStat sample per UVE part per this interval. */
@@ -67,6 +73,8 @@ export interface AnalyticsDeps {
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
+  /** Who may query: without one, every caller may (tests on loopback). */
+  authenticator?: Authenticator;
 }
 
 export const DEFAULTS = {
@@ -82,11 +90,15 @@ export const DEFAULTS = {
   sweepIntervalMs: 1_000,
   ackWaitMs: 30_000,
   queryTimeoutMs: 60_000,
+  queryWorkers: 2,
   consumerName: 'weft-analytics',
   statIntervalMs: 60_000,
 } as const;
 
-export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, readiness }: AnalyticsDeps) {
+export function buildAnalytics(
+  options: AnalyticsOptions,
+  { logger, metrics, readiness, authenticator }: AnalyticsDeps,
+) {
   const settings = { ...DEFAULTS, host: hostname(), ...options };
   if (settings.retentionMs / settings.partitionMs > MAX_PARTITIONS) {
     throw new Error(
@@ -234,9 +246,19 @@ export function buildAnalytics(options: AnalyticsOptions, { logger, metrics, rea
   }
 
   const app = createHttpApp({ logger, readiness, metrics, tls: settings.httpTls });
+  if (authenticator) {
+    // Flows, logs and UVEs cross tenants: only a cloud-admin or a global reader may read them.
+    authenticateRequests(app, authenticator, {
+      authorize: (identity) => {
+        if (!readsAll(identity)) {
+          throw authErrors.FORBIDDEN({ user: identity.user, action: 'read analytics (cloud-admin or reader only)' });
+        }
+      },
+    });
+  }
   const openStream = registerSseStreams(app);
   registerUveRoutes(app, uves, alarms, openStream);
-  const queries = new QueryRunner(store, settings.queryTimeoutMs);
+  const queries = new QueryPool(store, settings.queryTimeoutMs, settings.queryWorkers);
   registerQueryRoutes(
     app,
     queries,

@@ -1,7 +1,8 @@
 // The one error catalog of analytics: every error a REST caller can get, with its stable code.
-import { defineErrors, GrpcStatus } from '@weft/kit';
+import { authErrorDefinitions, defineErrors, GrpcStatus } from '@weft/kit';
 
 export const errors = defineErrors({
+  ...authErrorDefinitions,
   INVALID_QUERY: {
     httpStatus: 400,
     grpcStatus: GrpcStatus.INVALID_ARGUMENT,
@@ -16,6 +17,12 @@ export const errors = defineErrors({
     httpStatus: 404,
     grpcStatus: GrpcStatus.NOT_FOUND,
     message: (d: { type: string; name: string }) => `no ${d.type} UVE named ${d.name}`,
+  },
+  QUERY_TOO_LARGE: {
+    httpStatus: 422,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    message: (d: { heapMb: number }) =>
+      `the query needs more than the ${d.heapMb} MiB a query may hold: narrow its time range, its where or its limit`,
   },
   QUERY_TIMEOUT: {
     httpStatus: 504,

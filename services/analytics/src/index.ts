@@ -1,6 +1,6 @@
 // @weft/analytics public surface: start a whole analytics (for other packages' tests and the
 // local stack), and the names of its tables and alarm rules.
-import { createLogger, createMetrics, Readiness } from '@weft/kit';
+import { Authenticator, type AuthSettings, createLogger, createMetrics, Readiness } from '@weft/kit';
 import { type AnalyticsOptions, buildAnalytics } from './app.js';
 
 export { RULES as ALARM_RULES } from './alarms/rules.js';
@@ -14,6 +14,8 @@ export interface StartAnalyticsOptions extends AnalyticsOptions {
   /** Address to listen on; loopback by default. */
   restHost?: string;
   logLevel?: string;
+  /** Who may query; none: every caller (a test on loopback). */
+  auth?: AuthSettings;
 }
 
 export interface RunningAnalytics {
@@ -27,9 +29,15 @@ export interface RunningAnalytics {
  * streams exist (so nothing published after this is lost).
  */
 export async function startAnalytics(options: StartAnalyticsOptions): Promise<RunningAnalytics> {
-  const { restPort = 0, restHost = '127.0.0.1', logLevel = 'warn', ...rest } = options;
+  const { restPort = 0, restHost = '127.0.0.1', logLevel = 'warn', auth, ...rest } = options;
   const logger = createLogger({ service: 'analytics', level: logLevel });
-  const analytics = buildAnalytics(rest, { logger, metrics: createMetrics('analytics'), readiness: new Readiness() });
+  const authenticator = auth ? new Authenticator(auth, { logger, host: restHost }) : undefined;
+  const analytics = buildAnalytics(rest, {
+    logger,
+    metrics: createMetrics('analytics'),
+    readiness: new Readiness(),
+    ...(authenticator ? { authenticator } : {}),
+  });
   try {
     await analytics.app.listen({ port: restPort, host: restHost });
     await analytics.start();

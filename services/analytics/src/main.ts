@@ -1,17 +1,31 @@
 #!/usr/bin/env node
 // weft-analytics: reads its options (WEFT_* or flags), builds the app, listens, ingests, and
 // stops cleanly on SIGTERM/SIGINT.
-import { startDaemon } from '@weft/kit';
+import { Authenticator, authSettingsOf, startDaemon } from '@weft/kit';
 import { buildAnalytics } from './app.js';
 import { analyticsOptions } from './options.js';
 
 const { config, tls, httpTls, logger, metrics, readiness, lifecycle } = startDaemon('analytics', analyticsOptions);
-const { diskAlarmPercent, restPort, restHost, ...options } = config;
+const {
+  diskAlarmPercent,
+  restPort,
+  restHost,
+  authMode,
+  authTokensFile,
+  authJwks,
+  authJwtIssuer,
+  authJwtAudience,
+  ...options
+} = config;
 let analytics: ReturnType<typeof buildAnalytics>;
 try {
+  const authenticator = new Authenticator(
+    authSettingsOf({ authMode, authTokensFile, authJwks, authJwtIssuer, authJwtAudience, stateDir: config.stateDir }),
+    { logger, host: restHost },
+  );
   analytics = buildAnalytics(
     { ...options, tls, httpTls, diskAlarmRatio: diskAlarmPercent / 100 },
-    { logger, metrics, readiness },
+    { logger, metrics, readiness, authenticator },
   );
 } catch (error) {
   // A wrong combination of options (or an unreadable state dir): one line and exit 2, as for

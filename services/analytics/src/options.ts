@@ -2,7 +2,7 @@
 // are made from them, and the chart, the local stack, the image runner and the lab are checked
 // against them (test/e2e/options.test.ts, test/e2e/charts.test.ts).
 import { hostname } from 'node:os';
-import { commonOptions, option } from '@weft/kit';
+import { authOptions, commonOptions, option } from '@weft/kit';
 import { DEFAULTS } from './app.js';
 
 export const analyticsOptions = {
@@ -54,6 +54,13 @@ export const analyticsOptions = {
     'a query running longer is stopped (504)',
     DEFAULTS.queryTimeoutMs,
   ),
+  queryWorkers: option.integer(
+    'WEFT_ANALYTICS_QUERY_WORKERS',
+    'queries run side by side, each on a worker thread with a bounded heap: a slow query holds up only its own',
+    DEFAULTS.queryWorkers,
+    1,
+    16,
+  ),
   consumerName: option.required(
     'WEFT_ANALYTICS_CONSUMER',
     'JetStream durable consumer name; give each analytics replica its own to give each every record',
@@ -69,6 +76,7 @@ export const analyticsOptions = {
     'stale UVE parts are forgotten after this',
     DEFAULTS.uveExpiryMs,
   ),
+  ...authOptions,
 };
 
 /** Everything weft-analytics takes: the kit's common options and its own. */

@@ -3,9 +3,21 @@
 // main.ts and startConfigApi (index.ts) bind it to ports.
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { createHttpApp, type Logger, type Metrics, NatsLink, type Readiness, type TlsFiles } from '@weft/kit';
+import {
+  type Authenticator,
+  createHttpApp,
+  type Logger,
+  type Metrics,
+  NatsLink,
+  OPEN_ROUTES,
+  type Readiness,
+  registerAuthentication,
+  type TlsFiles,
+} from '@weft/kit';
 import { type Schema, validatorOf } from '@weft/model';
 import type { FastifyInstance } from 'fastify';
+import { Audit, whoOf } from './audit.js';
+import { Scope } from './auth/tenancy.js';
 import { publishChanges } from './events/publisher.js';
 import { type ConfigGrpc, configHandlers } from './grpc/server.js';
 import { registerRequestMetrics } from './rest/metrics.js';
@@ -37,6 +49,10 @@ export interface ConfigApiOptions {
   tls?: TlsFiles;
   /** HTTPS for REST (WEFT_HTTP_TLS); plain HTTP when not given. */
   httpTls?: TlsFiles;
+  /** Who may call: checks every REST request and gRPC call but the open routes. */
+  authenticator: Authenticator;
+  /** REST requests per minute per token (0: no limit). */
+  rateLimit?: number;
 }
 
 export interface ConfigApi {
@@ -56,8 +72,29 @@ function isWrite(method: string, url: string | undefined): boolean {
   return method === 'POST' && url !== undefined && (/^\/[a-z0-9-]+s$/.test(url) || url === '/ref-update');
 }
 
+/** POSTs that only read: every other POST, PUT and DELETE is a change, and audited. */
+const READING_POSTS = new Set([
+  '/fqname-to-id',
+  '/id-to-fqname',
+  '/list-bulk-collection',
+  '/virtual-network/:uuid/subnet-ip-count',
+]);
+
+/** The uuid a write answered with (a create's new object), or the error code of a refusal. */
+function outcomeOf(payload: unknown): { uuid?: string; code?: string } {
+  if (typeof payload !== 'string' || payload.length > 65_536) return {};
+  try {
+    const body = JSON.parse(payload) as Record<string, { uuid?: unknown; code?: unknown }>;
+    if (typeof body.error?.code === 'string') return { code: body.error.code };
+    const inner = Object.values(body)[0];
+    return typeof inner?.uuid === 'string' ? { uuid: inner.uuid } : {};
+  } catch {
+    return {};
+  }
+}
+
 /** Routes that answer without the store (health, metrics, the API's own description). */
-const OPS_ROUTES = /^\/(healthz|readyz|metrics|openapi\.json|docs)(\/|$)/;
+const OPS_ROUTES = OPEN_ROUTES;
 
 export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigApi> {
   const { logger, metrics, readiness } = options;
@@ -111,6 +148,7 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
     stopPublishing = publishChanges(store, nats, logger, metrics);
   }
 
+  const audit = new Audit(logger, nats);
   const http = createHttpApp({
     logger,
     readiness,
@@ -123,11 +161,35 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   });
   http.setValidatorCompiler(({ schema }) => validatorOf(schema as Schema));
   registerRequestMetrics(http, metrics);
+  await registerAuthentication(http, options.authenticator, { rateLimit: options.rateLimit ?? 0 });
   // A write through another replica is read here at once: reads wait for the read barrier.
+  // Then the caller's scope is made from what the store holds (his projects' uuids).
+  const mode = options.authenticator.mode;
+  http.decorateRequest('scope', undefined);
+  // Every change, and every refused attempt at one, is audited: who, what, when, how it ended.
+  http.addHook('onSend', async (request, reply, payload) => {
+    const route = request.routeOptions.url;
+    if (request.method === 'GET' || route === undefined || OPS_ROUTES.test(route)) return payload;
+    if (request.method === 'POST' && READING_POSTS.has(route)) return payload;
+    const { uuid, code } = outcomeOf(payload);
+    const params = request.params as { uuid?: string } | undefined;
+    const typed = /^\/([a-zA-Z0-9-]+?)s?(\/:uuid)?$/.exec(route);
+    audit.record({
+      ...whoOf(request.identity),
+      method: request.method,
+      path: route,
+      ...(typed && route !== '/ref-update' ? { type: typed[1] } : {}),
+      ...(params?.uuid || uuid ? { uuid: params?.uuid ?? uuid } : {}),
+      status: reply.statusCode,
+      ...(code ? { code } : {}),
+    });
+    return payload;
+  });
   http.addHook('preHandler', async (request) => {
     const url = request.routeOptions.url;
-    if (url === undefined || OPS_ROUTES.test(url) || isWrite(request.method, url)) return;
-    await store.sync();
+    if (url === undefined || OPS_ROUTES.test(url)) return;
+    if (!isWrite(request.method, url)) await store.sync();
+    if (mode !== 'no-auth' && request.identity) request.scope = new Scope(store, request.identity, mode);
   });
   await http.register(swagger, {
     openapi: {
@@ -144,7 +206,7 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   await http.ready();
 
   let hrefBase = options.hrefBase ?? (() => '');
-  const grpc = configHandlers(service, () => hrefBase(), logger);
+  const grpc = configHandlers(service, () => hrefBase(), logger, options.authenticator, audit);
   return {
     http,
     service,

@@ -1,8 +1,9 @@
 // Every error the config-api returns, with its HTTP and gRPC status. REST answers
 // {"error": {code, message, field?, …}}; gRPC answers the status with the same message.
-import { defineErrors, GrpcStatus } from '@weft/kit';
+import { authErrorDefinitions, defineErrors, GrpcStatus } from '@weft/kit';
 
 export const errors = defineErrors({
+  ...authErrorDefinitions,
   INVALID_FIELD: {
     httpStatus: 400,
     grpcStatus: GrpcStatus.INVALID_ARGUMENT,

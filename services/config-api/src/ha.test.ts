@@ -59,6 +59,8 @@ async function startReplica(
       WEFT_CONFIG_API_REST_PORT: String(restPort),
       WEFT_CONFIG_API_GRPC_PORT: String(grpcPort),
       WEFT_CONFIG_API_HOST: '127.0.0.1',
+      // On loopback, without tokens: what is tested here is not authentication.
+      WEFT_AUTH_MODE: 'no-auth',
       WEFT_NATS_URL: natsUrl,
       WEFT_LOG_LEVEL: 'warn',
     },

@@ -1,6 +1,6 @@
 // @weft/config-api: what other packages' tests may use. startConfigApi runs the whole service
 // in this process, on the given ports (0 or none: free ones), with its SQLite file in stateDir.
-import { createLogger, createMetrics, Readiness } from '@weft/kit';
+import { type AuthSettings, createLogger, createMetrics, Readiness } from '@weft/kit';
 import { listenConfigApi, type RunningConfigApi } from './start.js';
 import type { EtcdConnection } from './store/open.js';
 
@@ -36,6 +36,12 @@ export interface StartConfigApiOptions {
   /** The store: SQLite in stateDir (the default), or etcd. */
   store?: 'sqlite' | 'etcd';
   etcd?: EtcdConnection;
+  /** Authentication; none: no-auth (allowed on loopback only). */
+  auth?: AuthSettings;
+  /** REST requests per minute per token (0, the default: no limit). */
+  rateLimit?: number;
+  /** Largest REST body in bytes. */
+  bodyLimit?: number;
 }
 
 export function startConfigApi(options: StartConfigApiOptions): Promise<RunningConfigApi> {
@@ -48,6 +54,9 @@ export function startConfigApi(options: StartConfigApiOptions): Promise<RunningC
     changeLogKeep: options.changeLogKeep,
     store: options.store,
     etcd: options.etcd,
+    auth: options.auth ?? { mode: 'no-auth' },
+    rateLimit: options.rateLimit,
+    bodyLimit: options.bodyLimit,
     logger: createLogger({ service: 'config-api', level: options.logLevel ?? 'warn' }),
     metrics: createMetrics('config-api'),
     readiness: new Readiness(),

@@ -5,7 +5,7 @@
 //   weft-config-api               run
 //   weft-config-api export > FILE write the whole data set of the store the options name
 //   weft-config-api import < FILE load such a data set into an empty store
-import { startDaemon } from '@weft/kit';
+import { authSettingsOf, startDaemon } from '@weft/kit';
 import { configApiOptions } from './options.js';
 import { listenConfigApi } from './start.js';
 import type { EtcdConnection } from './store/open.js';
@@ -32,7 +32,18 @@ if (command) {
 }
 
 try {
-  const api = await listenConfigApi({ ...config, store: config.store, etcd, tls, httpTls, logger, metrics, readiness });
+  const api = await listenConfigApi({
+    ...config,
+    store: config.store,
+    etcd,
+    tls,
+    httpTls,
+    auth: authSettingsOf(config),
+    rateLimit: config.rateLimit,
+    logger,
+    metrics,
+    readiness,
+  });
   lifecycle.onStop('config-api', () => api.close());
 } catch (error) {
   logger.fatal({ err: error }, 'config-api failed to start');

@@ -1,7 +1,7 @@
 // Every option of weft-config-api, declared once: main.ts reads them, --help and the README's
 // table are made from them, and the chart, the local stack, the image runner and the lab are
 // checked against them (test/e2e/options.test.ts, test/e2e/charts.test.ts).
-import { commonOptions, option } from '@weft/kit';
+import { authOptions, commonOptions, option } from '@weft/kit';
 
 export const configApiOptions = {
   restPort: option.port('WEFT_CONFIG_API_REST_PORT', 'REST (VNC API) port (0: any free port)', 8082, {
@@ -55,6 +55,19 @@ export const configApiOptions = {
   etcdKey: option.string('WEFT_ETCD_KEY', 'etcd: PEM private key of that certificate', ''),
   etcdUsername: option.string('WEFT_ETCD_USERNAME', 'etcd: user name when etcd authentication is on', ''),
   etcdPassword: option.string('WEFT_ETCD_PASSWORD', 'etcd: password of that user', '', { secret: true }),
+  ...authOptions,
+  rateLimit: option.integer(
+    'WEFT_CONFIG_API_RATE_LIMIT',
+    'REST requests per minute one token (or, without one, one address) may make; more answer 429 (0: no limit)',
+    6_000,
+    0,
+  ),
+  bodyLimit: option.integer(
+    'WEFT_CONFIG_API_BODY_LIMIT',
+    'largest REST request body, in bytes (larger: 413)',
+    1024 * 1024,
+    1024,
+  ),
 };
 
 /** Everything weft-config-api takes: the kit's common options and its own. */

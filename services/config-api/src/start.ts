@@ -1,5 +1,13 @@
 // Binds a built config-api to its REST and gRPC ports; shared by main.ts and startConfigApi.
-import { type Logger, type Metrics, type Readiness, startGrpcServer, type TlsFiles } from '@weft/kit';
+import {
+  Authenticator,
+  type AuthSettings,
+  type Logger,
+  type Metrics,
+  type Readiness,
+  startGrpcServer,
+  type TlsFiles,
+} from '@weft/kit';
 import { loadConfigProto } from '@weft/proto';
 import { buildConfigApi } from './app.js';
 import type { EtcdConnection } from './store/open.js';
@@ -18,6 +26,12 @@ export interface ListenOptions {
   tls?: TlsFiles;
   /** HTTPS for REST (WEFT_HTTP_TLS); plain HTTP when not given. */
   httpTls?: TlsFiles;
+  /** Authentication: the mode and where tokens and JWT keys come from. */
+  auth: AuthSettings;
+  /** REST requests per minute per token (0: no limit). */
+  rateLimit?: number;
+  /** Largest REST body in bytes. */
+  bodyLimit?: number;
   logger: Logger;
   metrics: Metrics;
   readiness: Readiness;
@@ -37,7 +51,8 @@ function reachable(host: string): string {
 
 export async function listenConfigApi(options: ListenOptions): Promise<RunningConfigApi> {
   let restUrl = '';
-  const api = await buildConfigApi({ ...options, hrefBase: () => restUrl });
+  const authenticator = new Authenticator(options.auth, { logger: options.logger, host: options.host });
+  const api = await buildConfigApi({ ...options, authenticator, hrefBase: () => restUrl });
   try {
     await api.http.listen({ host: options.host, port: options.restPort });
   } catch (error) {

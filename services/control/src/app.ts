@@ -28,6 +28,10 @@ import { ControlUves } from './introspection/uve.js';
 export interface ControlAppOptions {
   /** host:port of config-api's gRPC Config service. */
   configApiGrpc: string;
+  /** File holding the token sent to config-api; empty or none: no token. */
+  configApiTokenFile?: string;
+  /** The token itself, when no file is given. */
+  configApiToken?: string;
   /** NATS servers; without them control follows config by Watch alone and publishes no UVEs. */
   natsUrl?: string[];
   agentPort: number;
@@ -109,7 +113,10 @@ export function buildControl(options: ControlAppOptions) {
     });
   };
 
-  const client = new ConfigClient(options.configApiGrpc, options.tls);
+  const client = new ConfigClient(options.configApiGrpc, options.tls, {
+    file: options.configApiTokenFile,
+    token: options.configApiToken,
+  });
   const feed = new ConfigFeed({ client, store, onChange: scheduleCompile, logger, metrics });
   readiness.declare('config', () =>
     feed.synced ? undefined : `config not listed yet from config-api at ${options.configApiGrpc}`,

@@ -8,6 +8,8 @@ export { SimulatedAgent, type SimulatedAgentOptions } from './testing/simulated-
 export interface StartControlOptions {
   /** host:port of config-api's gRPC Config service. */
   configApiGrpc: string;
+  /** File holding the token for config-api; none: config-api runs without authentication. */
+  configApiTokenFile?: string;
   natsUrl?: string[];
   /** Agent gRPC port; 0 (the default here) takes a free one. */
   agentPort?: number;
@@ -37,6 +39,7 @@ export async function startControl(options: StartControlOptions): Promise<Runnin
   const logger = createLogger({ service: 'control', level });
   const control = buildControl({
     configApiGrpc: options.configApiGrpc,
+    configApiTokenFile: options.configApiTokenFile,
     natsUrl: options.natsUrl,
     agentPort: options.agentPort ?? 0,
     httpPort: options.httpPort ?? 0,

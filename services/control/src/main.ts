@@ -13,6 +13,8 @@ if (config.bgpSpeaker && !config.bgpRouterId) {
 
 const control = buildControl({
   configApiGrpc: config.configApiGrpc,
+  configApiTokenFile: config.configApiTokenFile,
+  configApiToken: config.configApiToken,
   natsUrl: config.natsUrl,
   agentPort: config.agentPort,
   httpPort: config.httpPort,

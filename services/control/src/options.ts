@@ -3,7 +3,7 @@
 // against them (test/e2e/options.test.ts, test/e2e/charts.test.ts).
 import { isIPv4 } from 'node:net';
 import { hostname } from 'node:os';
-import { commonOptions, type OptionSpec, option } from '@weft/kit';
+import { commonOptions, configApiTokenOptions, type OptionSpec, option } from '@weft/kit';
 
 /** host:port, with an IPv6 host in brackets. */
 function address(env: string, description: string, defaultValue: string): OptionSpec<string> {
@@ -48,6 +48,7 @@ function bgpPeers(env: string, description: string): OptionSpec<Array<{ address:
 
 export const controlOptions = {
   configApiGrpc: address('WEFT_CONFIG_API_GRPC', "host:port of config-api's gRPC Config service", '127.0.0.1:8090'),
+  ...configApiTokenOptions('control'),
   agentPort: option.port('WEFT_CONTROL_AGENT_PORT', 'gRPC port agents connect to', 5269, { listen: 'tcp' }),
   httpPort: option.port('WEFT_CONTROL_HTTP_PORT', 'HTTP port for health, metrics and introspection', 8083, {
     listen: 'tcp',

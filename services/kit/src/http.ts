@@ -140,6 +140,12 @@ export function createHttpApp({
       { level: logger.level === 'debug' || logger.level === 'trace' ? logger.level : 'warn' },
     ),
     bodyLimit,
+    // Timeouts on every connection: a client that sends its request slowly (or not at all) is
+    // cut off instead of holding a socket; an idle kept-alive connection closes. Answers that
+    // stream (server-sent events) are not bounded by these: they bound receiving a request.
+    connectionTimeout: 120_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
     // Refuse new requests on kept-alive connections while closing, so a drain ends.
     return503OnClosing: true,
     // Unknown fields are an error the caller must hear about, not something to drop silently

@@ -1,5 +1,34 @@
 // @weft/kit: what every Weft daemon is built from. Services import from here only; test
 // helpers are in @weft/kit/testing.
+
+export {
+  type AuthConfig,
+  Authenticator,
+  type AuthSettings,
+  authErrors,
+  authSettingsOf,
+  type Credentials,
+  isLoopback,
+  tokenOf,
+} from './auth/authenticator.js';
+export { authErrorDefinitions } from './auth/errors.js';
+export { authenticateRequests, limitRate, OPEN_ROUTES, registerAuthentication } from './auth/http.js';
+export {
+  type GlobalRole,
+  type Identity,
+  isCloudAdmin,
+  NO_AUTH_IDENTITY,
+  type ProjectRole,
+  readsAll,
+} from './auth/identity.js';
+export {
+  AUTH_MODES,
+  type AuthMode,
+  authOptions,
+  configApiTokenOf,
+  configApiTokenOptions,
+} from './auth/options.js';
+export { adminTokenPathOf, ensureTokensFile, newToken } from './auth/tokens-file.js';
 export {
   ConfigError,
   type ConfigOf,

@@ -33,13 +33,14 @@ test('secrets are redacted wherever they sit', async () => {
     {
       password: 'p1',
       credentials: { token: 't1', user: 'admin' },
-      req: { headers: { authorization: 'Bearer t2', host: 'x' } },
+      req: { headers: { authorization: 'Bearer t2', 'x-auth-token': 't3', host: 'x' } },
       nested: { deeper: { secret: 's1' } },
     },
     'login',
   );
   await new Promise((resolve) => setImmediate(resolve));
   const text = JSON.stringify(lines[0]);
-  for (const secret of ['p1', 't1', 'Bearer t2', 's1']) assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
+  for (const secret of ['p1', 't1', 'Bearer t2', 't3', 's1'])
+    assert.ok(!text.includes(secret), `${secret} leaked: ${text}`);
   assert.ok(text.includes('admin'), 'non-secret fields stay');
 });

@@ -23,6 +23,9 @@ export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
+  // Tungsten Fabric's header for the same token.
+  'req.headers["x-auth-token"]',
+  'headers["x-auth-token"]',
 ];
 
 export interface LoggerOptions {

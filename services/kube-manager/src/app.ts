@@ -39,6 +39,9 @@ import { WorkQueue } from './reconcile/work-queue.js';
 export interface KubeManagerOptions {
   kubeApiUrl: string;
   configApiUrl: string;
+  /** The token sent to config-api: a file read at every request, else this token; neither for no-auth. */
+  configApiTokenFile?: string;
+  configApiToken?: string;
   projectMode: 'namespace' | 'cluster';
   clusterProject: string;
   podNetwork: string;
@@ -87,7 +90,10 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const networking = kubeConfig.makeApiClient(NetworkingV1Api);
-  const config = new ConfigApi(options.configApiUrl, deps.tls);
+  const config = new ConfigApi(options.configApiUrl, deps.tls, {
+    file: options.configApiTokenFile,
+    token: options.configApiToken,
+  });
   const app = createHttpApp({ logger, readiness, metrics, tls: deps.httpTls });
 
   const reconciles = metrics.counter('reconciles_total', 'reconciles by kind and result', ['kind', 'result']);

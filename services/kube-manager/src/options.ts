@@ -2,7 +2,7 @@
 // table are made from them, and the chart and the image runner are checked against them
 // (test/e2e/options.test.ts, test/e2e/charts.test.ts).
 import { hostname } from 'node:os';
-import { commonOptions, option } from '@weft/kit';
+import { commonOptions, configApiTokenOptions, option } from '@weft/kit';
 
 export const kubeManagerOptions = {
   kubeApiUrl: option.string(
@@ -10,6 +10,7 @@ export const kubeManagerOptions = {
     "URL of the Kubernetes API; empty: the pod's service account in a cluster, else KUBECONFIG",
     '',
   ),
+  ...configApiTokenOptions('kube-manager'),
   configApiUrl: option.urls(
     'WEFT_CONFIG_API_URL',
     "config-api's REST URL",

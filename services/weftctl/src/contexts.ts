@@ -124,5 +124,10 @@ export function common(resolved: Resolved): { token?: string; tls?: Tls } {
   if (typeof s['tls-cert'] === 'string') tls.cert = s['tls-cert'];
   if (typeof s['tls-key'] === 'string') tls.key = s['tls-key'];
   if (s['insecure-skip-tls-verify'] === true) tls.insecure = true;
-  return { ...(typeof s.token === 'string' && s.token ? { token: s.token } : {}), tls };
+  let token = typeof s.token === 'string' && s.token ? s.token : undefined;
+  const tokenFile = s['token-file'];
+  if (token === undefined && typeof tokenFile === 'string' && tokenFile && existsSync(tokenFile)) {
+    token = readFileSync(tokenFile, 'utf8').trim() || undefined;
+  }
+  return { ...(token ? { token } : {}), tls };
 }

@@ -2,6 +2,11 @@
 // once: the global flags, the environment variables, the keys of the contexts file and the
 // README's table all come from this list. weftctl is a CLI, not a daemon: it reads only these
 // variables, and a daemon never sees them (they are not its options).
+import { fileURLToPath } from 'node:url';
+
+/** The admin token `npm start` writes in this checkout's state directory (.weft/admin.token). */
+const LOCAL_ADMIN_TOKEN = fileURLToPath(new URL('../../../.weft/admin.token', import.meta.url));
+
 export interface Setting {
   /** Key in a context of the contexts file, and the flag (--<key>). */
   key: SettingKey;
@@ -21,6 +26,7 @@ export type SettingKey =
   | 'analytics'
   | 'project'
   | 'token'
+  | 'token-file'
   | 'tls-ca'
   | 'tls-cert'
   | 'tls-key'
@@ -52,6 +58,12 @@ export const SETTINGS: readonly Setting[] = [
     env: 'WEFT_CTL_TOKEN',
     describe: 'token sent as Authorization: Bearer and X-Auth-Token',
     secret: true,
+  },
+  {
+    key: 'token-file',
+    env: 'WEFT_CTL_TOKEN_FILE',
+    describe: 'file holding the token, when --token is not given (`npm start` writes .weft/admin.token)',
+    local: LOCAL_ADMIN_TOKEN,
   },
   { key: 'tls-ca', env: 'WEFT_CTL_TLS_CA', describe: 'CA certificates (PEM file) to trust for https and gRPC' },
   { key: 'tls-cert', env: 'WEFT_CTL_TLS_CERT', describe: 'client certificate (PEM file) for mutual TLS' },

@@ -105,6 +105,8 @@ test('restarting and killing analytics during 100,000 flow records stores each e
         WEFT_NATS_URL: nats.url,
         WEFT_REST_PORT: String(port),
         WEFT_REST_HOST: '127.0.0.1',
+        // On loopback, without tokens: what is tested here is not authentication.
+        WEFT_AUTH_MODE: 'no-auth',
         WEFT_LOG_LEVEL: 'error',
         WEFT_ANALYTICS_ACK_WAIT: '2s',
       },

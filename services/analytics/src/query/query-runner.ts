@@ -1,6 +1,8 @@
-// Runs queries on the query worker thread, one at a time in arrival order, each with a
-// deadline: a query past it has its worker ended (and a fresh one started), so a runaway scan
-// costs its caller an error, not the service its responsiveness.
+// Runs queries on query worker threads, each with a deadline: a query past it has its worker
+// ended (and a fresh one started), so a runaway scan costs its caller an error, not the service
+// its responsiveness. A QueryRunner is one lane (one worker, queries in arrival order); the
+// QueryPool spreads queries over several, so that a slow query holds up only its own lane.
+// Each worker's heap is bounded: a query that would hold more fails alone (QUERY_TOO_LARGE).
 import { Worker } from 'node:worker_threads';
 import { errors } from '../errors.js';
 import type { AnalyticsStore } from '../store/store.js';
@@ -12,7 +14,12 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** Heap of one query worker, in MiB: what a query's rows may take before it fails. */
+export const QUERY_WORKER_HEAP_MB = 256;
+
 export class QueryRunner {
+  /** Queries given to this lane and not answered yet. */
+  inFlight = 0;
   #worker: Worker | undefined;
   #nextId = 1;
   readonly #pending = new Map<number, Pending>();
@@ -26,7 +33,8 @@ export class QueryRunner {
 
   /** Answers a checked plan; QUERY_TIMEOUT past the deadline. */
   run(plan: QueryPlan): Promise<Record<string, unknown>[]> {
-    const result = this.#queue.then(() => this.#runNow(plan));
+    this.inFlight++;
+    const result = this.#queue.then(() => this.#runNow(plan)).finally(() => this.inFlight--);
     this.#queue = result.catch(() => undefined);
     return result;
   }
@@ -67,7 +75,10 @@ export class QueryRunner {
 
   #workerNow(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL('./query-worker.js', import.meta.url), { workerData: { path: this.store.path } });
+    const worker = new Worker(new URL('./query-worker.js', import.meta.url), {
+      workerData: { path: this.store.path },
+      resourceLimits: { maxOldGenerationSizeMb: QUERY_WORKER_HEAP_MB, maxYoungGenerationSizeMb: 32 },
+    });
     worker.on('message', (response: QueryResponse) => {
       const pending = this.#pending.get(response.id);
       this.#pending.delete(response.id);
@@ -75,8 +86,11 @@ export class QueryRunner {
     });
     // Only the current worker's end fails what is pending: one ended at a deadline had its
     // query answered already, and what is pending now belongs to its successor.
-    worker.on('error', (error) => {
-      if (this.#worker === worker) this.#failAll(error);
+    worker.on('error', (error: Error & { code?: string }) => {
+      if (this.#worker !== worker) return;
+      this.#failAll(
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? errors.QUERY_TOO_LARGE({ heapMb: QUERY_WORKER_HEAP_MB }) : error,
+      );
     });
     worker.on('exit', () => {
       if (this.#worker !== worker) return;
@@ -101,5 +115,23 @@ export class QueryRunner {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#endWorker();
+  }
+}
+
+/** Several lanes: each query goes to the lane with the fewest queries in flight. */
+export class QueryPool {
+  readonly #lanes: QueryRunner[];
+
+  constructor(store: AnalyticsStore, timeoutMs: number, lanes = 2) {
+    this.#lanes = Array.from({ length: Math.max(1, lanes) }, () => new QueryRunner(store, timeoutMs));
+  }
+
+  run(plan: QueryPlan): Promise<Record<string, unknown>[]> {
+    const lane = this.#lanes.reduce((least, next) => (next.inFlight < least.inFlight ? next : least));
+    return lane.run(plan);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#lanes.map((lane) => lane.close()));
   }
 }

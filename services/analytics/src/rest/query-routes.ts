@@ -2,11 +2,11 @@
 import type { Histogram } from '@weft/kit';
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../errors.js';
-import type { QueryRunner } from '../query/query-runner.js';
+import type { QueryPool } from '../query/query-runner.js';
 import { validateQuery } from '../query/validate.js';
 import { TABLES, tableNamed } from '../store/tables.js';
 
-export function registerQueryRoutes(app: FastifyInstance, runner: QueryRunner, latency: Histogram<'table'>): void {
+export function registerQueryRoutes(app: FastifyInstance, runner: QueryPool, latency: Histogram<'table'>): void {
   app.get('/analytics/tables', async () =>
     TABLES.map((table) => ({
       name: table.name,

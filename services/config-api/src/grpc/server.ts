@@ -1,13 +1,15 @@
 // weft.config.v1.Config over gRPC: the same service, semantics and errors as the REST API.
 // Objects travel as the REST API's JSON; errors carry the catalog's gRPC status and message.
 import { Metadata, type ServerErrorResponse, status } from '@grpc/grpc-js';
-import { type Logger, WeftError } from '@weft/kit';
+import { type Authenticator, type Credentials, type Identity, type Logger, WeftError } from '@weft/kit';
 import type { ConfigHandlers } from '@weft/proto/gen/weft/config/v1/Config.js';
 import type { ConfigObject } from '@weft/proto/gen/weft/config/v1/ConfigObject.js';
+import type { Audit } from '../audit.js';
+import { Scope } from '../auth/tenancy.js';
 import { errors, invalid } from '../errors.js';
 import { toChangeEvent } from '../events/publisher.js';
 import type { ConfigService } from '../service/config-service.js';
-import type { StoredObject } from '../store/store.js';
+import type { ChangeRecord, StoredObject } from '../store/store.js';
 import { watchChanges } from './watch.js';
 
 const DEFAULT_PAGE = 1000;
@@ -42,9 +44,29 @@ export interface ConfigGrpc {
   endWatches(): void;
 }
 
-export function configHandlers(service: ConfigService, hrefBase: () => string, logger: Logger): ConfigGrpc {
+/** The token headers of a call's metadata, as authentication reads them. */
+function credentialsOf(metadata: Metadata): Credentials {
+  const text = (name: string) => metadata.get(name).map((value) => value.toString());
+  const token = text('x-auth-token');
+  const authorization = text('authorization');
+  return {
+    ...(token.length > 0 ? { 'x-auth-token': token } : {}),
+    ...(authorization.length > 0 ? { authorization } : {}),
+  };
+}
+
+export function configHandlers(
+  service: ConfigService,
+  hrefBase: () => string,
+  logger: Logger,
+  authenticator: Authenticator,
+  audit?: Audit,
+): ConfigGrpc {
   const watches = new Set<{ end(): void }>();
   const log = logger.child({ component: 'grpc' });
+  // The caller's scope, made from what the store holds now; none without authentication.
+  const scopeOf = (identity: Identity) =>
+    authenticator.mode === 'no-auth' ? undefined : new Scope(service.store, identity, authenticator.mode);
   const toMessage = (object: StoredObject): ConfigObject => ({
     type: object.type,
     uuid: object.uuid,
@@ -54,31 +76,76 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
   });
   // Reads first wait for the store's read barrier (a write through another replica is seen).
   const unary =
-    <Req, Res>(handle: (request: Req) => Promise<Res> | Res, { read = false } = {}) =>
-    (call: { request: Req }, callback: (error: Partial<ServerErrorResponse> | null, value?: Res) => void) => {
-      (read ? service.store.sync() : Promise.resolve())
-        .then(() => handle(call.request))
+    <Req, Res>(
+      handle: (request: Req, scope: Scope | undefined) => Promise<Res> | Res,
+      { read = false, method = '' } = {},
+    ) =>
+    (
+      call: { request: Req; metadata: Metadata },
+      callback: (error: Partial<ServerErrorResponse> | null, value?: Res) => void,
+    ) => {
+      let who: Identity | undefined;
+      // A change, allowed or refused, is audited as REST's are.
+      const audited = (status: number, code?: string, value?: unknown) => {
+        if (read || !audit) return;
+        const request = call.request as { type?: string; uuid?: string };
+        const uuid = request.uuid || (value as { uuid?: string } | undefined)?.uuid;
+        audit.record({
+          user: who?.user ?? '(unauthenticated)',
+          via: who?.via ?? 'none',
+          method: `grpc ${method}`,
+          path: `/weft.config.v1.Config/${method}`,
+          ...(request.type ? { type: request.type } : {}),
+          ...(uuid ? { uuid } : {}),
+          status,
+          ...(code ? { code } : {}),
+        });
+      };
+      authenticator
+        .authenticate(credentialsOf(call.metadata))
+        .then(async (identity) => {
+          who = identity;
+          if (read) await service.store.sync();
+          return handle(call.request, scopeOf(identity));
+        })
         .then(
-          (value) => callback(null, value),
-          (error) => callback(toGrpcError(error, log)),
+          (value) => {
+            audited(200, undefined, value);
+            callback(null, value);
+          },
+          (error) => {
+            const grpcError = toGrpcError(error, log);
+            // The status REST would have answered, so that both read alike in the audit.
+            const weft = error instanceof WeftError ? error : undefined;
+            audited(weft?.httpStatus ?? 500, weft?.code);
+            callback(grpcError);
+          },
         );
     };
 
   const handlers: ConfigHandlers = {
-    Create: unary(async (request) => {
-      const type = service.typeOf(request.type);
-      const input = service.validate(type, parseObject(request.object_json, 'object_json'));
-      return toMessage(await service.create(type.type, input));
+    Create: unary(
+      async (request, scope) => {
+        const type = service.typeOf(request.type);
+        const input = service.validate(type, parseObject(request.object_json, 'object_json'));
+        return toMessage(await service.create(type.type, input, scope));
+      },
+      { method: 'Create' },
+    ),
+    Get: unary((request, scope) => toMessage(service.read(request.type, request.uuid, scope)), { read: true }),
+    Update: unary(
+      async (request, scope) => {
+        const type = service.typeOf(request.type);
+        const patch = service.validate(type, parseObject(request.object_json, 'object_json'));
+        return toMessage(await service.update(type.type, request.uuid, patch, [], scope));
+      },
+      { method: 'Update' },
+    ),
+    Delete: unary(async (request, scope) => ({ revision: await service.delete(request.type, request.uuid, scope) }), {
+      method: 'Delete',
     }),
-    Get: unary((request) => toMessage(service.read(request.type, request.uuid)), { read: true }),
-    Update: unary(async (request) => {
-      const type = service.typeOf(request.type);
-      const patch = service.validate(type, parseObject(request.object_json, 'object_json'));
-      return toMessage(await service.update(type.type, request.uuid, patch));
-    }),
-    Delete: unary(async (request) => ({ revision: await service.delete(request.type, request.uuid) })),
     List: unary(
-      (request) => {
+      (request, scope) => {
         if (request.page_limit > MAX_PAGE) throw invalid('page_limit', `must be at most ${MAX_PAGE}`);
         const result = service.list(
           {
@@ -90,6 +157,7 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
             detail: true,
           },
           hrefBase(),
+          scope,
         );
         return {
           objects: result.objects.map((object, index) => ({
@@ -106,52 +174,86 @@ export function configHandlers(service: ConfigService, hrefBase: () => string, l
       { read: true },
     ),
     Watch: (call) => {
-      for (const type of call.request.types) {
-        try {
-          service.typeOf(type);
-        } catch (error) {
-          call.emit('error', toGrpcError(error, log));
-          return;
-        }
-      }
-      let cancelled = false;
-      const cancelListeners: (() => void)[] = [];
-      const cancel = () => {
-        if (cancelled) return;
-        cancelled = true;
-        watches.delete(handle);
-        for (const listener of cancelListeners) listener();
-      };
-      const handle = {
-        end: () => {
-          cancel();
-          call.end();
-        },
-      };
-      watches.add(handle);
-      call.on('cancelled', cancel);
-      void watchChanges(service.store, call.request.from_revision, call.request.types, {
-        send: (change) => call.write(toChangeEvent(change)),
-        drained: () =>
-          new Promise<void>((resolve) => {
-            if (cancelled) resolve();
-            call.once('drain', resolve);
-            cancelListeners.push(resolve);
-          }),
-        trimmed: (next) => {
-          watches.delete(handle);
-          const oldest = service.store.trimmedThrough() + 1;
-          call.emit('error', toGrpcError(errors.LOG_TRIMMED({ from_revision: next, oldest }), log));
-        },
-        get cancelled() {
-          return cancelled;
-        },
-        onCancel: (listener) => cancelListeners.push(listener),
-      }).catch((error) => {
-        if (!cancelled) call.emit('error', toGrpcError(error, log));
-      });
+      authenticator.authenticate(credentialsOf(call.metadata)).then(
+        (identity) => startWatch(call, identity),
+        (error) => call.emit('error', toGrpcError(error, log)),
+      );
     },
   };
+  function startWatch(call: Parameters<ConfigHandlers['Watch']>[0], identity: Identity): void {
+    const scope = scopeOf(identity);
+    // A change the caller may not read is skipped, as a list leaves the object out. An object
+    // this watch has shown that he may no longer read (unshared, given away) is gone to him: he
+    // gets a delete, with nothing of what it became.
+    const shown = new Set<string>();
+    const seenAs = (change: ChangeRecord): ChangeRecord | undefined => {
+      if (!scope || scope.readsEverything) return change;
+      const body = JSON.parse(change.objectJson) as Record<string, unknown>;
+      const readable = scope.canRead({
+        type: change.type,
+        uuid: change.uuid,
+        fqName: change.fqName,
+        parentUuid: body.parent_uuid as string | undefined,
+        body,
+        revision: change.revision,
+      });
+      if (readable) {
+        if (change.operation === 'DELETE') shown.delete(change.uuid);
+        else shown.add(change.uuid);
+        return change;
+      }
+      if (!shown.delete(change.uuid)) return undefined;
+      const gone = { uuid: change.uuid, fq_name: change.fqName };
+      return { ...change, operation: 'DELETE', objectJson: JSON.stringify(gone) };
+    };
+    for (const type of call.request.types) {
+      try {
+        service.typeOf(type);
+      } catch (error) {
+        call.emit('error', toGrpcError(error, log));
+        return;
+      }
+    }
+    let cancelled = false;
+    const cancelListeners: (() => void)[] = [];
+    const cancel = () => {
+      if (cancelled) return;
+      cancelled = true;
+      watches.delete(handle);
+      for (const listener of cancelListeners) listener();
+    };
+    const handle = {
+      end: () => {
+        cancel();
+        call.end();
+      },
+    };
+    watches.add(handle);
+    call.on('cancelled', cancel);
+    void watchChanges(service.store, call.request.from_revision, call.request.types, {
+      send: (change) => {
+        const seen = seenAs(change);
+        return seen ? call.write(toChangeEvent(seen)) : true;
+      },
+      drained: () =>
+        new Promise<void>((resolve) => {
+          if (cancelled) resolve();
+          call.once('drain', resolve);
+          cancelListeners.push(resolve);
+        }),
+      trimmed: (next) => {
+        watches.delete(handle);
+        const oldest = service.store.trimmedThrough() + 1;
+        call.emit('error', toGrpcError(errors.LOG_TRIMMED({ from_revision: next, oldest }), log));
+      },
+      get cancelled() {
+        return cancelled;
+      },
+      onCancel: (listener) => cancelListeners.push(listener),
+    }).catch((error) => {
+      if (!cancelled) call.emit('error', toGrpcError(error, log));
+    });
+  }
   return {
     handlers,
     endWatches: () => {

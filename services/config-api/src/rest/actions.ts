@@ -5,6 +5,7 @@
 
 import { fqName, type Schema, t, typeByPlural, UUID_PATTERN } from '@weft/model';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errors } from '../errors.js';
 import { ipAlloc, ipFree, subnetIpCount } from '../service/actions/ip-block.js';
 import { chmod, chown, objPerms } from '../service/actions/perms.js';
 import { type CollectionUpdate, propCollectionGet, propCollectionUpdate } from '../service/actions/prop-collection.js';
@@ -28,6 +29,11 @@ export interface Action {
   summary: string;
   body?: Schema;
   querystring?: Schema;
+  /**
+   * Decides per object for each caller (reads what he may read, writes what he may write);
+   * an action without it is for callers who may do anything (cloud-admin).
+   */
+  tenantAware?: true;
   handle(service: ConfigService, request: FastifyRequest): unknown;
 }
 
@@ -55,10 +61,12 @@ export const actions: Action[] = [
     path: '/fqname-to-id',
     summary: 'The uuid of the object of a type with an fq_name',
     body: t.object({ type: typeName, fq_name: fqName }, { required: ['type', 'fq_name'] }),
+    tenantAware: true,
     handle: (service, request) => ({
       uuid: service.fqNameToId(
         typeNamed(service, body(request).type as string).type,
         body(request).fq_name as string[],
+        request.scope,
       ),
     }),
   },
@@ -68,7 +76,8 @@ export const actions: Action[] = [
     path: '/id-to-fqname',
     summary: 'The type and fq_name of the object with a uuid',
     body: t.object({ uuid: uuidString }, { required: ['uuid'] }),
-    handle: (service, request) => service.idToFqName(body(request).uuid as string),
+    tenantAware: true,
+    handle: (service, request) => service.idToFqName(body(request).uuid as string, request.scope),
   },
   {
     link: 'ref-update',
@@ -88,20 +97,24 @@ export const actions: Action[] = [
       },
       { required: ['operation', 'type', 'uuid', 'ref-type'] },
     ),
+    tenantAware: true,
     handle: async (service, request) => {
       const given = body(request);
       const refFqName = given['ref-fq-name'] as string[] | null | undefined;
       const refType = (given['ref-type'] as string).replace(/[-_]refs$/, '');
-      const object = await service.refUpdate({
-        operation: (given.operation as string).toUpperCase() as 'ADD' | 'DELETE',
-        type: typeNamed(service, given.type as string).type,
-        uuid: given.uuid as string,
-        refType: typeNamed(service, refType).type,
-        refUuid: (given['ref-uuid'] as string | null) ?? undefined,
-        refFqName: refFqName && refFqName.length > 0 ? refFqName : undefined,
-        attr: withoutNulls(given.attr),
-        relaxForDelete: given.relax_ref_for_delete === true,
-      });
+      const object = await service.refUpdate(
+        {
+          operation: (given.operation as string).toUpperCase() as 'ADD' | 'DELETE',
+          type: typeNamed(service, given.type as string).type,
+          uuid: given.uuid as string,
+          refType: typeNamed(service, refType).type,
+          refUuid: (given['ref-uuid'] as string | null) ?? undefined,
+          refFqName: refFqName && refFqName.length > 0 ? refFqName : undefined,
+          attr: withoutNulls(given.attr),
+          relaxForDelete: given.relax_ref_for_delete === true,
+        },
+        request.scope,
+      );
       return { uuid: object.uuid };
     },
   },
@@ -197,15 +210,18 @@ export const actions: Action[] = [
     path: '/chmod',
     summary: "Changes an object's owner, owner access, sharing and global access (perms2)",
     body: anyObject('uuid and the perms2 fields to change', { uuid: uuidString }, ['uuid']),
-    handle: (service, request) => chmod(service, body(request)),
+    tenantAware: true,
+    handle: (service, request) => chmod(service, body(request), request.scope),
   },
   {
     link: 'obj-perms',
     method: 'GET',
     path: '/obj-perms',
-    summary: "The caller's permissions (every permission: requests are not authenticated here)",
+    summary:
+      "The caller's permissions on an object (RWX), his user and roles (every permission without authentication)",
     querystring: t.object({ uuid: uuidString, token: t.string() }),
-    handle: () => objPerms(),
+    tenantAware: true,
+    handle: (service, request) => objPerms(service, request.query as { uuid?: string }, request.scope),
   },
   {
     link: 'list-bulk-collection',
@@ -215,9 +231,10 @@ export const actions: Action[] = [
     body: anyObject('type plus the options of GET /<type>s (lists as arrays or comma-separated)', { type: typeName }, [
       'type',
     ]),
+    tenantAware: true,
     handle: (service, request) => {
       const { type: name, ...options } = body(request);
-      return listAnswer(service, typeNamed(service, name as string).type, options, baseOf(request));
+      return listAnswer(service, typeNamed(service, name as string).type, options, baseOf(request), request.scope);
     },
   },
   {
@@ -279,7 +296,13 @@ export function registerActions(app: FastifyInstance, service: ConfigService): v
         ...(action.querystring ? { querystring: action.querystring } : {}),
         ...(params ? { params } : {}),
       },
-      handler: async (request) => action.handle(service, request),
+      handler: async (request) => {
+        const scope = request.scope;
+        if (scope && !scope.unrestricted && !action.tenantAware) {
+          throw errors.FORBIDDEN({ user: scope.identity.user, action: `use ${action.path} (cloud-admin only)` });
+        }
+        return action.handle(service, request);
+      },
     });
   }
 }

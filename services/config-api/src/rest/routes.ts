@@ -3,6 +3,7 @@
 // resource model, after Tungsten Fabric's habits (nulls, what reads add) are made plain.
 import { bodySchemaOf, model, type ResourceType, UUID_PATTERN } from '@weft/model';
 import type { FastifyInstance, FastifyRequest, preValidationHookHandler } from 'fastify';
+import type { Scope } from '../auth/tenancy.js';
 import type { ConfigService } from '../service/config-service.js';
 import { fromTfWrite } from '../service/input.js';
 import { baseOf, registerActions } from './actions.js';
@@ -37,6 +38,13 @@ const tfWrite =
 
 const uuidOf = (request: FastifyRequest) => (request.params as { uuid: string }).uuid;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the caller may see and change; none without authentication (no-auth). */
+    scope: Scope | undefined;
+  }
+}
+
 export function registerRoutes(app: FastifyInstance, service: ConfigService): void {
   registerRoot(app);
   for (const type of model.values()) registerType(app, service, type);
@@ -52,27 +60,32 @@ function registerType(app: FastifyInstance, service: ConfigService, type: Resour
       preValidation: tfWrite(type),
     },
     async (request) => {
-      const object = await service.create(type.type, (request.body as Body)[type.type] as Body);
+      const object = await service.create(type.type, (request.body as Body)[type.type] as Body, request.scope);
       // A new object has no children or back-references yet: no need to look them up.
       return { [type.type]: service.render(object, baseOf(request), { related: false }) };
     },
   );
   app.get(`/${type.plural}`, { schema: { tags, summary: `List ${type.plural}` } }, async (request) =>
-    listAnswer(service, type.type, request.query as Body, baseOf(request)),
+    listAnswer(service, type.type, request.query as Body, baseOf(request), request.scope),
   );
   app.get(
     `/${type.type}/:uuid`,
     { schema: { tags, summary: `Read a ${type.type}`, params: uuidParams } },
     async (request, reply) => {
       const base = baseOf(request);
-      // The same read at the same store revision renders the same JSON: serve it again.
+      const scope = request.scope;
+      // The same read at the same store revision renders the same JSON: serve it again. Only a
+      // caller who sees everything shares answers; a tenant's depend on what he may see.
+      const cacheable = !scope || scope.readsEverything;
       const key = `${request.url}\n${base}`;
-      const cached = service.readCache.get(key);
+      const cached = cacheable ? service.readCache.get(key) : undefined;
       if (cached !== undefined) return reply.type('application/json; charset=utf-8').send(cached);
       const options = parseReadOptions(request.query as Body);
-      const object = service.read(type.type, uuidOf(request));
-      const json = JSON.stringify({ [type.type]: service.renderRead(object, base, options) });
-      service.readCache.set(key, json);
+      const object = service.read(type.type, uuidOf(request), scope);
+      const json = JSON.stringify({
+        [type.type]: service.renderRead(object, base, options, cacheable ? undefined : scope),
+      });
+      if (cacheable) service.readCache.set(key, json);
       return reply.type('application/json; charset=utf-8').send(json);
     },
   );
@@ -93,8 +106,9 @@ function registerType(app: FastifyInstance, service: ConfigService, type: Resour
         uuidOf(request),
         (request.body as Body)[type.type] as Body,
         clearedFields.get(request),
+        request.scope,
       );
-      return { [type.type]: service.render(object, baseOf(request)) };
+      return { [type.type]: service.render(object, baseOf(request), { scope: request.scope }) };
     },
   );
   app.delete(
@@ -107,7 +121,7 @@ function registerType(app: FastifyInstance, service: ConfigService, type: Resour
       },
     },
     async (request) => {
-      await service.delete(type.type, uuidOf(request));
+      await service.delete(type.type, uuidOf(request), request.scope);
       return {};
     },
   );

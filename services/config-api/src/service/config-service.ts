@@ -5,6 +5,7 @@
 // transaction. Lists are ./list.ts; the other VNC API actions are in ./actions/.
 import { randomUUID } from 'node:crypto';
 import { describeSchemaError, fieldOf, model, type ResourceType } from '@weft/model';
+import { type Scope, SYSTEM_OWNER, TENANT_ROOTS } from '../auth/tenancy.js';
 import { errors, invalid } from '../errors.js';
 import { Allocator } from '../ipam/allocator.js';
 import { type HookContext, hooks } from '../ipam/hooks.js';
@@ -93,10 +94,11 @@ export class ConfigService {
 
   // ---- create ----
 
-  async create(typeName: string, input: Body): Promise<StoredObject> {
+  /** `scope`: the caller's, when requests are authorized (none: the system's own writes). */
+  async create(typeName: string, input: Body, scope?: Scope): Promise<StoredObject> {
     const type = this.typeOf(typeName);
     await this.#createImplied(type, input);
-    return this.transact((tx) => this.createInTx(tx, typeName, input));
+    return this.transact((tx) => this.createInTx(tx, typeName, input, scope?.at(tx)));
   }
 
   /** What the create implies and is missing (a tag's type), each created in its own write first. */
@@ -111,13 +113,18 @@ export class ConfigService {
   }
 
   /** Creates an object inside a transaction already open. */
-  createInTx(tx: WriteTx, typeName: string, given: Body): StoredObject {
+  createInTx(tx: WriteTx, typeName: string, given: Body, scope?: Scope): StoredObject {
     const type = this.typeOf(typeName);
     const uuid = (given.uuid as string | undefined)?.toLowerCase() ?? randomUUID();
     if (tx.get(uuid)) throw errors.UUID_TAKEN({ field: 'uuid', uuid });
     const typeHooks = hooks[type.type];
     const input = typeHooks?.prepare ? typeHooks.prepare(this.#context(tx, uuid), given) : given;
     const { fqName, parent } = this.#placeOf(tx, type, input, uuid);
+    let owner = scope?.ownerForCreate(
+      type.type,
+      parent,
+      (input.perms2 as Body | undefined)?.owner as string | undefined,
+    );
     const existing = tx.uuidOf(type.type, fqName);
     if (existing) throw errors.FQ_NAME_TAKEN({ field: 'fq_name', type: type.type, fq_name: fqName, uuid: existing });
     const now = new Date().toISOString();
@@ -126,6 +133,10 @@ export class ConfigService {
       if (!SERVER_FIELDS.includes(field) && !type.serverAssigned?.includes(field)) body[field] = value;
     }
     Object.assign(body, this.#resolveRefs(tx, type, input));
+    scope?.mustLink(type.refFields.keys(), body);
+    if (scope && owner === SYSTEM_OWNER && !parent && TENANT_ROOTS.has(type.type)) {
+      owner = scope.ownerFromRefs(type.refFields.keys(), body) ?? owner;
+    }
     Object.assign(body, {
       uuid,
       fq_name: fqName,
@@ -144,7 +155,9 @@ export class ConfigService {
         owner_access: 7,
         global_access: 0,
         share: [],
+        ...sharedAccess(input),
         ...(input.perms2 as Body | undefined),
+        ...(owner ? { owner } : {}),
       },
     });
     typeHooks?.create?.(this.#context(tx, uuid), body);
@@ -249,21 +262,31 @@ export class ConfigService {
 
   // ---- read ----
 
-  read(typeName: string, uuid: string): StoredObject {
+  read(typeName: string, uuid: string, scope?: Scope): StoredObject {
     const type = this.typeOf(typeName);
     const object = this.store.get(uuid.toLowerCase());
     if (!object || object.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid });
+    scope?.mustRead(object);
     return object;
   }
 
   /** The object as REST's GET returns it: with hrefs, back-references and children. */
-  render(object: StoredObject, base: string, { related = true } = {}): Body {
-    return renderObject(object, base, related ? relatedOf(this.store, [object.uuid], base) : undefined);
+  render(
+    object: StoredObject,
+    base: string,
+    { related = true, scope }: { related?: boolean; scope?: Scope } = {},
+  ): Body {
+    const visible = scope?.readsUuid;
+    return renderObject(
+      object,
+      base,
+      related ? relatedOf(this.store, [object.uuid], base, {}, { ...(visible ? { visible } : {}) }) : undefined,
+    );
   }
 
   /** GET /<type>/<uuid> with the VNC API's read options: only some fields, without back-references, children or hrefs. */
-  renderRead(object: StoredObject, base: string, options: ReadOptions): Body {
-    const render: RenderOptions = { hrefs: !options.excludeHrefs };
+  renderRead(object: StoredObject, base: string, options: ReadOptions, scope?: Scope): Body {
+    const render: RenderOptions = { hrefs: !options.excludeHrefs, ...(scope ? { visible: scope.readsUuid } : {}) };
     const full = renderObject(
       object,
       base,
@@ -287,15 +310,36 @@ export class ConfigService {
   // ---- update ----
 
   /** Changes the fields given; `cleared` names properties sent as null, which Tungsten Fabric removes. */
-  update(typeName: string, uuid: string, patch: Body, cleared: readonly string[] = []): Promise<StoredObject> {
+  update(
+    typeName: string,
+    uuid: string,
+    patch: Body,
+    cleared: readonly string[] = [],
+    scope?: Scope,
+  ): Promise<StoredObject> {
     this.typeOf(typeName);
-    return this.transact((tx) => this.updateInTx(tx, typeName, uuid.toLowerCase(), patch, cleared));
+    return this.transact((tx) => this.updateInTx(tx, typeName, uuid.toLowerCase(), patch, cleared, scope?.at(tx)));
   }
 
-  updateInTx(tx: WriteTx, typeName: string, uuid: string, given: Body, cleared: readonly string[] = []): StoredObject {
+  updateInTx(
+    tx: WriteTx,
+    typeName: string,
+    uuid: string,
+    given: Body,
+    cleared: readonly string[] = [],
+    scope?: Scope,
+  ): StoredObject {
     const type = this.typeOf(typeName);
     const previous = tx.get(uuid);
     if (!previous || previous.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid });
+    scope?.mustWrite(previous);
+    const newOwner = (given.perms2 as Body | undefined)?.owner;
+    if (scope && !scope.unrestricted && newOwner !== undefined && newOwner !== (previous.body.perms2 as Body)?.owner) {
+      throw errors.FORBIDDEN({
+        user: scope.identity.user,
+        action: 'give an object to another owner (cloud-admin only)',
+      });
+    }
     for (const field of ['uuid', 'fq_name', 'name', 'parent_type', 'parent_uuid'] as const) {
       const value = given[field];
       if (value === undefined) continue;
@@ -320,6 +364,7 @@ export class ConfigService {
       if (!SERVER_FIELDS.includes(field) && !type.serverAssigned?.includes(field)) body[field] = value;
     }
     Object.assign(body, this.#resolveRefs(tx, type, patch));
+    scope?.mustLink(type.refFields.keys(), body, previous.body);
     const previousPerms = previous.body.id_perms as Body;
     body.id_perms = {
       ...previousPerms,
@@ -327,7 +372,10 @@ export class ConfigService {
       created: previousPerms.created,
       last_modified: new Date().toISOString(),
     };
-    if (patch.perms2) body.perms2 = { ...(previous.body.perms2 as Body), ...(patch.perms2 as Body) };
+    const shared = sharedAccess(patch);
+    if (patch.perms2 || shared.global_access !== undefined) {
+      body.perms2 = { ...(previous.body.perms2 as Body), ...shared, ...(patch.perms2 as Body | undefined) };
+    }
     hooks[type.type]?.update?.(this.#context(tx, uuid), body, previous.body, patch);
     this.#forgetRelaxedOfRemovedRefs(tx, type, uuid, previous.body, body);
     const object = { type: type.type, uuid, fqName: previous.fqName, parentUuid: previous.parentUuid, body };
@@ -347,7 +395,7 @@ export class ConfigService {
     }
   }
 
-  refUpdate(update: RefUpdate): Promise<StoredObject> {
+  refUpdate(update: RefUpdate, scope?: Scope): Promise<StoredObject> {
     const type = this.typeOf(update.type);
     const refType = this.typeOf(update.refType);
     const field = `${fieldOf(refType.type)}_refs`;
@@ -356,6 +404,8 @@ export class ConfigService {
     return this.transact((tx) => {
       const object = tx.get(update.uuid.toLowerCase());
       if (!object || object.type !== type.type) throw errors.NOT_FOUND({ type: type.type, uuid: update.uuid });
+      const txScope = scope?.at(tx);
+      txScope?.mustWrite(object);
       let targetUuid = update.refUuid?.toLowerCase();
       if (targetUuid === undefined) {
         if (!update.refFqName) throw invalid('ref-uuid', 'ref-uuid or ref-fq-name is required');
@@ -376,7 +426,7 @@ export class ConfigService {
             ? current.map((item, at) => (at === index ? { uuid: item.uuid, ...attr } : item))
             : [...current, { uuid: targetUuid, ...attr }];
       const patch = this.validate(type, { [field]: items });
-      const updated = this.updateInTx(tx, type.type, object.uuid, patch);
+      const updated = this.updateInTx(tx, type.type, object.uuid, patch, [], txScope);
       if (update.operation === 'ADD' && update.relaxForDelete) {
         tx.release(relaxedScope(targetUuid), object.uuid);
         tx.reserve(relaxedScope(targetUuid), object.uuid, object.uuid);
@@ -393,8 +443,10 @@ export class ConfigService {
    * on etcd each change is one revision); every step leaves a whole data set, and when the object
    * is found in use before the first step, nothing changes.
    */
-  async delete(typeName: string, uuid: string): Promise<number> {
+  async delete(typeName: string, uuid: string, scope?: Scope): Promise<number> {
     const type = this.typeOf(typeName);
+    const target = this.store.get(uuid.toLowerCase());
+    if (scope && target && target.type === type.type) scope.mustWrite(target);
     const relaxedReferrers = this.#checkDeletable(this.store, type, uuid.toLowerCase(), { relaxedHold: false });
     const field = `${fieldOf(type.type)}_refs`;
     for (const referrerUuid of relaxedReferrers) {
@@ -440,20 +492,31 @@ export class ConfigService {
 
   // ---- list and lookups ----
 
-  list(params: ListParams, base: string): ListResult {
-    return listObjects(this.store, this.typeOf(params.type), params, base);
+  list(params: ListParams, base: string, scope?: Scope): ListResult {
+    const visible = scope && !scope.readsEverything ? scope : undefined;
+    return listObjects(
+      this.store,
+      this.typeOf(params.type),
+      {
+        ...params,
+        ...(visible
+          ? { visible: (object: StoredObject) => visible.canRead(object), visibleUuid: visible.readsUuid }
+          : {}),
+      },
+      base,
+    );
   }
 
-  fqNameToId(typeName: string, fqName: string[]): string {
+  fqNameToId(typeName: string, fqName: string[], scope?: Scope): string {
     const type = this.typeOf(typeName);
     const uuid = this.store.uuidOf(type.type, fqName);
-    if (!uuid) throw errors.NOT_FOUND({ type: type.type, fq_name: fqName });
+    if (!uuid || (scope && !scope.readsUuid(uuid))) throw errors.NOT_FOUND({ type: type.type, fq_name: fqName });
     return uuid;
   }
 
-  idToFqName(uuid: string): { type: string; fq_name: string[] } {
+  idToFqName(uuid: string, scope?: Scope): { type: string; fq_name: string[] } {
     const object = this.store.get(uuid.toLowerCase());
-    if (!object) throw errors.NOT_FOUND({ type: 'object', uuid });
+    if (!object || (scope && !scope.canRead(object))) throw errors.NOT_FOUND({ type: 'object', uuid });
     return { type: object.type, fq_name: object.fqName };
   }
 
@@ -469,4 +532,13 @@ export class ConfigService {
       if (!this.store.uuidOf(type, fqName)) await this.create(type, { fq_name: fqName });
     }
   }
+}
+
+/**
+ * is_shared, as TF's API server keeps it: a shared object is readable and referable by every
+ * tenant (global_access read + link), never writable by them; unsharing takes that back.
+ */
+function sharedAccess(input: Body): { global_access?: number } {
+  if (typeof input.is_shared !== 'boolean') return {};
+  return { global_access: input.is_shared ? 5 : 0 };
 }

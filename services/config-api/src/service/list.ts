@@ -28,6 +28,9 @@ export interface ListParams {
   excludeHrefs?: boolean;
   pageMarker?: string;
   pageLimit?: number;
+  /** Only what the caller may read (lists, counts, back-references and children alike). */
+  visible?: (object: StoredObject) => boolean;
+  visibleUuid?: (uuid: string) => boolean;
 }
 
 export interface ListResult {
@@ -95,7 +98,7 @@ export function listObjects(store: ConfigStore, type: ResourceType, params: List
   let objects: StoredObject[];
   let count: number | undefined;
   let nextMarker: string | undefined;
-  if (anyOf.length === 0 && !widened) {
+  if (anyOf.length === 0 && !widened && !params.visible) {
     if (params.count) return { objects: [], rendered: [], count: store.count(query), revision };
     objects = store.list({
       ...query,
@@ -109,8 +112,10 @@ export function listObjects(store: ConfigStore, type: ResourceType, params: List
       const shared = store.list({ ...query, parentUuids: undefined }).filter((o) => isShared(o) && !seen.has(o.uuid));
       all = [...all, ...shared].sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
     }
-    all = all.filter((object) =>
-      anyOf.every(([field, values]) => values.some((value) => matches(object.body[field], value))),
+    all = all.filter(
+      (object) =>
+        anyOf.every(([field, values]) => values.some((value) => matches(object.body[field], value))) &&
+        (params.visible?.(object) ?? true),
     );
     if (params.count) return { objects: [], rendered: [], count: all.length, revision };
     objects = after ? all.filter((object) => object.uuid > after) : all;
@@ -129,7 +134,7 @@ export function listObjects(store: ConfigStore, type: ResourceType, params: List
         objects.map((object) => object.uuid),
         base,
         {},
-        { hrefs },
+        { hrefs, ...(params.visibleUuid ? { visible: params.visibleUuid } : {}) },
       )
     : undefined;
   const rendered = objects.map((object) => {

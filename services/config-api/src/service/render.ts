@@ -14,6 +14,8 @@ export interface Related {
 export interface RenderOptions {
   /** false: no href anywhere (the VNC API's exclude_hrefs). */
   hrefs?: boolean;
+  /** Only back-references and children that the caller may read (another tenant's are left out). */
+  visible?: (uuid: string) => boolean;
 }
 
 /** Back-references and children of many objects at once, grouped by object and field. */
@@ -22,10 +24,11 @@ export function relatedOf(
   uuids: string[],
   base: string,
   { withBackRefs = true, withChildren = true } = {},
-  { hrefs = true }: RenderOptions = {},
+  { hrefs = true, visible }: RenderOptions = {},
 ): Related {
   const backRefs = new Map<string, Record<string, unknown[]>>();
   for (const ref of withBackRefs ? view.backRefs(uuids) : []) {
+    if (visible && !visible(ref.from.uuid)) continue;
     let fields = backRefs.get(ref.toUuid);
     if (!fields) {
       fields = {};
@@ -40,6 +43,7 @@ export function relatedOf(
   }
   const children = new Map<string, Record<string, unknown[]>>();
   for (const child of withChildren ? view.children(uuids) : []) {
+    if (visible && !visible(child.uuid)) continue;
     let fields = children.get(child.parentUuid);
     if (!fields) {
       fields = {};

@@ -12,16 +12,24 @@ export interface Reply {
 export interface TestServer extends RunningConfigApi {
   stateDir: string;
   request(method: string, path: string, body?: unknown): Promise<Reply>;
+  /** A client that sends `token` as X-Auth-Token. */
+  as(token: string): ReturnType<typeof clientFor>;
   /** POST /<type>s with {"<type>": object}; fails the test unless it answers 200. */
   create(type: string, object: Record<string, unknown>): Promise<Record<string, unknown> & { uuid: string }>;
   /** Stops the server and removes its state. */
   dispose(): Promise<void>;
 }
 
-export async function request(base: string, method: string, path: string, body?: unknown): Promise<Reply> {
+export async function request(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const response = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -32,11 +40,12 @@ export async function request(base: string, method: string, path: string, body?:
   return { status: response.status, body: parsed };
 }
 
-export function clientFor(base: string) {
+export function clientFor(base: string, token?: string) {
+  const headers: Record<string, string> = token ? { 'x-auth-token': token } : {};
   return {
-    request: (method: string, path: string, body?: unknown) => request(base, method, path, body),
+    request: (method: string, path: string, body?: unknown) => request(base, method, path, body, headers),
     async create(type: string, object: Record<string, unknown>) {
-      const reply = await request(base, 'POST', `/${type}s`, { [type]: object });
+      const reply = await request(base, 'POST', `/${type}s`, { [type]: object }, headers);
       if (reply.status !== 200) throw new Error(`create ${type}: ${reply.status} ${JSON.stringify(reply.body)}`);
       return reply.body[type];
     },
@@ -50,6 +59,7 @@ export async function startTestServer(options: Partial<StartConfigApiOptions> = 
     ...api,
     stateDir: state.path,
     ...clientFor(api.restUrl),
+    as: (token: string) => clientFor(api.restUrl, token),
     async dispose() {
       await api.close();
       state.remove();

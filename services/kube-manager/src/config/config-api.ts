@@ -2,6 +2,7 @@
 // update, delete, name-to-id and list with details. Errors keep config-api's code, so that a
 // caller can tell "already exists" and "not found" from a failure worth retrying.
 import { readFileSync } from 'node:fs';
+import { configApiTokenOf } from '@weft/kit';
 // undici's own fetch: Node 20's global one takes no CA for one client.
 import { Agent, type Dispatcher, fetch } from 'undici';
 
@@ -32,16 +33,31 @@ export class ConfigApi {
   /** Trusts the deployment's CA for config-api's HTTPS (WEFT_TLS_CA); the system's roots otherwise. */
   readonly #dispatcher: Dispatcher | undefined;
 
-  constructor(url: string, tls?: { caFile?: string }) {
+  /** The token config-api wants (WEFT_CONFIG_API_TOKEN_FILE or WEFT_CONFIG_API_TOKEN); none for no-auth. */
+  readonly #credentials: { file?: string | undefined; token?: string | undefined };
+
+  constructor(
+    url: string,
+    tls?: { caFile?: string },
+    credentials: { file?: string | undefined; token?: string | undefined } = {},
+  ) {
     this.#url = url.replace(/\/$/, '');
+    this.#credentials = credentials;
     this.#dispatcher = tls?.caFile ? new Agent({ connect: { ca: readFileSync(tls.caFile) } }) : undefined;
+  }
+
+  #headers(json: boolean): Record<string, string> {
+    const headers: Record<string, string> = json ? { 'content-type': 'application/json' } : {};
+    const token = configApiTokenOf(this.#credentials);
+    if (token) headers['x-auth-token'] = token;
+    return headers;
   }
 
   async #request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${this.#url}${path}`, {
       ...(this.#dispatcher ? { dispatcher: this.#dispatcher } : {}),
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: this.#headers(body !== undefined),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
