@@ -299,7 +299,15 @@ export async function recordFromRunningCode(
       fields_json: JSON.stringify({ agent: 'compat-host' }),
       event: 'agent.session',
     });
-    await waitFor(() => MESSAGE_TYPES.every((m) => [...seen.keys()].some((s) => messageTypeOf(s) === m.messageType)), {
+    // config-api's audit records go out as log records too (weft.log.config-api); the example is
+    // the record published here, on its own subject.
+    const subjectOf = (messageType: string) =>
+      messageType === 'weft.analytics.v1.LogRecord'
+        ? seen.has(`${LOG_SUBJECT_PREFIX}control`)
+          ? `${LOG_SUBJECT_PREFIX}control`
+          : undefined
+        : [...seen.keys()].find((s) => messageTypeOf(s) === messageType);
+    await waitFor(() => MESSAGE_TYPES.every((m) => subjectOf(m.messageType) !== undefined), {
       what: 'one message on every subject',
     });
     await uves.close();
@@ -307,7 +315,7 @@ export async function recordFromRunningCode(
     const decode = decoderFor(protoRoot);
     const examples: NatsExample[] = [];
     for (const { prefix, messageType } of MESSAGE_TYPES) {
-      const subject = [...seen.keys()].find((s) => messageTypeOf(s) === messageType)!;
+      const subject = subjectOf(messageType)!;
       const bytes = seen.get(subject)!;
       examples.push({
         name: prefix.replace(/\.$/, '').replaceAll('.', '-'),

@@ -47,8 +47,9 @@ after(async () => {
   dir.remove();
 });
 
+/** GET with the lab's admin token (analytics authenticates; control's introspection ignores it). */
 async function json<T>(url: string): Promise<T> {
-  const response = await fetch(url);
+  const response = await fetch(url, { headers: lab.authHeaders });
   assert.equal(response.status, 200, `${url}: ${response.status}`);
   return (await response.json()) as T;
 }
