@@ -2,18 +2,21 @@
 // The local all-in-one stack that `npm start` runs: nats-server with JetStream, then every Weft
 // daemon that has been built, each a child process on this machine with its state under
 // WEFT_STATE_DIR (default .weft/ in the checkout) and its log in <state>/logs/<service>.log.
+// A daemon (or NATS) that exits once the stack is up is restarted with a capped backoff, the
+// reason in its log and on the console, while the others keep serving (deploy/supervisor.mjs).
 // Ctrl-C (or SIGTERM) stops the daemons in reverse order, then NATS, and leaves no process.
 //
 // Options (environment): WEFT_STATE_DIR, WEFT_NATS_PORT (default 4222), WEFT_STACK_HOST
 // (default 127.0.0.1), and every service's own WEFT_* options: each daemon gets those it
 // declares (asked of it with --options-json), and no other WEFT_* variable.
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { declaredFrom, declaredOptions, withoutWeft } from './daemon-options.mjs';
 import { stackServices } from './stack-services.mjs';
+import { SupervisedDaemon } from './supervisor.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = resolve(root, process.env.WEFT_STATE_DIR ?? '.weft');
@@ -24,7 +27,7 @@ const isRoot = process.getuid?.() === 0;
 const DATAPATH_CAPABILITIES = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_BPF: 39 };
 const STOP_DEADLINE_MS = 15_000;
 
-/** Running children, in start order. */
+/** Supervised daemons, in start order. */
 const running = [];
 let stopping = false;
 
@@ -52,20 +55,25 @@ async function waitUntil(what, condition, timeoutMs = 20_000) {
   throw new Error(`${what} did not come up within ${timeoutMs / 1000} s`);
 }
 
-function startChild(name, command, args, env) {
-  const logPath = join(stateDir, 'logs', `${name}.log`);
-  const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  const entry = { name, child, logPath, exited: new Promise((done) => child.once('exit', done)) };
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); see ${logPath}. Stopping the stack.`);
-    void stopAll(1);
+function startChild(name, command, args, env, ready) {
+  const daemon = new SupervisedDaemon({
+    name,
+    command,
+    args,
+    env,
+    cwd: root,
+    logPath: join(stateDir, 'logs', `${name}.log`),
+    say,
+    afterRestart: () => waitUntil(`${name} after its restart`, ready, 60_000),
+    failedStart: (reason) => {
+      if (stopping) return;
+      say(`${name} ${reason} while the stack was starting; see ${daemon.logPath}. Stopping the stack.`);
+      void stopAll(1);
+    },
   });
-  running.push(entry);
-  return entry;
+  daemon.start();
+  running.push(daemon);
+  return daemon;
 }
 
 async function startNats() {
@@ -78,13 +86,15 @@ async function startNats() {
     throw new Error(`port ${natsPort} is already in use: stop what listens there or set WEFT_NATS_PORT`);
   }
   mkdirSync(join(stateDir, 'nats'), { recursive: true });
+  const ready = () => portAccepts(natsPort);
   startChild(
     'nats-server',
     'nats-server',
     ['-js', '-sd', join(stateDir, 'nats'), '-a', host, '-p', String(natsPort)],
     withoutWeft(process.env),
+    ready,
   );
-  await waitUntil('nats-server', () => portAccepts(natsPort));
+  await waitUntil('nats-server', ready);
   say(`nats-server       nats://${host}:${natsPort}  (JetStream, data in ${join(stateDir, 'nats')})`);
 }
 
@@ -117,15 +127,16 @@ async function startService(service) {
     ...service.env({ stateDir: join(stateDir, service.name), host }),
   };
   mkdirSync(join(stateDir, service.name), { recursive: true });
-  const started = startChild(service.name, process.execPath, [entry], env);
-  if (service.cleanupArgs) started.cleanup = { command: process.execPath, args: [entry, ...service.cleanupArgs], env };
-  await waitUntil(service.name, async () => {
+  const ready = async () => {
     try {
       return (await fetch(service.readyUrl(env))).status === 200;
     } catch {
       return false;
     }
-  });
+  };
+  const started = startChild(service.name, process.execPath, [entry], env, ready);
+  if (service.cleanupArgs) started.cleanup = { command: process.execPath, args: [entry, ...service.cleanupArgs], env };
+  await waitUntil(service.name, ready);
   say(`${service.name.padEnd(17)} ${service.describe(env)}  (log ${started.logPath})`);
 }
 
@@ -133,13 +144,7 @@ async function stopAll(exitCode) {
   if (stopping) return;
   stopping = true;
   say('stopping');
-  for (const entry of [...running].reverse()) {
-    if (entry.child.exitCode !== null || entry.child.signalCode !== null) continue;
-    entry.child.kill('SIGTERM');
-    const timer = setTimeout(() => entry.child.kill('SIGKILL'), STOP_DEADLINE_MS);
-    await entry.exited;
-    clearTimeout(timer);
-  }
+  for (const daemon of [...running].reverse()) await daemon.stop(STOP_DEADLINE_MS);
   for (const entry of running) {
     if (!entry.cleanup) continue;
     const { command, args, env } = entry.cleanup;
@@ -163,7 +168,8 @@ try {
   await startNats();
   for (const service of stackServices) await startService(service);
   say(`weftctl           ${join(root, '.weft', 'bin', 'weftctl')} (or npx weftctl): try \`weftctl status\``);
-  say('ready; Ctrl-C stops everything');
+  for (const daemon of running) daemon.supervising = true;
+  say('ready; a daemon that exits is restarted; Ctrl-C stops everything');
 } catch (error) {
   say(error instanceof Error ? error.message : String(error));
   await stopAll(1);

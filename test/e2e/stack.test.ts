@@ -1,8 +1,9 @@
-// `npm start`'s stack as a user runs it: it comes up, says where everything listens, and Ctrl-C
-// stops it with no process left behind.
+// `npm start`'s stack as a user runs it: it comes up, says where everything listens, a daemon
+// killed with SIGKILL comes back while the others keep serving, and Ctrl-C stops it with no
+// process left behind.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort, natsServerMissing, tempDir, waitFor } from '@weft/kit/testing';
@@ -11,6 +12,25 @@ import { repoRoot, stackPortEnv } from '../support/stack.js';
 function childPids(pid: number): number[] {
   const result = spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' });
   return result.stdout.split('\n').filter(Boolean).map(Number);
+}
+
+/** The child of the stack that runs `entry` (a daemon's dist/main.js). */
+function daemonPid(stackPid: number, entry: string): number | undefined {
+  return childPids(stackPid).find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(entry);
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function isReady(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2_000) })).status === 200;
+  } catch {
+    return false;
+  }
 }
 
 function alive(pid: number): boolean {
@@ -22,7 +42,7 @@ function alive(pid: number): boolean {
   }
 }
 
-test('the local stack starts NATS and every built service, and Ctrl-C leaves nothing running', {
+test('the local stack starts NATS and every built service, restarts one that is killed, and Ctrl-C leaves nothing running', {
   skip: natsServerMissing(),
 }, async () => {
   const state = tempDir('weft-stack-');
@@ -34,14 +54,16 @@ test('the local stack starts NATS and every built service, and Ctrl-C leaves not
     WEFT_AGENT_HOST_NAME: hostName,
     WEFT_AGENT_TUNNEL_DEVICE: hostName,
     WEFT_AGENT_CNI_SOCKET: join(state.path, 'agent.sock'),
+    WEFT_AGENT_CNI_DELETE_QUEUE: join(state.path, 'delete-queue'),
   };
+  const ports = await stackPortEnv();
   const stack = spawn(process.execPath, [join(repoRoot, 'deploy', 'stack.mjs')], {
     env: {
       ...process.env,
       WEFT_STATE_DIR: state.path,
       WEFT_NATS_PORT: String(natsPort),
       ...agentEnv,
-      ...(await stackPortEnv()),
+      ...ports,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -59,14 +81,53 @@ test('the local stack starts NATS and every built service, and Ctrl-C leaves not
       what: `the stack to be ready:\n${output}`,
     });
     assert.match(output, new RegExp(`nats-server\\s+nats://127\\.0\\.0\\.1:${natsPort}`));
-    const children = childPids(stack.pid!);
-    assert.ok(children.length >= 1, 'the stack runs its parts as child processes');
-    if (process.getuid?.() === 0) {
+    assert.ok(childPids(stack.pid!).length >= 1, 'the stack runs its parts as child processes');
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) {
       assert.match(output, /vrouter-agent\s+CNI socket/, 'as root, the datapath runs too');
       assert.ok(existsSync(`/sys/fs/bpf/weft/${hostName}`), 'the agent pinned its maps');
     } else {
       assert.match(output, /vrouter-agent\s+not started: the datapath loads BPF programs/);
     }
+
+    // config-api dies hard: the stack starts it again, and meanwhile control (which keeps the
+    // config it listed), analytics and the agent stay ready.
+    const others = [
+      `http://127.0.0.1:${ports.WEFT_CONTROL_HTTP_PORT}/readyz`,
+      `http://127.0.0.1:${ports.WEFT_REST_PORT}/readyz`,
+      ...(asRoot ? [`http://127.0.0.1:${ports.WEFT_AGENT_HTTP_PORT}/readyz`] : []),
+    ];
+    for (const url of others) assert.ok(await isReady(url), `${url} is ready before the fault`);
+    const victim = daemonPid(stack.pid!, 'config-api/dist/main.js');
+    assert.ok(victim, 'config-api runs as a child of the stack');
+    const notReady: string[] = [];
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        for (const url of others) if (!(await isReady(url))) notReady.push(url);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    process.kill(victim, 'SIGKILL');
+    await waitFor(() => /config-api restarted and ready/.test(output), {
+      timeoutMs: 60_000,
+      what: `config-api to be restarted:\n${output}`,
+    });
+    watching = false;
+    await watcher;
+    assert.match(output, /config-api killed by SIGKILL; restarting in/);
+    assert.match(
+      readFileSync(join(state.path, 'logs', 'config-api.log'), 'utf8'),
+      /config-api killed by SIGKILL/,
+      "the daemon's log keeps the reason",
+    );
+    const restarted = daemonPid(stack.pid!, 'config-api/dist/main.js');
+    assert.ok(restarted !== undefined && restarted !== victim, 'a new config-api process runs');
+    assert.ok(await isReady(`http://127.0.0.1:${ports.WEFT_CONFIG_API_REST_PORT}/readyz`));
+    assert.deepEqual(notReady, [], 'the other daemons stayed ready');
+    assert.doesNotMatch(output, /Stopping the stack|weft: stopping/);
+
+    const children = childPids(stack.pid!);
 
     stack.kill('SIGINT');
     assert.equal(await exited, 0, output);
