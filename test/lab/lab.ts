@@ -244,6 +244,8 @@ export class Lab {
     netns: string,
     podName: string,
     prevResult?: unknown,
+    /** Fields of the network config to set besides the lab's (configWaitMs, say). */
+    netconf: Record<string, unknown> = {},
   ): Promise<CniOutcome> {
     return callPlugin(weftCniPath, {
       command,
@@ -257,8 +259,10 @@ export class Lab {
         name: 'weft',
         type: 'weft-cni',
         agentSocket: join(this.dir, host.name, 'agent.sock'),
+        deleteQueue: join(this.dir, host.name, 'delete-queue'),
         logFile: join(this.dir, 'logs', 'weft-cni.log'),
         ...(prevResult ? { prevResult } : {}),
+        ...netconf,
       },
     });
   }

@@ -21,6 +21,8 @@ export interface AgentOptions {
   /** host:port of every control replica. */
   controlAddresses: string[];
   cniSocket: string;
+  /** Where weft-cni queues deletions while this agent cannot answer. */
+  cniDeleteQueue: string;
   stateDir: string;
   underlayMtu: number;
   version: string;
@@ -74,6 +76,7 @@ export class Agent {
     );
     this.cni = new CniServer({
       socketPath: options.cniSocket,
+      deleteQueue: options.cniDeleteQueue,
       state: this.state,
       ports: this.ports,
       // A port's interface-map entry is written by a reconcile: the attach answers once it is in.
@@ -134,7 +137,12 @@ export class Agent {
     // Ports attached before a restart are adopted: the datapath re-attaches their devices once
     // the first sync says what they are; until then they keep forwarding on pinned state.
     logger.info({ ports: this.ports.all().length }, 'adopted ports from the last run');
+    // Pods deleted while this agent was away: their ports go before control hears of this
+    // agent's ports, so control withdraws their routes and config can give out their addresses.
+    const deleted = await this.cni.drainDeleteQueue();
+    if (deleted > 0) logger.info({ deleted }, 'carried out deletions queued while the agent was away');
     await this.cni.listen();
+    this.cni.startDrainingDeleteQueue();
     for (const session of this.sessions) session.start();
     this.#publishUve();
     const reader = datapath.flowSamples?.();

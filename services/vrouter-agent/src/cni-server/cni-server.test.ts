@@ -100,6 +100,7 @@ before(async () => {
   datapath = new RecordingDatapath();
   server = new CniServer({
     socketPath,
+    deleteQueue: join(dir.path, 'delete-queue'),
     state,
     ports: new PortStore(dir.path),
     datapath,

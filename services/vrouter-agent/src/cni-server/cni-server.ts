@@ -19,10 +19,13 @@ import type { PortStatus } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import type { HostState } from '../host-state/host-state.js';
 import type { PortDatapath } from '../ports/port-datapath.js';
 import type { PortRecord, PortStore } from '../ports/port-store.js';
+import { queuedDeletions, removeQueuedDeletion } from './delete-queue.js';
 import { onNetwork, toPodInterface } from './pod-interfaces.js';
 
 export interface CniServerOptions {
   socketPath: string;
+  /** Where weft-cni queues the deletions it could not hand over (delete-queue.ts). */
+  deleteQueue: string;
   state: HostState;
   ports: PortStore;
   datapath: PortDatapath;
@@ -57,9 +60,14 @@ function unary<Req, Res>(log: Logger, handler: (request: Req) => Promise<Res>) {
   };
 }
 
+/** How often a running agent looks for deletions queued while its socket did not answer. */
+const DELETE_QUEUE_INTERVAL_MS = 2_000;
+
 export class CniServer {
   readonly #server = new Server();
   readonly #log: Logger;
+  #draining: Promise<number> | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: CniServerOptions) {
     this.#log = options.logger.child({ component: 'cni-server' });
@@ -87,7 +95,43 @@ export class CniServer {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#drainTimer);
     return new Promise((resolve) => this.#server.tryShutdown(() => resolve()));
+  }
+
+  /**
+   * Carries out the deletions weft-cni queued while it could not reach this agent: at start,
+   * before the socket answers, and then every few seconds (a stopped agent, or a socket that
+   * went missing, is unreachable while this process runs). Returns how many were carried out.
+   */
+  drainDeleteQueue(): Promise<number> {
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+    return this.#draining;
+  }
+
+  startDrainingDeleteQueue(): void {
+    this.#drainTimer = setInterval(
+      () =>
+        void this.drainDeleteQueue().catch((error: unknown) =>
+          this.#log.error({ err: error }, 'could not carry out queued deletions'),
+        ),
+      DELETE_QUEUE_INTERVAL_MS,
+    );
+    this.#drainTimer.unref();
+  }
+
+  async #drain(): Promise<number> {
+    const queued = queuedDeletions(this.options.deleteQueue, (file, reason) =>
+      this.#log.error({ file, reason }, 'a queued deletion is unreadable; renamed to .rejected'),
+    );
+    for (const deletion of queued) {
+      const { detached } = await this.detach(deletion.request);
+      removeQueuedDeletion(deletion);
+      this.#log.info({ ...deletion.request, detached: detached?.length ?? 0 }, 'queued deletion carried out');
+    }
+    return queued.length;
   }
 
   status(): StatusResponse {
