@@ -92,6 +92,10 @@ export class Lab {
     return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`);
   }
 
+  get ports(): LabPorts {
+    return this.state.ports;
+  }
+
   get analyticsUrl(): string {
     return `http://127.0.0.1:${this.state.ports.analytics}`;
   }
@@ -201,6 +205,11 @@ export class Lab {
   /** Where a host's agent answers HTTP (health, metrics, /host-state). */
   agentUrl(host: LabHost): string {
     return `http://${host.underlayAddress}:${this.state.ports.agentHttp}`;
+  }
+
+  /** The running process of a daemon (`control`, `agent-<host>`…), for fault tests to signal. */
+  process(name: string): LabProcess | undefined {
+    return this.state.processes.find((item) => item.name === name);
   }
 
   /** Every process the lab started. */

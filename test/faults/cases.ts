@@ -1,0 +1,78 @@
+// The faults, each one thing done to a running lab and how it ends. The lab has no supervisor,
+// so a case that kills a daemon also starts it again at once, as `npm start`'s supervisor does
+// after its first backoff; the time back to ready includes that start.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Lab } from '../lab/lab.js';
+import { sh } from '../lab/shell.js';
+
+export interface FaultCase {
+  name: string;
+  /** Pod churn through weft-cni on h1 while the fault lasts (the agent's faults). */
+  churn?: boolean;
+  inject(lab: Lab): unknown;
+  /** How long the fault lasts before `recover` (a kill is over at once). */
+  holdMs: number;
+  recover(lab: Lab): Promise<void>;
+}
+
+function pidOf(lab: Lab, name: string): number {
+  const found = lab.process(name);
+  if (!found) throw new Error(`the lab runs no ${name}`);
+  return found.pid;
+}
+
+function killController(name: string): FaultCase {
+  return {
+    name: `kill -9 ${name}`,
+    inject: (lab) => process.kill(pidOf(lab, name), 'SIGKILL'),
+    holdMs: 0,
+    recover: (lab) => lab.restartController(name),
+  };
+}
+
+const agentOfH1 = (lab: Lab) => `agent-${lab.host('h1').name}`;
+
+export const faultCases: FaultCase[] = [
+  killController('control'),
+  killController('config-api'),
+  killController('analytics'),
+  killController('nats-server'),
+  {
+    name: 'kill -9 agent (h1)',
+    churn: true,
+    inject: (lab) => process.kill(pidOf(lab, agentOfH1(lab)), 'SIGKILL'),
+    holdMs: 0,
+    recover: (lab) => lab.startAgent(lab.host('h1')),
+  },
+  {
+    name: 'SIGSTOP control 10 s',
+    inject: (lab) => process.kill(pidOf(lab, 'control'), 'SIGSTOP'),
+    holdMs: 10_000,
+    recover: async (lab) => {
+      process.kill(pidOf(lab, 'control'), 'SIGCONT');
+    },
+  },
+  {
+    // Until the agent restarts, ADD fails with 11 (nothing left behind) and DEL is queued.
+    name: "agent's CNI socket removed (h1), agent restarted after 5 s",
+    churn: true,
+    inject: (lab) => rmSync(join(lab.dir, lab.host('h1').name, 'agent.sock'), { force: true }),
+    holdMs: 5_000,
+    recover: (lab) => lab.restartAgent(lab.host('h1')),
+  },
+  {
+    name: 'underlay link of h2 down 10 s',
+    inject: (lab) => sh('ip', ['-n', `${lab.topology.lab}-ul`, 'link', 'set', 'h2', 'down']),
+    holdMs: 10_000,
+    recover: async (lab) => {
+      sh('ip', ['-n', `${lab.topology.lab}-ul`, 'link', 'set', 'h2', 'up']);
+    },
+  },
+];
+
+export function faultCase(name: string): FaultCase {
+  const found = faultCases.find((item) => item.name === name);
+  if (!found) throw new Error(`no fault case ${name}`);
+  return found;
+}
