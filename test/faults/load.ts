@@ -28,7 +28,6 @@ export function continuousPing(lab: Lab, fromPod: string, address: string) {
   });
   const answered = new Set<number>();
   let highest = 0;
-  let sentSoFar = 0;
   const started = Date.now();
   child.stdout.on('data', (chunk: Buffer) => {
     for (const match of chunk.toString().matchAll(/icmp_seq=(\d+)/g)) {
@@ -47,7 +46,7 @@ export function continuousPing(lab: Lab, fromPod: string, address: string) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGINT');
       await exited;
-      sentSoFar = Math.max(0, ...answered);
+      const sentSoFar = Math.max(0, ...answered);
       let lostDuring = 0;
       let lostAfter = 0;
       for (let seq = 1; seq <= sentSoFar; seq += 1) {
@@ -108,14 +107,20 @@ export function restWrites(config: ConfigClient, tag: string) {
 export interface ChurnVerdict {
   added: number;
   deleted: number;
-  failed: number;
-  /** The first failure, to say why. */
-  firstFailure?: string;
+  /** ADDs that failed, each with its CNI error code (11: try again later) or its message. */
+  addFailures: string[];
+  /** DELs that failed: pod teardown that would block. */
+  deleteFailures: string[];
+}
+
+function cniFailure(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return /"code":\s*(\d+)/.exec(message)?.[1] ?? message;
 }
 
 /** Adds and deletes one pod after another on a host through weft-cni, as a runtime would. */
 export function podChurn(lab: Lab, hostName: string, network: string, tag: string) {
-  const verdict: ChurnVerdict = { added: 0, deleted: 0, failed: 0 };
+  const verdict: ChurnVerdict = { added: 0, deleted: 0, addFailures: [], deleteFailures: [] };
   let running = true;
   const loop = (async () => {
     for (let index = 0; running; index += 1) {
@@ -123,12 +128,16 @@ export function podChurn(lab: Lab, hostName: string, network: string, tag: strin
       try {
         await lab.addPod(name, hostName, [network]);
         verdict.added += 1;
+      } catch (error) {
+        verdict.addFailures.push(cniFailure(error));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      try {
         await lab.deletePod(name);
         verdict.deleted += 1;
       } catch (error) {
-        verdict.failed += 1;
-        verdict.firstFailure ??= error instanceof Error ? error.message : String(error);
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        verdict.deleteFailures.push(cniFailure(error));
       }
     }
   })();

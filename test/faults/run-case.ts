@@ -51,10 +51,18 @@ export async function runFaultCase(lab: Lab, fault: FaultCase, index: number): P
   const ping = continuousPing(lab, 'a', lab.podAddress('b', 'red'));
   const writes = restWrites(lab.config, `fault${index}`);
   const churn = fault.churn ? podChurn(lab, 'h1', 'red', `churn${index}x`) : undefined;
+  // A pod the runtime deletes while the fault lasts: its DEL must not wait for the agent.
+  const doomed = fault.churn ? await lab.addPod(`doomed${index}`, 'h1', ['red']) : undefined;
   await sleep(SETTLE_MS);
   const faultFrom = ping.now();
   const injected = Date.now();
   await fault.inject(lab);
+  const doomedDeleted = doomed
+    ? lab.deletePod(doomed.name).then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+    : undefined;
   await sleep(fault.holdMs);
   await fault.recover(lab);
   await waitFor(() => allReady(lab), { timeoutMs: 120_000, intervalMs: 100, what: `ready after "${fault.name}"` });
@@ -62,6 +70,11 @@ export async function runFaultCase(lab: Lab, fault: FaultCase, index: number): P
   const faultTo = ping.now();
   await sleep(AFTER_MS);
   const churnVerdict = await churn?.stop();
+  const doomedFailure = await doomedDeleted;
+  if (churnVerdict && doomed) {
+    if (doomedFailure) churnVerdict.deleteFailures.push(String(doomedFailure));
+    else churnVerdict.deleted += 1;
+  }
   const writeVerdict = await writes.stop();
   const pingVerdict = await ping.stop(faultFrom, faultTo);
   return {
@@ -80,12 +93,14 @@ export function verdictTable(verdicts: FaultVerdict[]): string {
       `${item.ping.lostDuring} / ${item.ping.sent}`,
       String(item.ping.lostAfter),
       `${item.writes.lost} of ${item.writes.acknowledged} (${item.writes.refused} refused)`,
-      item.churn ? `${item.churn.added} / ${item.churn.deleted} / ${item.churn.failed}` : '—',
+      item.churn
+        ? `${item.churn.added} / ${item.churn.deleted} / ${item.churn.addFailures.length} (${item.churn.addFailures.join(', ') || '—'}) / ${item.churn.deleteFailures.length}`
+        : '—',
       (item.backToReadyMs / 1000).toFixed(1),
     ].join(' | '),
   );
   return [
-    '| fault | pings lost during / sent | pings lost after | acknowledged writes lost | pods added / deleted / CNI calls failed | back to ready (s) |',
+    '| fault | pings lost during / sent | pings lost after | acknowledged writes lost | pods added / deleted / ADD failed (codes) / DEL failed | back to ready (s) |',
     '| --- | --- | --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
