@@ -3,6 +3,8 @@
 // after its first backoff; the time back to ready includes that start.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@weft/kit/testing';
+import { PROJECT } from '../lab/config-client.js';
 import type { Lab } from '../lab/lab.js';
 import { sh } from '../lab/shell.js';
 
@@ -14,6 +16,8 @@ export interface FaultCase {
   /** How long the fault lasts before `recover` (a kill is over at once). */
   holdMs: number;
   recover(lab: Lab): Promise<void>;
+  /** Checked while the fault lasts (it runs within the hold): what must still work, said in a few words. */
+  during?(lab: Lab): Promise<string>;
 }
 
 function pidOf(lab: Lab, name: string): number {
@@ -31,6 +35,40 @@ function killController(name: string): FaultCase {
   };
 }
 
+let networksMadeDuring = 0;
+
+/**
+ * A virtual network created while NATS is down reaches control all the same: config-api's
+ * change events cannot be published, and control hears of the change through Config.Watch.
+ */
+async function configReachesControl(lab: Lab): Promise<string> {
+  networksMadeDuring += 1;
+  const name = `during-nats-${networksMadeDuring}`;
+  const created = Date.now();
+  await lab.config.createNetwork(name, `10.${200 + networksMadeDuring}.0.0/24`);
+  const instance = [...PROJECT, name, name].join(':');
+  await waitFor(
+    async () => {
+      const response = await fetch(`http://127.0.0.1:${lab.ports.controlHttp}/routing-instances`);
+      const body = (await response.json()) as { routing_instances: { name: string }[] };
+      return body.routing_instances.some((item) => item.name === instance);
+    },
+    { timeoutMs: 15_000, intervalMs: 100, what: `control to compile ${name} while NATS is down` },
+  );
+  return `a network made during the outage reached control in ${((Date.now() - created) / 1000).toFixed(1)} s`;
+}
+
+/** nats-server gone for `holdMs`, then started again on its JetStream directory. */
+export function natsDown(holdMs: number): FaultCase {
+  return {
+    name: `nats-server down ${holdMs / 1000} s`,
+    inject: (lab) => process.kill(pidOf(lab, 'nats-server'), 'SIGKILL'),
+    holdMs,
+    recover: (lab) => lab.restartController('nats-server'),
+    during: configReachesControl,
+  };
+}
+
 const agentOfH1 = (lab: Lab) => `agent-${lab.host('h1').name}`;
 
 export const faultCases: FaultCase[] = [
@@ -38,6 +76,7 @@ export const faultCases: FaultCase[] = [
   killController('config-api'),
   killController('analytics'),
   killController('nats-server'),
+  natsDown(60_000),
   {
     name: 'kill -9 agent (h1)',
     churn: true,
@@ -71,8 +110,11 @@ export const faultCases: FaultCase[] = [
   },
 ];
 
+/** The cases of `npm test` that the full suite does not run as such (shorter). */
+const quickOnly = [natsDown(5_000)];
+
 export function faultCase(name: string): FaultCase {
-  const found = faultCases.find((item) => item.name === name);
+  const found = [...faultCases, ...quickOnly].find((item) => item.name === name);
   if (!found) throw new Error(`no fault case ${name}`);
   return found;
 }

@@ -1,5 +1,5 @@
 // The essential fault cases, in `npm test`: kill -9 of control, of config-api and of an agent,
-// each under load on a lab of two hosts (a 20 ms ping between pods on the two hosts, REST
+// and nats-server down (config still reaches control through Config.Watch), each under load on a lab of two hosts (a 20 ms ping between pods on the two hosts, REST
 // writes, and pod churn through weft-cni on the agent's host). What users rely on: no
 // acknowledged write is lost, no packet between established pods is lost, pod deletion never
 // fails, and everything is ready again. The full suite, with its table, is `npm run faults`.
@@ -42,3 +42,13 @@ for (const [index, name] of ['kill -9 control', 'kill -9 config-api', 'kill -9 a
     }
   });
 }
+
+test('nats-server down: config changes still reach control (through Config.Watch), and nothing is lost', {
+  skip,
+}, async () => {
+  const verdict = await runFaultCase(fault.lab, faultCase('nats-server down 5 s'), 3);
+  assert.match(verdict.during ?? '', /reached control/);
+  assert.equal(verdict.writes.lost, 0, 'acknowledged writes lost');
+  assert.equal(verdict.ping.lostDuring, 0, 'packets lost during the fault');
+  assert.equal(verdict.ping.lostAfter, 0, 'packets lost after the fault');
+});

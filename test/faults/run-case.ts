@@ -20,6 +20,8 @@ export interface FaultVerdict {
   churn?: ChurnVerdict;
   /** From the injection until every daemon answered ready again. */
   backToReadyMs: number;
+  /** What the case checked while the fault lasted. */
+  during?: string;
 }
 
 const SETTLE_MS = 2_000;
@@ -56,19 +58,37 @@ export async function runFaultCase(lab: Lab, fault: FaultCase, index: number): P
   await sleep(SETTLE_MS);
   const faultFrom = ping.now();
   const injected = Date.now();
-  await fault.inject(lab);
-  const doomedDeleted = doomed
-    ? lab.deletePod(doomed.name).then(
-        () => undefined,
-        (error: unknown) => error,
-      )
-    : undefined;
-  await sleep(fault.holdMs);
-  await fault.recover(lab);
-  await waitFor(() => allReady(lab), { timeoutMs: 120_000, intervalMs: 100, what: `ready after "${fault.name}"` });
-  const backToReadyMs = Date.now() - injected;
-  const faultTo = ping.now();
-  await sleep(AFTER_MS);
+  let faultTo = faultFrom;
+  let backToReadyMs = 0;
+  let duringNote: string | undefined;
+  let doomedDeleted: Promise<unknown> | undefined;
+  let failure: unknown;
+  try {
+    await fault.inject(lab);
+    const during = fault.during?.(lab).then(
+      (note) => ({ note }),
+      (error: unknown) => ({ error }),
+    );
+    doomedDeleted = doomed
+      ? lab.deletePod(doomed.name).then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      : undefined;
+    await sleep(fault.holdMs);
+    const checked = await during;
+    await fault.recover(lab);
+    await waitFor(() => allReady(lab), { timeoutMs: 120_000, intervalMs: 100, what: `ready after "${fault.name}"` });
+    backToReadyMs = Date.now() - injected;
+    faultTo = ping.now();
+    // A check that failed fails the case, once the lab is whole again.
+    if (checked && 'error' in checked) throw checked.error;
+    duringNote = checked?.note;
+    await sleep(AFTER_MS);
+  } catch (error) {
+    failure = error;
+  }
+  // The load stops in every case: a ping or a writer left running would outlive the lab.
   const churnVerdict = await churn?.stop();
   const doomedFailure = await doomedDeleted;
   if (churnVerdict && doomed) {
@@ -77,12 +97,14 @@ export async function runFaultCase(lab: Lab, fault: FaultCase, index: number): P
   }
   const writeVerdict = await writes.stop();
   const pingVerdict = await ping.stop(faultFrom, faultTo);
+  if (failure) throw failure;
   return {
     name: fault.name,
     ping: pingVerdict,
     writes: writeVerdict,
     ...(churnVerdict ? { churn: churnVerdict } : {}),
     backToReadyMs,
+    ...(duringNote ? { during: duringNote } : {}),
   };
 }
 
@@ -97,11 +119,12 @@ export function verdictTable(verdicts: FaultVerdict[]): string {
         ? `${item.churn.added} / ${item.churn.deleted} / ${item.churn.addFailures.length} (${item.churn.addFailures.join(', ') || '—'}) / ${item.churn.deleteFailures.length}`
         : '—',
       (item.backToReadyMs / 1000).toFixed(1),
+      item.during ?? '',
     ].join(' | '),
   );
   return [
-    '| fault | pings lost during / sent | pings lost after | acknowledged writes lost | pods added / deleted / ADD failed (codes) / DEL failed | back to ready (s) |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| fault | pings lost during / sent | pings lost after | acknowledged writes lost | pods added / deleted / ADD failed (codes) / DEL failed | back to ready (s) | checked during the fault |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
 }
