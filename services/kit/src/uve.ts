@@ -9,6 +9,9 @@
 //   control_connected: boolean            "vrouter" UVE: a live control session (the part of source
 //                                         "vrouter-agent:<host>" decides when it is fresh)
 //   store_reachable: boolean              "config-api" UVE: the config store answers
+//   flow_export_dropping: boolean         "vrouter" UVE: flow records were dropped in the last
+//                                         minute (NATS away longer than the agent's buffer lasts);
+//                                         flow_records_dropped counts them since the agent started
 import { randomUUID } from 'node:crypto';
 import { messageCodec } from '@weft/proto';
 import type { FlowBatch } from '@weft/proto/gen/weft/analytics/v1/FlowBatch.js';

@@ -32,6 +32,7 @@ export const RULES = {
   vrouterWithoutControl: 'vrouter-without-control-connection',
   configStoreUnreachable: 'config-store-unreachable',
   diskNearLimit: 'analytics-disk-near-limit',
+  flowRecordsDropped: 'flow-records-dropped',
 } as const;
 
 function alarm(fields: Omit<Alarm, 'id'>): Alarm {
@@ -108,6 +109,18 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
           type: view.type,
           name: view.name,
           description: `vrouter ${view.name} has no control connection: it gets no new config or routes`,
+        }),
+      );
+    }
+    const dropping = fresh.find((fields) => fields.flow_export_dropping === true);
+    if (view.type === 'vrouter' && dropping) {
+      alarms.push(
+        alarm({
+          rule: RULES.flowRecordsDropped,
+          severity: 'major',
+          type: view.type,
+          name: view.name,
+          description: `vrouter ${view.name} dropped flow records while NATS was away (${dropping.flow_records_dropped ?? 'some'} since it started): flow queries miss them`,
         }),
       );
     }

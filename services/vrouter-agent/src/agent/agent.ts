@@ -125,6 +125,15 @@ export class Agent {
       gauge.set(this.#routeCount()),
     );
     metrics.gauge('reconciles', 'datapath reconciles done since start', [], (gauge) => gauge.set(this.loop.reconciles));
+    metrics.gauge('flow_records_buffered', 'flow records waiting for NATS', [], (gauge) =>
+      gauge.set(this.#flows?.buffered ?? 0),
+    );
+    metrics.gauge(
+      'flow_records_dropped',
+      'flow records dropped since start because NATS was away longer than the buffer lasts',
+      [],
+      (gauge) => gauge.set(this.#flows?.dropped ?? 0),
+    );
   }
 
   #routeCount(): number {
@@ -202,6 +211,8 @@ export class Agent {
         interfaces: this.ports.all().length,
         routes: this.#routeCount(),
         drops: counters?.drops ?? {},
+        flow_records_dropped: this.#flows?.dropped ?? 0,
+        flow_export_dropping: this.#flows?.dropping ?? false,
         host: hostname(),
       });
     };
