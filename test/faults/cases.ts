@@ -35,6 +35,19 @@ function killController(name: string): FaultCase {
   };
 }
 
+/** SIGSTOP for 10 s, then SIGCONT: a daemon that hangs (a stuck disk, a long GC) and comes back. */
+function stopFor10s(name: string, processName = name, churn = false): FaultCase {
+  return {
+    name: `SIGSTOP ${name} 10 s`,
+    churn,
+    inject: (lab) => process.kill(pidOf(lab, processName), 'SIGSTOP'),
+    holdMs: 10_000,
+    recover: async (lab) => {
+      process.kill(pidOf(lab, processName), 'SIGCONT');
+    },
+  };
+}
+
 let networksMadeDuring = 0;
 
 /**
@@ -84,12 +97,16 @@ export const faultCases: FaultCase[] = [
     holdMs: 0,
     recover: (lab) => lab.startAgent(lab.host('h1')),
   },
+  stopFor10s('control'),
+  stopFor10s('config-api'),
+  stopFor10s('analytics'),
+  stopFor10s('nats-server'),
   {
-    name: 'SIGSTOP control 10 s',
-    inject: (lab) => process.kill(pidOf(lab, 'control'), 'SIGSTOP'),
-    holdMs: 10_000,
+    // DEL times out at the stopped agent (agentTimeoutMs) and is queued; ADD waits.
+    ...stopFor10s('agent (h1)', '', true),
+    inject: (lab) => process.kill(pidOf(lab, agentOfH1(lab)), 'SIGSTOP'),
     recover: async (lab) => {
-      process.kill(pidOf(lab, 'control'), 'SIGCONT');
+      process.kill(pidOf(lab, agentOfH1(lab)), 'SIGCONT');
     },
   },
   {
@@ -99,6 +116,18 @@ export const faultCases: FaultCase[] = [
     inject: (lab) => rmSync(join(lab.dir, lab.host('h1').name, 'agent.sock'), { force: true }),
     holdMs: 5_000,
     recover: (lab) => lab.restartAgent(lab.host('h1')),
+  },
+  {
+    // Longer than control's hold time (30 s): h2's agent runs headless on its last state, and
+    // control gives up on it; pod traffic between h1 and h2 is on another path (VXLAN between
+    // the hosts' underlay addresses), so what it loses is what the control plane took away.
+    name: "control cut off from h2's agent 40 s (past the hold time)",
+    inject: (lab) =>
+      sh('ip', ['-n', lab.host('h2').netns, 'route', 'add', 'blackhole', `${lab.topology.controllerAddress}/32`]),
+    holdMs: 40_000,
+    recover: async (lab) => {
+      sh('ip', ['-n', lab.host('h2').netns, 'route', 'del', 'blackhole', `${lab.topology.controllerAddress}/32`]);
+    },
   },
   {
     name: 'underlay link of h2 down 10 s',
