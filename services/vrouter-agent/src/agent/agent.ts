@@ -151,7 +151,7 @@ export class Agent {
     const deleted = await this.cni.drainDeleteQueue();
     if (deleted > 0) logger.info({ deleted }, 'carried out deletions queued while the agent was away');
     await this.cni.listen();
-    this.cni.startDrainingDeleteQueue();
+    this.cni.startUpkeep();
     for (const session of this.sessions) session.start();
     this.#publishUve();
     const reader = datapath.flowSamples?.();

@@ -1,7 +1,7 @@
 // The agent's local API for the CNI plugin (weft.agent.v1.Cni) on a unix socket, mode 0600:
 // the pod's interfaces as config describes them, and the attachments of their host ends to the
 // datapath, persisted so that a restarted agent re-attaches every port.
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import type { Logger } from '@weft/kit';
@@ -60,14 +60,18 @@ function unary<Req, Res>(log: Logger, handler: (request: Req) => Promise<Res>) {
   };
 }
 
-/** How often a running agent looks for deletions queued while its socket did not answer. */
-const DELETE_QUEUE_INTERVAL_MS = 2_000;
+/**
+ * How often a running agent looks after the host's side of the CNI: deletions queued while its
+ * socket did not answer, and the socket file itself.
+ */
+const UPKEEP_INTERVAL_MS = 2_000;
 
 export class CniServer {
   readonly #server = new Server();
   readonly #log: Logger;
   #draining: Promise<number> | undefined;
-  #drainTimer: NodeJS.Timeout | undefined;
+  #upkeepTimer: NodeJS.Timeout | undefined;
+  #relistening = false;
 
   constructor(private readonly options: CniServerOptions) {
     this.#log = options.logger.child({ component: 'cni-server' });
@@ -95,7 +99,7 @@ export class CniServer {
   }
 
   close(): Promise<void> {
-    clearInterval(this.#drainTimer);
+    clearInterval(this.#upkeepTimer);
     return new Promise((resolve) => this.#server.tryShutdown(() => resolve()));
   }
 
@@ -111,15 +115,29 @@ export class CniServer {
     return this.#draining;
   }
 
-  startDrainingDeleteQueue(): void {
-    this.#drainTimer = setInterval(
-      () =>
-        void this.drainDeleteQueue().catch((error: unknown) =>
-          this.#log.error({ err: error }, 'could not carry out queued deletions'),
-        ),
-      DELETE_QUEUE_INTERVAL_MS,
-    );
-    this.#drainTimer.unref();
+  /**
+   * Every UPKEEP_INTERVAL_MS: carries out queued deletions (a stopped agent, or one whose socket
+   * went missing, is unreachable while this process runs), and listens again when the socket
+   * file was removed (a cleanup of /run, a careless rm), since the plugin cannot reach an agent
+   * that answers on a path nobody can open.
+   */
+  startUpkeep(): void {
+    this.#upkeepTimer = setInterval(() => {
+      void this.drainDeleteQueue().catch((error: unknown) =>
+        this.#log.error({ err: error }, 'could not carry out queued deletions'),
+      );
+      if (!this.#relistening && !existsSync(this.options.socketPath)) {
+        this.#relistening = true;
+        this.#log.warn({ socketPath: this.options.socketPath }, 'the CNI socket was removed; listening again');
+        this.#server.unbind(`unix://${this.options.socketPath}`);
+        void this.listen()
+          .catch((error: unknown) => this.#log.error({ err: error }, 'could not listen on the CNI socket again'))
+          .finally(() => {
+            this.#relistening = false;
+          });
+      }
+    }, UPKEEP_INTERVAL_MS);
+    this.#upkeepTimer.unref();
   }
 
   async #drain(): Promise<number> {
