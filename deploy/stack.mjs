@@ -45,7 +45,10 @@ function portAccepts(port) {
   });
 }
 
-async function waitUntil(what, condition, timeoutMs = 20_000) {
+// A cold start of the agent (BPF objects, first sync) took over 20 s on a busy two-core machine.
+const READY_TIMEOUT_MS = 60_000;
+
+async function waitUntil(what, condition, timeoutMs = READY_TIMEOUT_MS) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (stopping) return false;
@@ -64,7 +67,7 @@ function startChild(name, command, args, env, ready) {
     cwd: root,
     logPath: join(stateDir, 'logs', `${name}.log`),
     say,
-    afterRestart: () => waitUntil(`${name} after its restart`, ready, 60_000),
+    afterRestart: () => waitUntil(`${name} after its restart`, ready),
     failedStart: (reason) => {
       if (stopping) return;
       say(`${name} ${reason} while the stack was starting; see ${daemon.logPath}. Stopping the stack.`);
