@@ -2,6 +2,8 @@
 // The local all-in-one stack that `npm start` runs: nats-server with JetStream, then every Weft
 // daemon that has been built, each a child process on this machine with its state under
 // WEFT_STATE_DIR (default .weft/ in the checkout) and its log in <state>/logs/<service>.log.
+// A daemon (or NATS) that exits once the stack is up is restarted with a capped backoff, the
+// reason in its log and on the console, while the others keep serving (deploy/supervisor.mjs).
 // Ctrl-C (or SIGTERM) stops the daemons in reverse order, then NATS, and leaves no process.
 //
 // Options (environment): WEFT_STATE_DIR, WEFT_NATS_PORT (default 4222), WEFT_STACK_HOST
@@ -13,8 +15,8 @@
 // (deploy/certificates.mjs), and one for weftctl. REST on loopback stays plain HTTP. NATS knows
 // each daemon by its certificate and lets it publish and subscribe only on its own subjects
 // (@weft/kit's nats-permissions.ts renders nats-server's configuration).
-import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +24,7 @@ import { NATS_PERMISSIONS, natsServerConfig, natsUserOf } from '../services/kit/
 import { ensureIdentity, tlsOptions } from './certificates.mjs';
 import { declaredFrom, declaredOptions, withoutWeft } from './daemon-options.mjs';
 import { stackServices } from './stack-services.mjs';
+import { SupervisedDaemon } from './supervisor.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = resolve(root, process.env.WEFT_STATE_DIR ?? '.weft');
@@ -44,7 +47,7 @@ const isRoot = process.getuid?.() === 0;
 const DATAPATH_CAPABILITIES = { CAP_NET_ADMIN: 12, CAP_SYS_ADMIN: 21, CAP_BPF: 39 };
 const STOP_DEADLINE_MS = 15_000;
 
-/** Running children, in start order. */
+/** Supervised daemons, in start order. */
 const running = [];
 let stopping = false;
 
@@ -62,7 +65,10 @@ function portAccepts(port) {
   });
 }
 
-async function waitUntil(what, condition, timeoutMs = 20_000) {
+// A cold start of the agent (BPF objects, first sync) took over 20 s on a busy two-core machine.
+const READY_TIMEOUT_MS = 60_000;
+
+async function waitUntil(what, condition, timeoutMs = READY_TIMEOUT_MS) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (stopping) return false;
@@ -72,20 +78,25 @@ async function waitUntil(what, condition, timeoutMs = 20_000) {
   throw new Error(`${what} did not come up within ${timeoutMs / 1000} s`);
 }
 
-function startChild(name, command, args, env) {
-  const logPath = join(stateDir, 'logs', `${name}.log`);
-  const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  const entry = { name, child, logPath, exited: new Promise((done) => child.once('exit', done)) };
-  child.once('exit', (code, signal) => {
-    if (stopping) return;
-    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); see ${logPath}. Stopping the stack.`);
-    void stopAll(1);
+function startChild(name, command, args, env, ready) {
+  const daemon = new SupervisedDaemon({
+    name,
+    command,
+    args,
+    env,
+    cwd: root,
+    logPath: join(stateDir, 'logs', `${name}.log`),
+    say,
+    afterRestart: () => waitUntil(`${name} after its restart`, ready),
+    failedStart: (reason) => {
+      if (stopping) return;
+      say(`${name} ${reason} while the stack was starting; see ${daemon.logPath}. Stopping the stack.`);
+      void stopAll(1);
+    },
   });
-  running.push(entry);
-  return entry;
+  daemon.start();
+  running.push(daemon);
+  return daemon;
 }
 
 async function startNats() {
@@ -100,13 +111,15 @@ async function startNats() {
   mkdirSync(join(stateDir, 'nats'), { recursive: true });
   const configFile = join(stateDir, 'nats', 'nats.conf');
   writeFileSync(configFile, natsServerConfig({ tls: identityOf('nats-server') }));
+  const ready = () => portAccepts(natsPort);
   startChild(
     'nats-server',
     'nats-server',
     ['-c', configFile, '-js', '-sd', join(stateDir, 'nats'), '-a', host, '-p', String(natsPort)],
     withoutWeft(process.env),
+    ready,
   );
-  await waitUntil('nats-server', () => portAccepts(natsPort));
+  await waitUntil('nats-server', ready);
   say(
     `nats-server       nats://${host}:${natsPort}  (JetStream, mutual TLS, a user per service, data in ${join(stateDir, 'nats')})`,
   );
@@ -144,15 +157,16 @@ async function startService(service) {
   const tls = tlsOptions(identityOf(service.identity?.(settings) ?? service.name, service.name));
   const env = { ...withoutWeft(process.env), ...tls, ...given };
   mkdirSync(join(stateDir, service.name), { recursive: true });
-  const started = startChild(service.name, process.execPath, [entry], env);
-  if (service.cleanupArgs) started.cleanup = { command: process.execPath, args: [entry, ...service.cleanupArgs], env };
-  await waitUntil(service.name, async () => {
+  const ready = async () => {
     try {
       return (await fetch(service.readyUrl(env))).status === 200;
     } catch {
       return false;
     }
-  });
+  };
+  const started = startChild(service.name, process.execPath, [entry], env, ready);
+  if (service.cleanupArgs) started.cleanup = { command: process.execPath, args: [entry, ...service.cleanupArgs], env };
+  await waitUntil(service.name, ready);
   say(`${service.name.padEnd(17)} ${service.describe(env)}  (log ${started.logPath})`);
 }
 
@@ -160,13 +174,7 @@ async function stopAll(exitCode) {
   if (stopping) return;
   stopping = true;
   say('stopping');
-  for (const entry of [...running].reverse()) {
-    if (entry.child.exitCode !== null || entry.child.signalCode !== null) continue;
-    entry.child.kill('SIGTERM');
-    const timer = setTimeout(() => entry.child.kill('SIGKILL'), STOP_DEADLINE_MS);
-    await entry.exited;
-    clearTimeout(timer);
-  }
+  for (const daemon of [...running].reverse()) await daemon.stop(STOP_DEADLINE_MS);
   for (const entry of running) {
     if (!entry.cleanup) continue;
     const { command, args, env } = entry.cleanup;
@@ -195,7 +203,8 @@ try {
     `                  its gRPC (watch) needs: WEFT_CTL_TLS_CA=${weftctl.caFile} ` +
       `WEFT_CTL_TLS_CERT=${weftctl.certFile} WEFT_CTL_TLS_KEY=${weftctl.keyFile}`,
   );
-  say('ready; Ctrl-C stops everything');
+  for (const daemon of running) daemon.supervising = true;
+  say('ready; a daemon that exits is restarted; Ctrl-C stops everything');
 } catch (error) {
   say(error instanceof Error ? error.message : String(error));
   await stopAll(1);

@@ -157,6 +157,10 @@ export class Lab {
     return tlsDirOf(this.dir);
   }
 
+  get ports(): LabPorts {
+    return this.state.ports;
+  }
+
   get analyticsUrl(): string {
     return `http://127.0.0.1:${this.state.ports.analytics}`;
   }
@@ -296,6 +300,11 @@ export class Lab {
     return `http://${host.underlayAddress}:${this.state.ports.agentHttp}`;
   }
 
+  /** The running process of a daemon (`control`, `agent-<host>`…), for fault tests to signal. */
+  process(name: string): LabProcess | undefined {
+    return this.state.processes.find((item) => item.name === name);
+  }
+
   /** Every process the lab started. */
   processIds(): number[] {
     return this.state.processes.map((item) => item.pid);
@@ -394,6 +403,8 @@ export class Lab {
     prevResult?: unknown,
     /** K8S_POD_UID, as the kubelet passes it. */
     podUid?: string,
+    /** Fields of the network config to set besides the lab's (configWaitMs, say). */
+    netconf: Record<string, unknown> = {},
   ): Promise<CniOutcome> {
     return callPlugin(weftCniPath, {
       command,
@@ -407,8 +418,10 @@ export class Lab {
         name: 'weft',
         type: 'weft-cni',
         agentSocket: join(this.dir, host.name, 'agent.sock'),
+        deleteQueue: join(this.dir, host.name, 'delete-queue'),
         logFile: join(this.dir, 'logs', 'weft-cni.log'),
         ...(prevResult ? { prevResult } : {}),
+        ...netconf,
       },
     });
   }

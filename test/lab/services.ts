@@ -237,6 +237,7 @@ export function agentEnv(host: LabHost, topology: Topology, ports: LabPorts, hos
     WEFT_AGENT_HTTP_HOST: '0.0.0.0',
     WEFT_AGENT_HTTP_PORT: String(ports.agentHttp),
     WEFT_AGENT_CNI_SOCKET: join(hostDir, 'agent.sock'),
+    WEFT_AGENT_CNI_DELETE_QUEUE: join(hostDir, 'delete-queue'),
     WEFT_AGENT_BPFFS_DIR: `/sys/fs/bpf/weft/${host.name}`,
     WEFT_AGENT_DATAPATH_MODE: host.datapathMode ?? 'tc',
     ...(host.underlayStage ? { WEFT_AGENT_UNDERLAY_STAGE: host.underlayStage } : {}),

@@ -73,6 +73,7 @@ export async function startLocalStack(prefix: string): Promise<LocalStack> {
       WEFT_AGENT_HOST_NAME: hostName,
       WEFT_AGENT_TUNNEL_DEVICE: hostName,
       WEFT_AGENT_CNI_SOCKET: join(state.path, 'agent.sock'),
+      WEFT_AGENT_CNI_DELETE_QUEUE: join(state.path, 'delete-queue'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -14,6 +14,8 @@ export interface NetConf {
   configWaitMs: number;
   /** Deadline of one call to the agent. */
   agentTimeoutMs: number;
+  /** Where DEL queues a deletion the agent cannot take now (the agent's WEFT_AGENT_CNI_DELETE_QUEUE). */
+  deleteQueue: string;
   /** Where the plugin logs (JSON lines); nowhere when empty. */
   logFile: string;
   /** Delegate mode (Multus): set up only the interface on this virtual network. */
@@ -41,6 +43,7 @@ export interface CniResult {
 
 const DEFAULTS = {
   agentSocket: '/run/weft/agent.sock',
+  deleteQueue: '/run/weft/delete-queue',
   configWaitMs: 30_000,
   agentTimeoutMs: 5_000,
 };
@@ -95,6 +98,8 @@ export function parseNetConf(stdin: string, verb: string): NetConf {
   ) {
     fail('cni.dev/valid-attachments', 'must be a list of {containerID, ifname}');
   }
+  const deleteQueue = optionalString(raw, 'deleteQueue', DEFAULTS.deleteQueue);
+  if (deleteQueue === '') fail('deleteQueue', 'must name a directory');
   const prevResult = raw.prevResult;
   if (prevResult !== undefined && (typeof prevResult !== 'object' || prevResult === null))
     fail('prevResult', 'must be an object');
@@ -105,6 +110,7 @@ export function parseNetConf(stdin: string, verb: string): NetConf {
     agentSocket: optionalString(raw, 'agentSocket', DEFAULTS.agentSocket),
     configWaitMs: optionalDuration(raw, 'configWaitMs', DEFAULTS.configWaitMs),
     agentTimeoutMs: optionalDuration(raw, 'agentTimeoutMs', DEFAULTS.agentTimeoutMs),
+    deleteQueue,
     logFile: optionalString(raw, 'logFile', ''),
     network: optionalString(raw, 'network', ''),
     prevResult: prevResult as CniResult | undefined,

@@ -30,6 +30,7 @@ test('a broken network config is error 7 naming the field', async () => {
     [{ cniVersion: '1.1.0', type: 'weft-cni' }, /name is required/],
     [config({ agentSocket: 7 }), /agentSocket must be a string/],
     [config({ configWaitMs: -5 }), /configWaitMs must be a positive integer/],
+    [config({ deleteQueue: '' }), /deleteQueue must name a directory/],
     [config({ 'cni.dev/valid-attachments': [{ ifname: 'eth0' }] }), /cni\.dev\/valid-attachments must be a list/],
   ];
   for (const [netconf, message] of cases) {

@@ -85,6 +85,13 @@ export const errors = defineErrors({
     message: (d: { from_revision: number; oldest: number }) =>
       `from_revision: ${d.from_revision} is no longer in the change log (oldest kept: ${d.oldest}); list again and watch from the revision the list returns`,
   },
+  STORE_FULL: {
+    // 507 Insufficient Storage (RFC 4918): the request was fine, the store has no room for it.
+    httpStatus: 507,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    message: (d: { store: string; reason: string }) =>
+      `the config store (${d.store}) is out of disk space: ${d.reason}; nothing was written, free space and try again`,
+  },
   STORE_UNAVAILABLE: {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,

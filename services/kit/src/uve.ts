@@ -12,6 +12,9 @@
 //   last_refused_port_claim: {interface_uuid, reason, detail, at_ms}
 //                                         "vrouter" UVE, control's part: the last port claim of
 //                                         that host config did not back (refused_port_claims counts)
+//   flow_export_dropping: boolean         "vrouter" UVE: flow records were dropped in the last
+//                                         minute (NATS away longer than the agent's buffer lasts);
+//                                         flow_records_dropped counts them since the agent started
 import { randomUUID } from 'node:crypto';
 import { messageCodec } from '@weft/proto';
 import type { FlowBatch } from '@weft/proto/gen/weft/analytics/v1/FlowBatch.js';

@@ -56,6 +56,7 @@ const agent = new Agent({
     underlayAddress,
     controlAddresses: config.control,
     cniSocket: config.cniSocket,
+    cniDeleteQueue: config.cniDeleteQueue,
     stateDir: config.stateDir,
     underlayMtu: linkMtu(underlayDevice) ?? 1500,
     version,

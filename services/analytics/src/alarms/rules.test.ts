@@ -109,3 +109,16 @@ test('a port claim control refused raises an alarm on the vrouter that made it, 
   assert.deepEqual(rulesOf(vrouter({ 'control:ctl-1': { fields: { control_connected: true } } })), []);
   assert.deepEqual(rulesOf(vrouter({ 'control:ctl-1': { fields: claim(NOW - REFUSED_CLAIM_ALARM_MS - 1) } })), []);
 });
+
+test('a vrouter that dropped flow records in the last minute raises an alarm that says how many', () => {
+  const dropping = { control_connected: true, flow_export_dropping: true, flow_records_dropped: 1234 };
+  const alarms = evaluateRules([vrouter({ 'vrouter-agent:host-1': { fields: dropping } })], disk, NOW);
+  assert.deepEqual(
+    alarms.map((alarm) => alarm.rule),
+    [RULES.flowRecordsDropped],
+  );
+  assert.match(alarms[0]!.description, /dropped flow records .*1234/);
+  // Dropped long ago (the count stays), not now: no alarm.
+  const past = { control_connected: true, flow_export_dropping: false, flow_records_dropped: 1234 };
+  assert.deepEqual(rulesOf(vrouter({ 'vrouter-agent:host-1': { fields: past } })), []);
+});

@@ -33,6 +33,7 @@ export const RULES = {
   configStoreUnreachable: 'config-store-unreachable',
   diskNearLimit: 'analytics-disk-near-limit',
   vrouterRefusedPortClaims: 'vrouter-refused-port-claims',
+  flowRecordsDropped: 'flow-records-dropped',
 } as const;
 
 /** How long a refused port claim keeps its vrouter's alarm raised. */
@@ -144,6 +145,18 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
           type: view.type,
           name: view.name,
           description: `vrouter ${view.name} claimed a port config does not give it (${refused.count} refused; last: interface ${refused.claim.interface_uuid}, ${refused.claim.detail})`,
+          }),
+        );
+      }
+    const dropping = fresh.find((fields) => fields.flow_export_dropping === true);
+    if (view.type === 'vrouter' && dropping) {
+      alarms.push(
+        alarm({
+          rule: RULES.flowRecordsDropped,
+          severity: 'major',
+          type: view.type,
+          name: view.name,
+          description: `vrouter ${view.name} dropped flow records while NATS was away (${dropping.flow_records_dropped ?? 'some'} since it started): flow queries miss them`,
         }),
       );
     }

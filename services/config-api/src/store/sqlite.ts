@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { STORE_SCHEMA_VERSION, stepsFrom } from './schema.js';
+import { errors } from '../errors.js';
 import {
   type BackRef,
   type ChangeRecord,
@@ -91,6 +92,18 @@ export function migrateSqliteSchema(
     db.pragma(`user_version = ${known}`);
   })();
   return { from: found, to: known };
+}
+
+/**
+ * A write that found the disk full is told as such (507), not as a server fault: SQLite rolled
+ * it back, nothing of it is stored, and it succeeds once there is room again.
+ */
+function outOfSpace(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_FULL' || (error as NodeJS.ErrnoException | null)?.code === 'ENOSPC') {
+    return errors.STORE_FULL({ store: 'sqlite', reason: error instanceof Error ? error.message : String(error) });
+  }
+  return error;
 }
 
 /** Parsed objects kept in memory; the cache starts over when full (cheap, and good enough for hot objects). */
@@ -559,7 +572,7 @@ export class SqliteStore implements ConfigStore {
       this.#revision = revisionBefore;
       this.#cache.clear();
       this.#pending = undefined;
-      for (const job of jobs) job.reject(error);
+      for (const job of jobs) job.reject(outOfSpace(error));
       return;
     }
     this.#pending = undefined;
@@ -580,7 +593,7 @@ export class SqliteStore implements ConfigStore {
     jobs.forEach((job, index) => {
       const outcome = outcomes[index]!;
       if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
+      else job.reject(outOfSpace(outcome.error));
     });
   }
 

@@ -21,6 +21,8 @@ export interface AgentOptions {
   /** host:port of every control replica. */
   controlAddresses: string[];
   cniSocket: string;
+  /** Where weft-cni queues deletions while this agent cannot answer. */
+  cniDeleteQueue: string;
   stateDir: string;
   underlayMtu: number;
   version: string;
@@ -74,6 +76,7 @@ export class Agent {
     );
     this.cni = new CniServer({
       socketPath: options.cniSocket,
+      deleteQueue: options.cniDeleteQueue,
       state: this.state,
       ports: this.ports,
       // A port's interface-map entry is written by a reconcile: the attach answers once it is in.
@@ -122,6 +125,15 @@ export class Agent {
       gauge.set(this.#routeCount()),
     );
     metrics.gauge('reconciles', 'datapath reconciles done since start', [], (gauge) => gauge.set(this.loop.reconciles));
+    metrics.gauge('flow_records_buffered', 'flow records waiting for NATS', [], (gauge) =>
+      gauge.set(this.#flows?.buffered ?? 0),
+    );
+    metrics.gauge(
+      'flow_records_dropped',
+      'flow records dropped since start because NATS was away longer than the buffer lasts',
+      [],
+      (gauge) => gauge.set(this.#flows?.dropped ?? 0),
+    );
   }
 
   #routeCount(): number {
@@ -134,7 +146,12 @@ export class Agent {
     // Ports attached before a restart are adopted: the datapath re-attaches their devices once
     // the first sync says what they are; until then they keep forwarding on pinned state.
     logger.info({ ports: this.ports.all().length }, 'adopted ports from the last run');
+    // Pods deleted while this agent was away: their ports go before control hears of this
+    // agent's ports, so control withdraws their routes and config can give out their addresses.
+    const deleted = await this.cni.drainDeleteQueue();
+    if (deleted > 0) logger.info({ deleted }, 'carried out deletions queued while the agent was away');
     await this.cni.listen();
+    this.cni.startUpkeep();
     for (const session of this.sessions) session.start();
     this.#publishUve();
     const reader = datapath.flowSamples?.();
@@ -194,6 +211,8 @@ export class Agent {
         interfaces: this.ports.all().length,
         routes: this.#routeCount(),
         drops: counters?.drops ?? {},
+        flow_records_dropped: this.#flows?.dropped ?? 0,
+        flow_export_dropping: this.#flows?.dropping ?? false,
         host: hostname(),
       });
     };

@@ -2,6 +2,10 @@
 // and sent to analytics as FlowRecords (weft.flow.<host>). The datapath samples the first packet
 // of every flow and every denied packet, and one other packet in N: those count once, the
 // others N times. Bytes and packets are therefore an estimate, exact for short flows.
+//
+// While NATS is not connected, records wait in a buffer of at most `bufferLimit` (the oldest go
+// first when it is full) and are sent once it is back; each record that had to go is counted in
+// `dropped`, which the agent reports in its UVE and metrics, and analytics alarms on.
 import { randomUUID } from 'node:crypto';
 import { type Logger, type NatsLink, publishFlows } from '@weft/kit';
 import type { FlowRecord } from '@weft/proto/gen/weft/analytics/v1/FlowRecord.js';
@@ -15,7 +19,14 @@ export interface FlowExportOptions {
   nats: NatsLink;
   view: () => HostView;
   logger: Logger;
+  /** Most records kept while NATS is away; FLOW_BUFFER_LIMIT when not given. */
+  bufferLimit?: number;
 }
+
+/** Records kept while NATS is away: about 5 MB, minutes of a busy host's flows. */
+export const FLOW_BUFFER_LIMIT = 20_000;
+/** How long after its last drop the export still says it is dropping (the UVE's alarm field). */
+const DROPPING_FOR_MS = 60_000;
 
 /** Flows whose first packet was already counted; forgotten wholesale past this many. */
 const KNOWN_FLOWS_LIMIT = 100_000;
@@ -23,10 +34,14 @@ const KNOWN_FLOWS_LIMIT = 100_000;
 export class FlowExport {
   #timer: NodeJS.Timeout | undefined;
   readonly #known = new Set<string>();
+  #waiting: FlowRecord[] = [];
+  #lastDropAt = 0;
   exported = 0;
+  /** Records that did not fit the buffer while NATS was away: lost to analytics, never silently. */
+  dropped = 0;
 
   constructor(
-    private readonly reader: FlowSampleReader,
+    private readonly reader: Pick<FlowSampleReader, 'drain'>,
     private readonly options: FlowExportOptions,
   ) {}
 
@@ -35,10 +50,43 @@ export class FlowExport {
     this.#timer.unref();
   }
 
-  /** Drains the ring now and publishes what it held. */
+  /** Records waiting for NATS. */
+  get buffered(): number {
+    return this.#waiting.length;
+  }
+
+  /** True while records were dropped within the last minute. */
+  get dropping(): boolean {
+    return this.dropped > 0 && Date.now() - this.#lastDropAt < DROPPING_FOR_MS;
+  }
+
+  /** Drains the ring now and publishes what it held, with what waited for NATS. */
   flush(): void {
+    this.#waiting.push(...this.#aggregate());
+    if (this.#waiting.length === 0) return;
+    const { nats } = this.options;
+    // While the connection is down the client would queue without bound; the buffer here is bounded.
+    if (nats.isConnected && publishFlows(nats, this.options.hostName, this.#waiting)) {
+      this.exported += this.#waiting.length;
+      this.#waiting = [];
+      return;
+    }
+    const limit = this.options.bufferLimit ?? FLOW_BUFFER_LIMIT;
+    const over = this.#waiting.length - limit;
+    if (over > 0) {
+      this.#waiting.splice(0, over);
+      if (this.dropped === 0 || !this.dropping) {
+        this.options.logger.warn({ limit }, 'NATS is away and the flow buffer is full: dropping the oldest records');
+      }
+      this.dropped += over;
+      this.#lastDropAt = Date.now();
+    }
+  }
+
+  /** The samples in the ring now, one record per flow. */
+  #aggregate(): FlowRecord[] {
     const samples = this.reader.drain();
-    if (samples.length === 0) return;
+    if (samples.length === 0) return [];
     const scale = Math.max(this.options.sampleRate, 1);
     const networkOfVrf = new Map<number, string>();
     for (const instance of this.options.view().routingInstances.values())
@@ -76,8 +124,7 @@ export class FlowExport {
       record.last_seen_ms = seenAt;
       flows.set(key, record);
     }
-    if (publishFlows(this.options.nats, this.options.hostName, [...flows.values()])) this.exported += flows.size;
-    else this.options.logger.debug({ flows: flows.size }, 'NATS not reached; flow records dropped');
+    return [...flows.values()];
   }
 
   stop(): void {

@@ -29,6 +29,11 @@ export const agentOptions = {
     listen: 'tcp',
   }),
   cniSocket: option.required('WEFT_AGENT_CNI_SOCKET', 'unix socket the CNI plugin calls', '/run/weft/agent.sock'),
+  cniDeleteQueue: option.required(
+    'WEFT_AGENT_CNI_DELETE_QUEUE',
+    "directory where weft-cni queues pod deletions while the agent cannot answer (the plugin's deleteQueue)",
+    '/run/weft/delete-queue',
+  ),
   bpffsDir: option.string('WEFT_AGENT_BPFFS_DIR', 'where maps are pinned; empty for /sys/fs/bpf/weft/<host name>', ''),
   datapathMode: option.oneOf(
     'WEFT_AGENT_DATAPATH_MODE',

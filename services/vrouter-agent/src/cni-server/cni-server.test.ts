@@ -5,7 +5,7 @@
 // the datapath, and the whole path in the multi-host lab).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { statSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, statSync, watch, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CniCode, hostIfnameFor } from '@weft/cni';
@@ -102,6 +102,7 @@ before(async () => {
   datapath = new RecordingDatapath();
   server = new CniServer({
     socketPath,
+    deleteQueue: join(dir.path, 'delete-queue'),
     state,
     ports: new PortStore(dir.path),
     datapath,
@@ -385,4 +386,15 @@ test('ten pods added at once all come up with their own addresses', { skip }, as
   } finally {
     for (const namespace of namespaces) namespace.remove();
   }
+});
+
+test('a removed socket file is made again: the plugin reaches the agent without a restart', { skip }, async () => {
+  feed(state, [vmi('again', 0, 'red', '10.1.0.40/24', '10.1.0.1')]);
+  server.startUpkeep();
+  rmSync(socketPath);
+  const status = () => callPlugin(weftCniPath, { command: 'STATUS', config: netconf() });
+  assert.equal((await status()).json?.code, CniCode.PLUGIN_NOT_AVAILABLE, 'unreachable while the file is gone');
+  await waitFor(() => existsSync(socketPath), { what: 'the socket file again' });
+  assert.equal((await status()).exitCode, 0);
+  assert.equal(execFileSync('stat', ['-c', '%a', socketPath], { encoding: 'utf8' }).trim(), '600');
 });

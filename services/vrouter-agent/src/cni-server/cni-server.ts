@@ -1,7 +1,7 @@
 // The agent's local API for the CNI plugin (weft.agent.v1.Cni) on a unix socket, mode 0600:
 // the pod's interfaces as config describes them, and the attachments of their host ends to the
 // datapath, persisted so that a restarted agent re-attaches every port.
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData, status } from '@grpc/grpc-js';
 import type { Logger } from '@weft/kit';
@@ -19,10 +19,13 @@ import type { PortStatus } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import type { HostState } from '../host-state/host-state.js';
 import type { PortDatapath } from '../ports/port-datapath.js';
 import type { PortRecord, PortStore } from '../ports/port-store.js';
+import { queuedDeletions, removeQueuedDeletion } from './delete-queue.js';
 import { onNetwork, toPodInterface } from './pod-interfaces.js';
 
 export interface CniServerOptions {
   socketPath: string;
+  /** Where weft-cni queues the deletions it could not hand over (delete-queue.ts). */
+  deleteQueue: string;
   state: HostState;
   ports: PortStore;
   datapath: PortDatapath;
@@ -60,9 +63,18 @@ function unary<Req, Res>(log: Logger, handler: (request: Req) => Promise<Res>) {
 /** The socket's mode is 0777 & ~umask: 0600, owner (root) only. */
 export const SOCKET_UMASK = 0o177;
 
+/**
+ * How often a running agent looks after the host's side of the CNI: deletions queued while its
+ * socket did not answer, and the socket file itself.
+ */
+const UPKEEP_INTERVAL_MS = 2_000;
+
 export class CniServer {
   readonly #server = new Server();
   readonly #log: Logger;
+  #draining: Promise<number> | undefined;
+  #upkeepTimer: NodeJS.Timeout | undefined;
+  #relistening = false;
 
   constructor(private readonly options: CniServerOptions) {
     this.#log = options.logger.child({ component: 'cni-server' });
@@ -98,7 +110,57 @@ export class CniServer {
   }
 
   close(): Promise<void> {
+    clearInterval(this.#upkeepTimer);
     return new Promise((resolve) => this.#server.tryShutdown(() => resolve()));
+  }
+
+  /**
+   * Carries out the deletions weft-cni queued while it could not reach this agent: at start,
+   * before the socket answers, and then every few seconds (a stopped agent, or a socket that
+   * went missing, is unreachable while this process runs). Returns how many were carried out.
+   */
+  drainDeleteQueue(): Promise<number> {
+    this.#draining ??= this.#drain().finally(() => {
+      this.#draining = undefined;
+    });
+    return this.#draining;
+  }
+
+  /**
+   * Every UPKEEP_INTERVAL_MS: carries out queued deletions (a stopped agent, or one whose socket
+   * went missing, is unreachable while this process runs), and listens again when the socket
+   * file was removed (a cleanup of /run, a careless rm), since the plugin cannot reach an agent
+   * that answers on a path nobody can open.
+   */
+  startUpkeep(): void {
+    this.#upkeepTimer = setInterval(() => {
+      void this.drainDeleteQueue().catch((error: unknown) =>
+        this.#log.error({ err: error }, 'could not carry out queued deletions'),
+      );
+      if (!this.#relistening && !existsSync(this.options.socketPath)) {
+        this.#relistening = true;
+        this.#log.warn({ socketPath: this.options.socketPath }, 'the CNI socket was removed; listening again');
+        this.#server.unbind(`unix://${this.options.socketPath}`);
+        void this.listen()
+          .catch((error: unknown) => this.#log.error({ err: error }, 'could not listen on the CNI socket again'))
+          .finally(() => {
+            this.#relistening = false;
+          });
+      }
+    }, UPKEEP_INTERVAL_MS);
+    this.#upkeepTimer.unref();
+  }
+
+  async #drain(): Promise<number> {
+    const queued = queuedDeletions(this.options.deleteQueue, (file, reason) =>
+      this.#log.error({ file, reason }, 'a queued deletion is unreadable; renamed to .rejected'),
+    );
+    for (const deletion of queued) {
+      const { detached } = await this.detach(deletion.request);
+      removeQueuedDeletion(deletion);
+      this.#log.info({ ...deletion.request, detached: detached?.length ?? 0 }, 'queued deletion carried out');
+    }
+    return queued.length;
   }
 
   status(): StatusResponse {
