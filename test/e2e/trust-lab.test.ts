@@ -130,7 +130,11 @@ test("a genuine agent that claims another host's pod, or an address config did n
     const ping = continuousPing('a', bAddress);
 
     // Another host's pod, with its own address; then its own pod, with that same address.
-    intruder.portUp({ uuid: bPod.config!.interfaces[0]!.uuid, mac: '02:de:ad:00:00:01', addresses: [`${bAddress}/24`] });
+    intruder.portUp({
+      uuid: bPod.config!.interfaces[0]!.uuid,
+      mac: '02:de:ad:00:00:01',
+      addresses: [`${bAddress}/24`],
+    });
     intruder.portUp({ uuid: own.interfaces[0]!.uuid, mac: '02:de:ad:00:00:02', addresses: [`${bAddress}/24`] });
     await waitFor(async () => (await refusedClaims('host')) === 1 && (await refusedClaims('address')) === 1, {
       what: 'control to refuse both claims (after its grace time)',

@@ -20,6 +20,7 @@ export async function upFaultLab(tag: string, hosts: number): Promise<FaultLab> 
     controlHttp: await freePort(),
     analytics: await freePort(),
     agentHttp: await freePort(),
+    bgpApi: await freePort(),
   };
   // Underlay subnets 220-249 are the fault cases' (the other lab tests take 20-219); the tag
   // keeps two fault files of one run apart. Link names have 15 characters: `<name>-ctl` fits.

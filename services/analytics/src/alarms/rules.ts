@@ -145,9 +145,9 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
           type: view.type,
           name: view.name,
           description: `vrouter ${view.name} claimed a port config does not give it (${refused.count} refused; last: interface ${refused.claim.interface_uuid}, ${refused.claim.detail})`,
-          }),
-        );
-      }
+        }),
+      );
+    }
     const dropping = fresh.find((fields) => fields.flow_export_dropping === true);
     if (view.type === 'vrouter' && dropping) {
       alarms.push(

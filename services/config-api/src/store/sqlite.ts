@@ -7,8 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { STORE_SCHEMA_VERSION, stepsFrom } from './schema.js';
 import { errors } from '../errors.js';
+import { STORE_SCHEMA_VERSION, stepsFrom } from './schema.js';
 import {
   type BackRef,
   type ChangeRecord,

@@ -140,6 +140,7 @@ test('the socket is born 0600 by the umask of its bind, never changed after, and
   const path = join(own.path, 'agent.sock');
   const made = new CniServer({
     socketPath: path,
+    deleteQueue: join(own.path, 'delete-queue'),
     state: new HostState(),
     ports: new PortStore(own.path),
     datapath: new RecordingDatapath(),
