@@ -1,7 +1,8 @@
 // A network routed to the outside (router_external), in the lab with its gateway (`npm run lab --
 // up --gateway`): control advertises each of its pods' own addresses as a /32 via the host that
 // holds the pod, FRR learns them, and a client outside reaches the pod by its own address, no
-// NAT either way; the route the gateway offers (its outside network) is learnt by control.
+// NAT either way; the route the gateway offers (its outside network) is learnt by control and
+// handed to the agents of the routed network, next hop the gateway on the underlay.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -154,4 +155,43 @@ test('control learns the route the gateway offers (its outside network) and show
     (await learnt()).filter((path) => path.prefix === '198.51.100.0/24').map((path) => path.nextHop),
     [gateway.underlayAddress],
   );
+});
+
+test('the agents of the routed network hold the gateway’s route, next hop the gateway; the pod leaves by it', {
+  skip,
+}, async () => {
+  const gateway = lab.topology.gateway!;
+  type View = {
+    routes: Array<{
+      routing_instance: string;
+      prefix: string;
+      next_hop: { kind: string; gateway?: string; vrf_id: number };
+    }>;
+  };
+  const learnt = async (host: 'h1' | 'h2') =>
+    ((await (await fetch(`${lab.agentUrl(lab.host(host))}/datapath`)).json()) as View).routes.filter(
+      (route) => route.prefix === '198.51.100.0/24',
+    );
+  for (const host of ['h1', 'h2'] as const) {
+    await waitFor(async () => (await learnt(host)).length > 0, {
+      timeoutMs: 20_000,
+      what: `${host} to hold 198.51.100.0/24`,
+    });
+    const routes = await learnt(host);
+    assert.deepEqual(
+      routes.map((route) => [route.routing_instance.split(':').at(-1), route.next_hop]),
+      [
+        [
+          'routed',
+          {
+            kind: 'outside',
+            gateway: gateway.underlayAddress,
+            vrf_id: routes[0]!.next_hop.vrf_id,
+          },
+        ],
+      ],
+      'in the routed network only, not in the inside one',
+    );
+  }
+  assert.equal(ask(podNetns('r2'), gateway.outsideClientAddress), `outside ${lab.podAddress('r2', 'routed')}`);
 });

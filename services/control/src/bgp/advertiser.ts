@@ -78,6 +78,8 @@ export class BgpAdvertiser {
     private readonly options: BgpOptions,
     private readonly logger: Logger,
     metrics: Metrics,
+    /** Called after each sync with what the gateways offer (for the agents: AgentHub.gatewayRoutesLearnt). */
+    private readonly onLearnt: (learnt: readonly LearntPath[]) => void = () => {},
   ) {
     this.#metrics = {
       sessions: metrics.gauge('bgp_sessions', 'BGP sessions with the gateways, by state', ['state']),
@@ -140,6 +142,7 @@ export class BgpAdvertiser {
     const after = await this.gobgp.table();
     this.#advertised = after.local.sort((a, b) => a.prefix.localeCompare(b.prefix));
     this.#learnt = after.learnt.sort((a, b) => a.prefix.localeCompare(b.prefix));
+    this.onLearnt(this.#learnt);
     this.#observePeers(await this.gobgp.peers());
     this.#lastError = null;
   }

@@ -396,6 +396,29 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
     assert.deepEqual(m.floatingSources.entries(), [[{ vrfId: 11, address: '10.11.0.2' }, '203.0.113.10']]);
   });
 
+  test('a route learnt from the gateway lands with the outside next hop; a bad gateway is reported', () => {
+    sendBlue();
+    desired.applyRoutes({
+      routing_instance: BLUE,
+      add: [
+        { prefix: '198.51.100.0/24', next_hop: { kind: 'underlay_gateway', underlay_gateway: '192.0.2.254' } },
+        { prefix: '0.0.0.0/0', next_hop: { kind: 'underlay_gateway', underlay_gateway: 'gw' } },
+      ],
+      withdraw: [],
+    });
+    const report = reconciler.reconcile();
+    assert.deepEqual(
+      report.errors.map((error) => error.field),
+      [`routes["${BLUE}"]["0.0.0.0/0"].underlay_gateway`],
+    );
+    assert.deepEqual(datapath.maps.prefixRoutes4.get({ vrfId: 11, prefix: '198.51.100.0/24' }), {
+      kind: 'outside',
+      vrfId: 11,
+      gateway: '192.0.2.254',
+    });
+    assert.equal(datapath.maps.prefixRoutes4.get({ vrfId: 11, prefix: '0.0.0.0/0' }), undefined);
+  });
+
   test('a tunnel route waits for the underlay neighbour, then lands', () => {
     neighbours.clear();
     sendBlue();
