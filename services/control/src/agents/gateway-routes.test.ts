@@ -28,6 +28,10 @@ describe('routes learnt from the gateways, to the agents', { skip }, () => {
     const a = lab.agent('host-a', '192.0.2.1');
     a.portUp({ uuid: p1.vmi.uuid, mac: p1.mac, addresses: [p1.cidr] });
     a.portUp({ uuid: i1.vmi.uuid, mac: i1.mac, addresses: [i1.cidr] });
+    const routes = (instance: string) => a.channels[0]!.routes.get(instance) ?? new Map();
+    await waitFor(() => routes(PUBLIC).has(`${p1.address}/32`) && routes(INSIDE).has(`${i1.address}/32`), {
+      what: "the ports' own routes at host-a",
+    });
     const control = lab.controls[0]!;
     control.learntFromGateways([
       { prefix: '0.0.0.0/0', nextHop: '192.0.2.254' },
@@ -35,7 +39,6 @@ describe('routes learnt from the gateways, to the agents', { skip }, () => {
       // A gateway's path to a port's own address: the port's route stays.
       { prefix: `${p1.address}/32`, nextHop: '192.0.2.254' },
     ]);
-    const routes = (instance: string) => a.channels[0]!.routes.get(instance) ?? new Map();
     await waitFor(() => routes(PUBLIC).has('198.51.100.0/24'), { what: 'the learnt route at host-a' });
     assert.deepEqual(routes(PUBLIC).get('0.0.0.0/0')!.next_hop, {
       kind: 'underlay_gateway',
