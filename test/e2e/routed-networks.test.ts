@@ -142,56 +142,54 @@ test('a routed pod reaches the outside with its own address as the source; a pod
   assert.equal(ask(podNetns('i1'), client), undefined);
 });
 
-test('control learns the route the gateway offers (its outside network) and shows it in /bgp', { skip }, async () => {
+test('control learns the routes the gateway offers (a default route, its outside network) and shows them in /bgp', {
+  skip,
+}, async () => {
   const gateway = lab.topology.gateway!;
   const learnt = async () =>
     ((await (await fetch(`${lab.controlUrl}/bgp`)).json()) as { learnt: Array<{ prefix: string; nextHop: string }> })
       .learnt;
-  await waitFor(async () => (await learnt()).some((path) => path.prefix === '198.51.100.0/24'), {
+  const offered = async () =>
+    (await learnt())
+      .filter((path) => path.prefix === '198.51.100.0/24' || path.prefix === '0.0.0.0/0')
+      .map((path) => [path.prefix, path.nextHop]);
+  await waitFor(async () => (await offered()).length === 2, {
     timeoutMs: 30_000,
-    what: 'control to learn 198.51.100.0/24',
+    what: 'control to learn 0.0.0.0/0 and 198.51.100.0/24',
   });
-  assert.deepEqual(
-    (await learnt()).filter((path) => path.prefix === '198.51.100.0/24').map((path) => path.nextHop),
-    [gateway.underlayAddress],
-  );
+  assert.deepEqual(await offered(), [
+    ['0.0.0.0/0', gateway.underlayAddress],
+    ['198.51.100.0/24', gateway.underlayAddress],
+  ]);
 });
 
-test('the agents of the routed network hold the gateway’s route, next hop the gateway; the pod leaves by it', {
+test('the agents of the routed network hold the gateway’s routes, next hop the gateway; the pod leaves by them', {
   skip,
 }, async () => {
   const gateway = lab.topology.gateway!;
   type View = {
-    routes: Array<{
-      routing_instance: string;
-      prefix: string;
-      next_hop: { kind: string; gateway?: string; vrf_id: number };
-    }>;
+    routes: Array<{ routing_instance: string; prefix: string; next_hop: { kind: string; gateway?: string } }>;
   };
+  // The gateway's default route and its outside network, in whichever routing instance holds them.
   const learnt = async (host: 'h1' | 'h2') =>
-    ((await (await fetch(`${lab.agentUrl(lab.host(host))}/datapath`)).json()) as View).routes.filter(
-      (route) => route.prefix === '198.51.100.0/24',
-    );
+    ((await (await fetch(`${lab.agentUrl(lab.host(host))}/datapath`)).json()) as View).routes
+      .filter((route) => route.prefix === '198.51.100.0/24' || route.prefix === '0.0.0.0/0')
+      .map((route) => [
+        route.routing_instance.split(':').at(-1),
+        route.prefix,
+        route.next_hop.kind,
+        route.next_hop.gateway,
+      ]);
+  const wanted = [
+    ['routed', '0.0.0.0/0', 'outside', gateway.underlayAddress],
+    ['routed', '198.51.100.0/24', 'outside', gateway.underlayAddress],
+  ];
   for (const host of ['h1', 'h2'] as const) {
-    await waitFor(async () => (await learnt(host)).length > 0, {
+    await waitFor(async () => (await learnt(host)).length === wanted.length, {
       timeoutMs: 20_000,
-      what: `${host} to hold 198.51.100.0/24`,
+      what: `${host} to hold the gateway's routes`,
     });
-    const routes = await learnt(host);
-    assert.deepEqual(
-      routes.map((route) => [route.routing_instance.split(':').at(-1), route.next_hop]),
-      [
-        [
-          'routed',
-          {
-            kind: 'outside',
-            gateway: gateway.underlayAddress,
-            vrf_id: routes[0]!.next_hop.vrf_id,
-          },
-        ],
-      ],
-      'in the routed network only, not in the inside one',
-    );
+    assert.deepEqual(await learnt(host), wanted, 'in the routed network only, not in the inside one');
   }
   assert.equal(ask(podNetns('r2'), gateway.outsideClientAddress), `outside ${lab.podAddress('r2', 'routed')}`);
 });
