@@ -2,7 +2,8 @@
 // up --gateway`): control advertises each of its pods' own addresses as a /32 via the host that
 // holds the pod, FRR learns them, and a client outside reaches the pod by its own address, no
 // NAT either way; the route the gateway offers (its outside network) is learnt by control and
-// handed to the agents of the routed network, next hop the gateway on the underlay.
+// handed to the agents of the routed network, next hop the gateway on the underlay (which a pod
+// leaves by even when its host has no default route).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { frrMissing, gatewayRoutes, vtysh } from '../lab/gateway.js';
 import { Lab, labUnavailable } from '../lab/lab.js';
-import { netnsPath } from '../lab/shell.js';
+import { inNs, netnsPath } from '../lab/shell.js';
 
 const skip = labUnavailable() ?? frrMissing();
 const PORT = 8080;
@@ -191,5 +192,13 @@ test('the agents of the routed network hold the gateway’s routes, next hop the
     });
     assert.deepEqual(await learnt(host), wanted, 'in the routed network only, not in the inside one');
   }
-  assert.equal(ask(podNetns('r2'), gateway.outsideClientAddress), `outside ${lab.podAddress('r2', 'routed')}`);
+  // Without its host's default route, r2 still leaves: the learnt route names the gateway itself.
+  const h2 = lab.host('h2').netns;
+  inNs(h2, 'ip', ['route', 'del', 'default']);
+  try {
+    assert.throws(() => inNs(h2, 'ip', ['route', 'get', gateway.outsideClientAddress]), 'the host has no way there');
+    assert.equal(ask(podNetns('r2'), gateway.outsideClientAddress), `outside ${lab.podAddress('r2', 'routed')}`);
+  } finally {
+    inNs(h2, 'ip', ['route', 'add', 'default', 'via', gateway.underlayAddress]);
+  }
 });
