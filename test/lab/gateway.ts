@@ -1,9 +1,10 @@
 // The lab's gateway router: Debian's FRR (zebra and bgpd) in a namespace of its own, between
 // the underlay and the outside. It peers with control's speaker (gobgpd, in the machine's own
-// namespace at the controller's address, which connects to it), takes every floating IP as a
-// /32 via the host that holds it, installs those routes in its kernel (zebra) and offers Weft
-// the outside network. FRR runs as its own instance (-N, a path space named after the
-// namespace), so that labs side by side keep their sockets apart; `vtysh -N` reaches it.
+// namespace at the controller's address, which connects to it), takes every floating IP and
+// every pod of a network routed to the outside as a /32 via the host that holds it, installs
+// those routes in its kernel (zebra) and offers Weft a default route and the outside network.
+// FRR runs as its own instance (-N, a path space named after the namespace), so that labs side
+// by side keep their sockets apart; `vtysh -N` reaches it.
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@weft/kit/testing';
@@ -38,6 +39,8 @@ export function frrConfig(topology: Topology, gateway: LabGateway): string {
     ` neighbor ${topology.controllerAddress} timers connect 5`,
     ' address-family ipv4 unicast',
     '  redistribute connected',
+    // A default route for Weft's networks routed to the outside, as a data-centre gateway gives.
+    `  neighbor ${topology.controllerAddress} default-originate`,
     ' exit-address-family',
     '',
   ].join('\n');

@@ -84,6 +84,7 @@ export function buildControl(options: ControlAppOptions) {
         options.bgp,
         logger.child({ component: 'bgp' }),
         metrics,
+        (learnt) => hub.gatewayRoutesLearnt(learnt),
       )
     : undefined;
   if (publisher) uves = new ControlUves(publisher, hub, bgp);

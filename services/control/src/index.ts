@@ -27,6 +27,8 @@ export interface RunningControl {
   agentAddress: string;
   /** Base URL of introspection, health and metrics. */
   httpUrl: string;
+  /** Hands the agents routes as if the gateways offered them over BGP (a test without a speaker). */
+  learntFromGateways(paths: { prefix: string; nextHop: string }[]): void;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startControl(options: StartControlOptions): Promise<Runnin
   return {
     agentAddress: `${shown}:${agentPort}`,
     httpUrl: `http://${shown}:${httpPort}`,
+    learntFromGateways: (paths) => control.hub.gatewayRoutesLearnt(paths),
     close: () => control.close(),
   };
 }

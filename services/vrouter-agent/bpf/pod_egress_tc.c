@@ -117,8 +117,15 @@ int weft_pod_egress_tc(struct __sk_buff *skb)
 	case WEFT_FWD_OUTSIDE: {
 		/* Out through the host's routing towards the gateway, which fills in the MACs. */
 		__u32 underlay = cfg->underlay_ifindex;
+		/* Read before the rewrite, which leaves packet pointers stale (not the map value). */
+		__u32 gateway = (nh && nh->kind == WEFT_NH_OUTSIDE) ? nh->remote_ip4 : 0;
 		if (weft_nat_to_outside(skb, &pkt) < 0)
 			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+		if (gateway) {
+			/* A route learnt from a gateway: to that gateway, its neighbour resolved by the host. */
+			struct bpf_redir_neigh to = {.nh_family = 2 /* AF_INET */, .ipv4_nh = gateway};
+			return bpf_redirect_neigh(underlay, &to, sizeof(to), 0);
+		}
 		return bpf_redirect_neigh(underlay, 0, 0, 0);
 	}
 	case WEFT_FWD_TOO_BIG:

@@ -21,6 +21,7 @@ import { Gauge, type Logger, type Metrics } from '@weft/kit';
 import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
 import { errors } from '../errors.js';
+import { type GatewayRoute, GatewayRoutes } from '../routes/gateway-routes.js';
 import { hostRoute, type Port, PortTable } from '../routes/ports.js';
 import { RouteIndex, type RouteKey } from '../routes/route-index.js';
 import type { AgentSession, SessionContext } from './session.js';
@@ -84,6 +85,9 @@ export class AgentHub implements SessionContext {
   readonly sessions = new Map<string, AgentSession>();
   readonly ports = new PortTable();
   readonly routes = new RouteIndex(this.ports);
+  readonly gatewayRoutes = new GatewayRoutes();
+  /** The routing instances of networks routed to the outside, which carry the gateway routes. */
+  #routedOut = new Set<string>();
   readonly #records = new Map<string, AgentRecord>();
   readonly #reported = new Set<string>();
   readonly #stale = new Map<string, Set<string>>();
@@ -172,6 +176,7 @@ export class AgentHub implements SessionContext {
    */
   apply(state: CompiledState, delta: CompiledDelta): void {
     this.#state = state;
+    this.#routedOutChanged(state);
     if (delta.first || !this.#ready) {
       this.#ready = true;
       for (const session of this.sessions.values()) {
@@ -469,6 +474,37 @@ export class AgentHub implements SessionContext {
     this.#logger.warn({ host: session.host, field }, errors.INVALID_FIELD({ field, reason }).message);
   }
 
+  /** What the gateways offer now: the routed-out instances' hosts get the difference. */
+  gatewayRoutesLearnt(learnt: Iterable<{ prefix: string; nextHop: string }>): void {
+    const changed = this.gatewayRoutes.replace(learnt);
+    if (changed.length === 0) return;
+    for (const name of this.#routedOut) {
+      for (const host of this.#state.hostsOf.get(name) ?? []) {
+        const session = this.sessions.get(host);
+        if (!session) continue;
+        for (const prefix of changed) session.markRoutes(name, prefix);
+        this.#dirty.add(session);
+      }
+    }
+    this.#scheduleFlush();
+  }
+
+  /** A network marked routed to the outside, or no longer: its hosts get its routes again. */
+  #routedOutChanged(state: CompiledState): void {
+    const now = new Set<string>();
+    for (const [name, instance] of state.routingInstances) if (instance.message.router_external) now.add(name);
+    for (const name of new Set([...now, ...this.#routedOut])) {
+      if (now.has(name) && this.#routedOut.has(name)) continue;
+      for (const host of state.hostsOf.get(name) ?? []) {
+        const session = this.sessions.get(host);
+        if (!session) continue;
+        session.markRoutes(name, 'all');
+        this.#dirty.add(session);
+      }
+    }
+    this.#routedOut = now;
+  }
+
   #portChanged(before: Port | undefined, after: Port | undefined): void {
     this.#markKeys(this.routes.portChanged(this.#state, before, after));
   }
@@ -487,8 +523,15 @@ export class AgentHub implements SessionContext {
     }
   }
 
-  /** The route `host` should have for `prefix` in `routingInstance`: its own first, then imported. */
-  route(host: string, routingInstance: string, prefix: string): { route: EncodedRoute; port: Port } | undefined {
+  /**
+   * The route `host` should have for `prefix` in `routingInstance`: its own first, then imported,
+   * then, in a network routed to the outside, the gateways'.
+   */
+  route(
+    host: string,
+    routingInstance: string,
+    prefix: string,
+  ): { route: EncodedRoute; port: Port | GatewayRoute } | undefined {
     const instance = this.#state.routingInstances.get(routingInstance);
     if (!instance) return undefined;
     let origin = routingInstance;
@@ -502,7 +545,10 @@ export class AgentHub implements SessionContext {
         }
       }
     }
-    if (!port) return undefined;
+    if (!port) {
+      const learnt = instance.message.router_external ? this.gatewayRoutes.get(prefix) : undefined;
+      return learnt && { route: learnt.route, port: learnt };
+    }
     if (port.host === host) {
       return { route: encodeRoute({ prefix, next_hop: { interface_uuid: port.interfaceUuid } }), port };
     }
@@ -529,9 +575,11 @@ export class AgentHub implements SessionContext {
 
   *prefixes(routingInstance: string): Iterable<string> {
     yield* this.routes.instance(routingInstance).keys();
-    for (const imported of this.#state.routingInstances.get(routingInstance)?.imports ?? []) {
+    const instance = this.#state.routingInstances.get(routingInstance);
+    for (const imported of instance?.imports ?? []) {
       yield* this.routes.instance(imported).keys();
     }
+    if (instance?.message.router_external) yield* this.gatewayRoutes.prefixes();
   }
 
   countMessage(body: string): void {

@@ -5,6 +5,7 @@
 // against what was sent, from complete compiled state.
 import type { ControlMessage } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
 import { type CompiledState, hostAcls } from '../compile/state.js';
+import type { GatewayRoute } from '../routes/gateway-routes.js';
 import type { Port } from '../routes/ports.js';
 import { Outbox } from './outbox.js';
 import { type EncodedRoute, encodeRouteUpdate } from './wire.js';
@@ -26,7 +27,12 @@ export interface SessionContext {
    * The route the host should have for `prefix` in `routingInstance`, if any, and the port it
    * leads to: the same port is the same route unless the instance's context changed (a VNI).
    */
-  route(host: string, routingInstance: string, prefix: string): { route: EncodedRoute; port: Port } | undefined;
+  /** The route and where it comes from: the port that originates it, or the gateway that offered it. */
+  route(
+    host: string,
+    routingInstance: string,
+    prefix: string,
+  ): { route: EncodedRoute; port: Port | GatewayRoute } | undefined;
   /** Every prefix `routingInstance` carries (its own and imported). */
   prefixes(routingInstance: string): Iterable<string>;
   /** True when the routes every interface of this host needs are known (see hub.ts). */
@@ -60,7 +66,7 @@ export class AgentSession {
   readonly #sentInterfaces = new Map<string, object>();
   readonly #sentAcls = new Map<string, object>();
   /** Per routing instance, the port each route sent leads to (shared with the port table, so cheap). */
-  readonly #sentRoutes = new Map<string, Map<string, Port>>();
+  readonly #sentRoutes = new Map<string, Map<string, Port | GatewayRoute>>();
   /** Routes to recompute: some prefixes, all of them, or all of them and resend each. */
   readonly #dirtyRoutes = new Map<string, Set<string> | 'all' | 'resend'>();
   #seq = 0;

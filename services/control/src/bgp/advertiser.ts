@@ -1,6 +1,6 @@
-// What control advertises to the gateways, kept in step with gobgpd: every floating IP as a /32,
-// next hop the underlay address of the host that holds its port (as that host's agent reported
-// the port). Level-based: each sync compares the paths wanted now with what gobgpd originates
+// What control advertises to the gateways, kept in step with gobgpd: every floating IP, and every
+// own address of a port of a network routed to the outside (router_external), as a /32, next hop
+// the underlay address of the host that holds its port (as that host's agent reported the port). Level-based: each sync compares the paths wanted now with what gobgpd originates
 // and adds or withdraws the difference, so a control restart (gobgpd keeps its paths) or a
 // gobgpd restart converges the same way. A floating IP whose port no agent has reported yet
 // keeps whatever gobgpd has for it: a restarted control withdraws nothing before the agents are
@@ -36,17 +36,25 @@ export interface BgpStatus {
   learnt: LearntPath[];
 }
 
-/** The floating IPs of every port an agent has reported: prefix → next hop; undefined: keep. */
-export function wantedPaths(hub: AgentHub): Map<string, string | undefined> {
+/**
+ * The floating IPs of every port, and the own IPv4 addresses of every port of a network routed
+ * to the outside (router_external), each as a /32: prefix → the underlay address of the host
+ * its agent reported the port on; undefined while no agent has: keep what gobgpd has.
+ */
+export function wantedPaths(hub: Pick<AgentHub, 'state' | 'ports'>): Map<string, string | undefined> {
   const wanted = new Map<string, string | undefined>();
   for (const [uuid, compiled] of hub.state.interfaces) {
-    const floating = compiled.message.floating_addresses ?? [];
-    if (floating.length === 0) continue;
+    const floating = (compiled.message.floating_addresses ?? []).map((fip) => fip.address ?? '');
+    // A /32 per port rather than the network's subnet, as Tungsten Fabric exports each port's
+    // route: only the host holding a pod delivers to it from the underlay (no tunnel to the
+    // gateway), and a pod that moves takes its route along.
+    const routed = hub.state.routingInstances.get(compiled.routingInstance)?.message.router_external
+      ? (compiled.message.addresses ?? []).map((cidr) => cidr.split('/')[0]!)
+      : [];
+    const addresses = [...floating, ...routed].filter((address) => isIPv4(address));
+    if (addresses.length === 0) continue;
     const port = hub.ports.get(uuid);
-    for (const fip of floating) {
-      if (!isIPv4(fip.address ?? '')) continue;
-      wanted.set(`${fip.address}/32`, port?.underlay);
-    }
+    for (const address of addresses) wanted.set(`${address}/32`, port?.underlay);
   }
   return wanted;
 }
@@ -70,6 +78,8 @@ export class BgpAdvertiser {
     private readonly options: BgpOptions,
     private readonly logger: Logger,
     metrics: Metrics,
+    /** Called after each sync with what the gateways offer (for the agents: AgentHub.gatewayRoutesLearnt). */
+    private readonly onLearnt: (learnt: readonly LearntPath[]) => void = () => {},
   ) {
     this.#metrics = {
       sessions: metrics.gauge('bgp_sessions', 'BGP sessions with the gateways, by state', ['state']),
@@ -132,6 +142,7 @@ export class BgpAdvertiser {
     const after = await this.gobgp.table();
     this.#advertised = after.local.sort((a, b) => a.prefix.localeCompare(b.prefix));
     this.#learnt = after.learnt.sort((a, b) => a.prefix.localeCompare(b.prefix));
+    this.onLearnt(this.#learnt);
     this.#observePeers(await this.gobgp.peers());
     this.#lastError = null;
   }

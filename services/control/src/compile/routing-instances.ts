@@ -96,6 +96,7 @@ export function compileRoutingInstance(
       route_targets: exportTargets,
       acl_name: aclName,
       mtu,
+      router_external: body.router_external === true,
     },
   };
 }

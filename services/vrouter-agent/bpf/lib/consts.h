@@ -76,6 +76,7 @@ enum weft_next_hop_kind {
 	WEFT_NH_LOCAL = 1,   /* a pod interface on this host */
 	WEFT_NH_TUNNEL = 2,  /* a pod on another host, through VXLAN */
 	WEFT_NH_RECEIVE = 3, /* the virtual gateway itself: handed to the host's stack */
+	WEFT_NH_OUTSIDE = 4, /* a gateway router beyond the underlay (remote_ip4), learnt over BGP */
 };
 
 enum weft_action {

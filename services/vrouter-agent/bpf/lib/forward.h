@@ -109,6 +109,14 @@ static __always_inline int weft_forward_from_pod(struct weft_packet *pkt, const 
 	}
 	if (nh->kind == WEFT_NH_RECEIVE)
 		goto to_host;
+	/* A route the gateway offered: out of the overlay as without a route, but to that gateway
+	 * (the caller reads it from *out) rather than wherever the host's routing points. */
+	if (nh->kind == WEFT_NH_OUTSIDE) {
+		if (!ENABLE_FLOATING_IPS)
+			return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+		*out = nh;
+		return weft_forward_to_outside(pkt, iface, vrf, stats, ifindex);
+	}
 	if (nh->kind != WEFT_NH_LOCAL && nh->kind != WEFT_NH_TUNNEL)
 		return weft_forward_drop(stats, pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
 

@@ -30,6 +30,9 @@
 WEFT_INLINE int weft_nat_rewrite(struct __sk_buff *skb, const struct weft_packet *pkt, __u32 addr_off, __u32 from,
 				 __u32 to)
 {
+	/* An address of a network routed to the outside maps to itself: nothing to rewrite. */
+	if (from == to)
+		return 0;
 	const __u32 l3_off = sizeof(struct ethhdr);
 	/* Read again from the socket buffer: the verifier does not follow packet pointers kept in
 	 * the parsed packet across the decision's calls. */

@@ -1,5 +1,6 @@
 // From what control sends (control.v1 messages) to what the datapath maps hold: ACLs to rule
 // lists, routes to next hops. Pure functions; each failure names the field it comes from.
+import { isIPv4 } from 'node:net';
 import type { AccessControlList__Output } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
 import type { AclRule__Output } from '@weft/proto/gen/weft/control/v1/AclRule.js';
 import type { Endpoint__Output } from '@weft/proto/gen/weft/control/v1/Endpoint.js';
@@ -101,6 +102,12 @@ export function compileNextHop(
   if (nh.kind === 'interface_uuid') {
     const local = ctx.localInterface(nh.interface_uuid ?? '');
     return local && { kind: 'local', ifindex: local.ifindex, vrfId: local.vrfId, mac: local.mac };
+  }
+  if (nh.kind === 'underlay_gateway') {
+    const gateway = nh.underlay_gateway ?? '';
+    if (!isIPv4(gateway))
+      throw errors.INVALID_FIELD({ field: `${field}.underlay_gateway`, reason: 'must be an IPv4 address' });
+    return { kind: 'outside', vrfId, gateway };
   }
   const tunnel = nh.tunnel;
   if (!tunnel) throw errors.INVALID_FIELD({ field: `${field}.tunnel`, reason: 'is empty' });

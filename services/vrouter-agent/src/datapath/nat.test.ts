@@ -229,6 +229,45 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     );
   });
 
+  test('a routed address (mapped to itself): in from outside and back out untouched but for TTL and MACs', () => {
+    const { a } = host;
+    const m = host.datapath.maps;
+    m.floatingIps.set(a.ip, { fixedAddress: a.ip, ifindex: a.ifindex, vrfId: VRF });
+    m.floatingSources.set({ vrfId: VRF, address: a.ip }, a.ip);
+    const frame = { from: OUTSIDE, to: a.ip, sport: 50003, dport: 80, flags: TCP_SYN };
+    const into = fromOutside(tcpFrame({ dst: UNDERLAY_MAC, src: GATEWAY_MAC, ...frame }));
+    assert.equal(into.verdict, TcAction.redirect);
+    assert.deepEqual(into.packet, tcpFrame({ dst: a.mac, src: ROUTER_MAC, ...frame, ttl: 63 }));
+    const reply = { from: a.ip, to: OUTSIDE, sport: 80, dport: 50003, flags: TCP_SYN | TCP_ACK };
+    const out = fromPod(tcpFrame({ dst: ROUTER_MAC, src: a.mac, ...reply }));
+    assert.equal(out.verdict, TcAction.redirect);
+    assert.deepEqual(out.packet, tcpFrame({ dst: ROUTER_MAC, src: a.mac, ...reply, ttl: 63 }));
+  });
+
+  test('a route learnt from the gateway (outside next hop) lets a routed pod out; a pod without a way out stays in', () => {
+    const { a } = host;
+    const m = host.datapath.maps;
+    const route = { vrfId: VRF, prefix: '198.51.100.0/24' };
+    m.prefixRoutes4.set(route, { kind: 'outside', vrfId: VRF, gateway: '192.0.2.254' });
+    try {
+      const packet = udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40001, dport: 53 });
+      const podDrops = () => m.stats.get(a.ifindex)!.drops.noRoute;
+      const before = podDrops();
+      assert.equal(fromPod(packet).verdict, TcAction.shot, 'no own or floating address to leave with');
+      assert.ok(podDrops() > before, 'counted as no route on the pod');
+      m.floatingSources.set({ vrfId: VRF, address: a.ip }, a.ip);
+      m.floatingIps.set(a.ip, { fixedAddress: a.ip, ifindex: a.ifindex, vrfId: VRF });
+      const out = fromPod(packet);
+      assert.equal(out.verdict, TcAction.redirect);
+      assert.deepEqual(
+        out.packet,
+        udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40001, dport: 53, ttl: 63 }),
+      );
+    } finally {
+      m.prefixRoutes4.delete([route]);
+    }
+  });
+
   test('a UDP datagram without checksum keeps none; ICMP echo is translated both ways', () => {
     const { a } = host;
     associate();

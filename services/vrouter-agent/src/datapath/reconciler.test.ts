@@ -28,6 +28,7 @@ function routingInstance(o: Partial<RoutingInstance__Output> = {}): RoutingInsta
     route_targets: [],
     acl_name: '',
     mtu: 0,
+    router_external: false,
     ...o,
   };
 }
@@ -352,6 +353,70 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
     reconciler.reconcile();
     assert.deepEqual(m.floatingIps.entries(), []);
     assert.deepEqual(m.floatingSources.entries(), []);
+  });
+
+  test("a network routed to the outside maps its ports' own addresses to themselves, first; off again, they leave", () => {
+    sendBlue();
+    const ports = (external: boolean) =>
+      config({
+        routing_instances: [routingInstance({ acl_name: 'policy-blue', router_external: external })],
+        interfaces: [
+          iface('a', '02:00:0b:00:00:02', {
+            addresses: ['10.11.0.2/24', 'fd00:11::2/64'],
+            floating_addresses: [{ address: '203.0.113.10', fixed_address: '10.11.0.2' }],
+          }),
+          iface('b', '02:00:0b:00:00:03', { addresses: ['10.11.0.3/24'] }),
+        ],
+      });
+    desired.applyConfig(ports(true));
+    assert.deepEqual(reconciler.reconcile().errors, []);
+    const [, a, b] = links as [TestVeth, TestVeth, TestVeth];
+    const m = datapath.maps;
+    const byAddress = (x: [string, unknown], y: [string, unknown]) => x[0].localeCompare(y[0]);
+    assert.deepEqual(m.floatingIps.entries().sort(byAddress), [
+      ['10.11.0.2', { fixedAddress: '10.11.0.2', ifindex: a.ifindex, vrfId: 11 }],
+      ['10.11.0.3', { fixedAddress: '10.11.0.3', ifindex: b.ifindex, vrfId: 11 }],
+      ['203.0.113.10', { fixedAddress: '10.11.0.2', ifindex: a.ifindex, vrfId: 11 }],
+    ]);
+    assert.deepEqual(
+      m.floatingSources.entries().sort((x, y) => x[1].localeCompare(y[1])),
+      [
+        [{ vrfId: 11, address: '10.11.0.2' }, '10.11.0.2'],
+        [{ vrfId: 11, address: '10.11.0.3' }, '10.11.0.3'],
+      ],
+      'a routed port leaves with its own address, not its floating IP',
+    );
+
+    reconciler.markSynced();
+    desired.applyConfig(ports(false));
+    reconciler.reconcile();
+    assert.deepEqual(m.floatingIps.entries(), [
+      ['203.0.113.10', { fixedAddress: '10.11.0.2', ifindex: a.ifindex, vrfId: 11 }],
+    ]);
+    assert.deepEqual(m.floatingSources.entries(), [[{ vrfId: 11, address: '10.11.0.2' }, '203.0.113.10']]);
+  });
+
+  test('a route learnt from the gateway lands with the outside next hop; a bad gateway is reported', () => {
+    sendBlue();
+    desired.applyRoutes({
+      routing_instance: BLUE,
+      add: [
+        { prefix: '198.51.100.0/24', next_hop: { kind: 'underlay_gateway', underlay_gateway: '192.0.2.254' } },
+        { prefix: '0.0.0.0/0', next_hop: { kind: 'underlay_gateway', underlay_gateway: 'gw' } },
+      ],
+      withdraw: [],
+    });
+    const report = reconciler.reconcile();
+    assert.deepEqual(
+      report.errors.map((error) => error.field),
+      [`routes["${BLUE}"]["0.0.0.0/0"].underlay_gateway`],
+    );
+    assert.deepEqual(datapath.maps.prefixRoutes4.get({ vrfId: 11, prefix: '198.51.100.0/24' }), {
+      kind: 'outside',
+      vrfId: 11,
+      gateway: '192.0.2.254',
+    });
+    assert.equal(datapath.maps.prefixRoutes4.get({ vrfId: 11, prefix: '0.0.0.0/0' }), undefined);
   });
 
   test('a tunnel route waits for the underlay neighbour, then lands', () => {

@@ -281,8 +281,20 @@ export class DatapathReconciler {
 
     // Floating IPs of the bound interfaces (1:1 NAT, bpf/lib/nat.h): IPv4 only, as the datapath
     // translates; the first one per own address is that address's source towards the outside.
+    // A port of a network routed to the outside is reached by its own IPv4 addresses and leaves
+    // with them: the same path with each address mapped to itself (no rewrite), which comes
+    // first, so its own address is its source even when it also has floating IPs.
     const floating: Array<readonly [string, FloatingIp]> = [];
     const sources: Array<readonly [PortAddress, string]> = [];
+    for (const { iface, ifindex, vrfId } of boundInterfaces) {
+      const own = new Set(iface.addresses.map((cidr) => cidr.split('/')[0]));
+      if (!this.desired.routingInstances.get(iface.routing_instance)?.router_external) continue;
+      for (const address of own) {
+        if (!address || !isIPv4(address)) continue;
+        floating.push([address, { fixedAddress: address, ifindex, vrfId }]);
+        sources.push([{ vrfId, address }, address]);
+      }
+    }
     for (const { iface, ifindex, vrfId } of boundInterfaces) {
       const own = new Set(iface.addresses.map((cidr) => cidr.split('/')[0]));
       for (const [i, fip] of iface.floating_addresses.entries()) {

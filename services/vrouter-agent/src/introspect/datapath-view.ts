@@ -28,6 +28,7 @@ function nextHop(nh: NextHop) {
   if (nh.kind === 'tunnel')
     return { kind: nh.kind, remote: nh.remoteAddress, vni: nh.vni, mac: nh.mac, vrf_id: nh.vrfId };
   if (nh.kind === 'local') return { kind: nh.kind, ifindex: nh.ifindex, mac: nh.mac, vrf_id: nh.vrfId };
+  if (nh.kind === 'outside') return { kind: nh.kind, gateway: nh.gateway, vrf_id: nh.vrfId };
   return { kind: nh.kind, vrf_id: nh.vrfId };
 }
 

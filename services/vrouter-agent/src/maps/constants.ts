@@ -30,7 +30,7 @@ export const DROP_REASONS = 8;
 export const DROP_REASON_NAMES = Object.keys(DropReason) as DropReasonName[];
 
 /** enum weft_next_hop_kind */
-export const NextHopKind = { none: 0, local: 1, tunnel: 2, receive: 3 } as const;
+export const NextHopKind = { none: 0, local: 1, tunnel: 2, receive: 3, outside: 4 } as const;
 
 /** enum weft_action */
 export const Action = { none: 0, pass: 1, deny: 2 } as const;

@@ -37,6 +37,7 @@ const constants: Record<string, number> = {
   WEFT_NH_LOCAL: maps.NextHopKind.local,
   WEFT_NH_TUNNEL: maps.NextHopKind.tunnel,
   WEFT_NH_RECEIVE: maps.NextHopKind.receive,
+  WEFT_NH_OUTSIDE: maps.NextHopKind.outside,
   WEFT_ACTION_PASS: maps.Action.pass,
   WEFT_ACTION_DENY: maps.Action.deny,
   WEFT_VERDICT_LOCAL: maps.FlowVerdict.local,

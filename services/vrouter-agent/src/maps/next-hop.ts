@@ -42,7 +42,15 @@ export interface ReceiveNextHop {
   vrfId: number;
 }
 
-export type NextHop = LocalNextHop | TunnelNextHop | ReceiveNextHop;
+/** A gateway router beyond the underlay (a route learnt from it): out of the host's underlay to it. */
+export interface OutsideNextHop {
+  kind: 'outside';
+  vrfId: number;
+  /** The gateway's IPv4 address, the packet's next hop on the underlay. */
+  gateway: string;
+}
+
+export type NextHop = LocalNextHop | TunnelNextHop | ReceiveNextHop | OutsideNextHop;
 
 export const nextHopLayout = {
   struct: 'weft_next_hop',
@@ -75,8 +83,12 @@ export function encodeNextHop(nh: NextHop, field = 'nextHop'): Buffer {
     case 'receive':
       buf[o.kind] = NextHopKind.receive;
       return buf;
+    case 'outside':
+      buf[o.kind] = NextHopKind.outside;
+      ipv4Bytes(nh.gateway, `${field}.gateway`).copy(buf, o.remote_ip4);
+      return buf;
     default:
-      throw errors.INVALID_FIELD({ field: `${field}.kind`, reason: 'must be local, tunnel or receive' });
+      throw errors.INVALID_FIELD({ field: `${field}.kind`, reason: 'must be local, tunnel, receive or outside' });
   }
 }
 
@@ -97,6 +109,8 @@ export function decodeNextHop(buf: Buffer): NextHop {
         mac,
         remoteMac: macString(buf.subarray(o.remote_mac, o.remote_mac + 6)),
       };
+    case NextHopKind.outside:
+      return { kind: 'outside', vrfId, gateway: ipv4String(buf.subarray(o.remote_ip4)) };
     default:
       return { kind: 'receive', vrfId };
   }

@@ -6,11 +6,13 @@ import type { Tunnel as _weft_control_v1_Tunnel, Tunnel__Output as _weft_control
 export interface NextHop {
   'interface_uuid'?: (string);
   'tunnel'?: (_weft_control_v1_Tunnel | null);
-  'kind'?: "interface_uuid"|"tunnel";
+  'underlay_gateway'?: (string);
+  'kind'?: "interface_uuid"|"tunnel"|"underlay_gateway";
 }
 
 export interface NextHop__Output {
   'interface_uuid'?: (string);
   'tunnel'?: (_weft_control_v1_Tunnel__Output | null);
-  'kind'?: "interface_uuid"|"tunnel";
+  'underlay_gateway'?: (string);
+  'kind'?: "interface_uuid"|"tunnel"|"underlay_gateway";
 }

@@ -11,6 +11,7 @@ export interface RoutingInstance {
   'acl_name'?: (string);
   'mtu'?: (number);
   'virtual_network'?: (string);
+  'router_external'?: (boolean);
 }
 
 export interface RoutingInstance__Output {
@@ -22,4 +23,5 @@ export interface RoutingInstance__Output {
   'acl_name': (string);
   'mtu': (number);
   'virtual_network': (string);
+  'router_external': (boolean);
 }
