@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { freePort, tempDir } from '@weft/kit/testing';
 import { readReleaseManifest } from '../compat/release.js';
 import { type Lab, labUnavailable } from '../lab/lab.js';
+import { optionsFor } from '../lab/trees.js';
 import { builtTree, commitOf, formatReport, previousServicesCommit, rollout, upLabOf } from '../lab/upgrade.js';
 
 const skip = labUnavailable();
@@ -67,3 +68,13 @@ test(
   { skip: skip ?? (previous === release ? 'it is the last release' : undefined) },
   () => rolloutFrom(previous, 'wfs', 130),
 );
+
+test("an older tree's daemon is passed only the options it declares, and the lab names the rest", { skip }, () => {
+  const tree = builtTree(release);
+  const options = { WEFT_LOG_LEVEL: 'info', WEFT_NOT_AN_OPTION: '1', PATH: '/usr/bin' };
+  const fitted = optionsFor('control', tree, options);
+  assert.deepEqual(fitted.options, { WEFT_LOG_LEVEL: 'info', PATH: '/usr/bin' });
+  assert.deepEqual(fitted.dropped, ['WEFT_NOT_AN_OPTION']);
+  // This checkout's daemons get every option, so that one the lab misspells is refused, not hidden.
+  assert.deepEqual(optionsFor('control', undefined, options), { options, dropped: [] });
+});
