@@ -6,12 +6,13 @@
 // says what was lost: packets (by sequence number), acknowledged writes (read back at the end),
 // CNI ADDs that failed; and how long each step took.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '@weft/kit/testing';
 import { repoRoot } from '../support/stack.js';
 import { PROJECT } from './config-client.js';
 import { CniAddFailed, Lab, type LabOptions } from './lab.js';
+import { isAlive } from './processes.js';
 import { netnsPath } from './shell.js';
 
 /** Where built trees of other commits are kept, one folder per commit. */
@@ -51,6 +52,42 @@ export function builtTree(ref: string, { cacheDir = DEFAULT_REF_CACHE, log = (_:
   const tree = join(cacheDir, commit);
   const stamp = join(tree, '.weft-built');
   if (existsSync(stamp)) return tree;
+  mkdirSync(cacheDir, { recursive: true });
+  const release = lockTree(tree);
+  try {
+    if (!existsSync(stamp)) buildTree(commit, tree, stamp, log);
+  } finally {
+    release();
+  }
+  return tree;
+}
+
+/**
+ * One build of a commit at a time (two runs may want the same tree): a lock file holding the
+ * builder's pid, taken over when that process is gone.
+ */
+function lockTree(tree: string): () => void {
+  const lock = `${tree}.lock`;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder: number;
+    try {
+      holder = Number(readFileSync(lock, 'utf8'));
+    } catch {
+      continue; // released meanwhile
+    }
+    // An empty lock is being written; one whose holder is gone was left by a crash.
+    if (holder > 0 && !isAlive(holder)) rmSync(lock, { force: true });
+    else Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+  }
+}
+
+function buildTree(commit: string, tree: string, stamp: string, log: (line: string) => void): void {
   if (!existsSync(join(tree, 'package.json'))) {
     log(`extracting ${commit} into ${tree}`);
     rmSync(tree, { recursive: true, force: true });
@@ -71,7 +108,6 @@ export function builtTree(ref: string, { cacheDir = DEFAULT_REF_CACHE, log = (_:
   writeFileSync(join(tree, 'setup.log'), `${setup.stdout}${setup.stderr}`);
   if (setup.status !== 0) throw new Error(`the set-up of ${commit} failed: see ${join(tree, 'setup.log')}`);
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
-  return tree;
 }
 
 /** The daemons in the order a rollout upgrades them (the charts' order). */
