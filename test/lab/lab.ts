@@ -37,8 +37,15 @@ import {
 } from './topology.js';
 import { optionsFor } from './trees.js';
 
-/** A CNI ADD that weft-cni itself failed (not the config the lab writes before it). */
-export class CniAddFailed extends Error {}
+/** A CNI ADD that weft-cni itself failed (not the config the lab writes before it), with the CNI error code. */
+export class CniAddFailed extends Error {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(message);
+  }
+}
 
 export interface LabOptions {
   /** Prefix of every namespace and link the lab makes. */
@@ -358,7 +365,7 @@ export class Lab {
     if (outcome.exitCode !== 0) {
       shQuiet('ip', ['netns', 'del', netns]);
       await this.config.deletePod(config).catch(() => undefined);
-      throw new CniAddFailed(`CNI ADD of pod ${name} failed: ${outcome.stdout}`);
+      throw new CniAddFailed(`CNI ADD of pod ${name} failed: ${outcome.stdout}`, outcome.json?.code);
     }
     const pod: LabPod = { name, host: host.name, netns, containerId, networks, config, result: outcome.json ?? {} };
     this.state.pods[name] = pod;
@@ -389,7 +396,7 @@ export class Lab {
     if (outcome.exitCode !== 0) {
       shQuiet('ip', ['netns', 'del', netns]);
       await client.deletePod('default', name).catch(() => undefined);
-      throw new CniAddFailed(`CNI ADD of pod ${name} failed: ${outcome.stdout}`);
+      throw new CniAddFailed(`CNI ADD of pod ${name} failed: ${outcome.stdout}`, outcome.json?.code);
     }
     const pod: LabPod = {
       name,

@@ -127,7 +127,8 @@ export interface RolloutReport {
   steps: { daemon: string; seconds: number }[];
   ping: { answered: number; lost: number[] };
   writes: { acknowledged: number; refused: number; lost: string[] };
-  cni: { adds: number; failed: string[]; refusedConfig: number };
+  /** ADDs that succeeded, that failed, that were answered "try again later" (and made again). */
+  cni: { adds: number; failed: string[]; triedAgain: string[]; refusedConfig: number };
   /** Options the lab left out for the older daemons, which do not declare them. */
   dropped: Record<string, string[]>;
 }
@@ -198,23 +199,47 @@ function steadyWrites(lab: Lab) {
   };
 }
 
-/** Pods added and deleted through weft-cni, on each host in turn, one at a time. */
+/** CNI's "try again later": the runtime (the kubelet) calls ADD again. */
+const TRY_AGAIN_LATER = 11;
+const ADD_ATTEMPTS = 5;
+
+/**
+ * Pods added and deleted through weft-cni, on each host in turn, one at a time. An ADD answered
+ * "try again later" is made again as a kubelet does (after a second, up to 5 times) and counted
+ * apart; a failed ADD is one that any other error ended, or that never succeeded.
+ */
 function podChurn(lab: Lab) {
   const hosts = lab.topology.hosts;
   const failed: string[] = [];
+  const triedAgain: string[] = [];
   let adds = 0;
   let refusedConfig = 0;
   let running = true;
+  const add = async (name: string, host: string): Promise<boolean> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await lab.addPod(name, host, [NETWORK]);
+        adds++;
+        return true;
+      } catch (error) {
+        if (!(error instanceof CniAddFailed)) {
+          // The config the lab writes first may be refused while config-api restarts: that is no CNI ADD.
+          refusedConfig++;
+          return false;
+        }
+        if (error.code !== TRY_AGAIN_LATER || attempt === ADD_ATTEMPTS) {
+          failed.push(`${name}: ${error.message}`);
+          return false;
+        }
+        triedAgain.push(`${name}: ${error.message}`);
+        await pause(1000);
+      }
+    }
+  };
   const done = (async () => {
     for (let index = 0; running; index++) {
       const name = `churn${index}`;
-      try {
-        await lab.addPod(name, hosts[index % hosts.length]!.name, [NETWORK]);
-        adds++;
-      } catch (error) {
-        // The config the lab writes first may be refused while config-api restarts: that is no CNI ADD.
-        if (error instanceof CniAddFailed) failed.push(`${name}: ${error.message}`);
-        else refusedConfig++;
+      if (!(await add(name, hosts[index % hosts.length]!.name))) {
         await pause(200);
         continue;
       }
@@ -237,7 +262,7 @@ function podChurn(lab: Lab) {
     stop: async () => {
       running = false;
       await done;
-      return { adds, failed, refusedConfig };
+      return { adds, failed, triedAgain, refusedConfig };
     },
   };
 }
@@ -302,8 +327,10 @@ export function formatReport(report: RolloutReport): string {
     ...report.steps.map((step) => `  ${step.daemon.padEnd(20)} ${step.seconds.toFixed(1)} s`),
     `packets lost (20 ms ping between pods on two hosts): ${report.ping.lost.length} of ${report.ping.answered + report.ping.lost.length}${report.ping.lost.length ? ` (icmp_seq ${report.ping.lost.join(', ')})` : ''}`,
     `acknowledged writes lost: ${report.writes.lost.length} of ${report.writes.acknowledged} (${report.writes.refused} refused while config-api restarted)`,
-    `failed CNI ADDs: ${report.cni.failed.length} of ${report.cni.adds + report.cni.failed.length} (${report.cni.refusedConfig} pods whose config was refused before the ADD)`,
+    `failed CNI ADDs: ${report.cni.failed.length} of ${report.cni.adds + report.cni.failed.length} pods (${report.cni.refusedConfig} pods whose config was refused before the ADD)`,
     ...report.cni.failed.map((line) => `  ${line}`),
+    `CNI ADDs answered "try again later" and made again, as a kubelet does: ${report.cni.triedAgain.length}`,
+    ...report.cni.triedAgain.map((line) => `  ${line}`),
     ...Object.entries(report.dropped).map(
       ([daemon, options]) => `options left out for ${daemon} (its tree does not declare them): ${options.join(', ')}`,
     ),
