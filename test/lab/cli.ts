@@ -2,6 +2,7 @@
 // npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--gateway] [--kube URL [--pod-network NET]] | down | status
 //                | pod add NAME --host H --network NET [--network NET…] [--label KEY=VALUE…]
 //                | pod del NAME | exec NAME CMD [ARGS…]
+//                | upgrade --from REF [--hosts N] [--cache DIR]
 // The lab of ../../README.md's tour. Needs root (namespaces, BPF).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +10,7 @@ import { repoRoot } from '../support/stack.js';
 import { Lab } from './lab.js';
 import { adminTokenFile } from './services.js';
 import type { LabDatapathMode } from './topology.js';
+import { builtTree, commitOf, DEFAULT_REF_CACHE, formatReport, rollout, upLabOf } from './upgrade.js';
 
 const dir = process.env.WEFT_LAB_DIR ?? join(repoRoot, '.weft', 'lab');
 
@@ -118,8 +120,32 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(loaded().exec(name, program, args));
       return;
     }
+    case 'upgrade': {
+      // A lab of REF's daemons (REF built once into the cache), upgraded to this checkout under
+      // a workload; the lab stays up afterwards, all of it this checkout's.
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          from: { type: 'string' },
+          hosts: { type: 'string', default: '2' },
+          cache: { type: 'string', default: DEFAULT_REF_CACHE },
+        },
+      });
+      if (!values.from) throw new Error('upgrade --from REF: REF is the commit to upgrade from');
+      const hosts = Number(values.hosts);
+      if (!Number.isInteger(hosts) || hosts < 2 || hosts > 200)
+        throw new Error(`--hosts ${values.hosts}: expected 2 to 200 (the pods that ping sit on two hosts)`);
+      const from = commitOf(values.from);
+      const log = (line: string) => console.log(line);
+      const tree = builtTree(from, { cacheDir: values.cache, log });
+      const lab = await upLabOf(tree, { hosts, dir });
+      log(`lab up with ${from.slice(0, 12)}'s daemons; rolling out this checkout`);
+      console.log(formatReport(await rollout(lab, from, log)));
+      console.log("the lab stays up (all of it this checkout's now): `npm run lab -- down` when done");
+      return;
+    }
     default:
-      throw new Error(`unknown command ${command ?? '(none)'}: up, down, status, pod, exec`);
+      throw new Error(`unknown command ${command ?? '(none)'}: up, down, status, pod, exec, upgrade`);
   }
 }
 

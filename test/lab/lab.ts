@@ -17,11 +17,13 @@ import {
   agentCommand,
   agentEnv,
   controllerServices,
+  type DaemonTrees,
   daemonEnv,
   type LabKube,
   type LabPorts,
   prepareAgentTls,
   prepareControllerTls,
+  serviceMain,
 } from './services.js';
 import { inNs, netnsExists, netnsPath, sh, shQuiet } from './shell.js';
 import {
@@ -34,6 +36,17 @@ import {
   type Topology,
   topologyExists,
 } from './topology.js';
+import { optionsFor } from './trees.js';
+
+/** A CNI ADD that weft-cni itself failed (not the config the lab writes before it), with the CNI error code. */
+export class CniAddFailed extends Error {
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(message);
+  }
+}
 
 export interface LabOptions {
   /** Prefix of every namespace and link the lab makes. */
@@ -60,6 +73,8 @@ export interface LabOptions {
    * lab's dir when not given. The CLI gives .weft, as `npm start` does, so weftctl finds it.
    */
   authDir?: string;
+  /** Daemons run from another built tree (an older release): by name (config-api, agent-<host>, …). */
+  trees?: DaemonTrees;
 }
 
 export interface LabPod {
@@ -82,6 +97,10 @@ interface LabState {
   pods: Record<string, LabPod>;
   kube?: LabKube;
   authDir?: string;
+  /** Which built tree runs each daemon; this checkout for those not named. */
+  trees?: DaemonTrees;
+  /** Options the lab left out for a daemon of another tree, which does not declare them. */
+  dropped?: Record<string, string[]>;
 }
 
 const DEFAULT_PORTS: LabPorts = {
@@ -191,6 +210,7 @@ export class Lab {
     kube,
     gateway = false,
     authDir,
+    trees = {},
   }: LabOptions): Promise<Lab> {
     const reason = labUnavailable();
     if (reason) throw new Error(reason);
@@ -210,6 +230,7 @@ export class Lab {
       pods: {},
       ...(kube ? { kube } : {}),
       ...(authDir ? { authDir } : {}),
+      trees,
     });
     lab.#save();
     try {
@@ -231,16 +252,10 @@ export class Lab {
 
   async #startController(): Promise<void> {
     prepareControllerTls(this.topology, this.dir);
-    for (const service of controllerServices(
-      this.topology,
-      this.state.ports,
-      this.dir,
-      this.state.kube,
-      this.authDir,
-    )) {
+    for (const service of this.#controllerServices()) {
       mkdirSync(service.stateDir, { recursive: true });
       const started = startProcess(service.name, service.command, service.args, {
-        env: daemonEnv(service.env),
+        env: daemonEnv(this.#optionsFor(service.name, service.name, service.env)),
         logDir: join(this.dir, 'logs'),
       });
       this.state.processes.push(started);
@@ -249,13 +264,58 @@ export class Lab {
     }
   }
 
+  #controllerServices() {
+    return controllerServices(
+      this.topology,
+      this.state.ports,
+      this.dir,
+      this.state.kube,
+      this.authDir,
+      this.state.trees,
+    );
+  }
+
+  /** A daemon's options, fitted to the tree it runs from (what that tree does not declare is left out, and noted). */
+  #optionsFor(name: string, service: string, options: Record<string, string>): Record<string, string> {
+    const fitted = optionsFor(service, this.state.trees?.[name], options);
+    if (fitted.dropped.length > 0) this.state.dropped = { ...this.state.dropped, [name]: fitted.dropped };
+    else if (this.state.dropped) delete this.state.dropped[name];
+    return fitted.options;
+  }
+
+  /** Options left out, by daemon, because the tree it runs from does not declare them. */
+  get droppedOptions(): Record<string, string[]> {
+    return this.state.dropped ?? {};
+  }
+
+  /** The built tree a daemon runs from (this checkout when none was named). */
+  treeOf(name: string): string | undefined {
+    return this.state.trees?.[name];
+  }
+
+  /**
+   * Stops a daemon (config-api, control, analytics or agent-<host>) and starts it again from
+   * `tree` (undefined: this checkout) on the same state directory, as an upgrade does.
+   */
+  async upgrade(name: string, tree: string | undefined): Promise<void> {
+    const trees = { ...this.state.trees };
+    if (tree) trees[name] = tree;
+    else delete trees[name];
+    this.state.trees = trees;
+    this.#save();
+    const host = name.startsWith('agent-') ? this.host(name.slice('agent-'.length)) : undefined;
+    if (host) await this.restartAgent(host);
+    else await this.restartController(name);
+  }
+
   async startAgent(host: LabHost): Promise<void> {
     const hostDir = join(this.dir, host.name);
     mkdirSync(hostDir, { recursive: true });
     prepareAgentTls(host, this.dir);
-    const { command, args } = agentCommand();
-    const started = startProcess(`agent-${host.name}`, command, args, {
-      env: daemonEnv(agentEnv(host, this.topology, this.state.ports, hostDir)),
+    const name = `agent-${host.name}`;
+    const { command, args } = agentCommand(this.treeOf(name));
+    const started = startProcess(name, command, args, {
+      env: daemonEnv(this.#optionsFor(name, 'vrouter-agent', agentEnv(host, this.topology, this.state.ports, hostDir))),
       logDir: join(this.dir, 'logs'),
       netns: host.netns,
     });
@@ -282,12 +342,10 @@ export class Lab {
   async restartController(name: string): Promise<void> {
     const running = this.state.processes.find((item) => item.name === name);
     if (running) await stopProcess(running);
-    const service = controllerServices(this.topology, this.state.ports, this.dir, this.state.kube, this.authDir).find(
-      (item) => item.name === name,
-    );
+    const service = this.#controllerServices().find((item) => item.name === name);
     if (!service) throw new Error(`no controller service ${name}`);
     const started = startProcess(service.name, service.command, service.args, {
-      env: daemonEnv(service.env),
+      env: daemonEnv(this.#optionsFor(service.name, service.name, service.env)),
       logDir: join(this.dir, 'logs'),
     });
     this.state.processes = this.state.processes.filter((item) => item.name !== name).concat(started);
@@ -347,7 +405,7 @@ export class Lab {
     if (outcome.exitCode !== 0) {
       shQuiet('ip', ['netns', 'del', netns]);
       await this.config.deletePod(config).catch(() => undefined);
-      throw new Error(`CNI ADD of pod ${name} failed: ${outcome.stdout}`);
+      throw new CniAddFailed(`CNI ADD of pod ${name} failed: ${outcome.stdout}`, outcome.json?.code);
     }
     const pod: LabPod = { name, host: host.name, netns, containerId, networks, config, result: outcome.json ?? {} };
     this.state.pods[name] = pod;
@@ -378,7 +436,7 @@ export class Lab {
     if (outcome.exitCode !== 0) {
       shQuiet('ip', ['netns', 'del', netns]);
       await client.deletePod('default', name).catch(() => undefined);
-      throw new Error(`CNI ADD of pod ${name} failed: ${outcome.stdout}`);
+      throw new CniAddFailed(`CNI ADD of pod ${name} failed: ${outcome.stdout}`, outcome.json?.code);
     }
     const pod: LabPod = {
       name,
@@ -406,7 +464,9 @@ export class Lab {
     /** Fields of the network config to set besides the lab's (configWaitMs, say). */
     netconf: Record<string, unknown> = {},
   ): Promise<CniOutcome> {
-    return callPlugin(weftCniPath, {
+    // weft-cni is installed on a host with its agent: an older agent's host runs that tree's plugin.
+    const tree = this.treeOf(`agent-${host.name}`);
+    return callPlugin(tree ? serviceMain('cni', tree) : weftCniPath, {
       command,
       containerId,
       netns: netnsPath(netns),
@@ -501,11 +561,20 @@ export class Lab {
     for (const agent of agents) await stopProcess(agent);
     for (const host of this.topology.hosts) {
       if (!netnsExists(host.netns)) continue;
-      const { command, args } = agentCommand();
+      const name = `agent-${host.name}`;
+      const { command, args } = agentCommand(this.treeOf(name));
       try {
         inNs(host.netns, 'env', [
           '-i',
-          ...envArgs(daemonEnv(agentEnv(host, this.topology, this.state.ports, join(this.dir, host.name)))),
+          ...envArgs(
+            daemonEnv(
+              optionsFor(
+                'vrouter-agent',
+                this.treeOf(name),
+                agentEnv(host, this.topology, this.state.ports, join(this.dir, host.name)),
+              ).options,
+            ),
+          ),
           command,
           ...args,
           'cleanup',

@@ -54,7 +54,14 @@ export function daemonEnv(options: Record<string, string>): NodeJS.ProcessEnv {
 /** The lab's cloud-admin token, which config-api writes at its first start. */
 export const adminTokenFile = (dir: string) => join(dir, 'admin.token');
 
-const serviceMain = (service: string) => join(repoRoot, 'services', service, 'dist', 'main.js');
+/**
+ * A daemon's main.js in a built Weft tree: this checkout's by default, or another release's
+ * (the lab's upgrade rollout runs an older tree's daemons, then this one's on the same state).
+ */
+export const serviceMain = (service: string, tree = repoRoot) => join(tree, 'services', service, 'dist', 'main.js');
+
+/** Which built tree runs each daemon (config-api, control, analytics, agent-<host>); this checkout for those not named. */
+export type DaemonTrees = Record<string, string>;
 
 async function answers(url: string): Promise<boolean> {
   try {
@@ -96,6 +103,7 @@ export function controllerServices(
   dir: string,
   kube?: LabKube,
   authDir = dir,
+  trees: DaemonTrees = {},
 ): ControllerService[] {
   const host = topology.controllerAddress;
   const natsUrl = `nats://${host}:${ports.nats}`;
@@ -145,7 +153,7 @@ export function controllerServices(
     {
       name: 'config-api',
       command: process.execPath,
-      args: [serviceMain('config-api')],
+      args: [serviceMain('config-api', trees['config-api'])],
       env: {
         ...common('config-api'),
         WEFT_CONFIG_API_HOST: '0.0.0.0',
@@ -159,7 +167,7 @@ export function controllerServices(
     {
       name: 'control',
       command: process.execPath,
-      args: [serviceMain('control')],
+      args: [serviceMain('control', trees.control)],
       env: {
         ...common('control'),
         WEFT_CONFIG_API_GRPC: `127.0.0.1:${ports.configGrpc}`,
@@ -175,7 +183,7 @@ export function controllerServices(
     {
       name: 'analytics',
       command: process.execPath,
-      args: [serviceMain('analytics')],
+      args: [serviceMain('analytics', trees.analytics)],
       env: {
         ...common('analytics'),
         WEFT_REST_HOST: '0.0.0.0',
@@ -219,8 +227,8 @@ function kubeManagerService(kube: LabKube, ports: LabPorts, common: Record<strin
   };
 }
 
-export function agentCommand(): { command: string; args: string[] } {
-  return { command: process.execPath, args: [serviceMain('vrouter-agent')] };
+export function agentCommand(tree?: string): { command: string; args: string[] } {
+  return { command: process.execPath, args: [serviceMain('vrouter-agent', tree)] };
 }
 
 export function agentEnv(host: LabHost, topology: Topology, ports: LabPorts, hostDir: string): Record<string, string> {
