@@ -52,6 +52,8 @@ async function rollsOut(lab: Lab, from: string): Promise<void> {
   assert.deepEqual(report.ping.lost, [], 'no packet lost between the established pods');
   assert.deepEqual(report.writes.lost, [], 'every acknowledged write is read back');
   assert.deepEqual(report.cni.failed, [], 'no CNI ADD failed');
+  // weft-cni rides out an agent's upgrade itself: the runtime is never told to try again.
+  assert.deepEqual(report.cni.triedAgain, [], 'no CNI ADD was answered "try again later"');
 }
 
 const release = commitOf(readReleaseManifest().commit);

@@ -69,7 +69,7 @@ before(async () => {
     WEFT_CTL_CONFIG_API_GRPC: `127.0.0.1:${ports.configGrpc}`,
     WEFT_CTL_CONTROL: `http://127.0.0.1:${ports.controlHttp}`,
     WEFT_CTL_ANALYTICS: `http://127.0.0.1:${ports.analytics}`,
-    WEFT_CTL_TOKEN: lab.adminToken,
+    WEFT_CTL_TOKEN: lab.adminToken ?? '',
   };
 });
 

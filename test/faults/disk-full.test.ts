@@ -23,6 +23,8 @@ async function startConfigApi(stateDir: string): Promise<{ child: ChildProcess; 
       WEFT_CONFIG_API_REST_PORT: String(restPort),
       WEFT_CONFIG_API_GRPC_PORT: '0',
       WEFT_CONFIG_API_HOST: '127.0.0.1',
+      // On loopback, without tokens: this case is about the disk, not about authentication.
+      WEFT_AUTH_MODE: 'no-auth',
       WEFT_NATS_URL: `nats://127.0.0.1:${await freePort()}`,
       WEFT_LOG_LEVEL: 'warn',
     },

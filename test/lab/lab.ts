@@ -142,9 +142,14 @@ export class Lab {
     return new ConfigClient(`http://127.0.0.1:${this.state.ports.configRest}`, this.adminToken);
   }
 
-  /** The lab's cloud-admin token (config-api and analytics want one). */
-  get adminToken(): string {
-    return readFileSync(adminTokenFile(this.authDir), 'utf8').trim();
+  /**
+   * The lab's cloud-admin token (config-api and analytics want one), read each time: none while
+   * a config-api of a release before authentication runs (it makes none and wants none), the
+   * one this checkout's config-api made once it has been upgraded.
+   */
+  get adminToken(): string | undefined {
+    const file = adminTokenFile(this.authDir);
+    return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
   }
 
   /** Where the lab's tokens file and admin token are. */
@@ -154,7 +159,8 @@ export class Lab {
 
   /** Headers that carry the admin token, for requests of the lab's REST APIs. */
   get authHeaders(): Record<string, string> {
-    return { 'x-auth-token': this.adminToken };
+    const token = this.adminToken;
+    return token ? { 'x-auth-token': token } : {};
   }
 
   get controlUrl(): string {

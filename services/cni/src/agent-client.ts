@@ -70,17 +70,20 @@ export class AgentClient {
     });
   }
 
-  /** The pod's interfaces, waiting with backoff up to `waitMs` while config is on its way. */
-  async podInterfaces(request: PodInterfacesRequest, waitMs: number): Promise<PodInterfaces__Output> {
+  /**
+   * Calls until answered, with backoff up to `waitMs`, while the agent cannot answer yet: not
+   * listening (restarting, or upgraded), not synced, or not yet told about the pod.
+   */
+  async #retrying<Req, Res>(method: Call<Req, Res>, request: Req, what: string, waitMs: number): Promise<Res> {
     const deadline = Date.now() + waitMs;
     let delay = 100;
     for (;;) {
       try {
-        return await this.#call(this.#client.GetPodInterfaces, request);
+        return await this.#call(method, request);
       } catch (error) {
         const serviceError = error as ServiceError;
         if (!RETRYABLE.has(serviceError.code) || Date.now() + delay > deadline) {
-          throw this.#asCniError(serviceError, `list the interfaces of pod ${request.namespace}/${request.name}`);
+          throw this.#asCniError(serviceError, what);
         }
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(delay * 2, 2_000);
@@ -88,8 +91,23 @@ export class AgentClient {
     }
   }
 
-  attach(request: Attachment__Output & { netns: string }): Promise<Attachment__Output> {
-    return this.#once(this.#client.Attach, request, `attach ${request.host_ifname}`);
+  /** The pod's interfaces, waiting with backoff up to `waitMs` while config is on its way. */
+  podInterfaces(request: PodInterfacesRequest, waitMs: number): Promise<PodInterfaces__Output> {
+    return this.#retrying(
+      this.#client.GetPodInterfaces,
+      request,
+      `list the interfaces of pod ${request.namespace}/${request.name}`,
+      waitMs,
+    );
+  }
+
+  /**
+   * Attaches, riding out an agent that restarts between the pod's lookup and its attach (an
+   * upgrade, say) for up to `waitMs`. Safe to repeat: the agent keys a port by container and
+   * interface name, and an attach of the same port again replaces it.
+   */
+  attach(request: Attachment__Output & { netns: string }, waitMs: number): Promise<Attachment__Output> {
+    return this.#retrying(this.#client.Attach, request, `attach ${request.host_ifname}`, waitMs);
   }
 
   async detach(containerId: string, ifname = ''): Promise<Attachment__Output[]> {

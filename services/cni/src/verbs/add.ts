@@ -62,13 +62,16 @@ export async function add(context: VerbContext): Promise<CniResult> {
       });
       created.push(interfaceCreated);
       attached.push(
-        await agent.attach({
-          container_id: context.containerId,
-          ifname,
-          interface_uuid: item.interface_uuid,
-          host_ifname: interfaceCreated.hostIfname,
-          netns: context.netns,
-        }),
+        await agent.attach(
+          {
+            container_id: context.containerId,
+            ifname,
+            interface_uuid: item.interface_uuid,
+            host_ifname: interfaceCreated.hostIfname,
+            netns: context.netns,
+          },
+          netconf.configWaitMs,
+        ),
       );
     }
   } catch (error) {

@@ -1,10 +1,12 @@
-// Authentication of a fastify app: a rate limit per token (per address without one), then the
-// token checked on every route but the open ones (health, metrics, the API's own description),
-// with the caller's identity on request.identity.
+// Authentication of a fastify app: the token checked on every route but the open ones (health,
+// metrics, the API's own description), with the caller's identity on request.identity, then a
+// rate limit per token for tenants. cloud-admin tokens are not limited: they are the operator's
+// and the orchestrators' (control, kube-manager), whose bursts (a thousand pods at once) are the
+// system's own work, and whom the limit is not there to hold back.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type Authenticator, authErrors } from './authenticator.js';
-import type { Identity } from './identity.js';
+import { type Identity, isCloudAdmin } from './identity.js';
 import { digestOf } from './tokens-file.js';
 
 declare module 'fastify' {
@@ -42,14 +44,19 @@ export function authenticateRequests(
   });
 }
 
-/** At most `perMinute` requests a minute per caller (token, or address without one). */
+/**
+ * At most `perMinute` requests a minute per tenant token (per address without one). Counted once
+ * the caller is known (preHandler, after authentication), so that cloud-admin is let through.
+ */
 export async function limitRate(app: FastifyInstance, perMinute: number, open = OPEN_ROUTES): Promise<void> {
   if (perMinute <= 0) return;
   await app.register(rateLimit, {
     max: perMinute,
     timeWindow: 60_000,
+    hook: 'preHandler',
     keyGenerator: callerKey,
-    allowList: (request) => open.test(request.url),
+    allowList: (request) =>
+      open.test(request.url) || (request.identity !== undefined && isCloudAdmin(request.identity)),
     errorResponseBuilder: (_request, context) => authErrors.RATE_LIMITED({ limit: context.max, window: 'minute' }),
   });
 }
