@@ -69,6 +69,7 @@ function feed(state: HostState, interfaces: Interface[]) {
       route_targets: [],
       acl_name: '',
       mtu: 0,
+      services: [],
     })),
     interfaces,
     acls: [],

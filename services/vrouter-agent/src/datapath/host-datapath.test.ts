@@ -127,6 +127,7 @@ for (const mode of ['tc', 'xdp'] as const)
         route_targets: [],
         acl_name: '',
         mtu: 0,
+        services: [],
       };
       const routes = new Map<string, NextHop>(
         pods.flatMap((pod, i) => [

@@ -118,6 +118,7 @@ for (const mode of ['tc', 'xdp'] as const)
               route_targets: [],
               acl_name: '',
               mtu: 0,
+              services: [],
             },
           ],
           interfaces: [iface(i)],
