@@ -239,6 +239,15 @@ test('a ClusterIP Service spreads 300 connections over its 3 endpoints, none fai
     timeoutMs: 30_000,
   });
 
+  // The client's agent holds the service in its datapath, with the three backends.
+  const datapath = (await (await fetch(`${lab.agentUrl(lab.host('h2'))}/datapath`)).json()) as {
+    services: { address: string; port: number; protocol: string; backends: string[] }[];
+  };
+  assert.deepEqual(
+    datapath.services.map((service) => [service.address, service.port, service.protocol, service.backends.length]),
+    [[vip, 80, 'tcp', 3]],
+  );
+
   const counts = spread('client', vip, 80, 300);
   console.log(`# 300 connections to the virtual IP: ${JSON.stringify(counts)}`);
   assert.equal(counts.failed, undefined, `no connection failed: ${JSON.stringify(counts)}`);
