@@ -22,6 +22,8 @@ import type { Route as _weft_control_v1_Route, Route__Output as _weft_control_v1
 import type { RouteUpdate as _weft_control_v1_RouteUpdate, RouteUpdate__Output as _weft_control_v1_RouteUpdate__Output } from './weft/control/v1/RouteUpdate.js';
 import type { RoutingInstance as _weft_control_v1_RoutingInstance, RoutingInstance__Output as _weft_control_v1_RoutingInstance__Output } from './weft/control/v1/RoutingInstance.js';
 import type { RuleOrigin as _weft_control_v1_RuleOrigin, RuleOrigin__Output as _weft_control_v1_RuleOrigin__Output } from './weft/control/v1/RuleOrigin.js';
+import type { Service as _weft_control_v1_Service, Service__Output as _weft_control_v1_Service__Output } from './weft/control/v1/Service.js';
+import type { ServiceBackend as _weft_control_v1_ServiceBackend, ServiceBackend__Output as _weft_control_v1_ServiceBackend__Output } from './weft/control/v1/ServiceBackend.js';
 import type { Tunnel as _weft_control_v1_Tunnel, Tunnel__Output as _weft_control_v1_Tunnel__Output } from './weft/control/v1/Tunnel.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -54,6 +56,8 @@ export interface ProtoGrpcType {
         RouteUpdate: MessageTypeDefinition<_weft_control_v1_RouteUpdate, _weft_control_v1_RouteUpdate__Output>
         RoutingInstance: MessageTypeDefinition<_weft_control_v1_RoutingInstance, _weft_control_v1_RoutingInstance__Output>
         RuleOrigin: MessageTypeDefinition<_weft_control_v1_RuleOrigin, _weft_control_v1_RuleOrigin__Output>
+        Service: MessageTypeDefinition<_weft_control_v1_Service, _weft_control_v1_Service__Output>
+        ServiceBackend: MessageTypeDefinition<_weft_control_v1_ServiceBackend, _weft_control_v1_ServiceBackend__Output>
         Tunnel: MessageTypeDefinition<_weft_control_v1_Tunnel, _weft_control_v1_Tunnel__Output>
       }
     }

@@ -3,8 +3,12 @@
 // lab calls weft-cni as the kubelet does. A pod that asks for two extra networks gets three
 // interfaces from one CNI ADD, its network-status lists them, and it reaches a peer on each of
 // its networks and none on a network it is not on. A NetworkPolicy that allows only TCP port 80
-// from pods labelled role=client cuts everything else to the pods it selects. A restarted
-// manager changes no config; a deleted pod's config goes.
+// from pods labelled role=client cuts everything else to the pods it selects. A ClusterIP
+// Service with 3 endpoint pods (one on the client's host, two behind the tunnel) spreads 300 TCP
+// connections over all three with none failing, and an endpoint pod deleted (its EndpointSlice
+// updated, as Kubernetes' EndpointSlice controller would: the stand-in server runs no
+// controllers) leaves the spread. A restarted manager changes no config; a deleted pod's config
+// goes.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -46,12 +50,17 @@ before(async () => {
   await lab.addPod('web', 'h1', ['pod-net'], { labels: { role: 'server' } });
   await lab.addPod('client', 'h2', ['pod-net'], { labels: { role: 'client' } });
   await lab.addPod('stranger', 'h2', ['pod-net'], { labels: { role: 'other' } });
+  await lab.addPod('echo-1', 'h1', ['pod-net']);
+  await lab.addPod('echo-2', 'h1', ['pod-net']);
+  await lab.addPod('echo-3', 'h2', ['pod-net']);
 });
 
 let server: ChildProcess | undefined;
+const echoes: ChildProcess[] = [];
 after(async () => {
   if (skip) return;
   server?.kill();
+  for (const echo of echoes) echo.kill();
   await lab?.down();
   await kube?.close();
   dir?.remove();
@@ -166,6 +175,111 @@ test('a NetworkPolicy that allows only port 80 from role=client cuts everything 
 
   await lab.kube!.deleteNetworkPolicy('default', 'web-from-clients');
   await waitFor(() => connects('stranger', web, 80), { what: 'the web pod open again', timeoutMs: 30_000 });
+});
+
+/** A TCP server in a pod on port 8080 that answers each connection with the pod's name. */
+function serveName(pod: string): ChildProcess {
+  const program = [
+    'import socket, sys',
+    "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('0.0.0.0', 8080)); s.listen(256)",
+    'while True:',
+    '  c, _ = s.accept(); c.sendall(sys.argv[1].encode()); c.close()',
+  ].join('\n');
+  const netns = lab.pods.find((item) => item.name === pod)!.netns;
+  return spawn('nsenter', [`--net=${netnsPath(netns)}`, 'python3', '-c', program, pod], { stdio: 'ignore' });
+}
+
+/** `count` TCP connections from a pod, one after the other: how many each answer had, and failures. */
+function spread(from: string, address: string, port: number, count: number): Record<string, number> {
+  const program = [
+    'import collections, json, socket, sys',
+    'seen = collections.Counter()',
+    'for _ in range(int(sys.argv[3])):',
+    '  try:',
+    '    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)',
+    '    seen[s.recv(64).decode() or "empty"] += 1; s.close()',
+    '  except OSError:',
+    '    seen["failed"] += 1',
+    'print(json.dumps(seen))',
+  ].join('\n');
+  return JSON.parse(lab.exec(from, 'python3', ['-c', program, address, String(port), String(count)]));
+}
+
+test('a ClusterIP Service spreads 300 connections over its 3 endpoints, none failing; a deleted endpoint pod leaves the spread', {
+  skip,
+}, async () => {
+  const pods = ['echo-1', 'echo-2', 'echo-3'];
+  for (const pod of pods) echoes.push(serveName(pod));
+  for (const pod of pods) {
+    await waitFor(() => spread('client', lab.podAddress(pod, 'pod-net'), 8080, 1)[pod] === 1, {
+      what: `${pod} to answer on its own address`,
+    });
+  }
+  const vip = '10.96.0.50';
+  await lab.kube!.request('POST', '/api/v1/namespaces/default/services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'echo' },
+    spec: { type: 'ClusterIP', clusterIP: vip, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+  });
+  const slice = (endpointPods: string[]) => ({
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'echo-1a2b3', labels: { 'kubernetes.io/service-name': 'echo' } },
+    addressType: 'IPv4',
+    endpoints: endpointPods.map((pod) => ({
+      addresses: [lab.podAddress(pod, 'pod-net')],
+      conditions: { ready: true },
+    })),
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  });
+  await lab.kube!.request('POST', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', slice(pods));
+  await waitFor(() => Object.keys(spread('client', vip, 80, 30)).length === 3, {
+    what: 'the service to reach all three endpoints',
+    timeoutMs: 30_000,
+  });
+
+  // The client's agent holds the service in its datapath, with the three backends.
+  const datapath = (await (await fetch(`${lab.agentUrl(lab.host('h2'))}/datapath`)).json()) as {
+    services: { address: string; port: number; protocol: string; backends: string[] }[];
+  };
+  assert.deepEqual(
+    datapath.services.map((service) => [service.address, service.port, service.protocol, service.backends.length]),
+    [[vip, 80, 'tcp', 3]],
+  );
+
+  const counts = spread('client', vip, 80, 300);
+  console.log(`# 300 connections to the virtual IP: ${JSON.stringify(counts)}`);
+  assert.equal(counts.failed, undefined, `no connection failed: ${JSON.stringify(counts)}`);
+  assert.deepEqual(Object.keys(counts).sort(), pods, `every endpoint answered: ${JSON.stringify(counts)}`);
+  assert.equal(
+    Object.values(counts).reduce((sum, n) => sum + n, 0),
+    300,
+  );
+
+  await lab.deletePod('echo-3');
+  const removed = Date.now();
+  await lab.kube!.request(
+    'PUT',
+    '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/echo-1a2b3',
+    slice(pods.slice(0, 2)),
+  );
+  // Taken out of the spread once 30 connections in a row reach only the other two.
+  await waitFor(
+    () => {
+      const now = spread('client', vip, 80, 30);
+      return now['echo-1'] !== undefined && now['echo-2'] !== undefined && Object.keys(now).length === 2;
+    },
+    { what: 'the deleted endpoint to leave the spread', timeoutMs: 30_000, intervalMs: 20 },
+  );
+  // Reported, not asserted (no timing assertions in tests): the issue asks for under a second.
+  console.log(`# endpoint pod deleted → out of the spread in ${Date.now() - removed} ms`);
+  const after = spread('client', vip, 80, 100);
+  assert.deepEqual(
+    Object.keys(after).sort(),
+    ['echo-1', 'echo-2'],
+    `only the remaining endpoints: ${JSON.stringify(after)}`,
+  );
 });
 
 test('a restarted manager changes no config; a deleted pod loses its config', { skip }, async () => {

@@ -325,6 +325,87 @@ describe('weft-kube-manager', () => {
     );
   });
 
+  test('a ClusterIP Service becomes a loadbalancer on the pod network, its ready endpoints the members of each port', async () => {
+    await waitFor(() => manager.synced, { what: 'sync' });
+    const base = 'k8s-svc__team-a__web';
+    const project = ['default-domain', 'team-a'];
+    await kubeCall('POST', '/api/v1/namespaces/team-a/services', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web' },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: '10.96.0.10',
+        ports: [
+          { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
+          { name: 'dns', port: 53, protocol: 'UDP' },
+        ],
+      },
+    });
+    const slice = (endpoints: Json[]) => ({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'web-abc', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints,
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+    });
+    await kubeCall(
+      'POST',
+      '/apis/discovery.k8s.io/v1/namespaces/team-a/endpointslices',
+      slice([
+        { addresses: ['10.60.0.11'], conditions: { ready: true } },
+        { addresses: ['10.60.0.12'] },
+        { addresses: ['10.60.0.13'], conditions: { ready: false } },
+      ]),
+    );
+    const membersOf = async (port: string) =>
+      (await config.list('loadbalancer-member'))
+        .filter((member) => member.fq_name.slice(0, -1).join(':') === [...project, `${base}__${port}`].join(':'))
+        .map((member) => member.fq_name.at(-1))
+        .sort();
+    await waitFor(async () => (await membersOf('80-tcp')).length === 2, { what: 'the members of port 80' });
+    assert.deepEqual(await membersOf('80-tcp'), ['10.60.0.11-8080', '10.60.0.12-8080'], 'the ready endpoints');
+    assert.deepEqual(await membersOf('53-udp'), [], 'no slice port named dns: no members');
+    const lb = (await config.readByName('loadbalancer', [...project, base]))!;
+    assert.equal((lb.loadbalancer_properties as Json).vip_address, '10.96.0.10');
+    const vipPort = (await config.readByName('virtual-machine-interface', [...project, base]))!;
+    assert.deepEqual(
+      (vipPort.virtual_network_refs as Json[]).map((ref) => ref.to.join(':')),
+      [[...PROJECT, 'pod-network'].join(':')],
+      'the virtual IP is held on the pod network',
+    );
+    const listener = (await config.readByName('loadbalancer-listener', [...project, `${base}__80-tcp`]))!;
+    assert.deepEqual(listener.loadbalancer_listener_properties, {
+      protocol: 'TCP',
+      protocol_port: 80,
+      admin_state: true,
+    });
+
+    await manager.idle();
+    const before = await storeRevision();
+    await kubeCall(
+      'PUT',
+      '/apis/discovery.k8s.io/v1/namespaces/team-a/endpointslices/web-abc',
+      slice([{ addresses: ['10.60.0.12'] }]),
+    );
+    await waitFor(async () => (await membersOf('80-tcp')).length === 1, { what: 'an endpoint gone from port 80' });
+    assert.deepEqual(await membersOf('80-tcp'), ['10.60.0.12-8080']);
+    await manager.idle();
+    assert.equal(await storeRevision(), before + 1, 'one endpoint gone is one config change');
+
+    await kubeCall('DELETE', '/api/v1/namespaces/team-a/services/web');
+    await waitFor(async () => (await config.idOf('loadbalancer', [...project, base])) === undefined, {
+      what: 'the loadbalancer of a deleted Service to go',
+    });
+    await manager.idle();
+    for (const type of ['loadbalancer-listener', 'loadbalancer-pool', 'loadbalancer-member']) {
+      const left = (await config.list(type)).filter((object) => object.fq_name.join(':').includes(base));
+      assert.deepEqual(left, [], `no ${type} left`);
+    }
+    assert.equal(await config.idOf('virtual-machine-interface', [...project, base]), undefined);
+  });
+
   test('nothing is deleted before every informer has listed once', async () => {
     await createPod('team-a', 'kept');
     await waitFor(() => config.idOf('virtual-machine', ['team-a/kept']), { what: 'kept in config' });

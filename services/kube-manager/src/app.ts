@@ -1,5 +1,6 @@
-// weft-kube-manager, built from its options: informers on namespaces, pods and
-// NetworkAttachmentDefinitions; a work queue of keys ("namespace/<name>", "pod/<ns>/<name>");
+// weft-kube-manager, built from its options: informers on namespaces, pods,
+// NetworkAttachmentDefinitions, NetworkPolicies, Services and EndpointSlices; a work queue of keys
+// ("namespace/<name>", "pod/<ns>/<name>", "policy/<ns>/<name>", "service/<ns>/<name>");
 // the reconcilers that turn each key into config through config-api's REST API. Nothing is
 // reconciled — and so nothing deleted — before every informer has listed once; then every object
 // is queued, and every object the manager made whose Kubernetes object is gone.
@@ -12,13 +13,16 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
+  DiscoveryV1Api,
   type KubernetesObject,
   NetworkingV1Api,
   PatchStrategy,
   setHeaderOptions,
+  type V1EndpointSlice,
   type V1Namespace,
   type V1NetworkPolicy,
   type V1Pod,
+  type V1Service,
 } from '@kubernetes/client-node';
 import { createHttpApp, type Logger, type Metrics, type Readiness, type TlsFiles } from '@weft/kit';
 import { keyValueOf } from '@weft/model';
@@ -34,6 +38,13 @@ import {
 } from './reconcile/network-policies.js';
 import { OWNER_ANNOTATION, PodReconciler, PodSpecError } from './reconcile/pods.js';
 import { ProjectReconciler } from './reconcile/projects.js';
+import {
+  type EndpointSliceLike,
+  SERVICE_NAME_LABEL,
+  type ServiceLike,
+  ServiceReconciler,
+  serviceOfObjectName,
+} from './reconcile/services.js';
 import { WorkQueue } from './reconcile/work-queue.js';
 
 export interface KubeManagerOptions {
@@ -90,6 +101,7 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const networking = kubeConfig.makeApiClient(NetworkingV1Api);
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
   const config = new ConfigApi(options.configApiUrl, deps.tls, {
     file: options.configApiTokenFile,
     token: options.configApiToken,
@@ -109,6 +121,8 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
     pods: Informer<V1Pod>;
     attachments: Informer<NetworkAttachment>;
     policies: Informer<V1NetworkPolicy>;
+    services: Informer<V1Service>;
+    slices: Informer<V1EndpointSlice>;
   };
   const election = options.leaderElection
     ? new LeaderElection(
@@ -173,6 +187,19 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
     },
     options.podNetwork.split(':'),
   );
+  const services = new ServiceReconciler(
+    config,
+    {
+      service: (namespace, name) => informers.services.cache.get(name, namespace) as ServiceLike | undefined,
+      slices: (namespace, name) =>
+        informers.slices.cache
+          .list(namespace)
+          .filter((slice) => slice.metadata?.labels?.[SERVICE_NAME_LABEL] === name) as EndpointSliceLike[],
+      ensureProject: (namespace) => projects.ensure(namespace),
+      projectOf: (namespace) => projects.projectOf(namespace),
+    },
+    options.podNetwork.split(':'),
+  );
   const podLog = logger.child({ component: 'pods' });
 
   async function reconcile(key: string): Promise<void> {
@@ -180,6 +207,7 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
     const stop = reconcileSeconds.startTimer({ kind });
     try {
       if (kind === 'namespace') await projects.reconcile(rest[0]!);
+      else if (kind === 'service') await services.reconcile(rest[0]!, rest[1]!);
       else if (kind === 'policy') {
         await policies.reconcile(rest[0]!, rest[1]!);
         // Which pods a policy selects, and which it names as peers, may have changed.
@@ -237,7 +265,22 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
         () => networking.listNetworkPolicyForAllNamespaces(),
         logger,
       ),
+      services: startInformer(kubeConfig, '/api/v1/services', () => core.listServiceForAllNamespaces(), logger),
+      slices: startInformer(
+        kubeConfig,
+        '/apis/discovery.k8s.io/v1/endpointslices',
+        () => discovery.listEndpointSliceForAllNamespaces(),
+        logger,
+      ),
     };
+    informers.services.cache.on('change', (service) =>
+      queue?.add(`service/${service.metadata?.namespace}/${service.metadata?.name}`),
+    );
+    // A slice (added, changed or deleted) belongs to the Service its label names.
+    informers.slices.cache.on('change', (slice) => {
+      const name = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+      if (name) queue?.add(`service/${slice.metadata?.namespace}/${name}`);
+    });
     // A namespace's labels decide which policies' namespaceSelectors take in its pods.
     const namespaceLabels = new Map<string, string>();
     informers.namespaces.cache.on('change', (namespace) => {
@@ -283,6 +326,8 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
     for (const policy of informers.policies.cache.list())
       queue.add(`policy/${policy.metadata?.namespace}/${policy.metadata?.name}`);
     for (const pod of informers.pods.cache.list()) queue.add(podKey(pod));
+    for (const service of informers.services.cache.list())
+      queue.add(`service/${service.metadata?.namespace}/${service.metadata?.name}`);
     // What the manager made for objects that went away while it was not watching.
     for (const vm of await config.list('virtual-machine')) {
       if (keyValueOf(vm.annotations as never, OWNER_ANNOTATION) === undefined) continue;
@@ -301,6 +346,11 @@ export function buildKubeManager(options: KubeManagerOptions, deps: KubeManagerD
       const [tag, namespace, name] = (group.fq_name.at(-1) ?? '').split('__');
       if (tag === 'k8s-np' && namespace && name && !informers.policies.cache.get(name, namespace))
         queue.add(`policy/${namespace}/${name}`);
+    }
+    for (const lb of await config.list('loadbalancer')) {
+      const service = serviceOfObjectName(lb.fq_name.at(-1) ?? '');
+      if (service && !informers.services.cache.get(service.name, service.namespace))
+        queue.add(`service/${service.namespace}/${service.name}`);
     }
     synced = true;
     logger.info(

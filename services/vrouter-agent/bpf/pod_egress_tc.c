@@ -27,6 +27,11 @@
 #define ENABLE_FLOATING_IPS 1
 #endif
 
+/* Services: a pod's connections to a virtual IP are balanced over its backends (lib/service.h). */
+#ifndef ENABLE_SERVICES
+#define ENABLE_SERVICES 1
+#endif
+
 #include "lib/consts.h"
 #include "lib/structs.h"
 #include "lib/maps.h"
@@ -36,6 +41,7 @@
 #include "lib/forward.h"
 #include "lib/icmp.h"
 #include "lib/nat.h"
+#include "lib/service.h"
 
 /* Bytes of headers the decision reads: Ethernet, IPv6 (the longer) and the ports after it. A
  * TCP packet from a pod's stack carries its headers (66 bytes or more) in the linear part and its
@@ -97,11 +103,39 @@ int weft_pod_egress_tc(struct __sk_buff *skb)
 	    weft_nd_reply(&pkt, data_end, cfg, iface, vrf, stats, ifindex) == WEFT_NEIGH_REPLY)
 		return bpf_redirect(ifindex, 0);
 
+#if ENABLE_SERVICES
+	/* To a service: to one of its backends, and the decision below is about that connection. */
+	int svc = weft_service_to_backend(skb, &pkt);
+	if (svc == WEFT_SVC_NO_BACKEND) {
+		weft_forward_drop(stats, &pkt, ifindex, 0, WEFT_DROP_NO_ROUTE);
+		return TC_ACT_SHOT;
+	}
+	if (svc == WEFT_SVC_MALFORMED)
+		return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+	if (svc == WEFT_SVC_TRANSLATED) {
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		eth = data;
+		if ((void *)(eth + 1) > data_end)
+			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+		if (weft_parse_ip(&pkt, eth, data_end, src_vrf, skb->len) != WEFT_PARSE_IP)
+			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+	}
+#endif
+
 	struct weft_next_hop *nh = 0;
 	struct bpf_tunnel_key key = {};
 	switch (weft_forward_from_pod(&pkt, iface, vrf, cfg, stats, ifindex, skb->gso_segs > 1, &nh)) {
-	case WEFT_FWD_LOCAL:
-		return bpf_redirect_peer(nh->ifindex, 0);
+	case WEFT_FWD_LOCAL: {
+		__u32 dst_ifindex = nh->ifindex;
+#if ENABLE_SERVICES
+		/* A balanced connection's reply from a backend on this host: from the virtual IP again. */
+		struct weft_if_info *dst = bpf_map_lookup_elem(&weft_if_v1, &dst_ifindex);
+		if (dst && weft_service_to_client(skb, &pkt, dst->vrf_id) < 0)
+			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
+#endif
+		return bpf_redirect_peer(dst_ifindex, 0);
+	}
 	case WEFT_FWD_TUNNEL:
 		key.remote_ipv4 = bpf_ntohl(nh->remote_ip4);
 		key.tunnel_id = nh->vni;

@@ -20,12 +20,19 @@
 #define ENABLE_FLOW_SAMPLES 1
 #endif
 
+/* Services: a balanced connection's reply from a backend on another host gets the virtual IP
+ * back as its source on its way into the client (lib/service.h). */
+#ifndef ENABLE_SERVICES
+#define ENABLE_SERVICES 1
+#endif
+
 #include "lib/consts.h"
 #include "lib/structs.h"
 #include "lib/maps.h"
 #include "lib/helpers.h"
 #include "lib/policy.h"
 #include "lib/forward.h"
+#include "lib/service.h"
 
 #define WEFT_TC_HEADERS (14 + 40 + 8)
 
@@ -66,7 +73,12 @@ int weft_tunnel_ingress_tc(struct __sk_buff *skb)
 	struct weft_next_hop *nh = 0;
 	if (weft_forward_from_tunnel(&pkt, zone, cfg, stats, ifindex, skb->gso_segs > 1, &nh) != WEFT_FWD_LOCAL)
 		return TC_ACT_SHOT;
-	return bpf_redirect_peer(nh->ifindex, 0);
+	__u32 dst_ifindex = nh->ifindex;
+#if ENABLE_SERVICES
+	if (weft_service_to_client(skb, &pkt, zone) < 0)
+		goto malformed;
+#endif
+	return bpf_redirect_peer(dst_ifindex, 0);
 
 malformed:
 	weft_drop(stats, WEFT_DROP_MALFORMED);

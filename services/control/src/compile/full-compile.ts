@@ -11,6 +11,7 @@ import { compileNetworkAcl, type NetworkAclLookup } from './network-policies.js'
 import { ReverseIndex } from './reverse-index.js';
 import { type CompiledRoutingInstance, compileRoutingInstance, importedInstances } from './routing-instances.js';
 import { memberPrefixes } from './security-groups.js';
+import { servicesByNetwork } from './services.js';
 import { type CompiledState, emptyState } from './state.js';
 import { firstRefUuid, fqString, refUuids, routingInstanceName } from './vnc.js';
 
@@ -85,6 +86,7 @@ export function compileFromScratch(store: ConfigStore, vrfIdOf: VrfIdOf): Compil
   };
 
   const aclNames = new Map<string, string>();
+  const services = servicesByNetwork(store);
   for (const network of networks) {
     const compiled = compileNetworkAcl(network, lookup);
     if (!compiled) continue;
@@ -97,7 +99,12 @@ export function compileFromScratch(store: ConfigStore, vrfIdOf: VrfIdOf): Compil
   const exporters = new ReverseIndex();
   for (const network of networks) {
     const vrfId = vrfIdOf(network.uuid, network.body.virtual_network_network_id);
-    const instance = compileRoutingInstance(network, vrfId, aclNames.get(network.uuid) ?? '');
+    const instance = compileRoutingInstance(
+      network,
+      vrfId,
+      aclNames.get(network.uuid) ?? '',
+      services.get(network.uuid),
+    );
     instances.set(network.uuid, instance);
     for (const target of instance.exportTargets) exporters.add(target, network.uuid);
   }

@@ -3,11 +3,16 @@ import { describe, it } from 'node:test';
 import {
   floatingIp,
   instanceIp,
+  loadbalancer,
+  loadbalancerListener,
+  loadbalancerMember,
+  loadbalancerPool,
   machineInterface,
   networkPolicy,
   securityGroup,
   stored,
   storeOf,
+  virtualIpPort,
   virtualMachine,
   virtualNetwork,
 } from '../testing/fixtures.js';
@@ -205,5 +210,80 @@ describe('compilation graph: floating IPs', () => {
     graph.flush();
     assert.deepEqual(floatingOf(a), []);
     assert.deepEqual(floatingOf(b), []);
+  });
+});
+
+describe('compilation graph: services (loadbalancers)', () => {
+  const red = virtualNetwork('red', { prefix: '10.1.0.0', vni: 5001, networkId: 11 });
+  const pod = virtualMachine('default/client');
+  const client = machineInterface('client-red', { network: red, vm: pod, host: 'host-1', mac: '02:00:00:00:00:01' });
+  const vip = virtualIpPort('web-vip', red);
+  const lb = loadbalancer('web', '10.96.0.10', vip);
+  const http = loadbalancerListener(lb, 'TCP', 80);
+  const dns = loadbalancerListener(lb, 'UDP', 53);
+  const httpPool = loadbalancerPool(http);
+  const dnsPool = loadbalancerPool(dns);
+  const members = {
+    b: loadbalancerMember(httpPool, '10.1.0.12', 8080),
+    a: loadbalancerMember(httpPool, '10.1.0.11', 8080),
+    c: loadbalancerMember(httpPool, '10.1.0.13', 8080, false),
+    dns: loadbalancerMember(dnsPool, '10.1.0.11', 5353),
+  };
+  const store = storeOf([
+    ['virtual-network', red],
+    ['virtual-machine', pod],
+    ['virtual-machine-interface', client],
+    ['virtual-machine-interface', vip],
+    ['instance-ip', instanceIp('10.1.0.5', client, red)],
+    ['loadbalancer', lb],
+    ['loadbalancer-listener', http],
+    ['loadbalancer-listener', dns],
+    ['loadbalancer-pool', httpPool],
+    ['loadbalancer-pool', dnsPool],
+    ...Object.values(members).map((member): ['loadbalancer-member', typeof member] => ['loadbalancer-member', member]),
+  ]);
+  const graph = new CompilationGraph(store);
+  graph.flush();
+  const servicesOfRed = () => graph.state.routingInstances.get('default-domain:admin:red:red')!.message.services;
+
+  it('puts each listener of a loadbalancer in its port’s network, with the ready members as backends', () => {
+    assert.deepEqual(servicesOfRed(), [
+      { address: '10.96.0.10', port: 53, protocol: 'udp', backends: [{ address: '10.1.0.11', port: 5353 }] },
+      {
+        address: '10.96.0.10',
+        port: 80,
+        protocol: 'tcp',
+        backends: [
+          { address: '10.1.0.11', port: 8080 },
+          { address: '10.1.0.12', port: 8080 },
+        ],
+      },
+    ]);
+  });
+
+  it('a member gone or ready again changes the service, and the hosts of the network are told', () => {
+    store.remove('loadbalancer-member', members.a.uuid);
+    store.upsert(
+      stored(
+        'loadbalancer-member',
+        {
+          ...members.c,
+          loadbalancer_member_properties: { address: '10.1.0.13', protocol_port: 8080, admin_state: true },
+        },
+        100,
+      ),
+    );
+    const delta = graph.flush();
+    assert.deepEqual(servicesOfRed()?.find((service) => service.port === 80)?.backends, [
+      { address: '10.1.0.12', port: 8080 },
+      { address: '10.1.0.13', port: 8080 },
+    ]);
+    assert.deepEqual([...delta.hosts], ['host-1']);
+  });
+
+  it('a loadbalancer deleted takes its services away', () => {
+    store.remove('loadbalancer', lb.uuid);
+    graph.flush();
+    assert.deepEqual(servicesOfRed(), []);
   });
 });

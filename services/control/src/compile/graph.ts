@@ -36,6 +36,7 @@
 //                                                      │
 //                                                      ▼
 //                                  CompiledState + CompiledDelta ──► agents/ (per-host send)
+import type { Service } from '@weft/proto/gen/weft/control/v1/Service.js';
 import type { ConfigStore, StoreChange, StoredObject } from '../config-feed/store.js';
 import { Connections } from './connections.js';
 import { HostIndex } from './host-index.js';
@@ -45,6 +46,7 @@ import { type CompiledNetworkAcl, compileNetworkAcl, type NetworkAclLookup } fro
 import { ReverseIndex } from './reverse-index.js';
 import { type CompiledRoutingInstance, compileRoutingInstance, importedInstances } from './routing-instances.js';
 import { memberPrefixes, namesInRules } from './security-groups.js';
+import { servicesByNetwork } from './services.js';
 import { type CompiledDelta, type CompiledState, emptyDelta, emptyState } from './state.js';
 import { firstRefUuid, fqString, refUuids, routingInstanceName } from './vnc.js';
 import { VrfIdAllocator } from './vrf-ids.js';
@@ -115,6 +117,10 @@ export class CompilationGraph {
   readonly #exporters = new ReverseIndex();
   readonly #importers = new ReverseIndex();
   readonly #importTargets = new Map<string, ReadonlySet<string>>();
+  /** The services of each network (services.ts), and the ports holding their virtual IPs. */
+  #services = new Map<string, Service[]>();
+  #servicePorts: ReadonlySet<string> = new Set();
+  #servicesDirty = false;
 
   // Marked by onUpdate and by earlier stages of a flush.
   readonly #dirty = {
@@ -155,6 +161,7 @@ export class CompilationGraph {
     for (const type of ['virtual-network', 'network-policy', 'security-group', 'logical-router'] as const) {
       for (const after of store.all(type)) this.onUpdate({ type, uuid: after.uuid, after } as StoreChange);
     }
+    this.#servicesDirty = true;
     for (const type of ['virtual-machine', 'virtual-machine-interface', 'instance-ip', 'floating-ip'] as const) {
       for (const after of store.all(type)) this.onUpdate({ type, uuid: after.uuid, after } as StoreChange);
     }
@@ -188,7 +195,15 @@ export class CompilationGraph {
       case 'floating-ip':
         this.#floatingIpChanged(change);
         break;
+      case 'loadbalancer':
+      case 'loadbalancer-listener':
+      case 'loadbalancer-pool':
+      case 'loadbalancer-member':
+        this.#servicesDirty = true;
+        break;
     }
+    // A port holding a virtual IP moved to another network: so did its services.
+    if (change.type === 'virtual-machine-interface' && this.#servicePorts.has(change.uuid)) this.#servicesDirty = true;
   }
 
   #networkChanged({ uuid, before, after }: Change<'virtual-network'>): void {
@@ -325,6 +340,7 @@ export class CompilationGraph {
     this.#compileGroupMembers();
     this.#compileRouterNetworks();
     this.#compileNetworkAcls();
+    this.#compileServices();
     this.#compileRoutingInstances();
     this.#compileImports();
     this.#compileInterfaces();
@@ -403,6 +419,25 @@ export class CompilationGraph {
     this.#dirty.acls.clear();
   }
 
+  /**
+   * Services are compiled whole when any loadbalancer object changed (a Kubernetes cluster has
+   * few enough Services that this costs less than indexes for four types would); only the
+   * networks whose services differ are compiled again.
+   */
+  #compileServices(): void {
+    if (!this.#servicesDirty) return;
+    this.#servicesDirty = false;
+    const next = servicesByNetwork(this.store);
+    for (const network of new Set([...this.#services.keys(), ...next.keys()])) {
+      if (!sameJson(this.#services.get(network) ?? [], next.get(network) ?? [])) this.#dirty.instances.add(network);
+    }
+    this.#services = next;
+    const ports = new Set<string>();
+    for (const lb of this.store.all('loadbalancer'))
+      for (const port of refUuids(lb.body.virtual_machine_interface_refs)) ports.add(port);
+    this.#servicePorts = ports;
+  }
+
   #compileRoutingInstances(): void {
     for (const uuid of this.#dirty.instances) {
       const network = this.store.get('virtual-network', uuid);
@@ -413,7 +448,12 @@ export class CompilationGraph {
         continue;
       }
       const vrfId = this.vrfIds.idOf(uuid, network.body.virtual_network_network_id);
-      const next = compileRoutingInstance(network, vrfId, this.#networkAcls.get(uuid)?.acl.name ?? '');
+      const next = compileRoutingInstance(
+        network,
+        vrfId,
+        this.#networkAcls.get(uuid)?.acl.name ?? '',
+        this.#services.get(uuid),
+      );
       if (before && before.name !== next.name) {
         this.#removeInstance(before);
         before = undefined;

@@ -1,6 +1,6 @@
 // The incremental graph against a compile from scratch (fast-check): random sequences of config
 // changes (networks, policies, security groups, logical routers, pods, interfaces, addresses,
-// floating IPs, created, changed and removed in any order) are applied one by one; after each, the graph's
+// floating IPs, loadbalancers with listeners, pools and members, created, changed and removed in any order) are applied one by one; after each, the graph's
 // compiled state must equal compileFromScratch over the same store, and its delta must name
 // every host whose config changed, every instance whose routes must be recomputed, and every
 // interface that moved between instances.
@@ -24,6 +24,10 @@ const SIZES = {
   'virtual-machine-interface': 7,
   'instance-ip': 9,
   'floating-ip': 3,
+  loadbalancer: 2,
+  'loadbalancer-listener': 3,
+  'loadbalancer-pool': 3,
+  'loadbalancer-member': 6,
 } as const satisfies Record<CompiledType, number>;
 const HOSTS = ['h0', 'h1', 'h2'];
 
@@ -135,6 +139,37 @@ const bodies: {
       floating_ip_address: fc.constant(`203.0.113.${index + 1}`),
       floating_ip_fixed_ip_address: fc.option(address, { nil: undefined }),
       virtual_machine_interface_refs: one('virtual-machine-interface'),
+    }),
+  loadbalancer: (index) =>
+    fc.record({
+      loadbalancer_properties: fc.record(
+        { vip_address: fc.constant(`10.96.0.${index + 1}`), admin_state: fc.option(fc.boolean(), { nil: undefined }) },
+        { requiredKeys: ['vip_address'] },
+      ),
+      virtual_machine_interface_refs: one('virtual-machine-interface'),
+    }),
+  'loadbalancer-listener': () =>
+    fc.record({
+      loadbalancer_listener_properties: fc.record({
+        protocol: pick(['TCP', 'UDP', 'HTTP'] as const),
+        protocol_port: pick([80, 443]),
+        admin_state: fc.option(fc.boolean(), { nil: undefined, freq: 4 }),
+      }),
+      loadbalancer_refs: one('loadbalancer'),
+    }),
+  'loadbalancer-pool': () =>
+    fc.record({
+      loadbalancer_pool_properties: fc.record({ admin_state: fc.option(fc.boolean(), { nil: undefined, freq: 4 }) }),
+      loadbalancer_listener_refs: one('loadbalancer-listener'),
+    }),
+  'loadbalancer-member': () =>
+    fc.record({
+      parent_uuid: fc.nat(SIZES['loadbalancer-pool'] - 1).map((i) => uuidOf('loadbalancer-pool', i)),
+      loadbalancer_member_properties: fc.record({
+        address: address,
+        protocol_port: pick([8080, 8443]),
+        admin_state: fc.option(fc.boolean(), { nil: undefined, freq: 4 }),
+      }),
     }),
 };
 

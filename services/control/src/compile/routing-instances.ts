@@ -8,6 +8,7 @@
 // two networks adds each one's automatic target to the other's imports. Instance X imports Y
 // when X imports a target Y exports.
 import type { RoutingInstance } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
+import type { Service } from '@weft/proto/gen/weft/control/v1/Service.js';
 import type { StoredObject } from '../config-feed/store.js';
 import { fqString, routingInstanceName } from './vnc.js';
 
@@ -62,6 +63,7 @@ export function compileRoutingInstance(
   network: StoredObject<'virtual-network'>,
   vrfId: number,
   aclName: string,
+  services: readonly Service[] = [],
 ): CompiledRoutingInstance {
   const { body } = network;
   const properties = body.virtual_network_properties;
@@ -97,6 +99,7 @@ export function compileRoutingInstance(
       acl_name: aclName,
       mtu,
       router_external: body.router_external === true,
+      services: [...services],
     },
   };
 }

@@ -18,6 +18,10 @@ export const COMPILED_TYPES = [
   'virtual-machine-interface',
   'instance-ip',
   'floating-ip',
+  'loadbalancer',
+  'loadbalancer-listener',
+  'loadbalancer-pool',
+  'loadbalancer-member',
 ] as const;
 export type CompiledType = (typeof COMPILED_TYPES)[number];
 const COMPILED_SET: ReadonlySet<string> = new Set(COMPILED_TYPES);

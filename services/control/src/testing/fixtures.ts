@@ -167,3 +167,58 @@ export function storeOf(objects: { [T in CompiledType]: [T, ConfigObjectOf<T>] }
   for (const [index, [type, object]] of objects.entries()) store.upsert(stored(type, object, index + 1));
   return store;
 }
+
+/** The port that holds a loadbalancer's virtual IP in a network: no pod, no host. */
+export function virtualIpPort(name: string, network: Named): ConfigObjectOf<'virtual-machine-interface'> {
+  return { ...base([...PROJECT, name]), parent_type: 'project', virtual_network_refs: [ref(network)] };
+}
+
+/** A loadbalancer's virtual IP, held by a port. */
+export function loadbalancer(name: string, vip: string, port: Named): ConfigObjectOf<'loadbalancer'> {
+  return {
+    ...base([...PROJECT, name]),
+    parent_type: 'project',
+    loadbalancer_properties: { vip_address: vip },
+    virtual_machine_interface_refs: [ref(port)],
+  };
+}
+
+export function loadbalancerListener(
+  lb: Named,
+  protocol: 'TCP' | 'UDP',
+  port: number,
+): ConfigObjectOf<'loadbalancer-listener'> {
+  return {
+    ...base([...PROJECT, `${lb.fq_name.at(-1)}-${protocol}-${port}`]),
+    parent_type: 'project',
+    loadbalancer_listener_properties: { protocol, protocol_port: port },
+    loadbalancer_refs: [ref(lb)],
+  };
+}
+
+export function loadbalancerPool(listener: Named): ConfigObjectOf<'loadbalancer-pool'> {
+  return {
+    ...base([...PROJECT, `${listener.fq_name.at(-1)}-pool`]),
+    parent_type: 'project',
+    loadbalancer_listener_refs: [ref(listener)],
+  };
+}
+
+/** One backend of a pool; adminState false is a member that is not ready. */
+export function loadbalancerMember(
+  pool: Named,
+  address: string,
+  port: number,
+  adminState?: boolean,
+): ConfigObjectOf<'loadbalancer-member'> {
+  return {
+    ...base([...pool.fq_name, address]),
+    parent_type: 'loadbalancer-pool',
+    parent_uuid: pool.uuid,
+    loadbalancer_member_properties: {
+      address,
+      protocol_port: port,
+      ...(adminState === undefined ? {} : { admin_state: adminState }),
+    },
+  };
+}

@@ -18,6 +18,11 @@
 #define WEFT_MAX_FLOWS 262144
 /* Floating addresses of the ports of this host (1:1 NAT, lib/nat.h). */
 #define WEFT_MAX_FLOATING_IPS 16384
+/* Services (virtual IPs balanced over backends, lib/service.h): the (address, port, protocol)
+ * of every service of this host's routing instances, and the ready backends of each, held in
+ * the service's own entry so that one map update replaces the whole set. */
+#define WEFT_MAX_SERVICES 4096
+#define WEFT_MAX_SERVICE_BACKENDS 64
 /* Other hosts this one exchanges tunnels with. */
 #define WEFT_MAX_PEERS 16384
 #define WEFT_FLOW_SAMPLE_RING_BYTES (256 * 1024)

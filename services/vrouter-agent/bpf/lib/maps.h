@@ -137,6 +137,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } weft_snat4_v1 SEC(".maps");
 
+/* Services by virtual IP, port and protocol, with their ready backends (lib/service.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, WEFT_MAX_SERVICES);
+	__type(key, struct weft_service_key);
+	__type(value, struct weft_service);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_svc4_v1 SEC(".maps");
+
+/* The translation of each balanced connection, both directions: the client's packets to the
+ * virtual IP → the backend chosen at the first packet; the backend's replies → the virtual IP. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, WEFT_MAX_FLOWS);
+	__type(key, struct weft_service_flow_key);
+	__type(value, struct weft_l4_addr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} weft_svc_ct4_v1 SEC(".maps");
+
 /* Devices a program may redirect to: pod host ends and the underlay device, by ifindex. */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

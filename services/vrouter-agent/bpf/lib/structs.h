@@ -67,6 +67,40 @@ struct weft_floating_ip {
 	__u32 vrf_id;                     /* routing instance of the port */
 };
 
+/* An IPv4 address and a TCP/UDP port, both in network order. */
+struct weft_l4_addr {
+	__u32 ip4;
+	__u16 port;
+	__u16 pad;
+};
+
+/* A service's virtual IP: weft_svc4_v1[routing instance, address, port, protocol]. */
+struct weft_service_key {
+	__u32 vrf_id;
+	__u32 vip4;                       /* network order */
+	__u16 port;                       /* network order */
+	__u8 proto;                       /* WEFT_IPPROTO_TCP or _UDP */
+	__u8 pad;
+};
+
+/* The ready backends of a service; a new connection picks one of the first `count`. */
+struct weft_service {
+	__u32 count;
+	struct weft_l4_addr backends[WEFT_MAX_SERVICE_BACKENDS];
+};
+
+/* One direction of a balanced connection, as it is on the wire on this host:
+ * weft_svc_ct4_v1[routing instance of the client, source, destination, ports, protocol]. */
+struct weft_service_flow_key {
+	__u32 vrf_id;
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
 /* Host routes: exact match, looked up before the prefix tries. */
 struct weft_route4_key {
 	__u32 vrf_id;

@@ -70,6 +70,7 @@ function feed(state: HostState, interfaces: Interface[]) {
       acl_name: '',
       mtu: 0,
       router_external: false,
+      services: [],
     })),
     interfaces,
     acls: [],

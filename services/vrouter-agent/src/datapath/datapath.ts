@@ -21,6 +21,8 @@ import {
   prefixRoute4Map,
   prefixRoute6Map,
   probeMap,
+  serviceFlowMap,
+  serviceMap,
   statsMap,
   txPortMap,
   vniMap,
@@ -81,6 +83,8 @@ function typedMaps(native: NativeBpf, found: Map<string, NativeMap>, cpus: numbe
     probe: bind(probeMap),
     floatingIps: bind(floatingIpMap),
     floatingSources: bind(floatingSourceMap),
+    services: bind(serviceMap),
+    serviceFlows: bind(serviceFlowMap),
   };
 }
 

@@ -128,6 +128,7 @@ for (const mode of ['tc', 'xdp'] as const)
         acl_name: '',
         mtu: 0,
         router_external: false,
+        services: [],
       };
       const routes = new Map<string, NextHop>(
         pods.flatMap((pod, i) => [

@@ -10,6 +10,7 @@ import type { Interface__Output } from '@weft/proto/gen/weft/control/v1/Interfac
 import type { Route__Output } from '@weft/proto/gen/weft/control/v1/Route.js';
 import type { RoutingInstance__Output } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
 import { HostSnapshot } from '../host-state/snapshot.js';
+import { MAX_SERVICE_BACKENDS } from '../maps/constants.js';
 import { BPFFS } from './bpffs.js';
 import { Datapath } from './datapath.js';
 import { datapathMissing } from './native.js';
@@ -29,6 +30,7 @@ function routingInstance(o: Partial<RoutingInstance__Output> = {}): RoutingInsta
     acl_name: '',
     mtu: 0,
     router_external: false,
+    services: [],
     ...o,
   };
 }
@@ -417,6 +419,52 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
       gateway: '192.0.2.254',
     });
     assert.equal(datapath.maps.prefixRoutes4.get({ vrfId: 11, prefix: '0.0.0.0/0' }), undefined);
+  });
+
+  test('services of the routing instances land with their backends, change in one update, and leave', () => {
+    sendBlue();
+    const backend = (address: string) => ({ address, port: 8080 });
+    const withServices = (services: RoutingInstance__Output['services']) =>
+      config({ routing_instances: [routingInstance({ acl_name: 'policy-blue', services })] });
+    desired.applyConfig(
+      withServices([
+        { address: '10.96.0.10', port: 80, protocol: 'tcp', backends: [backend('10.11.0.2'), backend('10.11.0.3')] },
+        { address: '10.96.0.10', port: 53, protocol: 'udp', backends: [] },
+        { address: 'fd00:96::10', port: 80, protocol: 'tcp', backends: [] },
+        { address: '10.96.0.11', port: 80, protocol: 'sctp', backends: [] },
+        {
+          address: '10.96.0.12',
+          port: 80,
+          protocol: 'tcp',
+          backends: Array.from({ length: MAX_SERVICE_BACKENDS + 1 }, (_, i) => backend(`10.11.1.${i + 1}`)),
+        },
+      ]),
+    );
+    const report = reconciler.reconcile();
+    assert.deepEqual(
+      report.errors.map((error) => error.field),
+      [`routingInstance "${BLUE}".services[2]`, `routingInstance "${BLUE}".services[3]`, 'service.backends'],
+      'an IPv6 service, another protocol and too many backends are reported by field, the rest applied',
+    );
+    const m = datapath.maps;
+    assert.deepEqual(m.services.get({ vrfId: 11, address: '10.96.0.10', port: 80, protocol: 'tcp' }), [
+      backend('10.11.0.2'),
+      backend('10.11.0.3'),
+    ]);
+    assert.deepEqual(m.services.get({ vrfId: 11, address: '10.96.0.10', port: 53, protocol: 'udp' }), []);
+
+    reconciler.markSynced();
+    desired.applyConfig(
+      withServices([{ address: '10.96.0.10', port: 80, protocol: 'tcp', backends: [backend('10.11.0.3')] }]),
+    );
+    reconciler.reconcile();
+    assert.deepEqual(m.services.entries(), [
+      [{ vrfId: 11, address: '10.96.0.10', port: 80, protocol: 'tcp' }, [backend('10.11.0.3')]],
+    ]);
+
+    desired.applyConfig(withServices([]));
+    reconciler.reconcile();
+    assert.deepEqual(m.services.entries(), []);
   });
 
   test('a tunnel route waits for the underlay neighbour, then lands', () => {

@@ -7,8 +7,9 @@
 //
 //   control messages ──► in-memory desired state ──► compile ──► desired entries per map
 //                                                                      │ diff with the kernel
-//   ACLs → VRFs, VNIs, config, peers → interfaces, tx ports, counters → floating IPs → routes  (writes)
-//   routes → floating IPs → counters, tx ports, interfaces → peers, VNIs, VRFs → ACLs          (sweeps)
+//   ACLs → VRFs, VNIs, config, peers → interfaces, tx ports, counters → floating IPs, services → routes
+//   routes → floating IPs, services → counters, tx ports, interfaces → peers, VNIs, VRFs → ACLs
+//   (writes on the first line, sweeps on the second, in this order)
 
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
@@ -23,6 +24,7 @@ import { VXLAN_PORT } from '../maps/constants.js';
 import type { FloatingIp } from '../maps/floating-ips.js';
 import type { PortAddress } from '../maps/floating-sources.js';
 import type { NextHop } from '../maps/next-hop.js';
+import type { L4Address, ServiceKey } from '../maps/services.js';
 import { emptyStats } from '../maps/stats.js';
 import type { VrfEntry } from '../maps/vrfs.js';
 import { type CompileContext, compileAcl, compileNextHop } from './compile.js';
@@ -316,6 +318,24 @@ export class DatapathReconciler {
     const floatingIps = desired(m.floatingIps, floating, 'floatingIp');
     const floatingSources = desired(m.floatingSources, sources, 'floatingSource');
 
+    // Services of the routing instances (bpf/lib/service.h): each virtual IP, port and protocol
+    // with its backends, one entry, so a change of backends is one map update. IPv4 TCP and UDP,
+    // as the datapath balances.
+    const serviceEntries: Array<readonly [ServiceKey, L4Address[]]> = [];
+    for (const ri of instances) {
+      for (const [i, service] of (ri.services ?? []).entries()) {
+        const field = `routingInstance "${ri.name}".services[${i}]`;
+        const { address, port, protocol } = service;
+        if (!isIPv4(address) || (protocol !== 'tcp' && protocol !== 'udp')) {
+          report.errors.push({ field, reason: 'only IPv4 TCP and UDP services are balanced by the datapath' });
+          continue;
+        }
+        const backends = service.backends.map((backend) => ({ address: backend.address, port: backend.port }));
+        serviceEntries.push([{ vrfId: ri.vrf_id, address, port, protocol }, backends]);
+      }
+    }
+    const services = desired(m.services, serviceEntries, 'service');
+
     const host4: Array<readonly [{ vrfId: number; prefix: string }, NextHop]> = [];
     const host6: typeof host4 = [];
     const prefix4: typeof host4 = [];
@@ -363,6 +383,7 @@ export class DatapathReconciler {
       [m.stats, stats, true],
       [m.floatingIps, floatingIps, false],
       [m.floatingSources, floatingSources, false],
+      [m.services, services, false],
       ...routes.map(([map, entries]) => [map, entries, false] as const),
     ];
     const stale: Array<readonly [Convergeable, Buffer[]]> = [];

@@ -119,6 +119,7 @@ for (const mode of ['tc', 'xdp'] as const)
               acl_name: '',
               mtu: 0,
               router_external: false,
+              services: [],
             },
           ],
           interfaces: [iface(i)],

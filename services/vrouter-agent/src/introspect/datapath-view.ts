@@ -1,7 +1,7 @@
 // GET /datapath: this host's datapath as the kernel holds it, read from the BPF maps (not from
 // what the agent meant to write): every interface with its counters and drops by reason, the
 // routing instances with their VNI and ACL, every route with its next hop, the floating IPs with
-// the port behind each, and the totals.
+// the port behind each, the services with their backends, and the totals.
 
 import { aclIds } from '../datapath/reconciler.js';
 import type { HostView } from '../host-state/host-state.js';
@@ -89,6 +89,15 @@ export function datapathView(inspection: DatapathInspection, view: HostView, por
     source: sources.has(address),
   }));
   floatingIps.sort((a, b) => a.address.localeCompare(b.address));
+  // Services (virtual IPs balanced over backends): what new connections choose from now.
+  const services = maps.services.entries().map(([key, backends]) => ({
+    routing_instance: instanceOfVrf.get(key.vrfId) ?? '',
+    address: key.address,
+    port: key.port,
+    protocol: key.protocol,
+    backends: backends.map((backend) => `${backend.address}:${backend.port}`),
+  }));
+  services.sort((a, b) => `${a.address} ${a.port} ${a.protocol}`.localeCompare(`${b.address} ${b.port} ${b.protocol}`));
   // Every device a program counts on: pod ports, and the underlay or tunnel device.
   const devices = [...stats].map(([ifindex, value]) => ({
     ifindex,
@@ -107,6 +116,7 @@ export function datapathView(inspection: DatapathInspection, view: HostView, por
     vrfs,
     routes,
     floating_ips: floatingIps,
+    services,
     devices,
     drops,
   };

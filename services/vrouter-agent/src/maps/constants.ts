@@ -10,6 +10,8 @@ export const MAX_ACL_RULES = 32;
 export const MAX_FLOWS = 262144;
 export const MAX_PEERS = 16384;
 export const MAX_FLOATING_IPS = 16384;
+export const MAX_SERVICES = 4096;
+export const MAX_SERVICE_BACKENDS = 64;
 export const VXLAN_PORT = 4789;
 /** Outer Ethernet + IPv4 + UDP + VXLAN: what a pod's MTU must leave room for. */
 export const VXLAN_ENCAP_LEN = 50;

@@ -15,6 +15,7 @@ import { peerLayout } from './peers.js';
 import { lpm4KeyLayout } from './prefix-routes4.js';
 import { lpm6KeyLayout } from './prefix-routes6.js';
 import { probeAclLayout, probeTraceLayout } from './probes.js';
+import { l4AddressLayout, serviceFlowKeyLayout, serviceKeyLayout, serviceLayout } from './services.js';
 import { statsLayout } from './stats.js';
 import { vrfLayout } from './vrfs.js';
 
@@ -35,6 +36,7 @@ export * from './peers.js';
 export * from './prefix-routes4.js';
 export * from './prefix-routes6.js';
 export * from './probes.js';
+export * from './services.js';
 export * from './stats.js';
 export * from './tx-ports.js';
 export * from './vnis.js';
@@ -60,4 +62,8 @@ export const structLayouts: StructLayout[] = [
   probeAclLayout,
   probeTraceLayout,
   floatingIpLayout,
+  l4AddressLayout,
+  serviceKeyLayout,
+  serviceLayout,
+  serviceFlowKeyLayout,
 ];

@@ -23,6 +23,8 @@ const constants: Record<string, number> = {
   WEFT_MAX_FLOWS: maps.MAX_FLOWS,
   WEFT_MAX_PEERS: maps.MAX_PEERS,
   WEFT_MAX_FLOATING_IPS: maps.MAX_FLOATING_IPS,
+  WEFT_MAX_SERVICES: maps.MAX_SERVICES,
+  WEFT_MAX_SERVICE_BACKENDS: maps.MAX_SERVICE_BACKENDS,
   WEFT_VXLAN_PORT: maps.VXLAN_PORT,
   WEFT_VXLAN_ENCAP_LEN: maps.VXLAN_ENCAP_LEN,
   WEFT_DROP_NO_ROUTE: maps.DropReason.noRoute,
@@ -115,4 +117,20 @@ test('map specs size their keys and values by the structs they hold', () => {
   assert.equal(maps.statsMap(3).valueSize, 3 * maps.statsLayout.size);
   assert.equal(maps.peerMap.valueSize, maps.peerLayout.size);
   assert.equal(maps.configMap.valueSize, maps.configLayout.size);
+});
+
+test('service map specs size their keys and values by the structs they hold', () => {
+  assert.equal(maps.serviceMap.keySize, maps.serviceKeyLayout.size);
+  assert.equal(maps.serviceMap.valueSize, 4 + maps.MAX_SERVICE_BACKENDS * maps.l4AddressLayout.size);
+  assert.equal(maps.serviceFlowMap.keySize, maps.serviceFlowKeyLayout.size);
+  assert.equal(maps.serviceFlowMap.valueSize, maps.l4AddressLayout.size);
+  const key = { vrfId: 3, address: '10.96.0.10', port: 53, protocol: 'udp' as const };
+  assert.deepEqual(maps.serviceMap.decodeKey(maps.serviceMap.encodeKey(key)), key);
+  const backends = [
+    { address: '10.1.0.5', port: 8080 },
+    { address: '10.1.0.6', port: 8080 },
+  ];
+  assert.deepEqual(maps.serviceMap.decodeValue(maps.serviceMap.encodeValue(backends)), backends);
+  const tooMany = Array.from({ length: maps.MAX_SERVICE_BACKENDS + 1 }, () => backends[0]!);
+  assert.throws(() => maps.serviceMap.encodeValue(tooMany), /service\.backends/);
 });
