@@ -118,7 +118,10 @@ int weft_pod_egress_tc(struct __sk_buff *skb)
 		eth = data;
 		if ((void *)(eth + 1) > data_end)
 			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
-		if (weft_parse_ip(&pkt, eth, data_end, src_vrf, skb->len) != WEFT_PARSE_IP)
+		/* Only IPv4 is translated: saying so here spares the verifier the IPv6 half of the
+		 * forwarding decision on this path, which otherwise takes it past its 1M-instruction
+		 * budget (measured on Linux 6.18: 724k with this, over 1M without; 276k without services). */
+		if (weft_parse_ip(&pkt, eth, data_end, src_vrf, skb->len) != WEFT_PARSE_IP || pkt.ip6)
 			return weft_tc_drop(stats, WEFT_DROP_MALFORMED);
 	}
 #endif
