@@ -284,8 +284,9 @@ export class Lab {
   /** A daemon's options, fitted to the tree it runs from (what that tree does not declare is left out, and noted). */
   #optionsFor(name: string, service: string, options: Record<string, string>): Record<string, string> {
     const fitted = optionsFor(service, this.state.trees?.[name], options);
+    // Kept after the daemon moves to this checkout: the rollout's report says what its older
+    // tree ran without.
     if (fitted.dropped.length > 0) this.state.dropped = { ...this.state.dropped, [name]: fitted.dropped };
-    else if (this.state.dropped) delete this.state.dropped[name];
     return fitted.options;
   }
 
