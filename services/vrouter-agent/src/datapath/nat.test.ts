@@ -14,13 +14,12 @@ import {
   ethernet,
   IPPROTO_ICMP,
   IPPROTO_TCP,
-  IPPROTO_UDP,
   icmpEcho,
   ipv4,
   TCP_ACK,
   TCP_SYN,
-  tcp,
-  udp,
+  tcpFrame4,
+  udpFrame4,
 } from './packets.js';
 import { TcAction } from './test-run.js';
 
@@ -28,68 +27,6 @@ const OUTSIDE = '198.51.100.7';
 const GATEWAY_MAC = '02:00:c6:33:64:01';
 const FIP = '203.0.113.10';
 const FIP2 = '203.0.113.11';
-
-function tcpFrame(o: {
-  dst: string;
-  src: string;
-  from: string;
-  to: string;
-  sport: number;
-  dport: number;
-  flags: number;
-  ttl?: number;
-}) {
-  return ethernet({
-    dst: o.dst,
-    src: o.src,
-    type: ETH_P_IP,
-    payload: ipv4({
-      src: o.from,
-      dst: o.to,
-      protocol: IPPROTO_TCP,
-      ttl: o.ttl ?? 64,
-      payload: tcp({
-        src: o.from,
-        dst: o.to,
-        sport: o.sport,
-        dport: o.dport,
-        flags: o.flags,
-        payload: Buffer.from('weft'),
-      }),
-    }),
-  });
-}
-
-function udpFrame(o: {
-  dst: string;
-  src: string;
-  from: string;
-  to: string;
-  sport: number;
-  dport: number;
-  ttl?: number;
-  checksum?: boolean;
-}) {
-  return ethernet({
-    dst: o.dst,
-    src: o.src,
-    type: ETH_P_IP,
-    payload: ipv4({
-      src: o.from,
-      dst: o.to,
-      protocol: IPPROTO_UDP,
-      ttl: o.ttl ?? 64,
-      payload: udp({
-        src: o.from,
-        dst: o.to,
-        sport: o.sport,
-        dport: o.dport,
-        checksum: o.checksum,
-        payload: Buffer.from('weft'),
-      }),
-    }),
-  });
-}
 
 function pingFrame(o: { dst: string; src: string; from: string; to: string; type: 0 | 8; ttl?: number }) {
   return ethernet({
@@ -138,7 +75,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     associate();
     const before = underlayStats().txLocal;
     const run = fromOutside(
-      tcpFrame({
+      tcpFrame4({
         dst: UNDERLAY_MAC,
         src: GATEWAY_MAC,
         from: OUTSIDE,
@@ -151,7 +88,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     assert.equal(run.verdict, TcAction.redirect);
     assert.deepEqual(
       run.packet,
-      tcpFrame({
+      tcpFrame4({
         dst: a.mac,
         src: ROUTER_MAC,
         from: OUTSIDE,
@@ -172,7 +109,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     const { a } = host;
     associate();
     fromOutside(
-      tcpFrame({
+      tcpFrame4({
         dst: UNDERLAY_MAC,
         src: GATEWAY_MAC,
         from: OUTSIDE,
@@ -183,7 +120,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
       }),
     );
     const run = fromPod(
-      tcpFrame({
+      tcpFrame4({
         dst: ROUTER_MAC,
         src: a.mac,
         from: a.ip,
@@ -197,7 +134,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     // bpf_redirect_neigh fills in the MACs once the kernel has resolved the gateway.
     assert.deepEqual(
       run.packet,
-      tcpFrame({
+      tcpFrame4({
         dst: ROUTER_MAC,
         src: a.mac,
         from: FIP,
@@ -213,19 +150,19 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
   test('the pod’s own connection to the outside: source translated, and the answer comes back in', () => {
     const { a } = host;
     associate();
-    const out = fromPod(udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40000, dport: 53 }));
+    const out = fromPod(udpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40000, dport: 53 }));
     assert.equal(out.verdict, TcAction.redirect);
     assert.deepEqual(
       out.packet,
-      udpFrame({ dst: ROUTER_MAC, src: a.mac, from: FIP, to: OUTSIDE, sport: 40000, dport: 53, ttl: 63 }),
+      udpFrame4({ dst: ROUTER_MAC, src: a.mac, from: FIP, to: OUTSIDE, sport: 40000, dport: 53, ttl: 63 }),
     );
     const back = fromOutside(
-      udpFrame({ dst: UNDERLAY_MAC, src: GATEWAY_MAC, from: OUTSIDE, to: FIP, sport: 53, dport: 40000 }),
+      udpFrame4({ dst: UNDERLAY_MAC, src: GATEWAY_MAC, from: OUTSIDE, to: FIP, sport: 53, dport: 40000 }),
     );
     assert.equal(back.verdict, TcAction.redirect);
     assert.deepEqual(
       back.packet,
-      udpFrame({ dst: a.mac, src: ROUTER_MAC, from: OUTSIDE, to: a.ip, sport: 53, dport: 40000, ttl: 63 }),
+      udpFrame4({ dst: a.mac, src: ROUTER_MAC, from: OUTSIDE, to: a.ip, sport: 53, dport: 40000, ttl: 63 }),
     );
   });
 
@@ -235,13 +172,13 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     m.floatingIps.set(a.ip, { fixedAddress: a.ip, ifindex: a.ifindex, vrfId: VRF });
     m.floatingSources.set({ vrfId: VRF, address: a.ip }, a.ip);
     const frame = { from: OUTSIDE, to: a.ip, sport: 50003, dport: 80, flags: TCP_SYN };
-    const into = fromOutside(tcpFrame({ dst: UNDERLAY_MAC, src: GATEWAY_MAC, ...frame }));
+    const into = fromOutside(tcpFrame4({ dst: UNDERLAY_MAC, src: GATEWAY_MAC, ...frame }));
     assert.equal(into.verdict, TcAction.redirect);
-    assert.deepEqual(into.packet, tcpFrame({ dst: a.mac, src: ROUTER_MAC, ...frame, ttl: 63 }));
+    assert.deepEqual(into.packet, tcpFrame4({ dst: a.mac, src: ROUTER_MAC, ...frame, ttl: 63 }));
     const reply = { from: a.ip, to: OUTSIDE, sport: 80, dport: 50003, flags: TCP_SYN | TCP_ACK };
-    const out = fromPod(tcpFrame({ dst: ROUTER_MAC, src: a.mac, ...reply }));
+    const out = fromPod(tcpFrame4({ dst: ROUTER_MAC, src: a.mac, ...reply }));
     assert.equal(out.verdict, TcAction.redirect);
-    assert.deepEqual(out.packet, tcpFrame({ dst: ROUTER_MAC, src: a.mac, ...reply, ttl: 63 }));
+    assert.deepEqual(out.packet, tcpFrame4({ dst: ROUTER_MAC, src: a.mac, ...reply, ttl: 63 }));
   });
 
   test('a route learnt from the gateway (outside next hop) lets a routed pod out; a pod without a way out stays in', () => {
@@ -250,7 +187,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     const route = { vrfId: VRF, prefix: '198.51.100.0/24' };
     m.prefixRoutes4.set(route, { kind: 'outside', vrfId: VRF, gateway: '192.0.2.254' });
     try {
-      const packet = udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40001, dport: 53 });
+      const packet = udpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40001, dport: 53 });
       const podDrops = () => m.stats.get(a.ifindex)!.drops.noRoute;
       const before = podDrops();
       assert.equal(fromPod(packet).verdict, TcAction.shot, 'no own or floating address to leave with');
@@ -261,7 +198,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
       assert.equal(out.verdict, TcAction.redirect);
       assert.deepEqual(
         out.packet,
-        udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40001, dport: 53, ttl: 63 }),
+        udpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40001, dport: 53, ttl: 63 }),
       );
     } finally {
       m.prefixRoutes4.delete([route]);
@@ -272,11 +209,11 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     const { a } = host;
     associate();
     const out = fromPod(
-      udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40001, dport: 53, checksum: false }),
+      udpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40001, dport: 53, checksum: false }),
     );
     assert.deepEqual(
       out.packet,
-      udpFrame({
+      udpFrame4({
         dst: ROUTER_MAC,
         src: a.mac,
         from: FIP,
@@ -302,7 +239,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     const { a } = host;
     associate(true);
     fromOutside(
-      tcpFrame({
+      tcpFrame4({
         dst: UNDERLAY_MAC,
         src: GATEWAY_MAC,
         from: OUTSIDE,
@@ -313,7 +250,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
       }),
     );
     fromOutside(
-      tcpFrame({
+      tcpFrame4({
         dst: UNDERLAY_MAC,
         src: GATEWAY_MAC,
         from: OUTSIDE,
@@ -324,13 +261,13 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
       }),
     );
     const reply = (dport: number) =>
-      fromPod(tcpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 80, dport, flags: TCP_ACK }));
+      fromPod(tcpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 80, dport, flags: TCP_ACK }));
     const via2 = reply(50002);
     const via1 = reply(50003);
     assert.equal(via2.verdict, TcAction.redirect);
     assert.deepEqual(
       via2.packet,
-      tcpFrame({
+      tcpFrame4({
         dst: ROUTER_MAC,
         src: a.mac,
         from: FIP2,
@@ -343,7 +280,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     );
     assert.deepEqual(
       via1.packet,
-      tcpFrame({
+      tcpFrame4({
         dst: ROUTER_MAC,
         src: a.mac,
         from: FIP,
@@ -360,7 +297,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     const { a, b } = host;
     associate();
     fromOutside(
-      tcpFrame({
+      tcpFrame4({
         dst: UNDERLAY_MAC,
         src: GATEWAY_MAC,
         from: OUTSIDE,
@@ -376,12 +313,12 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     m.floatingSources.set({ vrfId: VRF, address: b.ip }, FIP);
     const drops = host.datapath.maps.stats.get(a.ifindex)!.drops.noRoute;
     const stale = fromPod(
-      tcpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 80, dport: 50004, flags: TCP_ACK }),
+      tcpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 80, dport: 50004, flags: TCP_ACK }),
     );
     assert.equal(stale.verdict, TcAction.shot, 'the old port no longer speaks for the floating address');
     assert.equal(host.datapath.maps.stats.get(a.ifindex)!.drops.noRoute - drops, 1n);
     const run = fromOutside(
-      tcpFrame({
+      tcpFrame4({
         dst: UNDERLAY_MAC,
         src: GATEWAY_MAC,
         from: OUTSIDE,
@@ -394,7 +331,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     assert.equal(run.verdict, TcAction.redirect);
     assert.deepEqual(
       run.packet,
-      tcpFrame({
+      tcpFrame4({
         dst: b.mac,
         src: ROUTER_MAC,
         from: OUTSIDE,
@@ -410,10 +347,10 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
   test('without a floating address: the outside is no route, and the underlay passes the packet untouched', () => {
     const { a } = host;
     const drops = host.datapath.maps.stats.get(a.ifindex)!.drops.noRoute;
-    const out = fromPod(udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40002, dport: 53 }));
+    const out = fromPod(udpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: OUTSIDE, sport: 40002, dport: 53 }));
     assert.equal(out.verdict, TcAction.shot);
     assert.equal(host.datapath.maps.stats.get(a.ifindex)!.drops.noRoute - drops, 1n);
-    const frame = udpFrame({ dst: UNDERLAY_MAC, src: GATEWAY_MAC, from: OUTSIDE, to: FIP, sport: 53, dport: 40002 });
+    const frame = udpFrame4({ dst: UNDERLAY_MAC, src: GATEWAY_MAC, from: OUTSIDE, to: FIP, sport: 53, dport: 40002 });
     for (const program of ['underlayGuardTc', 'underlayNatTc'] as const) {
       const run = fromOutside(frame, program);
       assert.equal(run.verdict, TcAction.ok);
@@ -432,7 +369,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     m.interfaces.set(a.ifindex, { vrfId: VRF, aclId: 20, mtu: 1450, mac: a.mac, portSecurity: true });
     const drops = underlayStats().drops.policy;
     const denied = fromOutside(
-      tcpFrame({
+      tcpFrame4({
         dst: UNDERLAY_MAC,
         src: GATEWAY_MAC,
         from: OUTSIDE,
@@ -446,7 +383,7 @@ describe('floating IPs in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapath
     assert.equal(denied.verdict, TcAction.shot);
     assert.equal(underlayStats().drops.policy - drops, 1n);
     const allowed = fromOutside(
-      tcpFrame({
+      tcpFrame4({
         dst: UNDERLAY_MAC,
         src: GATEWAY_MAC,
         from: OUTSIDE,

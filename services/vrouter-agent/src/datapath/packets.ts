@@ -220,3 +220,67 @@ export function neighbourDiscovery(o: {
   msg.writeUInt16BE(internetChecksum(pseudoHeader(o.src, o.dst, IPPROTO_ICMPV6, 32), msg), 2);
   return msg;
 }
+
+/** A whole IPv4 TCP frame carrying "weft", from `from`:`sport` to `to`:`dport`. */
+export function tcpFrame4(o: {
+  dst: string;
+  src: string;
+  from: string;
+  to: string;
+  sport: number;
+  dport: number;
+  flags: number;
+  ttl?: number;
+}): Buffer {
+  return ethernet({
+    dst: o.dst,
+    src: o.src,
+    type: ETH_P_IP,
+    payload: ipv4({
+      src: o.from,
+      dst: o.to,
+      protocol: IPPROTO_TCP,
+      ttl: o.ttl ?? 64,
+      payload: tcp({
+        src: o.from,
+        dst: o.to,
+        sport: o.sport,
+        dport: o.dport,
+        flags: o.flags,
+        payload: Buffer.from('weft'),
+      }),
+    }),
+  });
+}
+
+/** A whole IPv4 UDP frame carrying "weft"; checksum false leaves the UDP checksum zero. */
+export function udpFrame4(o: {
+  dst: string;
+  src: string;
+  from: string;
+  to: string;
+  sport: number;
+  dport: number;
+  ttl?: number;
+  checksum?: boolean;
+}): Buffer {
+  return ethernet({
+    dst: o.dst,
+    src: o.src,
+    type: ETH_P_IP,
+    payload: ipv4({
+      src: o.from,
+      dst: o.to,
+      protocol: IPPROTO_UDP,
+      ttl: o.ttl ?? 64,
+      payload: udp({
+        src: o.from,
+        dst: o.to,
+        sport: o.sport,
+        dport: o.dport,
+        checksum: o.checksum,
+        payload: Buffer.from('weft'),
+      }),
+    }),
+  });
+}

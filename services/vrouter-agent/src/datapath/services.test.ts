@@ -8,65 +8,11 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { createHostFixture, type HostFixture, ROUTER_MAC, VRF } from './host-fixture.js';
 import { datapathMissing } from './native.js';
-import { ETH_P_IP, ethernet, IPPROTO_TCP, IPPROTO_UDP, ipv4, TCP_ACK, TCP_SYN, tcp, udp } from './packets.js';
+import { TCP_ACK, TCP_SYN, tcpFrame4, udpFrame4 } from './packets.js';
 import { TcAction } from './test-run.js';
 
 const VIP = '10.96.0.10';
 const BACKEND_PORT = 8080;
-
-function tcpFrame(o: {
-  dst: string;
-  src: string;
-  from: string;
-  to: string;
-  sport: number;
-  dport: number;
-  flags: number;
-  ttl?: number;
-}) {
-  return ethernet({
-    dst: o.dst,
-    src: o.src,
-    type: ETH_P_IP,
-    payload: ipv4({
-      src: o.from,
-      dst: o.to,
-      protocol: IPPROTO_TCP,
-      ttl: o.ttl ?? 64,
-      payload: tcp({
-        src: o.from,
-        dst: o.to,
-        sport: o.sport,
-        dport: o.dport,
-        flags: o.flags,
-        payload: Buffer.from('weft'),
-      }),
-    }),
-  });
-}
-
-function udpFrame(o: {
-  dst: string;
-  src: string;
-  from: string;
-  to: string;
-  sport: number;
-  dport: number;
-  ttl?: number;
-}) {
-  return ethernet({
-    dst: o.dst,
-    src: o.src,
-    type: ETH_P_IP,
-    payload: ipv4({
-      src: o.from,
-      dst: o.to,
-      protocol: IPPROTO_UDP,
-      ttl: o.ttl ?? 64,
-      payload: udp({ src: o.from, dst: o.to, sport: o.sport, dport: o.dport, payload: Buffer.from('weft') }),
-    }),
-  });
-}
 
 /** The IPv4 destination of an Ethernet frame. */
 const destinationOf = (frame: Buffer) => [...frame.subarray(14 + 16, 14 + 20)].join('.');
@@ -90,7 +36,7 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
       backends.map((address) => ({ address, port: BACKEND_PORT })),
     );
   const syn = (sport: number) =>
-    tcpFrame({ dst: ROUTER_MAC, src: host.a.mac, from: host.a.ip, to: VIP, sport, dport: 80, flags: TCP_SYN });
+    tcpFrame4({ dst: ROUTER_MAC, src: host.a.mac, from: host.a.ip, to: VIP, sport, dport: 80, flags: TCP_SYN });
 
   test('a pod → the virtual IP: to the backend’s address and port, delivered to it', () => {
     const { a, b } = host;
@@ -99,7 +45,7 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
     assert.equal(run.verdict, TcAction.redirect);
     assert.deepEqual(
       run.packet,
-      tcpFrame({
+      tcpFrame4({
         dst: b.mac,
         src: ROUTER_MAC,
         from: a.ip,
@@ -117,7 +63,7 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
     serve([b.ip]);
     fromPod(syn(41001));
     const reply = fromPod(
-      tcpFrame({
+      tcpFrame4({
         dst: ROUTER_MAC,
         src: b.mac,
         from: b.ip,
@@ -131,7 +77,7 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
     assert.equal(reply.verdict, TcAction.redirect);
     assert.deepEqual(
       reply.packet,
-      tcpFrame({
+      tcpFrame4({
         dst: a.mac,
         src: ROUTER_MAC,
         from: VIP,
@@ -151,7 +97,7 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
     assert.equal(run.verdict, TcAction.redirect);
     assert.deepEqual(
       run.packet,
-      tcpFrame({
+      tcpFrame4({
         dst: c.mac,
         src: ROUTER_MAC,
         from: a.ip,
@@ -167,19 +113,19 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
   test('UDP: translated with its checksum, and the reply too', () => {
     const { a, b } = host;
     serve([b.ip], 'udp');
-    const out = fromPod(udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: VIP, sport: 5353, dport: 80 }));
+    const out = fromPod(udpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: VIP, sport: 5353, dport: 80 }));
     assert.equal(out.verdict, TcAction.redirect);
     assert.deepEqual(
       out.packet,
-      udpFrame({ dst: b.mac, src: ROUTER_MAC, from: a.ip, to: b.ip, sport: 5353, dport: BACKEND_PORT, ttl: 63 }),
+      udpFrame4({ dst: b.mac, src: ROUTER_MAC, from: a.ip, to: b.ip, sport: 5353, dport: BACKEND_PORT, ttl: 63 }),
     );
     const back = fromPod(
-      udpFrame({ dst: ROUTER_MAC, src: b.mac, from: b.ip, to: a.ip, sport: BACKEND_PORT, dport: 5353 }),
+      udpFrame4({ dst: ROUTER_MAC, src: b.mac, from: b.ip, to: a.ip, sport: BACKEND_PORT, dport: 5353 }),
       b.ifindex,
     );
     assert.deepEqual(
       back.packet,
-      udpFrame({ dst: a.mac, src: ROUTER_MAC, from: VIP, to: a.ip, sport: 80, dport: 5353, ttl: 63 }),
+      udpFrame4({ dst: a.mac, src: ROUTER_MAC, from: VIP, to: a.ip, sport: 80, dport: 5353, ttl: 63 }),
     );
   });
 
@@ -198,7 +144,7 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
     // Only b is ready now: established connections stay where they are, new ones go to b.
     serve([b.ip]);
     for (const [sport, backend] of chosen) {
-      const ack = tcpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: VIP, sport, dport: 80, flags: TCP_ACK });
+      const ack = tcpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: VIP, sport, dport: 80, flags: TCP_ACK });
       assert.equal(destinationOf(fromPod(ack).packet), backend, `connection from port ${sport} keeps ${backend}`);
     }
     for (let sport = 43000; sport < 43020; sport++) assert.equal(destinationOf(fromPod(syn(sport)).packet), b.ip);
@@ -214,7 +160,7 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
   test('another port of the virtual IP, or another protocol, is not the service', () => {
     const { a, b } = host;
     serve([b.ip]);
-    const other = tcpFrame({
+    const other = tcpFrame4({
       dst: ROUTER_MAC,
       src: a.mac,
       from: a.ip,
@@ -224,7 +170,7 @@ describe('services in the TC datapath (BPF_PROG_TEST_RUN)', { skip: datapathMiss
       flags: TCP_SYN,
     });
     assert.equal(fromPod(other).verdict, TcAction.shot, 'no route to the virtual IP itself');
-    const udpToTcpService = udpFrame({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: VIP, sport: 45001, dport: 80 });
+    const udpToTcpService = udpFrame4({ dst: ROUTER_MAC, src: a.mac, from: a.ip, to: VIP, sport: 45001, dport: 80 });
     assert.equal(fromPod(udpToTcpService).verdict, TcAction.shot);
     assert.equal([...host.datapath.maps.serviceFlows.entries()].length, 0);
   });
