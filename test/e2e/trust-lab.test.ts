@@ -8,13 +8,13 @@
 //   are refused, and the real host's session and routes stay as they were;
 // - a NATS client without credentials cannot get onto the lab's bus to publish config changes.
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { SimulatedAgent } from '@weft/control/testing';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { connect } from 'nats';
 import { identity } from '../lab/certificates.js';
-import { Lab, labUnavailable } from '../lab/lab.js';
+import { freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { netnsPath } from '../lab/shell.js';
 
 const skip = labUnavailable();
@@ -22,20 +22,18 @@ let lab: Lab;
 let dir: ReturnType<typeof tempDir>;
 const INSTANCE = 'default-domain:default-project:trust:trust';
 
-/** A third octet for the lab's underlay that no address of this machine uses yet. */
-function freeSubnet(): number {
-  const used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' });
-  for (let n = 30 + (process.pid % 150); ; n = n >= 249 ? 20 : n + 1) {
-    if (!used.includes(`10.255.${n}.`)) return n;
-  }
-}
-
 before(async () => {
   if (skip) return;
   dir = tempDir('weft-lab-trust-');
   const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
   for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
-  lab = await Lab.up({ name: `wft${process.pid % 100_000}`, hosts: 2, subnet: freeSubnet(), dir: dir.path, ports });
+  lab = await Lab.up({
+    name: `wft${process.pid % 100_000}`,
+    hosts: 2,
+    subnet: freeUnderlaySubnet(30 + (process.pid % 150)),
+    dir: dir.path,
+    ports,
+  });
   await lab.config.createNetwork('trust', '10.23.0.0/24');
   await lab.addPod('a', 'h1', ['trust']);
   await lab.addPod('b', 'h2', ['trust']);

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freePort, tempDir } from '@weft/kit/testing';
 import { readReleaseManifest } from '../compat/release.js';
-import { type Lab, labUnavailable } from '../lab/lab.js';
+import { freeUnderlaySubnet, type Lab, labUnavailable } from '../lab/lab.js';
 import { optionsFor } from '../lab/trees.js';
 import { builtTree, commitOf, formatReport, previousServicesCommit, rollout, upLabOf } from '../lab/upgrade.js';
 
@@ -27,7 +27,7 @@ async function rolloutFrom(from: string, prefix: string, subnetOffset: number): 
   const lab: Lab = await upLabOf(tree, {
     name: `${prefix}${process.pid % 100_000}`,
     hosts: 2,
-    subnet: 20 + ((process.pid + subnetOffset) % 200),
+    subnet: freeUnderlaySubnet(20 + ((process.pid + subnetOffset) % 200)),
     dir: dir.path,
     ports,
   });

@@ -4,10 +4,9 @@
 // `weftctl datapath` shows the policy drop counter rising with a real ping; with the deny gone,
 // the probe passes again. Config goes in through `weftctl apply`, pods through the CNI plugin.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
-import { Lab, labUnavailable } from '../lab/lab.js';
+import { freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { type Run, weftctl, weftctlStarted } from '../support/weftctl.js';
 
 const skip = labUnavailable();
@@ -40,14 +39,6 @@ const policy = (name: string, protocol: string, action: string) => `network-poli
         action_list: {simple_action: ${action}}
 `;
 
-/** A third octet for the lab's underlay that no address of this machine uses yet. */
-function freeSubnet(): number {
-  const used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' });
-  for (let n = 100 + (process.pid % 100); ; n = n >= 249 ? 20 : n + 1) {
-    if (!used.includes(`10.255.${n}.`)) return n;
-  }
-}
-
 function pings(from: string, address: string, count: number): boolean {
   try {
     lab.exec(from, 'ping', ['-c', String(count), '-W', '1', address]);
@@ -62,7 +53,13 @@ before(async () => {
   dir = tempDir('weft-lab-weftctl-');
   const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
   for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
-  lab = await Lab.up({ name: `wfp${process.pid % 100_000}`, hosts: 2, subnet: freeSubnet(), dir: dir.path, ports });
+  lab = await Lab.up({
+    name: `wfp${process.pid % 100_000}`,
+    hosts: 2,
+    subnet: freeUnderlaySubnet(100 + (process.pid % 100)),
+    dir: dir.path,
+    ports,
+  });
   env = {
     WEFT_CTL_CONFIG: `${dir.path}/weftctl.yaml`,
     WEFT_CTL_CONFIG_API: `http://127.0.0.1:${ports.configRest}`,

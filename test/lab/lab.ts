@@ -3,6 +3,8 @@
 // namespace. `npm run lab` drives it by hand; the end-to-end tests drive the same class, so what
 // users try is what is tested. Its state (pids, pods) is a JSON file, so `down` works from
 // another process and after a crash.
+
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
@@ -113,6 +115,17 @@ const DEFAULT_PORTS: LabPorts = {
   agentHttp: 8085,
   bgpApi: 50051,
 };
+
+/**
+ * A third octet for a lab's underlay (10.255.<n>.0/24) that no address of this machine uses yet,
+ * looking from `start`: lab tests run side by side, each with a lab of its own.
+ */
+export function freeUnderlaySubnet(start: number): number {
+  const used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' });
+  for (let n = start; ; n = n >= 249 ? 20 : n + 1) {
+    if (!used.includes(`10.255.${n}.`)) return n;
+  }
+}
 
 export function labUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'the lab makes network namespaces and loads BPF programs: it needs root';

@@ -214,6 +214,8 @@ function podChurn(lab: Lab) {
   const triedAgain: string[] = [];
   let adds = 0;
   let refusedConfig = 0;
+  /** The last thing that kept a pod from being added, for a rollout that stalls. */
+  let lastError = '';
   let running = true;
   const add = async (name: string, host: string): Promise<boolean> => {
     for (let attempt = 1; ; attempt++) {
@@ -225,10 +227,12 @@ function podChurn(lab: Lab) {
         if (!(error instanceof CniAddFailed)) {
           // The config the lab writes first may be refused while config-api restarts: that is no CNI ADD.
           refusedConfig++;
+          lastError = `${name}: ${error instanceof Error ? error.message : String(error)}`;
           return false;
         }
         if (error.code !== TRY_AGAIN_LATER || attempt === ADD_ATTEMPTS) {
           failed.push(`${name}: ${error.message}`);
+          lastError = failed.at(-1)!;
           return false;
         }
         triedAgain.push(`${name}: ${error.message}`);
@@ -259,6 +263,7 @@ function podChurn(lab: Lab) {
   })();
   return {
     adds: () => adds,
+    lastError: () => lastError,
     stop: async () => {
       running = false;
       await done;
@@ -292,10 +297,19 @@ export async function rollout(lab: Lab, from: string, log = (_: string) => {}): 
   const steady = async () => {
     // Each mix of versions runs a while: pings, writes and at least one pod added and deleted.
     const [pinged, written, added] = [ping.answered(), writes.acknowledged(), churn.adds()];
-    await waitFor(
-      () => ping.answered() >= pinged + 50 && writes.acknowledged() >= written + 5 && churn.adds() >= added + 1,
-      { timeoutMs: 120_000, intervalMs: 200, what: 'the workload to go on' },
-    );
+    try {
+      await waitFor(
+        () => ping.answered() >= pinged + 50 && writes.acknowledged() >= written + 5 && churn.adds() >= added + 1,
+        { timeoutMs: 120_000, intervalMs: 200, what: 'the workload to go on' },
+      );
+    } catch (error) {
+      // Which part stalled, and why the last pod could not be added.
+      throw new Error(
+        `${error instanceof Error ? error.message : error}: pings answered ${ping.answered() - pinged}, ` +
+          `writes acknowledged ${writes.acknowledged() - written}, pods added ${churn.adds() - added}` +
+          (churn.lastError() ? `; last pod not added: ${churn.lastError()}` : ''),
+      );
+    }
   };
   const steps: RolloutReport['steps'] = [];
   let failure: unknown;
