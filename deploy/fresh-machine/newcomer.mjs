@@ -122,10 +122,12 @@ async function checkRestRoundTrip() {
   const rest = readyUrls()
     .find(({ name }) => name === 'config-api')
     .url.replace(/\/readyz$/, '');
+  // The admin token npm start made, where the README's tour takes it from.
+  const token = { 'x-auth-token': readFileSync('.weft/admin.token', 'utf8').trim() };
   const fqName = ['default-domain', 'default-project', `newcomer-${process.pid}`];
   const created = await fetch(`${rest}/virtual-networks`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...token },
     body: JSON.stringify({
       'virtual-network': {
         fq_name: fqName,
@@ -142,14 +144,14 @@ async function checkRestRoundTrip() {
   const body = await created.json();
   check(created.status === 200, `POST /virtual-networks answered ${created.status}: ${JSON.stringify(body)}`);
   const { uuid } = body['virtual-network'];
-  const read = await (await fetch(`${rest}/virtual-network/${uuid}`)).json();
+  const read = await (await fetch(`${rest}/virtual-network/${uuid}`, { headers: token })).json();
   check(
     JSON.stringify(read['virtual-network']?.fq_name) === JSON.stringify(fqName),
     `GET /virtual-network/${uuid} did not return what was created: ${JSON.stringify(read)}`,
   );
   const deleted = await fetch(`${rest}/virtual-network/${uuid}`, {
     method: 'DELETE',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...token },
   });
   check(deleted.status === 200, `DELETE with content-type JSON and no body answered ${deleted.status}`);
 }
@@ -221,7 +223,8 @@ async function runReadmeBlock(heading) {
   check(code === 0, `the README's "${heading}" block failed (exit ${code}); its output is above`);
 }
 
-const READY = /^weft: ready; Ctrl-C stops everything/;
+// The banner's last line, however it goes on to describe the stack before "Ctrl-C stops everything".
+const READY = /^weft: ready;.*Ctrl-C stops everything/;
 
 async function main() {
   const cold = npm(['start'], 'start');
