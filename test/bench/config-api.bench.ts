@@ -298,7 +298,9 @@ async function main() {
   const barePort = await freePort();
   const bare = `http://127.0.0.1:${barePort}`;
 
-  let daemon = await startDaemon('full');
+  // SQLite (the default): the creates here, and later the reads of what they made.
+  const sqliteDaemon = await startDaemon('full');
+  let daemon = sqliteDaemon;
   const interfaces: string[] = [];
   const creates = await createPairs(daemon.url, interfaces);
   const stats = await commitStats(daemon.url);
@@ -307,11 +309,11 @@ async function main() {
   // The HA mode: the same creates through config-api on a 3-member etcd, then raw etcd puts of
   // an object of the same size on the same cluster, at the same concurrency.
   const cluster = await startEtcdCluster({ size: 3 });
-  daemon = await startDaemon('full', cluster.endpoints);
+  const etcdDaemon = await startDaemon('full', cluster.endpoints);
   const etcdInterfaces: string[] = [];
-  const etcdCreates = await createPairs(daemon.url, etcdInterfaces);
-  const etcdStats = await commitStats(daemon.url);
-  await daemon.stop();
+  const etcdCreates = await createPairs(etcdDaemon.url, etcdInterfaces);
+  const etcdStats = await commitStats(etcdDaemon.url);
+  await etcdDaemon.stop();
   const etcd = new Etcd3({ hosts: cluster.endpoints });
   const prefix = `/bench-raw/${randomUUID()}/`;
   const rawPuts = await drive(CREATE_SECONDS, async (client, index) => {
@@ -357,10 +359,11 @@ async function main() {
       ),
     { timeoutMs: 20_000, what: 'bare fastify' },
   );
-  const daemonUrl = daemon.url;
+  // The reads go to the SQLite daemon, which holds the interfaces they ask for.
+  const daemonUrl = sqliteDaemon.url;
   const [reads, bareReads] = await alternateReads([
     {
-      pid: daemon.pid,
+      pid: sqliteDaemon.pid,
       step: async (client, index) => {
         const uuid = interfaces[(client * 7919 + index * 104_729) % interfaces.length]!;
         const [reply, ms] = await timed(daemonUrl, 'GET', `/virtual-machine-interface/${uuid}`);
@@ -375,7 +378,7 @@ async function main() {
       },
     },
   ]);
-  await daemon.stop();
+  await sqliteDaemon.stop();
 
   daemon = await startDaemon('normal');
   const normalCreates = await createPairs(daemon.url, []);
