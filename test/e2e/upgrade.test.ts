@@ -14,7 +14,15 @@ import { freePort, tempDir } from '@weft/kit/testing';
 import { readReleaseManifest } from '../compat/release.js';
 import { freeUnderlaySubnet, type Lab, labUnavailable } from '../lab/lab.js';
 import { optionsFor } from '../lab/trees.js';
-import { builtTree, commitOf, formatReport, previousServicesCommit, rollout, upLabOf } from '../lab/upgrade.js';
+import {
+  builtTree,
+  commitOf,
+  formatReport,
+  previousServicesCommit,
+  rollout,
+  rolloutOrder,
+  upLabOf,
+} from '../lab/upgrade.js';
 
 const skip = labUnavailable();
 
@@ -40,9 +48,15 @@ async function rolloutFrom(from: string, prefix: string, subnetOffset: number): 
 }
 
 async function rollsOut(lab: Lab, from: string): Promise<void> {
+  // The order is the charts' (config-api first) unless REF's control cannot send a token.
+  const daemons = rolloutOrder(lab);
   const report = await rollout(lab, from, (line) => console.log(line));
   console.log(formatReport(report));
-  const daemons = ['config-api', 'control', 'analytics', ...lab.topology.hosts.map((host) => `agent-${host.name}`)];
+  assert.deepEqual(
+    [...daemons].sort(),
+    ['analytics', 'config-api', 'control', ...lab.topology.hosts.map((host) => `agent-${host.name}`)].sort(),
+    'every daemon is upgraded once',
+  );
   assert.deepEqual(
     report.steps.map((step) => step.daemon),
     daemons,

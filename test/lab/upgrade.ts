@@ -14,6 +14,7 @@ import { PROJECT } from './config-client.js';
 import { CniAddFailed, Lab, type LabOptions } from './lab.js';
 import { isAlive } from './processes.js';
 import { netnsPath } from './shell.js';
+import { declaredOptions } from './trees.js';
 
 /** Where built trees of other commits are kept, one folder per commit. */
 export const DEFAULT_REF_CACHE = '/var/cache/weft/refs';
@@ -110,9 +111,20 @@ function buildTree(commit: string, tree: string, stamp: string, log: (line: stri
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
 }
 
-/** The daemons in the order a rollout upgrades them (the charts' order). */
+/**
+ * The daemons in the order a rollout upgrades them: the charts' order, config-api first, except
+ * from a release whose control cannot send config-api a token (it predates authentication,
+ * 0.1.0): this checkout's config-api would refuse it, and it would give the agents no new pods
+ * until its own upgrade. From such a release control goes first (this checkout's control sends a
+ * token, which the older config-api ignores): the migration the README gives for that release.
+ */
 export function rolloutOrder(lab: Lab): string[] {
-  return ['config-api', 'control', 'analytics', ...lab.topology.hosts.map((host) => `agent-${host.name}`)];
+  const agents = lab.topology.hosts.map((host) => `agent-${host.name}`);
+  const control = lab.treeOf('control');
+  const controlSendsToken = !control || declaredOptions('control', control).has('WEFT_CONFIG_API_TOKEN_FILE');
+  return controlSendsToken
+    ? ['config-api', 'control', 'analytics', ...agents]
+    : ['control', 'config-api', 'analytics', ...agents];
 }
 
 /** Every daemon of a lab of `hosts` hosts run from `tree`. */
