@@ -75,18 +75,24 @@ export class Allocator {
         network: `${network.name} (it has no ${request.family ? `IPv${request.family} ` : ''}subnet)`,
       });
     }
-    const found = this.#search(tx, scope, candidates, owner);
+    const found = this.#search(tx, scope, candidates, owner, true);
     if (found !== undefined) return found;
-    if (this.#cursors.has(scope)) {
+    // The hints, and a run-again's jump ahead, only choose where to look first; the jump can land
+    // past the end of a small pool. Before the network counts as full, every address is looked
+    // at from the start.
+    if (this.#cursors.has(scope) || tx.attempt) {
       this.#cursors.delete(scope);
-      const again = this.#search(tx, scope, candidates, owner);
+      const again = this.#search(tx, scope, candidates, owner, false);
       if (again !== undefined) return again;
     }
     throw errors.ADDRESS_EXHAUSTED({ field: request.field, network: network.name });
   }
 
-  /** The next free address of the candidates from the hints on, or undefined. */
-  #search(tx: WriteTx, scope: string, candidates: Subnet[], owner: string): string | undefined {
+  /**
+   * The next free address of the candidates from the hints on, or undefined. `spread`: a write
+   * run again after a collision starts a random distance ahead.
+   */
+  #search(tx: WriteTx, scope: string, candidates: Subnet[], owner: string, spread: boolean): string | undefined {
     let probes = 0;
     for (const subnet of candidates) {
       const skip = new Set([subnet.gateway, subnet.dns]);
@@ -97,7 +103,7 @@ export class Allocator {
         let position = this.#cursor(scope, key) ?? begin;
         // Run again after colliding with another replica, which searches from the same place:
         // jump a random distance ahead so that the two stop taking the same values.
-        if (tx.attempt) position += step * BigInt(randomInt(0, 16 << Math.min(tx.attempt, 6)));
+        if (spread && tx.attempt) position += step * BigInt(randomInt(0, 16 << Math.min(tx.attempt, 6)));
         for (; subnet.fromStart ? position <= pool.end : position >= pool.start; position += step) {
           if (++probes > MAX_PROBES) break;
           if (skip.has(position)) continue;
