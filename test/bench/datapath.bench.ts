@@ -13,7 +13,7 @@
 // Test runs stop at the verdict: a redirect's transmit by the driver is not in these figures.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { tempDir, waitFor } from '@weft/kit/testing';
 import {
   attachXdp,
   createHostFixture,
@@ -33,7 +33,7 @@ import {
   VRF,
 } from '@weft/vrouter-agent';
 import { frrMissing } from '../lab/gateway.js';
-import { Lab, labUnavailable } from '../lab/lab.js';
+import { freeLabPorts, freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { createLinuxHosts, type LinuxPod } from '../lab/linux-hosts.js';
 import { netnsPath } from '../lab/shell.js';
 import { joinUnderlay, type LabDatapathMode, type LabUnderlayStage } from '../lab/topology.js';
@@ -355,8 +355,7 @@ async function podsAsUsersGetThem(): Promise<string[]> {
   const unavailable = labUnavailable();
   if (unavailable) return [`Pod throughput skipped: ${unavailable}.`];
   const dir = tempDir('weft-bench-datapath-');
-  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   const loadBefore = load();
   // Two hosts per Weft contender: h1 and h2 for the first, h3 and h4 for the next…
   const lab = await Lab.up({
@@ -364,7 +363,7 @@ async function podsAsUsersGetThem(): Promise<string[]> {
     hosts: 2 * weftContenders.length,
     modes: weftContenders.flatMap((item) => [item.mode, item.mode]),
     underlayStage: weftContenders.flatMap((item) => [item.underlayStage, item.underlayStage]),
-    subnet: 20 + ((process.pid + 50) % 200),
+    subnet: freeUnderlaySubnet(20 + ((process.pid + 50) % 200)),
     dir: dir.path,
     ports,
   });
@@ -604,22 +603,12 @@ async function floatingIps(): Promise<string[]> {
   if (unavailable) return [`Floating-IP throughput skipped: ${unavailable}.`];
   if (frrMissing()) return [`Floating-IP throughput skipped: ${frrMissing()}.`];
   const dir = tempDir('weft-bench-fip-');
-  const ports = {
-    nats: 0,
-    configRest: 0,
-    configGrpc: 0,
-    control: 0,
-    controlHttp: 0,
-    analytics: 0,
-    agentHttp: 0,
-    bgpApi: 0,
-  };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   const loadBefore = load();
   const lab = await Lab.up({
     name: `wfn${process.pid % 10_000}`,
     hosts: 1,
-    subnet: 20 + ((process.pid + 70) % 200),
+    subnet: freeUnderlaySubnet(20 + ((process.pid + 70) % 200)),
     dir: dir.path,
     ports,
     gateway: true,

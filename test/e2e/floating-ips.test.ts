@@ -10,10 +10,10 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { tempDir, waitFor } from '@weft/kit/testing';
 import type { Ref } from '../lab/config-client.js';
 import { frrMissing, gatewayRoutes, vtysh } from '../lab/gateway.js';
-import { Lab, labUnavailable } from '../lab/lab.js';
+import { freeLabPorts, freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { netnsPath } from '../lab/shell.js';
 
 const skip = labUnavailable() ?? frrMissing();
@@ -79,21 +79,11 @@ before(async () => {
   dir = tempDir('weft-lab-bgp-');
   writeFileSync(join(dir.path, 'server.js'), SERVER);
   writeFileSync(join(dir.path, 'client.js'), CLIENT);
-  const ports = {
-    nats: 0,
-    configRest: 0,
-    configGrpc: 0,
-    control: 0,
-    controlHttp: 0,
-    analytics: 0,
-    agentHttp: 0,
-    bgpApi: 0,
-  };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   lab = await Lab.up({
     name: `bgp${process.pid % 10_000}`,
     hosts: 2,
-    subnet: 20 + ((process.pid + 150) % 200),
+    subnet: freeUnderlaySubnet(20 + ((process.pid + 150) % 200)),
     dir: dir.path,
     ports,
     gateway: true,

@@ -6,9 +6,9 @@
 //     cut apart when the router's interfaces are detached.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { tempDir, waitFor } from '@weft/kit/testing';
 import type { Ref } from '../lab/config-client.js';
-import { Lab, labUnavailable } from '../lab/lab.js';
+import { freeLabPorts, freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 
 const skip = labUnavailable();
 let lab: Lab;
@@ -30,12 +30,11 @@ async function eventually(from: string, address: string, expected: boolean, what
 before(async () => {
   if (skip) return;
   dir = tempDir('weft-lab-groups-');
-  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   lab = await Lab.up({
     name: `wfg${process.pid % 100_000}`,
     hosts: 2,
-    subnet: 20 + ((process.pid + 101) % 200),
+    subnet: freeUnderlaySubnet(20 + ((process.pid + 101) % 200)),
     dir: dir.path,
     ports,
   });

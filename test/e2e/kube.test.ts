@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { NETWORK_STATUS_ANNOTATION } from '@weft/kube-manager';
 import { type KubeApiServer, startKubeApiServer } from '@weft/kube-manager/testing';
-import { Lab, labUnavailable } from '../lab/lab.js';
+import { freeLabPorts, freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { netnsPath } from '../lab/shell.js';
 
 const skip = labUnavailable();
@@ -28,13 +28,12 @@ before(async () => {
   if (skip) return;
   dir = tempDir('weft-lab-kube-');
   kube = await startKubeApiServer();
-  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   managerHttp = await freePort();
   lab = await Lab.up({
     name: `wfk${process.pid % 100_000}`,
     hosts: 2,
-    subnet: 20 + ((process.pid + 137) % 200),
+    subnet: freeUnderlaySubnet(20 + ((process.pid + 137) % 200)),
     dir: dir.path,
     ports: { ...ports, kubeManagerHttp: managerHttp },
     kube: { url: kube.url, podNetwork: 'pod-net' },

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { tempDir, waitFor } from '@weft/kit/testing';
 import type { Ref } from '../lab/config-client.js';
-import { Lab, labUnavailable } from '../lab/lab.js';
+import { freeLabPorts, freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { isAlive } from '../lab/processes.js';
 import { netnsPath } from '../lab/shell.js';
 
@@ -63,12 +63,11 @@ before(async () => {
   dir = tempDir('weft-lab-mission-');
   // A name, underlay subnet and ports of this run's own, so that it meets nothing another run
   // (or one that crashed) left behind.
-  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   lab = await Lab.up({
     name: `wfm${process.pid % 100_000}`,
     hosts: 2,
-    subnet: 20 + (process.pid % 200),
+    subnet: freeUnderlaySubnet(20 + (process.pid % 200)),
     dir: dir.path,
     ports,
   });

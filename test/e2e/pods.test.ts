@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { tempDir, waitFor } from '@weft/kit/testing';
 import { POD_OFFLOADS } from '@weft/vrouter-agent';
-import { Lab, labUnavailable } from '../lab/lab.js';
+import { freeLabPorts, freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { netnsPath } from '../lab/shell.js';
 import { iperf3 } from '../lab/traffic.js';
 
@@ -20,13 +20,12 @@ let dir: ReturnType<typeof tempDir>;
 before(async () => {
   if (skip) return;
   dir = tempDir('weft-lab-pods-');
-  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   lab = await Lab.up({
     name: `wfp${process.pid % 100_000}`,
     hosts: 4,
     modes: ['tc', 'tc', 'xdp', 'xdp'],
-    subnet: 20 + ((process.pid + 100) % 200),
+    subnet: freeUnderlaySubnet(20 + ((process.pid + 100) % 200)),
     dir: dir.path,
     ports,
   });

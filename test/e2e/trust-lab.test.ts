@@ -11,10 +11,10 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { SimulatedAgent } from '@weft/control/testing';
-import { freePort, tempDir, waitFor } from '@weft/kit/testing';
+import { tempDir, waitFor } from '@weft/kit/testing';
 import { connect } from 'nats';
 import { identity } from '../lab/certificates.js';
-import { freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
+import { freeLabPorts, freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { netnsPath } from '../lab/shell.js';
 
 const skip = labUnavailable();
@@ -25,8 +25,7 @@ const INSTANCE = 'default-domain:default-project:trust:trust';
 before(async () => {
   if (skip) return;
   dir = tempDir('weft-lab-trust-');
-  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   lab = await Lab.up({
     name: `wft${process.pid % 100_000}`,
     hosts: 2,

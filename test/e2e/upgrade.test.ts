@@ -10,9 +10,9 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freePort, tempDir } from '@weft/kit/testing';
+import { tempDir } from '@weft/kit/testing';
 import { readReleaseManifest } from '../compat/release.js';
-import { freeUnderlaySubnet, type Lab, labUnavailable } from '../lab/lab.js';
+import { freeLabPorts, freeUnderlaySubnet, type Lab, labUnavailable } from '../lab/lab.js';
 import { optionsFor } from '../lab/trees.js';
 import {
   builtTree,
@@ -30,8 +30,7 @@ async function rolloutFrom(from: string, prefix: string, subnetOffset: number): 
   const tree = builtTree(from, { log: (line) => console.log(line) });
   const dir = tempDir('weft-lab-upgrade-');
   // A name, underlay subnet and ports of this run's own, so that it meets nothing another run left behind.
-  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   const lab: Lab = await upLabOf(tree, {
     name: `${prefix}${process.pid % 100_000}`,
     hosts: 2,

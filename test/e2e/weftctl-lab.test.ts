@@ -5,8 +5,8 @@
 // the probe passes again. Config goes in through `weftctl apply`, pods through the CNI plugin.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { freePort, tempDir, waitFor } from '@weft/kit/testing';
-import { freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
+import { tempDir, waitFor } from '@weft/kit/testing';
+import { freeLabPorts, freeUnderlaySubnet, Lab, labUnavailable } from '../lab/lab.js';
 import { type Run, weftctl, weftctlStarted } from '../support/weftctl.js';
 
 const skip = labUnavailable();
@@ -51,8 +51,7 @@ function pings(from: string, address: string, count: number): boolean {
 before(async () => {
   if (skip) return;
   dir = tempDir('weft-lab-weftctl-');
-  const ports = { nats: 0, configRest: 0, configGrpc: 0, control: 0, controlHttp: 0, analytics: 0, agentHttp: 0 };
-  for (const key of Object.keys(ports) as (keyof typeof ports)[]) ports[key] = await freePort();
+  const ports = await freeLabPorts();
   lab = await Lab.up({
     name: `wfp${process.pid % 100_000}`,
     hosts: 2,

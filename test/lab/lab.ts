@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CniOutcome, callPlugin, weftCniPath } from '@weft/cni/testing';
-import { waitFor } from '@weft/kit/testing';
+import { freePort, waitFor } from '@weft/kit/testing';
 import { tlsDirOf } from './certificates.js';
 import { ConfigClient, type Ref } from './config-client.js';
 import { frrMissing, startGateway } from './gateway.js';
@@ -115,6 +115,23 @@ const DEFAULT_PORTS: LabPorts = {
   agentHttp: 8085,
   bgpApi: 50051,
 };
+
+/** Free ports for every listener of a lab, so that labs side by side do not meet. */
+export async function freeLabPorts(): Promise<LabPorts> {
+  const names: (keyof LabPorts)[] = [
+    'nats',
+    'configRest',
+    'configGrpc',
+    'control',
+    'controlHttp',
+    'analytics',
+    'agentHttp',
+    'bgpApi',
+  ];
+  const ports = {} as LabPorts;
+  for (const name of names) ports[name] = await freePort();
+  return ports;
+}
 
 /**
  * A third octet for a lab's underlay (10.255.<n>.0/24) that no address of this machine uses yet,
