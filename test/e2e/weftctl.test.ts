@@ -335,7 +335,7 @@ describe('weftctl against the local stack', { skip }, () => {
       ['config', 'set-context', 'here', '--config-api', stack.env.WEFT_CTL_CONFIG_API!, '--token', token],
       contexts,
     );
-    assert.equal(made.stdout.trim(), 'Context "here" created.');
+    assert.equal(made.stdout.trim(), 'Context "here" created.', `exit ${made.code}: ${made.stderr}`);
     await weftctl(['config', 'set-context', 'there', '--config-api', dead], contexts);
     assert.equal((await weftctl(['config', 'use-context', 'there'], contexts)).code, 0);
     assert.equal(statSync(contexts.WEFT_CTL_CONFIG).mode & 0o777, 0o600, 'a file with tokens is its owner’s only');
@@ -411,7 +411,11 @@ describe('weftctl against the local stack', { skip }, () => {
         return status.code === 0 && (!isRoot || status.stdout.includes(`agent      ${stack.hostName}`));
       },
       { timeoutMs: 60_000, intervalMs: 1000, what: 'every part to be ready' },
-    ).catch(() => assert.fail(`status stays not ready:\n${status.stdout}${status.stderr}`));
+    ).catch(() =>
+      assert.fail(
+        `status stays not ready:\n${status.stdout}${status.stderr}\nthe stack said:\n${stack.output().slice(-6000)}`,
+      ),
+    );
     assert.match(status.stdout, /^KIND\s+NAME\s+READY\s+WHY$/m);
     for (const service of ['config-api', 'control', 'analytics'])
       assert.match(status.stdout, new RegExp(`^service\\s+${service} http\\S+\\s+yes`, 'm'));
