@@ -78,8 +78,7 @@ export function registerUveRoutes(
   openStream: (request: never, reply: never) => SseStream,
 ): void {
   // As Tungsten Fabric's UVEAlarms: an entity shows the alarms about it and about the sources
-  // that report it.
-  // A tenant's entity shows the alarms about it only, not those of the system's sources.
+  // that report it; a tenant's shows those about it only, not those of the system's sources.
   const withAlarms = (view: UveView, seen: (type: string, name: string) => boolean) => {
     const sources = new Set(view.sources.map((s) => s.source));
     const about = alarms
@@ -89,7 +88,7 @@ export function registerUveRoutes(
     return { ...view, alarms: about };
   };
 
-  /** Each type with the number of its entities the caller sees; a tenant's list leaves out the types he sees none of. */
+  /** Each type with the number of its entities the caller sees; a tenant's leaves out types he sees none of. */
   const typesSeenBy = (request: FastifyRequest): [string, number][] => {
     const tenant = TenantScope.of(request.identity);
     const types = [...uves.types()].sort();
