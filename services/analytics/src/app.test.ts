@@ -6,7 +6,7 @@ import { createLogger, createMetrics, Readiness } from '@weft/kit';
 import { tempDir } from '@weft/kit/testing';
 import { buildAnalytics } from './app.js';
 
-test('a retention that would need more partitions than a query can span is refused at start', () => {
+test('a retention that would need more partitions than a query can span is refused at start', async () => {
   const dir = tempDir('weft-analytics-app-');
   try {
     const deps = {
@@ -14,7 +14,7 @@ test('a retention that would need more partitions than a query can span is refus
       metrics: createMetrics('analytics-app-test'),
       readiness: new Readiness(),
     };
-    assert.throws(
+    await assert.rejects(
       () =>
         buildAnalytics(
           {

@@ -7,14 +7,12 @@
 import { hostname } from 'node:os';
 import {
   type Authenticator,
-  authErrors,
-  authenticateRequests,
   createHttpApp,
   type Logger,
   type Metrics,
   NatsLink,
   type Readiness,
-  readsAll,
+  registerAuthentication,
   type TlsFiles,
   UvePublisher,
 } from '@weft/kit';
@@ -67,6 +65,8 @@ export interface AnalyticsOptions {
   consumerName?: string;
   /** At most one StatTable.UveStat sample per UVE part per this interval. */
   statIntervalMs?: number;
+  /** REST requests per minute per tenant token, with an authenticator (0: no limit). */
+  rateLimit?: number;
 }
 
 export interface AnalyticsDeps {
@@ -93,9 +93,11 @@ export const DEFAULTS = {
   queryWorkers: 2,
   consumerName: 'weft-analytics',
   statIntervalMs: 60_000,
+  // Ten a second: a dashboard polling a dozen panels every few seconds stays well under it.
+  rateLimit: 600,
 } as const;
 
-export function buildAnalytics(
+export async function buildAnalytics(
   options: AnalyticsOptions,
   { logger, metrics, readiness, authenticator }: AnalyticsDeps,
 ) {
@@ -246,16 +248,9 @@ export function buildAnalytics(
   }
 
   const app = createHttpApp({ logger, readiness, metrics, tls: settings.httpTls });
-  if (authenticator) {
-    // Flows, logs and UVEs cross tenants: only a cloud-admin or a global reader may read them.
-    authenticateRequests(app, authenticator, {
-      authorize: (identity) => {
-        if (!readsAll(identity)) {
-          throw authErrors.FORBIDDEN({ user: identity.user, action: 'read analytics (cloud-admin or reader only)' });
-        }
-      },
-    });
-  }
+  // The token on every route but the probes, then a rate per tenant token, as config-api's REST.
+  // Flows, logs and UVEs cross tenants: the routes give a tenant his projects' only (rest/tenancy.ts).
+  if (authenticator) await registerAuthentication(app, authenticator, { rateLimit: settings.rateLimit });
   const openStream = registerSseStreams(app);
   registerUveRoutes(app, uves, alarms, openStream);
   const queries = new QueryPool(store, settings.queryTimeoutMs, settings.queryWorkers);
@@ -297,4 +292,4 @@ export function buildAnalytics(
   };
 }
 
-export type Analytics = ReturnType<typeof buildAnalytics>;
+export type Analytics = Awaited<ReturnType<typeof buildAnalytics>>;

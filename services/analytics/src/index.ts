@@ -32,7 +32,7 @@ export async function startAnalytics(options: StartAnalyticsOptions): Promise<Ru
   const { restPort = 0, restHost = '127.0.0.1', logLevel = 'warn', auth, ...rest } = options;
   const logger = createLogger({ service: 'analytics', level: logLevel });
   const authenticator = auth ? new Authenticator(auth, { logger, host: restHost }) : undefined;
-  const analytics = buildAnalytics(rest, {
+  const analytics = await buildAnalytics(rest, {
     logger,
     metrics: createMetrics('analytics'),
     readiness: new Readiness(),

@@ -17,13 +17,13 @@ const {
   authJwtAudience,
   ...options
 } = config;
-let analytics: ReturnType<typeof buildAnalytics>;
+let analytics: Awaited<ReturnType<typeof buildAnalytics>>;
 try {
   const authenticator = new Authenticator(
     authSettingsOf({ authMode, authTokensFile, authJwks, authJwtIssuer, authJwtAudience, stateDir: config.stateDir }),
     { logger, host: restHost },
   );
-  analytics = buildAnalytics(
+  analytics = await buildAnalytics(
     { ...options, tls, httpTls, diskAlarmRatio: diskAlarmPercent / 100 },
     { logger, metrics, readiness, authenticator },
   );

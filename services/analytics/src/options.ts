@@ -77,6 +77,12 @@ export const analyticsOptions = {
     DEFAULTS.uveExpiryMs,
   ),
   ...authOptions,
+  rateLimit: option.integer(
+    'WEFT_ANALYTICS_RATE_LIMIT',
+    'REST requests per minute one tenant token may make; more answer 429 (cloud-admin tokens are not limited; 0: no limit)',
+    DEFAULTS.rateLimit,
+    0,
+  ),
 };
 
 /** Everything weft-analytics takes: the kit's common options and its own. */

@@ -51,7 +51,7 @@ export interface ConfigApiOptions {
   httpTls?: TlsFiles;
   /** Who may call: checks every REST request and gRPC call but the open routes. */
   authenticator: Authenticator;
-  /** REST requests per minute per token (0: no limit). */
+  /** REST requests, and gRPC calls, per minute per tenant token (0: no limit). */
   rateLimit?: number;
 }
 
@@ -206,7 +206,10 @@ export async function buildConfigApi(options: ConfigApiOptions): Promise<ConfigA
   await http.ready();
 
   let hrefBase = options.hrefBase ?? (() => '');
-  const grpc = configHandlers(service, () => hrefBase(), logger, options.authenticator, audit);
+  const grpc = configHandlers(service, () => hrefBase(), logger, options.authenticator, {
+    audit,
+    rateLimit: options.rateLimit ?? 0,
+  });
   return {
     http,
     service,

@@ -38,7 +38,7 @@ export interface StartConfigApiOptions {
   etcd?: EtcdConnection;
   /** Authentication; none: no-auth (allowed on loopback only). */
   auth?: AuthSettings;
-  /** REST requests per minute per token (0, the default: no limit). */
+  /** REST requests, and gRPC calls, per minute per tenant token (0, the default: no limit). */
   rateLimit?: number;
   /** Largest REST body in bytes. */
   bodyLimit?: number;

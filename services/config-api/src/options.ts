@@ -58,7 +58,7 @@ export const configApiOptions = {
   ...authOptions,
   rateLimit: option.integer(
     'WEFT_CONFIG_API_RATE_LIMIT',
-    'REST requests per minute one tenant token may make; more answer 429 (cloud-admin tokens are not limited; 0: no limit)',
+    'REST requests per minute one tenant token may make, and as many gRPC calls (counted apart); more answer 429 or RESOURCE_EXHAUSTED (cloud-admin tokens are not limited; 0: no limit)',
     6_000,
     0,
   ),

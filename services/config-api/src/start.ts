@@ -28,7 +28,7 @@ export interface ListenOptions {
   httpTls?: TlsFiles;
   /** Authentication: the mode and where tokens and JWT keys come from. */
   auth: AuthSettings;
-  /** REST requests per minute per token (0: no limit). */
+  /** REST requests, and gRPC calls, per minute per tenant token (0: no limit). */
   rateLimit?: number;
   /** Largest REST body in bytes. */
   bodyLimit?: number;

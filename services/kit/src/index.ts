@@ -80,6 +80,7 @@ export {
   DEFAULT_UVE_TTL_MS,
   FLOW_SUBJECT_PREFIX,
   LOG_SUBJECT_PREFIX,
+  PROJECT_UVE_TYPES,
   publishFlows,
   publishLog,
   subjectToken,

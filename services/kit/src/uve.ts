@@ -28,6 +28,14 @@ export const UVE_SUBJECT_PREFIX = 'weft.uve.';
 export const FLOW_SUBJECT_PREFIX = 'weft.flow.';
 export const LOG_SUBJECT_PREFIX = 'weft.log.';
 
+/**
+ * UVE types named by the fq_name string of an object under a project: "default-domain:blue:web"
+ * for a virtual network, "default-domain:blue:web:web" for its routing instance. analytics gives
+ * a tenant the UVEs of these types under his projects and no others (vrouters, control,
+ * analytics… are the system's); a publisher of a new per-tenant type names it so and lists it here.
+ */
+export const PROJECT_UVE_TYPES: readonly string[] = ['virtual-network', 'routing-instance'];
+
 /** How long a UVE part stays fresh without a new report, unless the publisher says otherwise. */
 export const DEFAULT_UVE_TTL_MS = 30_000;
 

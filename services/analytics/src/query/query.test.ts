@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { tempDir } from '@weft/kit/testing';
 import fc from 'fast-check';
+import { TenantScope } from '../rest/tenancy.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { Row } from '../store/tables.js';
 import { validateQuery } from './validate.js';
@@ -445,4 +446,45 @@ test('bad queries name the field and the reason, and reach no SQL', () => {
   }
   // The catalog survived the injection attempt.
   assert.ok(store.partitions().length > 0);
+});
+
+test("a tenant's query counts exactly the flows with an end in his projects, whatever its where, over every partition", () => {
+  const tenant = (projects: string[]) =>
+    TenantScope.of({
+      user: 'tenant',
+      roles: new Set(),
+      projects: new Map(projects.map((project) => [project, 'reader'])),
+      via: 'tokens-file',
+      key: 'tenant',
+    })!;
+  // None; one; the other; both; a name that only starts like a project's ("dem" of "demo").
+  const cases = [[], ['default-domain:demo'], ['default-domain:prod'], ['default-domain:demo', 'default-domain:prod']];
+  for (const projects of [...cases, ['default-domain:dem']]) {
+    const owns = (network: unknown) => projects.some((project) => String(network).startsWith(`${project}:`));
+    for (const protocol of [6, 17]) {
+      const asked = validateQuery(
+        {
+          table: 'FlowRecordTable',
+          start_time: NOW - 10 * HOUR,
+          end_time: NOW,
+          select_fields: ['COUNT(*)', 'SUM(bytes)'],
+          where: [[{ name: 'protocol', value: protocol }], [{ name: 'destination_port', value: 22 }]],
+        },
+        NOW,
+      );
+      const [row] = store.query(tenant(projects).restrict(asked));
+      const expected = flows.filter(
+        (flow) =>
+          (flow.protocol === protocol || flow.destination_port === 22) &&
+          (owns(flow.source_virtual_network) || owns(flow.destination_virtual_network)),
+      );
+      assert.equal(row!['COUNT(*)'], expected.length, `${projects.join(',') || 'no project'}, protocol ${protocol}`);
+      assert.equal(
+        row!['SUM(bytes)'] ?? 0,
+        expected.reduce((sum, flow) => sum + Number(flow.bytes), 0),
+      );
+    }
+  }
+  const logs = validateQuery({ table: 'MessageTable', start_time: 0, end_time: NOW, select_fields: ['T'] }, NOW);
+  assert.throws(() => tenant(['default-domain:demo']).restrict(logs), { code: 'FORBIDDEN' });
 });

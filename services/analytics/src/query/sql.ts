@@ -5,7 +5,7 @@
 //     SELECT <select items> FROM (
 //       SELECT <columns> FROM "flow_<start>" WHERE T BETWEEN ? AND ? AND (<where>)
 //       UNION ALL …                                  -- one arm per partition in the time range
-//     ) [GROUP BY <plain select columns>]
+//     ) [WHERE <the caller's scope>] [GROUP BY <plain select columns>]
 //   ) [WHERE <filter on result labels>] [ORDER BY <sort labels>] LIMIT ?
 import type { Condition, QueryPlan, Value } from './validate.js';
 
@@ -60,6 +60,7 @@ export function buildQuery(plan: QueryPlan, partitionTables: string[]): BuiltQue
   const params: Value[] = [];
   const needed = new Set<string>(['T']);
   for (const item of plan.select) if (item.column) needed.add(item.column);
+  for (const condition of plan.scope?.flat() ?? []) needed.add(condition.name);
   const columns = [...needed].map(quote).join(', ');
 
   const arms = partitionTables.map((table) => {
@@ -85,6 +86,8 @@ export function buildQuery(plan: QueryPlan, partitionTables: string[]): BuiltQue
     return `${item.aggregate}(${argument}) AS ${quote(item.label)}`;
   });
   let sql = `SELECT ${items.join(', ')} FROM (${source})`;
+  // Once over the union, not in each arm: its values are bound once, however many partitions.
+  if (plan.scope) sql += ` WHERE ${orOfAnds(plan.scope, params) ?? '0'}`;
   const groupBy = plan.select.filter((item) => !item.aggregate).map(keyOf);
   if (aggregated && groupBy.length > 0) sql += ` GROUP BY ${groupBy.join(', ')}`;
 

@@ -61,6 +61,11 @@ export interface QueryPlan {
   where: Condition[][];
   /** OR of ANDs over select labels, evaluated on the result rows (after group-by). */
   filter: Condition[][];
+  /**
+   * The caller's own rows: OR of ANDs over columns, on every record with the where; none or
+   * empty matches nothing. Set from the caller's identity (rest/tenancy.ts), never from the body.
+   */
+  scope?: Condition[][];
   sort: { labels: string[]; direction: 'asc' | 'desc' };
   limit: number;
 }

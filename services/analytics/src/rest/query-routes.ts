@@ -1,10 +1,12 @@
-// POST /analytics/query and the table catalog: /analytics/tables, /analytics/table/<name>/schema.
+// POST /analytics/query (a tenant's narrowed to his rows) and the table catalog: /analytics/tables,
+// /analytics/table/<name>/schema.
 import type { Histogram } from '@weft/kit';
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../errors.js';
 import type { QueryPool } from '../query/query-runner.js';
 import { validateQuery } from '../query/validate.js';
 import { TABLES, tableNamed } from '../store/tables.js';
+import { TenantScope } from './tenancy.js';
 
 export function registerQueryRoutes(app: FastifyInstance, runner: QueryPool, latency: Histogram<'table'>): void {
   app.get('/analytics/tables', async () =>
@@ -33,7 +35,8 @@ export function registerQueryRoutes(app: FastifyInstance, runner: QueryPool, lat
   });
 
   app.post('/analytics/query', async (request) => {
-    const plan = validateQuery(request.body);
+    const valid = validateQuery(request.body);
+    const plan = TenantScope.of(request.identity)?.restrict(valid) ?? valid;
     const end = latency.startTimer({ table: plan.table.name });
     try {
       return { value: await runner.run(plan) };

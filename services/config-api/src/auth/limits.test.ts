@@ -163,4 +163,55 @@ describe('rate limit per token', () => {
       files.remove();
     }
   });
+
+  test('over gRPC too: a tenant token past its rate gets RESOURCE_EXHAUSTED with the reason, Watch included; another token and cloud-admin go on', async () => {
+    const files = tempDir('weft-grpc-rate-');
+    const server = await startTestServer({
+      auth: { mode: 'rbac', tokensFile: tokensFileIn(files.path) },
+      rateLimit: 5,
+    });
+    const client: ConfigClient = new (loadConfigProto().weft.config.v1.Config)(
+      server.grpcAddress,
+      credentials.createInsecure(),
+    );
+    const metadataOf = (token: string) => {
+      const metadata = new Metadata();
+      metadata.set('x-auth-token', token);
+      return metadata;
+    };
+    const list = (token: string) =>
+      new Promise<{ code: number; details: string; errorCode: string | undefined }>((resolve) =>
+        client.List({ type: 'project', page_limit: 10 }, metadataOf(token), (error) =>
+          resolve({
+            code: error?.code ?? status.OK,
+            details: error?.details ?? '',
+            errorCode: error?.metadata.get('weft-error-code')[0]?.toString(),
+          }),
+        ),
+      );
+    try {
+      // The REST allowance is its own: spending it leaves the gRPC one whole.
+      for (let i = 0; i < 5; i++) {
+        assert.equal(
+          (await request(server.restUrl, 'GET', '/projects', undefined, { 'x-auth-token': OTHER })).status,
+          200,
+        );
+      }
+      for (let i = 0; i < 5; i++) assert.equal((await list(OTHER)).code, status.OK, `call ${i + 1} of 5`);
+      const limited = await list(OTHER);
+      assert.equal(limited.code, status.RESOURCE_EXHAUSTED);
+      assert.equal(limited.errorCode, 'RATE_LIMITED');
+      assert.match(limited.details, /too many requests: at most 5 per minute for one token/);
+      // Opening a Watch is a call like any other.
+      const watch = client.Watch({ from_revision: 0, types: ['project'] }, metadataOf(OTHER));
+      const watchError = await new Promise<{ code: number }>((resolve) => watch.on('error', resolve));
+      assert.equal(watchError.code, status.RESOURCE_EXHAUSTED);
+      assert.equal((await list(THIRD)).code, status.OK, 'another token has its own bucket');
+      for (let i = 0; i < 10; i++) assert.equal((await list(ADMIN)).code, status.OK, 'cloud-admin is not limited');
+    } finally {
+      client.close();
+      await server.dispose();
+      files.remove();
+    }
+  });
 });

@@ -10,6 +10,7 @@ import { errors, invalid } from '../errors.js';
 import { toChangeEvent } from '../events/publisher.js';
 import type { ConfigService } from '../service/config-service.js';
 import type { ChangeRecord, StoredObject } from '../store/store.js';
+import { CallRateLimit } from './rate-limit.js';
 import { watchChanges } from './watch.js';
 
 const DEFAULT_PAGE = 1000;
@@ -60,9 +61,10 @@ export function configHandlers(
   hrefBase: () => string,
   logger: Logger,
   authenticator: Authenticator,
-  audit?: Audit,
+  { audit, rateLimit = 0 }: { audit?: Audit; rateLimit?: number } = {},
 ): ConfigGrpc {
   const watches = new Set<{ end(): void }>();
+  const limit = new CallRateLimit(rateLimit);
   const log = logger.child({ component: 'grpc' });
   // The caller's scope, made from what the store holds now; none without authentication.
   const scopeOf = (identity: Identity) =>
@@ -105,6 +107,7 @@ export function configHandlers(
         .authenticate(credentialsOf(call.metadata))
         .then(async (identity) => {
           who = identity;
+          limit.take(identity);
           if (read) await service.store.sync();
           return handle(call.request, scopeOf(identity));
         })
@@ -175,7 +178,15 @@ export function configHandlers(
     ),
     Watch: (call) => {
       authenticator.authenticate(credentialsOf(call.metadata)).then(
-        (identity) => startWatch(call, identity),
+        (identity) => {
+          try {
+            limit.take(identity);
+          } catch (error) {
+            call.emit('error', toGrpcError(error, log));
+            return;
+          }
+          startWatch(call, identity);
+        },
         (error) => call.emit('error', toGrpcError(error, log)),
       );
     },
