@@ -19,6 +19,8 @@
 //      raw gRPC Agent stream (no control logic) that writes the same number of messages with the
 //      same number of routes of the same shape to the same agents, in the same run.
 import { fork, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startControl } from '@weft/control';
@@ -41,10 +43,35 @@ const AGENT_PROCESSES = Number(process.env.BENCH_CONTROL_AGENT_PROCESSES ?? Math
 /** Pods created or deleted per second while config changes are measured. */
 const CHURN_PER_SECOND = Number(process.env.BENCH_CONTROL_CHURN ?? 100);
 const PROJECT = ['default-domain', 'bench'];
+/**
+ * A directory: the cold phase (control's start to every agent converged) is CPU-profiled in the
+ * benchmark's process (control and the config server) and in each agents' process, one
+ * .cpuprofile each, for `node --cpu-prof`'s viewers.
+ */
+const PROFILE_DIR = process.env.BENCH_CONTROL_PROFILE;
 /** uuid kinds: probe pods' interfaces are 00000006-…, so the agents time only those. */
 const PROBE_INTERFACE = '00000006-';
 
 const now = () => performance.timeOrigin + performance.now();
+
+/** Starts profiling this process when BENCH_CONTROL_PROFILE asks; the stop writes `<name>.cpuprofile`. */
+async function profile(name: string): Promise<() => Promise<void>> {
+  if (!PROFILE_DIR) return async () => {};
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile: taken } = (await post('Profiler.stop')) as { profile: object };
+    writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(taken));
+    session.disconnect();
+  };
+}
 
 interface PortPlan {
   uuid: string;
@@ -178,8 +205,12 @@ async function agentsProcess(): Promise<void> {
   let routesPerHost = 0;
   const agents = new Map<string, SimulatedAgent>();
   /** prefix → hosts that hold a route to it. */
-  const holders = new Map<string, Set<string>>();
-  const arrivals = new Map<string, number>();
+  /**
+   * prefix → the hosts that hold a route to it, with the time each got it. Keyed by prefix, then
+   * host, with no key made per route: 500,000 routes arrive in the cold phase, and a string built
+   * per route was more of this process's time than the agents' own work.
+   */
+  const holders = new Map<string, Map<string, number>>();
   const counting = {
     on: false,
     messages: 0,
@@ -205,19 +236,18 @@ async function agentsProcess(): Promise<void> {
         interfaceWaiters.get(key)?.();
       },
       onRoute: (_instance, prefix, route) => {
-        let set = holders.get(prefix);
-        if (!set) {
-          set = new Set();
-          holders.set(prefix, set);
+        let held = holders.get(prefix);
+        if (!held) {
+          held = new Map();
+          holders.set(prefix, held);
         }
         if (route) {
-          set.add(plan.host);
-          arrivals.set(`${plan.host} ${prefix}`, now());
+          held.set(plan.host, now());
           if (counting.on) {
             counting.routes += 1;
             counting.perHost.get(plan.host)!.routes += 1;
           }
-        } else set.delete(plan.host);
+        } else held.delete(plan.host);
       },
     });
 
@@ -241,6 +271,7 @@ async function agentsProcess(): Promise<void> {
           hostsOfNetwork.get(network)!.push(host.host);
         }
       }
+      const stopProfile = await profile(`agents-${process.pid}`);
       const started = now();
       const cpuBefore = process.cpuUsage();
       for (const host of hosts) {
@@ -261,8 +292,10 @@ async function agentsProcess(): Promise<void> {
         messages += agent.channels[0]!.messages;
         reconnects += agent.channels[0]!.sessions - 1;
       }
+      const at = now();
       const cpu = process.cpuUsage(cpuBefore);
-      send({ event: 'converged', started, at: now(), messages, reconnects, cpuMs: (cpu.user + cpu.system) / 1000 });
+      await stopProfile();
+      send({ event: 'converged', started, at, messages, reconnects, cpuMs: (cpu.user + cpu.system) / 1000 });
     } else if (command.cmd === 'probe') {
       // One port down, then up: the time from its PortStatus to its route at every agent of
       // its network (all of them in this process: a network's hosts are one group).
@@ -281,7 +314,7 @@ async function agentsProcess(): Promise<void> {
       });
       send({
         event: 'probed',
-        latency: Math.max(...interested.map((name) => arrivals.get(`${name} ${prefix}`)!)) - sent,
+        latency: Math.max(...interested.map((name) => holders.get(prefix)!.get(name)!)) - sent,
       });
     } else if (command.cmd === 'storm-prepare') {
       const named = new Set(command.hosts);
@@ -316,7 +349,7 @@ async function agentsProcess(): Promise<void> {
       let last = started;
       for (const { port } of storm) {
         for (const name of hostsOfNetwork.get(port.network)!)
-          last = Math.max(last, arrivals.get(`${name} ${port.address}/32`)!);
+          last = Math.max(last, holders.get(`${port.address}/32`)!.get(name)!);
       }
       counting.on = false;
       for (const [name, agent] of agents) {
@@ -542,6 +575,7 @@ async function runScale(): Promise<ScaleResult> {
   const configAddress = await config.listen();
 
   const heapBefore = heapNow();
+  const stopProfile = await profile(`control-${AGENTS}`);
   const started = now();
   const agentPort = await freePort();
   const control = await startControl({
@@ -568,6 +602,7 @@ async function runScale(): Promise<ScaleResult> {
     'converged',
   );
   const controlCpuUsed = process.cpuUsage(controlCpu);
+  await stopProfile();
   const heapConverged = heapNow();
 
   const routeLatencies: number[] = [];

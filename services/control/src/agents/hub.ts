@@ -75,6 +75,9 @@ export interface AgentRecord {
   refused?: RefusedClaims;
 }
 
+/** The VNI under which a port's route to its own host is kept encoded (VNIs are never negative). */
+const LOCAL = -1;
+
 /** Port-ups config does not back that control keeps per session, to judge again when config changes. */
 export const MAX_HELD_CLAIMS = 4096;
 
@@ -360,7 +363,7 @@ export class AgentHub implements SessionContext {
     const bound = this.#state.interfaces.get(uuid);
     if (!bound) return { reason: 'host', detail: 'config has no such interface' };
     if (bound.host !== session.host) return { reason: 'host', detail: 'config binds the interface to another host' };
-    const allocated = new Set((bound.message.addresses ?? []).map(hostRoute));
+    const allocated = allocatedRoutes(bound.message);
     const prefixes = status.addresses.map((address) => hostRoute(address)!);
     const foreign = prefixes.filter((prefix) => !allocated.has(prefix));
     if (foreign.length > 0) return { reason: 'address', detail: `config did not allocate ${foreign.join(', ')}` };
@@ -549,26 +552,27 @@ export class AgentHub implements SessionContext {
       const learnt = instance.message.router_external ? this.gatewayRoutes.get(prefix) : undefined;
       return learnt && { route: learnt.route, port: learnt };
     }
-    if (port.host === host) {
-      return { route: encodeRoute({ prefix, next_hop: { interface_uuid: port.interfaceUuid } }), port };
-    }
+    if (port.host === host) return { route: this.#encodedRoute(port, prefix, LOCAL), port };
     const vni = this.#state.routingInstances.get(origin)?.vni ?? 0;
-    return { route: this.#tunnelRoute(port, prefix, vni), port };
+    return { route: this.#encodedRoute(port, prefix, vni), port };
   }
 
-  /** A tunnel route's bytes, made once per port, prefix and VNI and shared by every host that gets it. */
-  #tunnelRoute(port: Port, prefix: string, vni: number): EncodedRoute {
+  /**
+   * A route's bytes, made once per port, prefix and VNI (a tunnel, shared by every host that gets
+   * it) or LOCAL (the port's own host, which gets it again after every reconnect).
+   */
+  #encodedRoute(port: Port, prefix: string, vni: number): EncodedRoute {
     let encoded = this.#encodedRoutes.get(port);
     if (!encoded) {
       encoded = [];
       this.#encodedRoutes.set(port, encoded);
     }
-    const found = encoded.find((entry) => entry.prefix === prefix && entry.vni === vni);
-    if (found) return found.bytes;
-    const bytes = encodeRoute({
-      prefix,
-      next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } },
-    });
+    for (const entry of encoded) if (entry.prefix === prefix && entry.vni === vni) return entry.bytes;
+    const bytes = encodeRoute(
+      vni === LOCAL
+        ? { prefix, next_hop: { interface_uuid: port.interfaceUuid } }
+        : { prefix, next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } } },
+    );
     encoded.push({ prefix, vni, bytes });
     return bytes;
   }
@@ -610,6 +614,17 @@ export class AgentHub implements SessionContext {
     this.#holdTimers.clear();
     for (const session of this.sessions.values()) session.close(errors.SHUTTING_DOWN({}));
   }
+}
+
+const allocatedByInterface = new WeakMap<object, Set<string | undefined>>();
+/** The host routes of the addresses config allocated to an interface (its message, never changed in place). */
+function allocatedRoutes(message: { addresses?: string[] | null }): Set<string | undefined> {
+  let allocated = allocatedByInterface.get(message);
+  if (!allocated) {
+    allocated = new Set((message.addresses ?? []).map(hostRoute));
+    allocatedByInterface.set(message, allocated);
+  }
+  return allocated;
 }
 
 function samePort(a: Port, b: Port): boolean {
