@@ -22,7 +22,7 @@ import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortSta
 import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
 import { errors } from '../errors.js';
 import { type GatewayRoute, GatewayRoutes } from '../routes/gateway-routes.js';
-import { hostRoute, type Port, PortTable } from '../routes/ports.js';
+import { allocatedRoutes, hostRoute, type Port, PortTable } from '../routes/ports.js';
 import { RouteIndex, type RouteKey } from '../routes/route-index.js';
 import type { AgentSession, SessionContext } from './session.js';
 import { type EncodedRoute, encodeRoute } from './wire.js';
@@ -363,7 +363,7 @@ export class AgentHub implements SessionContext {
     const bound = this.#state.interfaces.get(uuid);
     if (!bound) return { reason: 'host', detail: 'config has no such interface' };
     if (bound.host !== session.host) return { reason: 'host', detail: 'config binds the interface to another host' };
-    const allocated = allocatedRoutes(bound.message);
+    const allocated = allocatedRoutes(bound.message).set;
     const prefixes = status.addresses.map((address) => hostRoute(address)!);
     const foreign = prefixes.filter((prefix) => !allocated.has(prefix));
     if (foreign.length > 0) return { reason: 'address', detail: `config did not allocate ${foreign.join(', ')}` };
@@ -614,17 +614,6 @@ export class AgentHub implements SessionContext {
     this.#holdTimers.clear();
     for (const session of this.sessions.values()) session.close(errors.SHUTTING_DOWN({}));
   }
-}
-
-const allocatedByInterface = new WeakMap<object, Set<string | undefined>>();
-/** The host routes of the addresses config allocated to an interface (its message, never changed in place). */
-function allocatedRoutes(message: { addresses?: string[] | null }): Set<string | undefined> {
-  let allocated = allocatedByInterface.get(message);
-  if (!allocated) {
-    allocated = new Set((message.addresses ?? []).map(hostRoute));
-    allocatedByInterface.set(message, allocated);
-  }
-  return allocated;
 }
 
 function samePort(a: Port, b: Port): boolean {
