@@ -272,6 +272,7 @@ async function agentsProcess(): Promise<void> {
         }
       }
       const stopProfile = await profile(`agents-${process.pid}`);
+      const loopBefore = performance.eventLoopUtilization();
       const started = now();
       const cpuBefore = process.cpuUsage();
       for (const host of hosts) {
@@ -294,8 +295,17 @@ async function agentsProcess(): Promise<void> {
       }
       const at = now();
       const cpu = process.cpuUsage(cpuBefore);
+      const loopBusy = performance.eventLoopUtilization(loopBefore).utilization;
       await stopProfile();
-      send({ event: 'converged', started, at, messages, reconnects, cpuMs: (cpu.user + cpu.system) / 1000 });
+      send({
+        event: 'converged',
+        started,
+        at,
+        messages,
+        reconnects,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        loopBusy,
+      });
     } else if (command.cmd === 'probe') {
       // One port down, then up: the time from its PortStatus to its route at every agent of
       // its network (all of them in this process: a network's hosts are one group).
@@ -494,6 +504,9 @@ interface ScaleResult {
   storm: { ms: number; rawMs: number; messages: number; routes: number };
   controlCpuMs: number;
   agentsCpuMs: number;
+  /** Share of the convergence the event loop was busy: control's, and each agents' process's. */
+  controlLoopBusy: number;
+  agentsLoopBusy: number[];
   reconnects: number;
   sentMessages: number;
 }
@@ -597,11 +610,13 @@ async function runScale(): Promise<ScaleResult> {
   const heapCompiled = heapNow();
 
   const controlCpu = process.cpuUsage();
+  const controlLoopBefore = performance.eventLoopUtilization();
   const converged = await agentProcesses.all(
     (index) => ({ cmd: 'connect', control: control.agentAddress, hosts: hostsOf(index), routesPerHost }),
     'converged',
   );
   const controlCpuUsed = process.cpuUsage(controlCpu);
+  const controlLoopBusy = performance.eventLoopUtilization(controlLoopBefore).utilization;
   await stopProfile();
   const heapConverged = heapNow();
 
@@ -669,6 +684,8 @@ async function runScale(): Promise<ScaleResult> {
     storm: { ...storm, rawMs },
     controlCpuMs: (controlCpuUsed.user + controlCpuUsed.system) / 1000,
     agentsCpuMs: sum(converged.map((reply) => reply.cpuMs as number)),
+    controlLoopBusy,
+    agentsLoopBusy: converged.map((reply) => reply.loopBusy as number),
     reconnects: sum(converged.map((reply) => reply.reconnects as number)),
     sentMessages: [...metrics.matchAll(/weft_control_agent_messages_out_total\{body="[a-z_]+"\} (\d+)/g)].reduce(
       (sum, match) => sum + Number(match[1]),
@@ -829,6 +846,10 @@ function report(result: ScaleResult): void {
   );
   console.log(
     `\nCPU time during convergence: control (with the config server, idle then) ${fmt(result.controlCpuMs)} ms, the agents' process ${fmt(result.agentsCpuMs)} ms.`,
+  );
+  const percent = (share: number) => `${fmt(share * 100)} %`;
+  console.log(
+    `Event loop busy during convergence (the rest it waited): control's process ${percent(result.controlLoopBusy)}, the agents' processes ${result.agentsLoopBusy.map(percent).join(', ')}.`,
   );
   console.log(
     `Sessions that had to reconnect during convergence: ${result.reconnects}. Pods created or deleted during the config probes: ${fmt(result.churn.applied)} in ${fmt(result.churn.seconds, 1)} s (three objects each).`,
