@@ -19,6 +19,8 @@
 //      raw gRPC Agent stream (no control logic) that writes the same number of messages with the
 //      same number of routes of the same shape to the same agents, in the same run.
 import { fork, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startControl } from '@weft/control';
@@ -41,10 +43,35 @@ const AGENT_PROCESSES = Number(process.env.BENCH_CONTROL_AGENT_PROCESSES ?? Math
 /** Pods created or deleted per second while config changes are measured. */
 const CHURN_PER_SECOND = Number(process.env.BENCH_CONTROL_CHURN ?? 100);
 const PROJECT = ['default-domain', 'bench'];
+/**
+ * A directory: the cold phase (control's start to every agent converged) is CPU-profiled in the
+ * benchmark's process (control and the config server) and in each agents' process, one
+ * .cpuprofile each, for `node --cpu-prof`'s viewers.
+ */
+const PROFILE_DIR = process.env.BENCH_CONTROL_PROFILE;
 /** uuid kinds: probe pods' interfaces are 00000006-…, so the agents time only those. */
 const PROBE_INTERFACE = '00000006-';
 
 const now = () => performance.timeOrigin + performance.now();
+
+/** Starts profiling this process when BENCH_CONTROL_PROFILE asks; the stop writes `<name>.cpuprofile`. */
+async function profile(name: string): Promise<() => Promise<void>> {
+  if (!PROFILE_DIR) return async () => {};
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params ?? {}, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile: taken } = (await post('Profiler.stop')) as { profile: object };
+    writeFileSync(`${PROFILE_DIR}/${name}.cpuprofile`, JSON.stringify(taken));
+    session.disconnect();
+  };
+}
 
 interface PortPlan {
   uuid: string;
@@ -178,8 +205,12 @@ async function agentsProcess(): Promise<void> {
   let routesPerHost = 0;
   const agents = new Map<string, SimulatedAgent>();
   /** prefix → hosts that hold a route to it. */
-  const holders = new Map<string, Set<string>>();
-  const arrivals = new Map<string, number>();
+  /**
+   * prefix → the hosts that hold a route to it, with the time each got it. Keyed by prefix, then
+   * host, with no key made per route: 500,000 routes arrive in the cold phase, and a string built
+   * per route was more of this process's time than the agents' own work.
+   */
+  const holders = new Map<string, Map<string, number>>();
   const counting = {
     on: false,
     messages: 0,
@@ -205,19 +236,18 @@ async function agentsProcess(): Promise<void> {
         interfaceWaiters.get(key)?.();
       },
       onRoute: (_instance, prefix, route) => {
-        let set = holders.get(prefix);
-        if (!set) {
-          set = new Set();
-          holders.set(prefix, set);
+        let held = holders.get(prefix);
+        if (!held) {
+          held = new Map();
+          holders.set(prefix, held);
         }
         if (route) {
-          set.add(plan.host);
-          arrivals.set(`${plan.host} ${prefix}`, now());
+          held.set(plan.host, now());
           if (counting.on) {
             counting.routes += 1;
             counting.perHost.get(plan.host)!.routes += 1;
           }
-        } else set.delete(plan.host);
+        } else held.delete(plan.host);
       },
     });
 
@@ -241,6 +271,8 @@ async function agentsProcess(): Promise<void> {
           hostsOfNetwork.get(network)!.push(host.host);
         }
       }
+      const stopProfile = await profile(`agents-${process.pid}`);
+      const loopBefore = performance.eventLoopUtilization();
       const started = now();
       const cpuBefore = process.cpuUsage();
       for (const host of hosts) {
@@ -261,8 +293,19 @@ async function agentsProcess(): Promise<void> {
         messages += agent.channels[0]!.messages;
         reconnects += agent.channels[0]!.sessions - 1;
       }
+      const at = now();
       const cpu = process.cpuUsage(cpuBefore);
-      send({ event: 'converged', started, at: now(), messages, reconnects, cpuMs: (cpu.user + cpu.system) / 1000 });
+      const loopBusy = performance.eventLoopUtilization(loopBefore).utilization;
+      await stopProfile();
+      send({
+        event: 'converged',
+        started,
+        at,
+        messages,
+        reconnects,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        loopBusy,
+      });
     } else if (command.cmd === 'probe') {
       // One port down, then up: the time from its PortStatus to its route at every agent of
       // its network (all of them in this process: a network's hosts are one group).
@@ -281,7 +324,7 @@ async function agentsProcess(): Promise<void> {
       });
       send({
         event: 'probed',
-        latency: Math.max(...interested.map((name) => arrivals.get(`${name} ${prefix}`)!)) - sent,
+        latency: Math.max(...interested.map((name) => holders.get(prefix)!.get(name)!)) - sent,
       });
     } else if (command.cmd === 'storm-prepare') {
       const named = new Set(command.hosts);
@@ -316,7 +359,7 @@ async function agentsProcess(): Promise<void> {
       let last = started;
       for (const { port } of storm) {
         for (const name of hostsOfNetwork.get(port.network)!)
-          last = Math.max(last, arrivals.get(`${name} ${port.address}/32`)!);
+          last = Math.max(last, holders.get(`${port.address}/32`)!.get(name)!);
       }
       counting.on = false;
       for (const [name, agent] of agents) {
@@ -461,6 +504,9 @@ interface ScaleResult {
   storm: { ms: number; rawMs: number; messages: number; routes: number };
   controlCpuMs: number;
   agentsCpuMs: number;
+  /** Share of the convergence the event loop was busy: control's, and each agents' process's. */
+  controlLoopBusy: number;
+  agentsLoopBusy: number[];
   reconnects: number;
   sentMessages: number;
 }
@@ -542,6 +588,7 @@ async function runScale(): Promise<ScaleResult> {
   const configAddress = await config.listen();
 
   const heapBefore = heapNow();
+  const stopProfile = await profile(`control-${AGENTS}`);
   const started = now();
   const agentPort = await freePort();
   const control = await startControl({
@@ -563,11 +610,14 @@ async function runScale(): Promise<ScaleResult> {
   const heapCompiled = heapNow();
 
   const controlCpu = process.cpuUsage();
+  const controlLoopBefore = performance.eventLoopUtilization();
   const converged = await agentProcesses.all(
     (index) => ({ cmd: 'connect', control: control.agentAddress, hosts: hostsOf(index), routesPerHost }),
     'converged',
   );
   const controlCpuUsed = process.cpuUsage(controlCpu);
+  const controlLoopBusy = performance.eventLoopUtilization(controlLoopBefore).utilization;
+  await stopProfile();
   const heapConverged = heapNow();
 
   const routeLatencies: number[] = [];
@@ -634,6 +684,8 @@ async function runScale(): Promise<ScaleResult> {
     storm: { ...storm, rawMs },
     controlCpuMs: (controlCpuUsed.user + controlCpuUsed.system) / 1000,
     agentsCpuMs: sum(converged.map((reply) => reply.cpuMs as number)),
+    controlLoopBusy,
+    agentsLoopBusy: converged.map((reply) => reply.loopBusy as number),
     reconnects: sum(converged.map((reply) => reply.reconnects as number)),
     sentMessages: [...metrics.matchAll(/weft_control_agent_messages_out_total\{body="[a-z_]+"\} (\d+)/g)].reduce(
       (sum, match) => sum + Number(match[1]),
@@ -794,6 +846,10 @@ function report(result: ScaleResult): void {
   );
   console.log(
     `\nCPU time during convergence: control (with the config server, idle then) ${fmt(result.controlCpuMs)} ms, the agents' process ${fmt(result.agentsCpuMs)} ms.`,
+  );
+  const percent = (share: number) => `${fmt(share * 100)} %`;
+  console.log(
+    `Event loop busy during convergence (the rest it waited): control's process ${percent(result.controlLoopBusy)}, the agents' processes ${result.agentsLoopBusy.map(percent).join(', ')}.`,
   );
   console.log(
     `Sessions that had to reconnect during convergence: ${result.reconnects}. Pods created or deleted during the config probes: ${fmt(result.churn.applied)} in ${fmt(result.churn.seconds, 1)} s (three objects each).`,

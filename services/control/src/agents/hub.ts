@@ -22,7 +22,7 @@ import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortSta
 import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
 import { errors } from '../errors.js';
 import { type GatewayRoute, GatewayRoutes } from '../routes/gateway-routes.js';
-import { hostRoute, type Port, PortTable } from '../routes/ports.js';
+import { allocatedRoutes, hostRoute, type Port, PortTable } from '../routes/ports.js';
 import { RouteIndex, type RouteKey } from '../routes/route-index.js';
 import type { AgentSession, SessionContext } from './session.js';
 import { type EncodedRoute, encodeRoute } from './wire.js';
@@ -74,6 +74,9 @@ export interface AgentRecord {
   /** Port claims of this host that config did not back. */
   refused?: RefusedClaims;
 }
+
+/** The VNI under which a port's route to its own host is kept encoded (VNIs are never negative). */
+const LOCAL = -1;
 
 /** Port-ups config does not back that control keeps per session, to judge again when config changes. */
 export const MAX_HELD_CLAIMS = 4096;
@@ -360,7 +363,7 @@ export class AgentHub implements SessionContext {
     const bound = this.#state.interfaces.get(uuid);
     if (!bound) return { reason: 'host', detail: 'config has no such interface' };
     if (bound.host !== session.host) return { reason: 'host', detail: 'config binds the interface to another host' };
-    const allocated = new Set((bound.message.addresses ?? []).map(hostRoute));
+    const allocated = allocatedRoutes(bound.message).set;
     const prefixes = status.addresses.map((address) => hostRoute(address)!);
     const foreign = prefixes.filter((prefix) => !allocated.has(prefix));
     if (foreign.length > 0) return { reason: 'address', detail: `config did not allocate ${foreign.join(', ')}` };
@@ -549,26 +552,27 @@ export class AgentHub implements SessionContext {
       const learnt = instance.message.router_external ? this.gatewayRoutes.get(prefix) : undefined;
       return learnt && { route: learnt.route, port: learnt };
     }
-    if (port.host === host) {
-      return { route: encodeRoute({ prefix, next_hop: { interface_uuid: port.interfaceUuid } }), port };
-    }
+    if (port.host === host) return { route: this.#encodedRoute(port, prefix, LOCAL), port };
     const vni = this.#state.routingInstances.get(origin)?.vni ?? 0;
-    return { route: this.#tunnelRoute(port, prefix, vni), port };
+    return { route: this.#encodedRoute(port, prefix, vni), port };
   }
 
-  /** A tunnel route's bytes, made once per port, prefix and VNI and shared by every host that gets it. */
-  #tunnelRoute(port: Port, prefix: string, vni: number): EncodedRoute {
+  /**
+   * A route's bytes, made once per port, prefix and VNI (a tunnel, shared by every host that gets
+   * it) or LOCAL (the port's own host, which gets it again after every reconnect).
+   */
+  #encodedRoute(port: Port, prefix: string, vni: number): EncodedRoute {
     let encoded = this.#encodedRoutes.get(port);
     if (!encoded) {
       encoded = [];
       this.#encodedRoutes.set(port, encoded);
     }
-    const found = encoded.find((entry) => entry.prefix === prefix && entry.vni === vni);
-    if (found) return found.bytes;
-    const bytes = encodeRoute({
-      prefix,
-      next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } },
-    });
+    for (const entry of encoded) if (entry.prefix === prefix && entry.vni === vni) return entry.bytes;
+    const bytes = encodeRoute(
+      vni === LOCAL
+        ? { prefix, next_hop: { interface_uuid: port.interfaceUuid } }
+        : { prefix, next_hop: { tunnel: { underlay_address: port.underlay, vni, mac: port.mac } } },
+    );
     encoded.push({ prefix, vni, bytes });
     return bytes;
   }

@@ -32,20 +32,59 @@ export function encodeRoute(route: Route): EncodedRoute {
   return RouteType.encode(RouteType.fromObject(route)).finish();
 }
 
-/** A ControlMessage holding a RouteUpdate, from routes already encoded. */
+/**
+ * A ControlMessage holding a RouteUpdate, from routes already encoded: sized first, then written
+ * into one buffer (protobufjs' writer made an object per field and copied the whole message
+ * again at the end, and this runs for every route message to every agent).
+ */
 export function encodeRouteUpdate(
   seq: number,
   update: { routing_instance: string; add: readonly EncodedRoute[]; withdraw: readonly string[] },
 ): Buffer {
-  const writer = protobuf.Writer.create();
-  writer.uint32(SEQ).uint64(seq);
-  writer.uint32(ROUTES).fork();
-  writer.uint32(ROUTING_INSTANCE).string(update.routing_instance);
-  for (const route of update.add) writer.uint32(ADD).bytes(route);
-  for (const prefix of update.withdraw) writer.uint32(WITHDRAW).string(prefix);
-  writer.ldelim();
-  const bytes = writer.finish();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nameLength = Buffer.byteLength(update.routing_instance);
+  let body = varintSize(ROUTING_INSTANCE) + varintSize(nameLength) + nameLength;
+  for (const route of update.add) body += varintSize(ADD) + varintSize(route.length) + route.length;
+  const withdrawLengths = update.withdraw.map((prefix) => Buffer.byteLength(prefix));
+  for (const length of withdrawLengths) body += varintSize(WITHDRAW) + varintSize(length) + length;
+  const out = Buffer.allocUnsafe(varintSize(SEQ) + varintSize(seq) + varintSize(ROUTES) + varintSize(body) + body);
+  let at = writeVarint(out, 0, SEQ);
+  at = writeVarint(out, at, seq);
+  at = writeVarint(out, at, ROUTES);
+  at = writeVarint(out, at, body);
+  at = writeVarint(out, at, ROUTING_INSTANCE);
+  at = writeVarint(out, at, nameLength);
+  at += out.write(update.routing_instance, at);
+  for (const route of update.add) {
+    at = writeVarint(out, at, ADD);
+    at = writeVarint(out, at, route.length);
+    out.set(route, at);
+    at += route.length;
+  }
+  update.withdraw.forEach((prefix, index) => {
+    at = writeVarint(out, at, WITHDRAW);
+    at = writeVarint(out, at, withdrawLengths[index]!);
+    at += out.write(prefix, at);
+  });
+  return out;
+}
+
+/** Bytes of a non-negative integer (below 2^53) as a protobuf varint. */
+function varintSize(value: number): number {
+  let size = 1;
+  while (value >= 128) {
+    value = Math.floor(value / 128);
+    size += 1;
+  }
+  return size;
+}
+
+function writeVarint(out: Buffer, at: number, value: number): number {
+  while (value >= 128) {
+    out[at++] = (value % 128) | 128;
+    value = Math.floor(value / 128);
+  }
+  out[at++] = value;
+  return at;
 }
 
 /** The Agent service as the gRPC library takes it, writing messages encoded here as they are. */

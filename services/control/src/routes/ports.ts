@@ -26,6 +26,26 @@ export function hostRoute(cidr: string): string | undefined {
   return undefined;
 }
 
+const routesByMessage = new WeakMap<object, { list: string[]; set: ReadonlySet<string> }>();
+
+/**
+ * The host routes of the addresses config allocated to an interface, in their order, and as a
+ * set: worked out once per compiled interface message (never changed in place, only replaced),
+ * since every port-up of the interface, and every route it originates, asks again.
+ */
+export function allocatedRoutes(message: { addresses?: string[] | null }): {
+  list: readonly string[];
+  set: ReadonlySet<string>;
+} {
+  let routes = routesByMessage.get(message);
+  if (!routes) {
+    const list = (message.addresses ?? []).map(hostRoute).filter((prefix) => prefix !== undefined);
+    routes = { list, set: new Set(list) };
+    routesByMessage.set(message, routes);
+  }
+  return routes;
+}
+
 export class PortTable {
   readonly #ports = new Map<string, Port>();
   readonly #byHost = new Map<string, Set<string>>();

@@ -4,7 +4,7 @@
 // decides where it is and what it carries. Kept as an index (instance → prefix → port) so that
 // one port or one interface changing touches only its own prefixes.
 import type { CompiledState } from '../compile/state.js';
-import { hostRoute, type Port, type PortTable } from './ports.js';
+import { allocatedRoutes, type Port, type PortTable } from './ports.js';
 
 export interface RouteKey {
   routingInstance: string;
@@ -14,18 +14,17 @@ export interface RouteKey {
 interface Originated {
   port: Port;
   routingInstance: string;
-  prefixes: string[];
+  prefixes: readonly string[];
 }
 
 /** The routes config gives `port`: none unless config binds its interface to the port's host. */
 export function configuredRoutes(
   state: CompiledState,
   port: Port,
-): { routingInstance: string; prefixes: string[] } | undefined {
+): { routingInstance: string; prefixes: readonly string[] } | undefined {
   const iface = state.interfaces.get(port.interfaceUuid);
   if (!iface || iface.host !== port.host) return undefined;
-  const prefixes = (iface.message.addresses ?? []).map(hostRoute).filter((prefix) => prefix !== undefined);
-  return { routingInstance: iface.routingInstance, prefixes };
+  return { routingInstance: iface.routingInstance, prefixes: allocatedRoutes(iface.message).list };
 }
 
 export class RouteIndex {
