@@ -413,7 +413,8 @@ describe('weftctl against the local stack', { skip }, () => {
       { timeoutMs: 60_000, intervalMs: 1000, what: 'every part to be ready' },
     ).catch(() =>
       assert.fail(
-        `status stays not ready:\n${status.stdout}${status.stderr}\nthe stack said:\n${stack.output().slice(-6000)}`,
+        `status stays not ready:\n${status.stdout}${status.stderr}\nthe stack said:\n${stack.output()}` +
+          `\nthe agent's log ends:\n${stack.logTail('vrouter-agent')}\nanalytics' log ends:\n${stack.logTail('analytics')}`,
       ),
     );
     assert.match(status.stdout, /^KIND\s+NAME\s+READY\s+WHY$/m);

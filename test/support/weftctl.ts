@@ -2,6 +2,7 @@
 // exit code, its stdout and stderr), and `npm start`'s stack (deploy/stack.mjs) on free ports
 // to run it against.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { repoRoot, stackPortEnv } from './stack.js';
@@ -55,6 +56,8 @@ export interface LocalStack {
   ports: Record<string, string>;
   hostName: string;
   output(): string;
+  /** The last lines of a daemon's log (<state>/logs/<name>.log), for a failure to show. */
+  logTail(name: string, lines?: number): string;
   stop(): Promise<number | null>;
 }
 
@@ -92,9 +95,12 @@ export async function startLocalStack(prefix: string): Promise<LocalStack> {
     return code;
   };
   try {
+    // Its output is read when the wait ends, not when it begins (it is empty then).
     await waitFor(() => output.includes('weft: ready') || stack.exitCode !== null, {
       timeoutMs: 90_000,
-      what: `the stack to be ready:\n${output}`,
+      what: 'the stack to be ready',
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; it said:\n${output}`);
     });
     if (!output.includes('weft: ready')) throw new Error(`the stack did not start:\n${output}`);
   } catch (error) {
@@ -114,5 +120,9 @@ export async function startLocalStack(prefix: string): Promise<LocalStack> {
     // The admin token the stack's config-api wrote, as the README's tour has weftctl send it.
     WEFT_CTL_TOKEN_FILE: join(state.path, 'admin.token'),
   };
-  return { env, ports, hostName, output: () => output, stop };
+  const logTail = (name: string, lines = 40) => {
+    const path = join(state.path, 'logs', `${name}.log`);
+    return existsSync(path) ? readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n') : `(no ${path})`;
+  };
+  return { env, ports, hostName, output: () => output, logTail, stop };
 }

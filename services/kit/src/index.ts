@@ -54,6 +54,7 @@ export {
   WeftError,
 } from './errors.js';
 export {
+  GRPC_KEEPALIVE,
   type GrpcServerHandle,
   grpcChannelCredentials,
   grpcServerCredentials,

@@ -3,7 +3,7 @@
 // report the host's ports, and reconnect with backoff whenever the stream ends. An agent runs
 // one session per replica; a replica that goes away changes nothing the datapath forwards.
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
-import { grpcChannelCredentials, type Logger, type TlsFiles } from '@weft/kit';
+import { GRPC_KEEPALIVE, grpcChannelCredentials, type Logger, type TlsFiles } from '@weft/kit';
 import { loadAgentProto } from '@weft/proto';
 import type { AgentMessage } from '@weft/proto/gen/weft/control/v1/AgentMessage.js';
 import type { ControlMessage__Output } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
@@ -48,10 +48,7 @@ export class ControlSession {
 
   constructor(private readonly options: ControlSessionOptions) {
     const { Agent } = loadAgentProto().weft.control.v1;
-    this.#client = new Agent(options.address, grpcChannelCredentials(options.tls), {
-      'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
-    });
+    this.#client = new Agent(options.address, grpcChannelCredentials(options.tls), { ...GRPC_KEEPALIVE });
     this.#log = options.logger.child({ component: 'control-session', replica: options.address });
   }
 
