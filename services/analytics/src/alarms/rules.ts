@@ -39,6 +39,7 @@ export const RULES = {
   diskFull: 'analytics-disk-full',
   vrouterRefusedPortClaims: 'vrouter-refused-port-claims',
   flowRecordsDropped: 'flow-records-dropped',
+  vrouterStateWriteFailed: 'vrouter-state-write-failed',
 } as const;
 
 /** How long a refused port claim keeps its vrouter's alarm raised. */
@@ -168,6 +169,18 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
         }),
       );
     }
+    const writeError = fresh.find((fields) => typeof fields.state_write_error === 'string' && fields.state_write_error);
+    if (view.type === 'vrouter' && writeError) {
+      alarms.push(
+        alarm({
+          rule: RULES.vrouterStateWriteFailed,
+          severity: 'major',
+          type: view.type,
+          name: view.name,
+          description: `vrouter ${view.name} cannot write its state directory (${String(writeError.state_write_error)}): new pods are refused until there is room`,
+        }),
+      );
+    }
     if (view.type === 'config-api' && fresh.some((fields) => fields.store_reachable === false)) {
       alarms.push(
         alarm({
@@ -189,17 +202,6 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
         type: disk.type,
         name: disk.name,
         description: `analytics store uses ${disk.sizeBytes} of ${disk.maxBytes} bytes (over ${Math.round(disk.alarmRatio * 100)}%)`,
-      }),
-    );
-  }
-  if (disk.lastFullMs && now - disk.lastFullMs < DISK_FULL_ALARM_MS) {
-    alarms.push(
-      alarm({
-        rule: RULES.diskFull,
-        severity: 'critical',
-        type: disk.type,
-        name: disk.name,
-        description: `analytics' file system is full: ${disk.droppedForRoom ?? 0} of the oldest partitions dropped to keep taking new records (last full ${new Date(disk.lastFullMs).toISOString()})`,
       }),
     );
   }
