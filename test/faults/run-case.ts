@@ -4,6 +4,7 @@
 import { waitFor } from '@weft/kit/testing';
 import type { Lab } from '../lab/lab.js';
 import type { FaultCase } from './cases.js';
+import { type FlowVerdict, flowLoad, flowSummary } from './flow-load.js';
 import {
   type ChurnVerdict,
   continuousPing,
@@ -18,6 +19,8 @@ export interface FaultVerdict {
   ping: PingVerdict;
   writes: WriteVerdict;
   churn?: ChurnVerdict;
+  /** Flow records of new flows from `a` to `b` across the fault: lost and doubled in analytics. */
+  flows?: FlowVerdict;
   /** From the injection until every daemon answered ready again. */
   backToReadyMs: number;
   /** What the case checked while the fault lasted. */
@@ -48,10 +51,17 @@ export async function allReady(lab: Lab): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runFaultCase(lab: Lab, fault: FaultCase, index: number): Promise<FaultVerdict> {
+export async function runFaultCase(
+  lab: Lab,
+  fault: FaultCase,
+  index: number,
+  /** Whether to count flow records (waits up to 30 s after the case for the last of them). */
+  { flows: countFlows = true }: { flows?: boolean } = {},
+): Promise<FaultVerdict> {
   await waitFor(() => allReady(lab), { timeoutMs: 60_000, what: `the lab to be ready before "${fault.name}"` });
   const ping = continuousPing(lab, 'a', lab.podAddress('b', 'red'));
   const writes = restWrites(lab.config, `fault${index}`);
+  const flows = countFlows ? flowLoad(lab, 'a', lab.podAddress('b', 'red'), 40_000 + index) : undefined;
   const churn = fault.churn ? podChurn(lab, 'h1', 'red', `churn${index}x`) : undefined;
   // A pod the runtime deletes while the fault lasts: its DEL must not wait for the agent.
   const doomed = fault.churn ? await lab.addPod(`doomed${index}`, 'h1', ['red']) : undefined;
@@ -97,12 +107,14 @@ export async function runFaultCase(lab: Lab, fault: FaultCase, index: number): P
   }
   const writeVerdict = await writes.stop();
   const pingVerdict = await ping.stop(faultFrom, faultTo);
+  const flowVerdict = await flows?.stop();
   if (failure) throw failure;
   return {
     name: fault.name,
     ping: pingVerdict,
     writes: writeVerdict,
     ...(churnVerdict ? { churn: churnVerdict } : {}),
+    ...(flowVerdict ? { flows: flowVerdict } : {}),
     backToReadyMs,
     ...(duringNote ? { during: duringNote } : {}),
   };
@@ -118,13 +130,14 @@ export function verdictTable(verdicts: FaultVerdict[]): string {
       item.churn
         ? `${item.churn.added} / ${item.churn.deleted} / ${item.churn.addFailures.length} (${item.churn.addFailures.join(', ') || '—'}) / ${item.churn.deleteFailures.length}`
         : '—',
+      item.flows ? `${flowSummary(item.flows)} of ${item.flows.sent}` : '—',
       (item.backToReadyMs / 1000).toFixed(1),
       item.during ?? '',
     ].join(' | '),
   );
   return [
-    '| fault | pings lost during / sent | pings lost after | acknowledged writes lost | pods added / deleted / ADD failed (codes) / DEL failed | back to ready (s) | checked during the fault |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| fault | pings lost during / sent | pings lost after | acknowledged writes lost | pods added / deleted / ADD failed (codes) / DEL failed | flow records lost / doubled of flows, per host | back to ready (s) | checked during the fault |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n');
 }

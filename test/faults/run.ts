@@ -3,11 +3,12 @@
 // name contains a substring. Needs root (network namespaces, BPF).
 import { labUnavailable } from '../lab/lab.js';
 import { faultCases } from './cases.js';
+import { diskFaultCases } from './disk-cases.js';
 import { type FaultVerdict, runFaultCase, verdictTable } from './run-case.js';
 import { upTrafficLab } from './traffic-lab.js';
 
 const filters = process.argv.slice(2);
-const chosen = faultCases.filter(
+const chosen = [...faultCases, ...diskFaultCases].filter(
   (item) => filters.length === 0 || filters.some((filter) => item.name.includes(filter)),
 );
 const unavailable = labUnavailable();

@@ -126,6 +126,7 @@ export async function buildAnalytics(
   ]);
   const uveGauge = metrics.gauge('uves', 'UVE entities known', ['type']);
   let lastSize = store.sizeBytes();
+  let droppedForRoom = 0;
 
   const alarms = new AlarmEngine(
     uves,
@@ -133,6 +134,8 @@ export async function buildAnalytics(
       sizeBytes: lastSize,
       maxBytes: settings.maxBytes,
       alarmRatio: settings.diskAlarmRatio,
+      lastFullMs: store.lastDiskFullMs,
+      droppedForRoom,
       type: 'analytics',
       name: settings.host,
     }),
@@ -195,6 +198,16 @@ export async function buildAnalytics(
         log.info({ dropped: report.dropped.map((p) => p.table) }, 'retention dropped partitions');
     } catch (error) {
       log.error({ err: error }, 'retention failed');
+    }
+    const forRoom = store.takeDiskFullDrops();
+    if (forRoom.length > 0) {
+      droppedForRoom += forRoom.length;
+      droppedPartitions.inc({ reason: 'disk-full' }, forRoom.length);
+      log.warn(
+        { dropped: forRoom.map((p) => p.table) },
+        'the file system is full: dropped the oldest partitions to keep taking new records',
+      );
+      alarms.evaluate();
     }
     lastSize = store.sizeBytes();
     storeBytes.set(lastSize);

@@ -15,6 +15,8 @@
 //   flow_export_dropping: boolean         "vrouter" UVE: flow records were dropped in the last
 //                                         minute (NATS away longer than the agent's buffer lasts);
 //                                         flow_records_dropped counts them since the agent started
+//   state_write_error: string             "vrouter" UVE: what the agent could not write to its state
+//                                         directory (a full disk), empty once a write succeeds
 import { randomUUID } from 'node:crypto';
 import { messageCodec } from '@weft/proto';
 import type { FlowBatch } from '@weft/proto/gen/weft/analytics/v1/FlowBatch.js';

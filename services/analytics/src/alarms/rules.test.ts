@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { UveView } from '../uve/uve-state.js';
-import { evaluateRules, REFUSED_CLAIM_ALARM_MS, RULES } from './rules.js';
+import { DISK_FULL_ALARM_MS, evaluateRules, REFUSED_CLAIM_ALARM_MS, RULES } from './rules.js';
 
 const NOW = 1_000_000;
 const disk = { sizeBytes: 10, maxBytes: 100, alarmRatio: 0.9, type: 'analytics', name: 'an-1' };
@@ -121,4 +121,29 @@ test('a vrouter that dropped flow records in the last minute raises an alarm tha
   // Dropped long ago (the count stays), not now: no alarm.
   const past = { control_connected: true, flow_export_dropping: false, flow_records_dropped: 1234 };
   assert.deepEqual(rulesOf(vrouter({ 'vrouter-agent:host-1': { fields: past } })), []);
+});
+
+test('a vrouter that cannot write its state directory raises an alarm that says what', () => {
+  const full = { control_connected: true, state_write_error: 'cannot write /state/ports/x.json: ENOSPC' };
+  const alarms = evaluateRules([vrouter({ 'vrouter-agent:host-1': { fields: full } })], disk, NOW);
+  assert.deepEqual(
+    alarms.map((alarm) => alarm.rule),
+    [RULES.vrouterStateWriteFailed],
+  );
+  assert.match(alarms[0]!.description, /host-1 cannot write .*ENOSPC/);
+  assert.deepEqual(
+    rulesOf(vrouter({ 'vrouter-agent:host-1': { fields: { control_connected: true, state_write_error: '' } } })),
+    [],
+  );
+});
+
+test('analytics on a full file system raises analytics-disk-full for five minutes after', () => {
+  const full = { ...disk, lastFullMs: NOW - 1_000, droppedForRoom: 3 };
+  const alarms = evaluateRules([], full, NOW);
+  assert.deepEqual(
+    alarms.map((alarm) => alarm.rule),
+    [RULES.diskFull],
+  );
+  assert.match(alarms[0]!.description, /3 of the oldest partitions dropped/);
+  assert.deepEqual(evaluateRules([], { ...full, lastFullMs: NOW - DISK_FULL_ALARM_MS - 1 }, NOW), []);
 });

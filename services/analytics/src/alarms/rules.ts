@@ -22,6 +22,10 @@ export interface DiskUse {
   maxBytes: number;
   /** Share of maxBytes above which "disk near its limit" is raised. */
   alarmRatio: number;
+  /** When a write last found the file system full (0: never). */
+  lastFullMs?: number;
+  /** Partitions dropped to make room on the full file system since analytics started. */
+  droppedForRoom?: number;
   /** The entity analytics reports itself as. */
   type: string;
   name: string;
@@ -32,8 +36,10 @@ export const RULES = {
   vrouterWithoutControl: 'vrouter-without-control-connection',
   configStoreUnreachable: 'config-store-unreachable',
   diskNearLimit: 'analytics-disk-near-limit',
+  diskFull: 'analytics-disk-full',
   vrouterRefusedPortClaims: 'vrouter-refused-port-claims',
   flowRecordsDropped: 'flow-records-dropped',
+  vrouterStateWriteFailed: 'vrouter-state-write-failed',
 } as const;
 
 /** How long a refused port claim keeps its vrouter's alarm raised. */
@@ -113,6 +119,9 @@ function stoppedSources(sources: Map<string, SourceReport>, now: number): Alarm[
   return alarms;
 }
 
+/** How long after the file system was last found full its alarm stays raised. */
+export const DISK_FULL_ALARM_MS = 5 * 60_000;
+
 export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: number): Alarm[] {
   const alarms: Alarm[] = [];
   const sources = new Map<string, SourceReport>();
@@ -160,6 +169,18 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
         }),
       );
     }
+    const writeError = fresh.find((fields) => typeof fields.state_write_error === 'string' && fields.state_write_error);
+    if (view.type === 'vrouter' && writeError) {
+      alarms.push(
+        alarm({
+          rule: RULES.vrouterStateWriteFailed,
+          severity: 'major',
+          type: view.type,
+          name: view.name,
+          description: `vrouter ${view.name} cannot write its state directory (${String(writeError.state_write_error)}): new pods are refused until there is room`,
+        }),
+      );
+    }
     if (view.type === 'config-api' && fresh.some((fields) => fields.store_reachable === false)) {
       alarms.push(
         alarm({
@@ -181,6 +202,17 @@ export function evaluateRules(views: Iterable<UveView>, disk: DiskUse, now: numb
         type: disk.type,
         name: disk.name,
         description: `analytics store uses ${disk.sizeBytes} of ${disk.maxBytes} bytes (over ${Math.round(disk.alarmRatio * 100)}%)`,
+      }),
+    );
+  }
+  if (disk.lastFullMs && now - disk.lastFullMs < DISK_FULL_ALARM_MS) {
+    alarms.push(
+      alarm({
+        rule: RULES.diskFull,
+        severity: 'critical',
+        type: disk.type,
+        name: disk.name,
+        description: `analytics' file system is full: ${disk.droppedForRoom ?? 0} of the oldest partitions dropped to keep taking new records (last full ${new Date(disk.lastFullMs).toISOString()})`,
       }),
     );
   }

@@ -2,7 +2,7 @@
 // one table per kind and period ("flow_<start ms>"), listed in the `partitions` catalog, so that
 // retention drops whole tables instead of deleting rows, and incremental vacuum hands the pages
 // back to the file system: the disk stays bounded by age and by size.
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { type BuiltQuery, buildQuery } from '../query/sql.js';
@@ -34,6 +34,23 @@ const SQL_TYPE = { int: 'INTEGER', string: 'TEXT', double: 'REAL' } as const;
 
 export const DATABASE_FILE = 'analytics.db';
 
+/**
+ * A file of this size kept beside the database: on a full file system (another process filled
+ * it, or the disk is smaller than maxBytes) it is given up so that the WAL can be checkpointed
+ * into the database (the WAL holds up to wal_autocheckpoint's 1,000 pages, 4 MB, that the
+ * database file may have to grow by) and the drop of a partition, itself written to the WAL,
+ * has room to run. From then on new records reuse the dropped partition's pages.
+ */
+export const RESERVE_FILE = 'disk-reserve';
+const RESERVE_BYTES = 8 * 1024 * 1024;
+/** Pages handed back per step when making room, so that one step's WAL fits in little room. */
+const VACUUM_STEP_PAGES = 64;
+
+function diskFull(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}
+
 /** A WAL larger than this is checkpointed and truncated by the next retention pass. */
 const WAL_TRUNCATE_BYTES = 64 * 1024 * 1024;
 
@@ -44,6 +61,12 @@ export class SqliteStore implements AnalyticsStore {
   readonly #partitions = new Map<string, PartitionInfo>();
   readonly #insert = new Map<string, Database.Statement>();
   readonly #commitTransaction: (batch: IngestBatch, now: number) => CommitResult;
+  /** Partitions dropped to make room on a full disk, not yet reported by takeDiskFullDrops. */
+  #diskFullDrops: PartitionInfo[] = [];
+  /** When a write last found the file system full (0: never). */
+  lastDiskFullMs = 0;
+  #reserveWhole = false;
+  #reserveTriedMs = 0;
 
   constructor(options: SqliteStoreOptions) {
     this.#options = { targetRatio: 0.8, ...options };
@@ -55,6 +78,7 @@ export class SqliteStore implements AnalyticsStore {
     this.#db.pragma('journal_mode = WAL');
     // A committed batch is acked to the bus right after: it must survive a crash, not just an exit.
     this.#db.pragma('synchronous = FULL');
+    this.#keepReserve();
     this.#db.function('regexp', { deterministic: true }, regexpMatch);
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS partitions (
@@ -109,8 +133,118 @@ export class SqliteStore implements AnalyticsStore {
     });
   }
 
+  /**
+   * Commits a batch in one transaction. On a full file system the oldest partition (never the
+   * newest of a kind) is dropped and the commit tried again, until it fits or nothing is left
+   * to drop; then the disk-full error is thrown and nothing of the batch is stored.
+   */
   commit(batch: IngestBatch, now = Date.now()): CommitResult {
-    return this.#commitTransaction(batch, now);
+    for (;;) {
+      try {
+        const result = this.#commitTransaction(batch, now);
+        this.#keepReserve();
+        return result;
+      } catch (error) {
+        this.#reloadPartitions();
+        if (!diskFull(error)) throw error;
+        this.lastDiskFullMs = Date.now();
+        if (!this.#makeRoom()) throw error;
+      }
+    }
+  }
+
+  /** Partitions dropped because the file system was full since the last call. */
+  takeDiskFullDrops(): PartitionInfo[] {
+    const drops = this.#diskFullDrops;
+    this.#diskFullDrops = [];
+    return drops;
+  }
+
+  /**
+   * Gives up the reserve, then drops the oldest partitions and hands their pages back to the
+   * file system until the reserve fits again (or nothing is left to drop); false when there was
+   * nothing to drop.
+   */
+  #makeRoom(): boolean {
+    rmSync(join(this.#options.stateDir, RESERVE_FILE), { force: true });
+    this.#reserveWhole = false;
+    // The WAL's pages go into the database (the reserve's room) and the WAL back to nothing.
+    this.#tryOnFullDisk(() => this.#db.pragma('wal_checkpoint(TRUNCATE)'));
+    let dropped = false;
+    for (;;) {
+      const all = this.partitions();
+      const newest = new Map(all.map((p) => [p.kind, p.table]));
+      const oldest = all.find((p) => newest.get(p.kind) !== p.table);
+      if (!oldest) return dropped;
+      this.#diskFullDrops.push(this.#drop(oldest));
+      dropped = true;
+      // In steps, each checkpointed, so that the WAL never holds more than one step's pages.
+      for (;;) {
+        const before = this.#db.pragma('freelist_count', { simple: true }) as number;
+        if (before === 0) break;
+        const done = this.#tryOnFullDisk(() => {
+          this.#db.pragma(`incremental_vacuum(${VACUUM_STEP_PAGES})`);
+          this.#db.pragma('wal_checkpoint(TRUNCATE)');
+        });
+        if (!done || (this.#db.pragma('freelist_count', { simple: true }) as number) >= before) break;
+      }
+      this.#reserveTriedMs = 0;
+      this.#keepReserve();
+      if (this.#reserveWhole) return true;
+    }
+  }
+
+  /** Runs `work`; false when the file system was too full for it (its pages stay free inside the file). */
+  #tryOnFullDisk(work: () => void): boolean {
+    try {
+      work();
+      return true;
+    } catch (error) {
+      if (!diskFull(error)) throw error;
+      return false;
+    }
+  }
+
+  /**
+   * The partitions catalog as committed: a rolled-back commit takes back the partitions it
+   * created, and their tables must not be written to or queried.
+   */
+  #reloadPartitions(): void {
+    const present = new Set(this.#db.prepare('SELECT table_name FROM partitions').pluck().all() as string[]);
+    for (const table of [...this.#partitions.keys()]) {
+      if (present.has(table)) continue;
+      this.#partitions.delete(table);
+      this.#insert.delete(table);
+    }
+  }
+
+  /** Makes the reserve file whole again when there is room for it; no room is no error. */
+  #keepReserve(): void {
+    // At most once a second while it cannot be made: a full disk is not written to on every commit.
+    if (this.#reserveWhole || Date.now() - this.#reserveTriedMs < 1_000) return;
+    this.#reserveTriedMs = Date.now();
+    const path = join(this.#options.stateDir, RESERVE_FILE);
+    try {
+      if (statSync(path).size >= RESERVE_BYTES) {
+        this.#reserveWhole = true;
+        return;
+      }
+    } catch {
+      // not there: made below
+    }
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'w');
+      // Written, not just sized: a sparse file would hold no blocks to give back.
+      const chunk = Buffer.alloc(64 * 1024);
+      for (let written = 0; written < RESERVE_BYTES; written += chunk.length) writeSync(fd, chunk);
+      this.#reserveWhole = true;
+    } catch (error) {
+      if (fd !== undefined) ftruncateSync(fd, 0);
+      if (!diskFull(error)) throw error;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   #addMissingColumns(info: PartitionInfo): void {

@@ -53,6 +53,8 @@ export class Agent {
   #uveTimer: NodeJS.Timeout | undefined;
   #flows: FlowExport | undefined;
   #publishUveNow: (() => void) | undefined;
+  /** The state-directory write error the last UVE carried. */
+  #reportedWriteError: string | undefined;
 
   constructor(private readonly deps: AgentDeps) {
     const { options, datapath, logger } = deps;
@@ -93,6 +95,9 @@ export class Agent {
         unavailable: () => datapath.unavailable(),
       },
       reportPort: (port) => this.#reportPort(port),
+      onStateWriteError: () => {
+        if (this.ports.writeError !== this.#reportedWriteError) this.#publishUveNow?.();
+      },
       underlayMtu: options.underlayMtu,
       logger,
     });
@@ -200,6 +205,7 @@ export class Agent {
     const { uve, options, datapath } = this.deps;
     if (!uve) return;
     const publish = async () => {
+      this.#reportedWriteError = this.ports.writeError;
       const counters = await datapath.counters().catch(() => undefined);
       uve.set('vrouter', options.hostName, {
         process_state: 'running',
@@ -213,6 +219,8 @@ export class Agent {
         drops: counters?.drops ?? {},
         flow_records_dropped: this.#flows?.dropped ?? 0,
         flow_export_dropping: this.#flows?.dropping ?? false,
+        // What the agent cannot write to its state directory (a full disk), empty when fine.
+        state_write_error: this.ports.writeError ?? '',
         host: hostname(),
       });
     };

@@ -28,6 +28,8 @@ export interface CniServerOptions {
   deleteQueue: string;
   state: HostState;
   ports: PortStore;
+  /** Called after each attempt to record a port, so the agent can report a write error at once. */
+  onStateWriteError?: () => void;
   datapath: PortDatapath;
   /** Tells control (every replica) that a port went up or down. */
   reportPort: (port: PortStatus) => void;
@@ -202,7 +204,23 @@ export class CniServer {
       addresses: iface.addresses,
     };
     // Persisted first: an agent that crashes right after the attach still knows to re-adopt it.
-    this.options.ports.save(record);
+    // A port it could not record is not attached: after a restart it would be forgotten.
+    try {
+      this.options.ports.save(record);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOSPC' && code !== 'EDQUOT') throw error;
+      this.#log.error(
+        { err: error, container_id: record.container_id, ifname: record.ifname },
+        'the disk is full: cannot record the port in the state directory, so it is not attached',
+      );
+      this.options.onStateWriteError?.();
+      throw new CallError(
+        status.RESOURCE_EXHAUSTED,
+        `the agent's disk is full: cannot record port ${record.container_id}/${record.ifname} (${(error as Error).message}); nothing attached`,
+      );
+    }
+    this.options.onStateWriteError?.();
     await this.options.datapath.attachPort(record, iface);
     this.options.reportPort(portStatus(record, 'PORT_STATE_UP'));
     this.#log.info({ port: record }, 'port attached');

@@ -33,6 +33,8 @@ export interface PortRecord {
 export class PortStore {
   readonly #dir: string;
   readonly #records = new Map<string, PortRecord>();
+  /** Why the last write of a record failed (a full disk), until one succeeds; undefined when fine. */
+  writeError: string | undefined;
 
   constructor(stateDir: string) {
     this.#dir = join(stateDir, 'ports');
@@ -68,14 +70,22 @@ export class PortStore {
   save(record: PortRecord): void {
     const path = this.#file(record);
     const temporary = `${path}.tmp`;
-    const fd = openSync(temporary, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(record));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      const fd = openSync(temporary, 'w', 0o600);
+      try {
+        writeSync(fd, JSON.stringify(record));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temporary, path);
+    } catch (error) {
+      // Half a record left behind would take room and be read back as damaged.
+      rmSync(temporary, { force: true });
+      this.writeError = `cannot write ${path}: ${(error as Error).message}`;
+      throw error;
     }
-    renameSync(temporary, path);
+    this.writeError = undefined;
     this.#records.set(PortStore.key(record.container_id, record.ifname), record);
   }
 
