@@ -42,8 +42,10 @@ export interface ControlAppOptions {
    * certificate; "hello": believed, for agents that share one certificate.
    */
   agentIdentity?: 'certificate' | 'hello';
-  /** How long a disconnected agent's routes stay. */
+  /** How long a disconnected agent's routes stay as they are. */
   agentHoldTimeMs: number;
+  /** How long they stay past the hold time, as stale; 0: withdrawn at its end. */
+  agentStaleTimeMs: number;
   /** This replica's name in UVEs ("control:<name>"). */
   name?: string;
   /** BGP with the gateways through gobgpd (host:port of its gRPC API); none when not given. */
@@ -73,6 +75,7 @@ export function buildControl(options: ControlAppOptions) {
   let uves: ControlUves | undefined;
   const hub = new AgentHub({
     holdTimeMs: options.agentHoldTimeMs,
+    staleTimeMs: options.agentStaleTimeMs,
     logger,
     metrics,
     onAgentChange: (host) => uves?.agentChanged(host),

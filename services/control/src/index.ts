@@ -2,6 +2,7 @@
 // use this), and the simulated agent that speaks the real Agent contract.
 import { createLogger, createMetrics, LOG_LEVELS, Readiness } from '@weft/kit';
 import { buildControl } from './app.js';
+import { controlOptions } from './options.js';
 
 export { SimulatedAgent, type SimulatedAgentOptions } from './testing/simulated-agent.js';
 
@@ -17,6 +18,8 @@ export interface StartControlOptions {
   httpPort?: number;
   host?: string;
   agentHoldTimeMs?: number;
+  /** Past the hold time, how long a disconnected agent's routes stay as stale (the daemon's default). */
+  agentStaleTimeMs?: number;
   logLevel?: string;
   /** Replica name in UVEs. */
   name?: string;
@@ -47,6 +50,7 @@ export async function startControl(options: StartControlOptions): Promise<Runnin
     httpPort: options.httpPort ?? 0,
     host,
     agentHoldTimeMs: options.agentHoldTimeMs ?? 10_000,
+    agentStaleTimeMs: options.agentStaleTimeMs ?? controlOptions.agentStaleTime.default,
     name: options.name,
     logger,
     metrics: createMetrics('control'),

@@ -20,6 +20,7 @@ const control = buildControl({
   httpPort: config.httpPort,
   host: config.host,
   agentHoldTimeMs: config.agentHoldTime,
+  agentStaleTimeMs: config.agentStaleTime,
   agentIdentity: config.agentIdentity,
   name: config.name,
   ...(config.bgpSpeaker

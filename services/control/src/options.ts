@@ -56,8 +56,18 @@ export const controlOptions = {
   host: option.required('WEFT_CONTROL_HOST', 'address to listen on', '0.0.0.0'),
   agentHoldTime: option.duration(
     'WEFT_CONTROL_AGENT_HOLD_TIME',
-    "how long a disconnected agent's routes stay before they are withdrawn",
+    "how long a disconnected agent's routes stay as they are; past it they are stale (WEFT_CONTROL_AGENT_STALE_TIME)",
     30_000,
+  ),
+  // An hour: a partition of the control network (maintenance, a lost switch) lasts minutes, and
+  // the pods behind a headless agent still run and still answer. A host that died does not need
+  // it: the orchestrator moves or deletes its pods in config (Kubernetes evicts after 5 minutes),
+  // and a route goes as soon as config takes its interface away. The stale time only bounds how
+  // long a dead host whose pods nobody deletes keeps drawing traffic that it cannot answer.
+  agentStaleTime: option.duration(
+    'WEFT_CONTROL_AGENT_STALE_TIME',
+    "how long a disconnected agent's routes stay past the hold time, as stale, so that its peers keep forwarding to its pods while it runs headless; then they are withdrawn (0: at the end of the hold time)",
+    3_600_000,
   ),
   agentIdentity: option.oneOf(
     'WEFT_CONTROL_AGENT_IDENTITY',

@@ -2,7 +2,12 @@
 // routes those ports make, and the rules of a restart without loss.
 //
 // - A host's ports stay while it is away, for the hold time; a host that comes back within it
-//   keeps them (and re-reports them); one that does not loses them, and so do its peers' tables.
+//   keeps them (and re-reports them). Past the hold time they stay as stale for the stale time
+//   (BGP's long-lived graceful restart, RFC 9494): a host cut off from control keeps forwarding
+//   on its last state (headless), and so must its peers towards it. Stale routes still reach the
+//   other agents; they go when config removes their interface (routes are made from config), when
+//   the host returns and does not report them again (the sweep below), or when the stale time
+//   ends, and only then do its peers' tables lose them.
 // - After control (re)starts, an agent gets EndOfRoutes only when the routes it needs are known:
 //   every host with an interface in the instances it carries has reported its ports (acked its
 //   own EndOfConfig, before which an agent reports every port it has), or control has been up
@@ -29,6 +34,11 @@ import { type EncodedRoute, encodeRoute } from './wire.js';
 
 export interface AgentHubOptions {
   holdTimeMs: number;
+  /**
+   * How long a host still away at the end of its hold time keeps its routes, as stale, before
+   * they are withdrawn; 0 or none: withdrawn at the end of the hold time.
+   */
+  staleTimeMs?: number;
   logger: Logger;
   metrics: Metrics;
   /** Told when an agent connects, disconnects, is dropped after the hold time, or has a claim refused. */
@@ -71,6 +81,10 @@ export interface AgentRecord {
   since: number;
   /** When the hold time of a disconnected host ends. */
   holdUntil?: number;
+  /** Past the hold time, the host is headless: its routes are kept as stale, since then… */
+  staleSince?: number;
+  /** …and until then, when they are withdrawn unless it returns first. */
+  staleUntil?: number;
   /** Port claims of this host that config did not back. */
   refused?: RefusedClaims;
 }
@@ -94,6 +108,7 @@ export class AgentHub implements SessionContext {
   readonly #records = new Map<string, AgentRecord>();
   readonly #reported = new Set<string>();
   readonly #stale = new Map<string, Set<string>>();
+  /** Per disconnected host: the end of its hold time, then the end of its stale time. */
   readonly #holdTimers = new Map<string, NodeJS.Timeout>();
   readonly #dirty = new Set<AgentSession>();
   /** Port-ups config did not back (yet), by session and interface, judged again when it changes. */
@@ -156,6 +171,16 @@ export class AgentHub implements SessionContext {
       collect() {
         this.reset();
         for (const name of hub.routes.instances()) this.set({ routing_instance: name }, hub.routes.countOf(name));
+      },
+    });
+    new Gauge({
+      name: `${prefix}stale_routes`,
+      help: 'routes of hosts away past the hold time, kept as stale until the stale time ends',
+      registers: [registry],
+      collect() {
+        let stale = 0;
+        for (const record of hub.agents()) if (record.staleSince !== undefined) stale += hub.routesOfHost(record.host);
+        this.set(stale);
       },
     });
     // Hosts that never come back stop holding others' EndOfRoutes once the hold time has passed.
@@ -225,6 +250,7 @@ export class AgentHub implements SessionContext {
     }
     clearTimeout(this.#holdTimers.get(session.host));
     this.#holdTimers.delete(session.host);
+    const headless = this.#records.get(session.host)?.staleSince;
     this.sessions.set(session.host, session);
     this.#records.set(session.host, {
       host: session.host,
@@ -243,13 +269,18 @@ export class AgentHub implements SessionContext {
     this.#dirty.add(session);
     this.#scheduleFlush();
     this.#logger.info(
-      { host: session.host, underlay: session.underlay, hasState: session.hasState },
-      'agent connected',
+      {
+        host: session.host,
+        underlay: session.underlay,
+        hasState: session.hasState,
+        ...(headless === undefined ? {} : { staleForMs: Date.now() - headless }),
+      },
+      headless === undefined ? 'agent connected' : 'headless agent back: its stale routes stay if it reports them',
     );
     this.options.onAgentChange?.(session.host);
   }
 
-  /** The session ended; its host's routes stay for the hold time. */
+  /** The session ended; its host's routes stay for the hold time, then as stale for the stale time. */
   detach(session: AgentSession, reason?: Error): void {
     session.close(reason);
     this.#dirty.delete(session);
@@ -278,11 +309,45 @@ export class AgentHub implements SessionContext {
     this.options.onAgentChange?.(session.host);
   }
 
+  /** The hold time is over: the host's routes are kept as stale, or withdrawn with no stale time. */
   #holdExpired(host: string): void {
     this.#holdTimers.delete(host);
     if (this.sessions.has(host)) return;
+    const staleTimeMs = this.options.staleTimeMs ?? 0;
+    const record = this.#records.get(host);
+    if (staleTimeMs <= 0 || !record) {
+      this.#withdrawHost(host, 'hold time over; withdrawing the host routes');
+      return;
+    }
+    const now = Date.now();
+    record.staleSince = now;
+    record.staleUntil = now + staleTimeMs;
+    this.#logger.warn(
+      { host, ports: this.ports.ofHost(host).length, staleRoutes: this.routesOfHost(host), staleTimeMs },
+      'hold time over; the host is headless: keeping its routes as stale',
+    );
+    this.#armStaleTimer(host, record.staleUntil);
+    this.options.onAgentChange?.(host);
+  }
+
+  /** Timers run at most 2^31-1 ms (about 24.8 days): a longer stale time takes several. */
+  #armStaleTimer(host: string, until: number): void {
+    const timer = setTimeout(
+      () => {
+        this.#holdTimers.delete(host);
+        if (this.sessions.has(host)) return;
+        if (Date.now() < until) return this.#armStaleTimer(host, until);
+        this.#withdrawHost(host, 'stale time over; withdrawing the headless host routes');
+      },
+      Math.min(Math.max(until - Date.now(), 0), 2 ** 31 - 1),
+    );
+    timer.unref();
+    this.#holdTimers.set(host, timer);
+  }
+
+  #withdrawHost(host: string, why: string): void {
     const uuids = this.ports.ofHost(host);
-    this.#logger.info({ host, ports: uuids.length }, 'hold time over; withdrawing the host routes');
+    this.#logger.info({ host, ports: uuids.length }, why);
     for (const uuid of uuids) this.#portChanged(this.ports.delete(uuid), undefined);
     this.#reported.delete(host);
     this.#records.delete(host);
@@ -322,6 +387,13 @@ export class AgentHub implements SessionContext {
       }
     }
     return true;
+  }
+
+  /** The routes the ports of `host` originate now (config may have taken some away). */
+  routesOfHost(host: string): number {
+    let count = 0;
+    for (const uuid of this.ports.ofHost(host)) count += this.routes.originatedBy(uuid);
+    return count;
   }
 
   #markAll(): void {

@@ -170,49 +170,53 @@ describe('restarts without loss, with config-api', { skip }, () => {
     }
   });
 
-  it('withdraws the routes of an agent gone longer than the hold time, and keeps those of one back within it', async () => {
-    const holdTimeMs = 1_500;
-    const lab = await startLab({ holdTimeMs });
-    try {
-      const network = await lab.network('hold', '10.41.0.0/24');
-      const RI = instanceOf(network);
-      const stay = lab.agent('host-stay', '192.0.2.31');
-      const brief = lab.agent('host-brief', '192.0.2.32');
-      const gone = lab.agent('host-gone', '192.0.2.33');
-      const pods = {
-        stay: await lab.pod('hold-stay', network, 'host-stay'),
-        brief: await lab.pod('hold-brief', network, 'host-brief'),
-        gone: await lab.pod('hold-gone', network, 'host-gone'),
-      };
-      stay.portUp({ uuid: pods.stay.vmi.uuid, mac: pods.stay.mac, addresses: [pods.stay.cidr] });
-      brief.portUp({ uuid: pods.brief.vmi.uuid, mac: pods.brief.mac, addresses: [pods.brief.cidr] });
-      gone.portUp({ uuid: pods.gone.vmi.uuid, mac: pods.gone.mac, addresses: [pods.gone.cidr] });
-      await waitFor(() => stay.channels[0]!.routes.get(RI)?.size === 3, { what: 'all three routes at host-stay' });
+  // With a stale time, past the hold time the routes stay as stale until it ends (headless.test.ts);
+  // with none, they go at the end of the hold time.
+  for (const staleTimeMs of [0, 1_500]) {
+    it(`withdraws the routes of an agent gone longer than the hold time and a stale time of ${staleTimeMs} ms, and keeps those of one back within it`, async () => {
+      const holdTimeMs = 1_500;
+      const lab = await startLab({ holdTimeMs, staleTimeMs });
+      try {
+        const network = await lab.network('hold', '10.41.0.0/24');
+        const RI = instanceOf(network);
+        const stay = lab.agent('host-stay', '192.0.2.31');
+        const brief = lab.agent('host-brief', '192.0.2.32');
+        const gone = lab.agent('host-gone', '192.0.2.33');
+        const pods = {
+          stay: await lab.pod('hold-stay', network, 'host-stay'),
+          brief: await lab.pod('hold-brief', network, 'host-brief'),
+          gone: await lab.pod('hold-gone', network, 'host-gone'),
+        };
+        stay.portUp({ uuid: pods.stay.vmi.uuid, mac: pods.stay.mac, addresses: [pods.stay.cidr] });
+        brief.portUp({ uuid: pods.brief.vmi.uuid, mac: pods.brief.mac, addresses: [pods.brief.cidr] });
+        gone.portUp({ uuid: pods.gone.vmi.uuid, mac: pods.gone.mac, addresses: [pods.gone.cidr] });
+        await waitFor(() => stay.channels[0]!.routes.get(RI)?.size === 3, { what: 'all three routes at host-stay' });
 
-      const lostAt = Date.now();
-      gone.close();
-      brief.close();
-      // host-brief comes back (a new agent process: no state) within the hold time.
-      await waitFor(() => Date.now() - lostAt > holdTimeMs / 3, { what: 'a short absence' });
-      const back = lab.agent('host-brief', '192.0.2.32');
-      back.portUp({ uuid: pods.brief.vmi.uuid, mac: pods.brief.mac, addresses: [pods.brief.cidr] });
+        const lostAt = Date.now();
+        gone.close();
+        brief.close();
+        // host-brief comes back (a new agent process: no state) within the hold time.
+        await waitFor(() => Date.now() - lostAt > holdTimeMs / 3, { what: 'a short absence' });
+        const back = lab.agent('host-brief', '192.0.2.32');
+        back.portUp({ uuid: pods.brief.vmi.uuid, mac: pods.brief.mac, addresses: [pods.brief.cidr] });
 
-      await waitFor(() => !stay.channels[0]!.routes.get(RI)!.has(`${pods.gone.address}/32`), {
-        what: "host-gone's route withdrawn",
-        timeoutMs: holdTimeMs + 5_000,
-      });
-      assert.ok(Date.now() - lostAt >= holdTimeMs, 'not withdrawn before the hold time');
-      assert.ok(stay.channels[0]!.routes.get(RI)!.has(`${pods.brief.address}/32`), "host-brief's route kept");
-      assert.deepEqual(
-        stay.channels[0]!.withdrawn.map((entry) => entry.prefix),
-        [`${pods.gone.address}/32`],
-        'only the gone host lost its route',
-      );
-      assert.ok(back.synced);
-    } finally {
-      await lab.close();
-    }
-  });
+        await waitFor(() => !stay.channels[0]!.routes.get(RI)!.has(`${pods.gone.address}/32`), {
+          what: "host-gone's route withdrawn",
+          timeoutMs: holdTimeMs + staleTimeMs + 5_000,
+        });
+        assert.ok(Date.now() - lostAt >= holdTimeMs + staleTimeMs, 'not withdrawn before the hold and stale times');
+        assert.ok(stay.channels[0]!.routes.get(RI)!.has(`${pods.brief.address}/32`), "host-brief's route kept");
+        assert.deepEqual(
+          stay.channels[0]!.withdrawn.map((entry) => entry.prefix),
+          [`${pods.gone.address}/32`],
+          'only the gone host lost its route',
+        );
+        assert.ok(back.synced);
+      } finally {
+        await lab.close();
+      }
+    });
+  }
 
   it('with two replicas, stopping either one leaves every agent state unchanged', async () => {
     // The lab's hold time (5 s, production's is 30 s): a restarted replica must hear every

@@ -76,6 +76,8 @@ export function registerIntrospection(
         ...record,
         interfaces: hub.state.hosts.get(record.host)?.interfaces.size ?? 0,
         ports_up: hub.ports.ofHost(record.host).length,
+        // Headless past the hold time (staleSince, staleUntil): the routes its peers still get.
+        stale_routes: record.staleSince === undefined ? 0 : hub.routesOfHost(record.host),
         session: session && {
           seq: session.seq,
           acked: session.acked,

@@ -18,6 +18,7 @@ export class ControlUves {
     this.#refresh = setInterval(() => {
       this.routingInstancesChanged();
       this.bgpChanged();
+      this.#staleRoutesChanged();
     }, refreshMs);
     this.#refresh.unref();
   }
@@ -77,6 +78,10 @@ export class ControlUves {
       underlay_address: record.underlay,
       control_session_since_ms: record.since,
       hold_until_ms: record.holdUntil ?? null,
+      // Past the hold time: headless, its routes kept as stale until stale_until_ms.
+      stale_since_ms: record.staleSince ?? null,
+      stale_until_ms: record.staleUntil ?? null,
+      stale_routes: record.staleSince === undefined ? 0 : this.hub.routesOfHost(host),
       interfaces: this.hub.state.hosts.get(host)?.interfaces.size ?? 0,
       end_of_routes_sent: session?.endOfRoutesSent ?? false,
       // Read by analytics' "vrouter-refused-port-claims" alarm.
@@ -90,6 +95,15 @@ export class ControlUves {
           }
         : null,
     });
+  }
+
+  /** A headless host's stale routes go one by one as config removes their interfaces. */
+  #staleRoutesChanged(): void {
+    for (const record of this.hub.agents()) {
+      if (record.staleSince === undefined) continue;
+      const published = this.publisher.get('vrouter', record.host)?.stale_routes;
+      if (published !== this.hub.routesOfHost(record.host)) this.agentChanged(record.host);
+    }
   }
 
   close(): void {

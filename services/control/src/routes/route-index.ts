@@ -47,6 +47,14 @@ export class RouteIndex {
     return this.#byInstance.get(routingInstance)?.size ?? 0;
   }
 
+  /** How many routes the port of `interfaceUuid` originates now. */
+  originatedBy(interfaceUuid: string): number {
+    const originated = this.#originated.get(interfaceUuid);
+    if (!originated) return 0;
+    const table = this.#byInstance.get(originated.routingInstance);
+    return originated.prefixes.filter((prefix) => table?.get(prefix) === originated.port).length;
+  }
+
   instances(): IterableIterator<string> {
     return this.#byInstance.keys();
   }

@@ -67,7 +67,15 @@ export async function configApiMissing(): Promise<string | undefined> {
   }
 }
 
-export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promise<Lab> {
+export async function startLab({
+  replicas = 1,
+  holdTimeMs = 5_000,
+  staleTimeMs,
+}: {
+  replicas?: number;
+  holdTimeMs?: number;
+  staleTimeMs?: number;
+} = {}): Promise<Lab> {
   const nats: NatsServerProcess = await startNatsServer({ jetstream: false });
   const state = tempDir('weft-control-lab-');
   const { startConfigApi } = (await import(CONFIG_API_PACKAGE)) as ConfigApiModule;
@@ -86,6 +94,7 @@ export async function startLab({ replicas = 1, holdTimeMs = 5_000 } = {}): Promi
       natsUrl: [nats.url],
       agentPort: ports[index] ?? 0,
       agentHoldTimeMs: holdTimeMs,
+      agentStaleTimeMs: staleTimeMs,
       logLevel: 'silent',
       name: `lab-${index}`,
     });

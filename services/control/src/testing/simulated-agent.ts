@@ -124,6 +124,7 @@ export class SimulatedAgent {
   #closed = false;
   readonly #timers = new Set<NodeJS.Timeout>();
   #acksPaused = false;
+  #partitioned = false;
   readonly #unacked: number[];
   readonly #backoffMs: number[];
 
@@ -159,6 +160,26 @@ export class SimulatedAgent {
     });
   }
 
+  /**
+   * Cut off from control (a partition): every session ends and none is tried again until
+   * heal(); the agent keeps what it has, as a real one keeps forwarding on it, headless.
+   */
+  partition(): void {
+    this.#partitioned = true;
+    this.#streams.forEach((stream, index) => {
+      this.#streams[index] = undefined;
+      stream?.cancel();
+    });
+  }
+
+  /** The partition is over: sessions open again, with the state kept (has_state). */
+  heal(): void {
+    this.#partitioned = false;
+    this.#streams.forEach((stream, index) => {
+      if (!stream) this.#connect(index);
+    });
+  }
+
   /** Opens a session with every control replica. */
   start(): this {
     for (let index = 0; index < this.options.controls.length; index += 1) this.#connect(index);
@@ -173,7 +194,7 @@ export class SimulatedAgent {
   }
 
   #connect(index: number): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#partitioned) return;
     const channel = this.channels[index]!;
     const stream = this.#clients[index]!.Session();
     this.#streams[index] = stream;
@@ -208,7 +229,7 @@ export class SimulatedAgent {
       ended = true;
       channel.connected = false;
       if (this.#streams[index] === stream) this.#streams[index] = undefined;
-      if (this.#closed || this.options.reconnect === false) return;
+      if (this.#closed || this.#partitioned || this.options.reconnect === false) return;
       // As the real agent does: from 100 ms, doubling up to 5 s, until a message arrives. A
       // fixed short wait made 5,000 agents reconnecting at once a storm of their own.
       const delay = this.#backoffMs[index]!;

@@ -9,6 +9,7 @@ import type { ConfigUpdate__Output } from '@weft/proto/gen/weft/control/v1/Confi
 import type { Interface__Output } from '@weft/proto/gen/weft/control/v1/Interface.js';
 import type { Route__Output } from '@weft/proto/gen/weft/control/v1/Route.js';
 import type { RoutingInstance__Output } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
+import { HostState } from '../host-state/host-state.js';
 import { HostSnapshot } from '../host-state/snapshot.js';
 import { MAX_SERVICE_BACKENDS } from '../maps/constants.js';
 import { BPFFS } from './bpffs.js';
@@ -244,6 +245,53 @@ describe('datapath reconciler on real maps', { skip: datapathMissing() ?? false 
     assert.equal(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.200/32' }), undefined);
     assert.equal(m.vrfs.get(99), undefined);
     assert.ok(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.2/32' }), 'what is desired stays');
+  });
+
+  test('with no session (headless) the maps keep the last state; a new session resends it, and only what differs changes', () => {
+    // As the agent does: each session of a replica fills a snapshot of HostState, and the
+    // reconciler converges on the merged view.
+    const state = new HostState();
+    const complete = () => {
+      desired.configComplete = true;
+      desired.routesComplete = true;
+      state.settle('control-1');
+    };
+    const converge = () => {
+      reconciler.replaceDesired(state.view());
+      return reconciler.reconcile();
+    };
+    desired = state.beginSync('control-1');
+    sendBlue();
+    complete();
+    reconciler.markSynced();
+    assert.ok(converge().written > 0);
+    const m = datapath.maps;
+    const remote = { vrfId: 11, prefix: '10.11.0.9/32' };
+    const before = m.hostRoutes4.get(remote);
+    assert.ok(before);
+
+    // The session is lost, for as long as may be: nothing changes in the maps.
+    state.endSession('control-1');
+    const headless = converge();
+    assert.deepEqual([headless.written, headless.deleted, headless.conntrackFlushed], [0, 0, false]);
+    assert.deepEqual(m.hostRoutes4.get(remote), before);
+
+    // A new session resends everything; until it is complete the last state holds, and once it
+    // is, only the difference (a route control no longer sends) changes.
+    desired = state.beginSync('control-1');
+    sendBlue();
+    desired.applyRoutes({ routing_instance: BLUE, add: [], withdraw: ['10.11.0.9/32'] });
+    const resending = converge();
+    assert.deepEqual([resending.written, resending.deleted], [0, 0], 'nothing while the resend is incomplete');
+    assert.deepEqual(m.hostRoutes4.get(remote), before);
+    assert.deepEqual(m.peers.get('192.0.2.9'), { routes: 2 });
+    complete();
+    const back = converge();
+    // The route deleted, and its tunnel endpoint's count of routes written: nothing else.
+    assert.deepEqual([back.written, back.deleted, back.conntrackFlushed], [1, 1, false]);
+    assert.equal(m.hostRoutes4.get(remote), undefined);
+    assert.deepEqual(m.peers.get('192.0.2.9'), { routes: 1 });
+    assert.ok(m.hostRoutes4.get({ vrfId: 11, prefix: '10.11.0.2/32' }), 'the rest stays as it was');
   });
 
   test('withdrawn routes, detached and deleted interfaces leave the maps', () => {

@@ -14,8 +14,12 @@ interface AgentRecord {
   connected: boolean;
   since: number;
   holdUntil?: number;
+  /** Past the hold time: headless, its routes kept as stale until staleUntil. */
+  staleSince?: number;
+  staleUntil?: number;
   interfaces: number;
   ports_up: number;
+  stale_routes?: number;
   session?: {
     seq: number;
     acked: number;
@@ -34,7 +38,13 @@ export async function agents(session: Session): Promise<void> {
     {
       heading: 'CONNECTED',
       value: (r) =>
-        r.connected ? 'yes' : r.holdUntil ? `no (held ${age(Date.now() - (r.holdUntil - Date.now()))} more)` : 'no',
+        r.connected
+          ? 'yes'
+          : r.staleUntil
+            ? `no (headless: ${r.stale_routes ?? 0} routes stale ${age(Date.now() - (r.staleUntil - Date.now()))} more)`
+            : r.holdUntil
+              ? `no (held ${age(Date.now() - (r.holdUntil - Date.now()))} more)`
+              : 'no',
       colour: (r) => (r.connected ? 'green' : 'red'),
     },
     { heading: 'UNDERLAY', value: (r) => r.underlay },
