@@ -135,13 +135,16 @@ export async function freeLabPorts(): Promise<LabPorts> {
 
 /**
  * A third octet for a lab's underlay (10.255.<n>.0/24) that no address of this machine uses yet,
- * looking from `start`: lab tests run side by side, each with a lab of its own.
+ * looking from `start` and round within [first, last] (20-219 for lab tests, 220-249 for the
+ * fault cases): lab tests run side by side, each with a lab of its own, and a lab's controller
+ * address is in the root namespace, so a live lab (or one a killed run left) shows there.
  */
-export function freeUnderlaySubnet(start: number): number {
+export function freeUnderlaySubnet(start: number, first = 20, last = 219): number {
   const used = execFileSync('ip', ['-4', '-o', 'addr'], { encoding: 'utf8' });
-  for (let n = start; ; n = n >= 249 ? 20 : n + 1) {
+  for (let tried = 0, n = start; tried <= last - first; tried++, n = n >= last ? first : n + 1) {
     if (!used.includes(`10.255.${n}.`)) return n;
   }
+  throw new Error(`every lab underlay 10.255.${first}-${last}.0/24 is in use: \`ip -4 -o addr\` shows which`);
 }
 
 export function labUnavailable(): string | undefined {
