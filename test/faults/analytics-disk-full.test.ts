@@ -4,7 +4,7 @@
 // the `analytics-disk-full` alarm raised), stores every new record, and stays up.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import { createLogger, createMetrics, NatsLink, publishFlows, Readiness } from '
 import { freePort, natsServerMissing, startNatsServer, tempDir, waitFor } from '@weft/kit/testing';
 import type { FlowRecord } from '@weft/proto/gen/weft/analytics/v1/FlowRecord.js';
 import { repoRoot } from '../support/stack.js';
+import { fillUp } from './fill-up.js';
 
 const skip = process.getuid?.() !== 0 ? 'mounting a tmpfs needs root' : natsServerMissing();
 const mainJs = join(repoRoot, 'services', 'analytics', 'dist', 'main.js');
@@ -24,19 +25,6 @@ const PARTITION_MS = 60_000;
 const OLD_PARTITIONS = 12;
 const PER_OLD_PARTITION = 1_000;
 const NEW_RECORDS = 8_000;
-
-/** Fills the file system of `path` up to its last byte. */
-function fillUp(path: string): void {
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(4096, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function records(host: string, at: number, from: number, count: number): FlowRecord[] {
   // Long names make each record a few hundred bytes, so a few MB hold a dozen partitions.

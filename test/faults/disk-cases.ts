@@ -4,23 +4,11 @@
 // naming the full disk (nothing attached), a pod deleted meanwhile is deleted, and its log and
 // its UVE say what it cannot write.
 import { execFileSync } from 'node:child_process';
-import { closeSync, cpSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, waitFor } from '@weft/kit/testing';
 import type { FaultCase } from './cases.js';
-
-/** Fills the file system of `path` up to its last byte. */
-export function fillUp(path: string): void {
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(4096, 1);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(fd);
-  }
-}
+import { fillUp } from './fill-up.js';
 
 /** Replaces the files of `to` with those of `from`. */
 function copyRecords(from: string, to: string): void {

@@ -4,12 +4,13 @@
 // and nothing else.
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { freePort, tempDir, waitFor } from '@weft/kit/testing';
 import { PROJECT } from '../lab/config-client.js';
 import { repoRoot } from '../support/stack.js';
+import { fillUp } from './fill-up.js';
 
 const skip = process.getuid?.() === 0 ? undefined : 'mounting a tmpfs needs root';
 const mainJs = join(repoRoot, 'services', 'config-api', 'dist', 'main.js');
@@ -52,19 +53,6 @@ async function createPolicy(url: string, name: string): Promise<{ status: number
     body: JSON.stringify({ 'network-policy': { fq_name: [...PROJECT, name], parent_type: 'project' } }),
   });
   return { status: response.status, body: (await response.json()) as Answer };
-}
-
-/** Fills the file system of `dir` up to its last byte. */
-function fillUp(path: string): void {
-  const fd = openSync(path, 'w');
-  const chunk = Buffer.alloc(4096);
-  try {
-    for (;;) writeSync(fd, chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 test('a full disk: config-api refuses writes with 507, keeps every acknowledged one, and writes again once there is room', {
