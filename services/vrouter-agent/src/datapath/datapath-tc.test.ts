@@ -21,31 +21,9 @@ import {
   TCP_SYN,
   tcp,
   udp,
+  udpFrame4 as udpFrame,
 } from './packets.js';
 import { TcAction } from './test-run.js';
-
-function udpFrame(o: {
-  dst: string;
-  src: string;
-  from: string;
-  to: string;
-  sport: number;
-  dport: number;
-  ttl?: number;
-}) {
-  return ethernet({
-    dst: o.dst,
-    src: o.src,
-    type: ETH_P_IP,
-    payload: ipv4({
-      src: o.from,
-      dst: o.to,
-      protocol: IPPROTO_UDP,
-      ttl: o.ttl ?? 64,
-      payload: udp({ src: o.from, dst: o.to, sport: o.sport, dport: o.dport, payload: Buffer.from('weft') }),
-    }),
-  });
-}
 
 describe('TC datapath in the kernel (BPF_PROG_TEST_RUN)', { skip: datapathMissing() ?? false }, () => {
   let host: HostFixture;

@@ -37,34 +37,11 @@ import {
   TCP_SYN,
   tcp,
   udp,
+  udpFrame4 as udpFrame,
   vxlan,
 } from './packets.js';
 
 const missing = datapathMissing();
-
-/** An IPv4 UDP packet between two addresses, as a pod would send it to the gateway's MAC. */
-function udpFrame(o: {
-  dst: string;
-  src: string;
-  from: string;
-  to: string;
-  sport: number;
-  dport: number;
-  ttl?: number;
-}) {
-  return ethernet({
-    dst: o.dst,
-    src: o.src,
-    type: ETH_P_IP,
-    payload: ipv4({
-      src: o.from,
-      dst: o.to,
-      protocol: IPPROTO_UDP,
-      ttl: o.ttl ?? 64,
-      payload: udp({ src: o.from, dst: o.to, sport: o.sport, dport: o.dport, payload: Buffer.from('weft') }),
-    }),
-  });
-}
 
 function tcpFrame(o: {
   dst: string;
