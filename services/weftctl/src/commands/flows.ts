@@ -2,6 +2,7 @@
 // from the datapath), for a time window, optionally of one network; --follow keeps asking for
 // records newer than the last one shown until Ctrl-C.
 import { request } from '../http.js';
+import { Interrupt } from '../interrupt.js';
 import { type Column, renderTable } from '../output/table.js';
 import { resolveName, resolveType } from '../resources.js';
 import type { Session } from '../session.js';
@@ -95,23 +96,18 @@ export async function flows(
     const lines = renderTable(COLUMNS, fresh, session.terminal.colour).split('\n');
     process.stdout.write(`${(header ? lines : lines.slice(1)).join('\n').replace(/\n*$/, '\n')}`);
   };
+  const interrupt = options.follow ? new Interrupt() : null;
   const first = (await query(`now-${options.since}`)).value;
   if (session.output === 'json' && !options.follow) {
     session.print(JSON.stringify(first, null, 2));
     return;
   }
   show(first, true);
-  if (!options.follow) return;
+  if (!interrupt) return;
   let last = first.at(-1)?.T ?? Date.now();
-  let stopped = false;
-  const stop = () => {
-    stopped = true;
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  while (!stopped) {
+  while (!interrupt.interrupted) {
     await new Promise((resolve) => setTimeout(resolve, FOLLOW_INTERVAL_MS));
-    if (stopped) break;
+    if (interrupt.interrupted) break;
     const rows = (await query(last)).value;
     show(rows, false);
     last = rows.at(-1)?.T ?? last;

@@ -3,6 +3,7 @@
 // change). Runs until Ctrl-C, which is its normal end (exit 0).
 import type { VncObject } from '../api/config-api.js';
 import { ConfigWatch } from '../api/config-watch.js';
+import { Interrupt } from '../interrupt.js';
 import { resourceColumns } from '../output/columns.js';
 import { type Column, renderTable } from '../output/table.js';
 import { Progress } from '../output/terminal.js';
@@ -15,6 +16,7 @@ interface Row {
 }
 
 export async function watch(session: Session, typed: string, name: string | undefined): Promise<void> {
+  const interrupt = new Interrupt();
   const type = await typeOf(session, typed);
   const configApi = String(session.resolved.settings['config-api'] ?? '');
   const client = new ConfigWatch(session.grpcAddress, {
@@ -42,6 +44,7 @@ export async function watch(session: Session, typed: string, name: string | unde
     progress.update(`watching ${type.name} at revision ${revision} (Ctrl-C stops)`);
   };
   try {
+    if (interrupt.interrupted) return;
     const listing = await client.list(type.name);
     let first = true;
     for (const object of listing.objects.filter((item) => wanted(item.fq_name))) {
@@ -53,11 +56,10 @@ export async function watch(session: Session, typed: string, name: string | unde
     const stream = client.watch(type.name, listing.revision + 1, (change) => {
       if (wanted(change.object.fq_name)) emit(change.operation, change.object, change.revision);
     });
-    const stop = () => stream.stop();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    interrupt.onInterrupt(() => stream.stop());
     await stream.done;
   } finally {
+    interrupt.dispose();
     progress.done();
     client.close();
   }
