@@ -160,6 +160,31 @@ describe('charts/weft', { skip }, () => {
     );
   });
 
+  test("the agent's introspection takes the tokens and JWTs config-api and analytics take", () => {
+    const { manifests } = rendered.get('auth')!;
+    const tokensOf = (kind: string, name: string) => {
+      const pod = find(manifests, kind, name).spec.template.spec;
+      const container = pod.containers[0];
+      const mount = container.volumeMounts.find(
+        (m: { mountPath: string }) => m.mountPath === '/var/lib/weft/tokens.json',
+      );
+      return {
+        env: Object.fromEntries(
+          container.env
+            .filter((e: { name: string }) => e.name.startsWith('WEFT_AUTH_'))
+            .map((e: { name: string; value: string }) => [e.name, e.value]),
+        ),
+        secret: pod.volumes.find((v: { name: string }) => v.name === mount?.name)?.secret?.secretName,
+        key: mount?.subPath,
+        stateDir: envOf(container, 'WEFT_STATE_DIR'),
+      };
+    };
+    const analytics = tokensOf('Deployment', 'weft-analytics');
+    assert.equal(analytics.secret, 'weft-auth');
+    assert.equal(analytics.env.WEFT_AUTH_JWKS, 'https://idp.example.com/.well-known/jwks.json');
+    assert.deepEqual(tokensOf('DaemonSet', 'weft-vrouter-agent'), analytics, 'the agent as analytics');
+  });
+
   test(
     'rollout safety: probes and resources on every container, PDBs, update strategies',
     each((manifests, set) => {
