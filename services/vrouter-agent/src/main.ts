@@ -13,6 +13,7 @@ import { agentOptions } from './agent/options.js';
 import { defaultRouteDevice, firstIpv4Address, linkMtu } from './agent/underlay.js';
 import { HostDatapath } from './datapath/host-datapath.js';
 import { registerIntrospection } from './introspect/routes.js';
+import { introspectUrlOf } from './introspect/url.js';
 
 const cleanupOnly = process.argv[2] === 'cleanup';
 if (cleanupOnly) process.argv.splice(2, 1);
@@ -75,8 +76,12 @@ const agent = new Agent({
     flowSampleRate: config.flowSampleRate,
     flowExportIntervalMs: config.flowExportInterval,
     tls,
-    // A wildcard listen address is reached at the underlay address.
-    introspectUrl: `http://${/^(0\.0\.0\.0|::)$/.test(config.httpHost) ? underlayAddress : config.httpHost}:${config.httpPort}`,
+    introspectUrl: introspectUrlOf({
+      httpHost: config.httpHost,
+      httpPort: config.httpPort,
+      underlayAddress,
+      https: httpTls !== undefined,
+    }),
   },
   datapath,
   logger,
