@@ -66,11 +66,13 @@ export const stackServices = [
       WEFT_STATE_DIR: stateDir,
       WEFT_AGENT_HTTP_HOST: host,
       WEFT_AGENT_CONTROL: `${host}:${process.env.WEFT_CONTROL_AGENT_PORT ?? 5269}`,
+      // The stack's tokens file: its admin token (weftctl's) may use the agent's introspection.
+      WEFT_AUTH_TOKENS_FILE: process.env.WEFT_AUTH_TOKENS_FILE ?? tokensFile(stateDir),
     }),
     readyUrl: (env) => `http://${env.WEFT_AGENT_HTTP_HOST}:${port(env, 'WEFT_AGENT_HTTP_PORT', 8085)}/readyz`,
     describe: (env) =>
       `CNI socket ${env.WEFT_AGENT_CNI_SOCKET ?? '/run/weft/agent.sock'}, ` +
-      `health http://${env.WEFT_AGENT_HTTP_HOST}:${port(env, 'WEFT_AGENT_HTTP_PORT', 8085)}`,
+      `health and introspection http://${env.WEFT_AGENT_HTTP_HOST}:${port(env, 'WEFT_AGENT_HTTP_PORT', 8085)} (the admin token)`,
     cleanupArgs: ['cleanup'],
     // Control believes the host name its certificate carries.
     identity: (settings) => settings.WEFT_AGENT_HOST_NAME,

@@ -163,9 +163,12 @@ const services = [
       WEFT_AGENT_HTTP_PORT: ports.agentHttp,
       WEFT_AGENT_CONTROL: `${host}:${ports.controlAgent}`,
       WEFT_AGENT_CNI_SOCKET: '/run/weft/agent.sock',
+      // Its introspection takes the stack's tokens, as config-api and analytics do.
+      WEFT_AUTH_TOKENS_FILE: `${AUTH_MOUNT}/tokens.json`,
     },
-    // The datapath's capabilities (as the chart grants them), bpffs and the host's namespaces.
+    // The datapath's capabilities (as the chart grants them), bpffs, the host's namespaces and the tokens.
     extra: (dir) => [
+      ...authVolume(),
       '--cap-add',
       'BPF,PERFMON,NET_ADMIN,SYS_ADMIN,NET_RAW',
       '--volume',

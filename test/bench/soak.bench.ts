@@ -83,7 +83,7 @@ try {
   // What must be back: only pods a and b hold a port and an address.
   const ports: string[] = [];
   for (const host of lab.topology.hosts) {
-    const view = (await (await fetch(`${lab.agentUrl(host)}/host-state`)).json()) as {
+    const view = (await (await fetch(`${lab.agentUrl(host)}/host-state`, { headers: lab.authHeaders })).json()) as {
       ports: { container_id: string }[];
     };
     ports.push(...view.ports.map((port) => port.container_id));

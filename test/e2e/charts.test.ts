@@ -8,6 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { tempDir } from '@weft/kit/testing';
+import { introspectUrlOf } from '@weft/vrouter-agent';
 import {
   appVersion,
   buildRenderer,
@@ -158,6 +159,54 @@ describe('charts/weft', { skip }, () => {
       ['weft-control-0.weft.svc:5269', 'weft-control-1.weft.svc:5269'],
       'the agent reaches every control replica by its own Service',
     );
+  });
+
+  test("the agent advertises its introspection at the node's address, in the scheme it serves", () => {
+    for (const [set, scheme] of [
+      ['defaults', 'https'],
+      ['plaintext', 'http'],
+    ] as const) {
+      const pod = find(rendered.get(set)!.manifests, 'DaemonSet', 'weft-vrouter-agent').spec.template.spec;
+      const container = pod.containers[0];
+      assert.equal(pod.hostNetwork, true, `${set}: on the node's own network`);
+      const host = container.env.find((e: { name: string }) => e.name === 'WEFT_AGENT_HTTP_HOST');
+      assert.deepEqual(host?.valueFrom, { fieldRef: { fieldPath: 'status.hostIP' } }, `${set}: the node's address`);
+      const port = Number(envOf(container, 'WEFT_AGENT_HTTP_PORT'));
+      assert.equal(container.ports.find((p: { name: string }) => p.name === 'http')?.hostPort, port);
+      // What the agent then reports in its UVE, for a node at 192.0.2.10 (underlay elsewhere).
+      const url = introspectUrlOf({
+        httpHost: '192.0.2.10',
+        httpPort: port,
+        underlayAddress: '198.51.100.4',
+        https: envOf(container, 'WEFT_HTTP_TLS') === 'true',
+      });
+      assert.equal(url, `${scheme}://192.0.2.10:8085`, set);
+    }
+  });
+
+  test("the agent's introspection takes the tokens and JWTs config-api and analytics take", () => {
+    const { manifests } = rendered.get('auth')!;
+    const tokensOf = (kind: string, name: string) => {
+      const pod = find(manifests, kind, name).spec.template.spec;
+      const container = pod.containers[0];
+      const mount = container.volumeMounts.find(
+        (m: { mountPath: string }) => m.mountPath === '/var/lib/weft/tokens.json',
+      );
+      return {
+        env: Object.fromEntries(
+          container.env
+            .filter((e: { name: string }) => e.name.startsWith('WEFT_AUTH_'))
+            .map((e: { name: string; value: string }) => [e.name, e.value]),
+        ),
+        secret: pod.volumes.find((v: { name: string }) => v.name === mount?.name)?.secret?.secretName,
+        key: mount?.subPath,
+        stateDir: envOf(container, 'WEFT_STATE_DIR'),
+      };
+    };
+    const analytics = tokensOf('Deployment', 'weft-analytics');
+    assert.equal(analytics.secret, 'weft-auth');
+    assert.equal(analytics.env.WEFT_AUTH_JWKS, 'https://idp.example.com/.well-known/jwks.json');
+    assert.deepEqual(tokensOf('DaemonSet', 'weft-vrouter-agent'), analytics, 'the agent as analytics');
   });
 
   test(

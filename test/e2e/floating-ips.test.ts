@@ -115,7 +115,9 @@ test('FRR learns the floating IP from Weft over BGP, next hop the host holding t
   const table = vtysh(lab.topology.gateway!, 'show ip bgp');
   assert.match(table, new RegExp(`${FIP.replaceAll('.', '\\.')}/32\\s+${h1.replaceAll('.', '\\.')}`));
   // The agent of h1 holds it in its datapath, for p1's interface.
-  const datapath = (await (await fetch(`${lab.agentUrl(lab.host('h1'))}/datapath`)).json()) as {
+  const datapath = (await (
+    await fetch(`${lab.agentUrl(lab.host('h1'))}/datapath`, { headers: lab.authHeaders })
+  ).json()) as {
     floating_ips: Array<{ address: string; interface_uuid: string; fixed_address: string; source: boolean }>;
   };
   assert.deepEqual(datapath.floating_ips, [

@@ -239,7 +239,9 @@ test('a ClusterIP Service spreads 300 connections over its 3 endpoints, none fai
   });
 
   // The client's agent holds the service in its datapath, with the three backends.
-  const datapath = (await (await fetch(`${lab.agentUrl(lab.host('h2'))}/datapath`)).json()) as {
+  const datapath = (await (
+    await fetch(`${lab.agentUrl(lab.host('h2'))}/datapath`, { headers: lab.authHeaders })
+  ).json()) as {
     services: { address: string; port: number; protocol: string; backends: string[] }[];
   };
   assert.deepEqual(

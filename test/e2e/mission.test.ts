@@ -242,7 +242,9 @@ test('7: CNI DEL for every pod leaves no interface and returns every address', {
   const ips = await lab.config.request<{ 'instance-ips': unknown[] }>('GET', '/instance-ips');
   assert.equal(ips['instance-ips'].length, 0, 'every address is back in its pool');
   for (const host of lab.topology.hosts) {
-    const state = (await (await fetch(`${lab.agentUrl(host)}/host-state`)).json()) as { ports: unknown[] };
+    const state = (await (await fetch(`${lab.agentUrl(host)}/host-state`, { headers: lab.authHeaders })).json()) as {
+      ports: unknown[];
+    };
     assert.deepEqual(state.ports, [], `the agent of ${host.name} still holds ports`);
   }
 });

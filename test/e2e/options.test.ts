@@ -125,7 +125,7 @@ test('the local stack and the lab set only options each daemon declares', async 
     }
   }
   const host = { name: 'h1', underlayAddress: '10.0.0.2', underlayDevice: 'eth0' } as Topology['hosts'][number];
-  for (const name of Object.keys(agentEnv(host, topology, ports, '/tmp/lab/h1'))) {
+  for (const name of Object.keys(agentEnv(host, topology, ports, '/tmp/lab/h1', '/tmp/lab'))) {
     assert.ok(byName.get('vrouter-agent')?.has(name), `the lab sets ${name} for the agent, which does not declare it`);
   }
 });

@@ -163,7 +163,9 @@ test('the agents of the routed network hold the gateway’s routes, next hop the
   };
   // The gateway's default route and its outside network, in whichever routing instance holds them.
   const learnt = async (host: 'h1' | 'h2') =>
-    ((await (await fetch(`${lab.agentUrl(lab.host(host))}/datapath`)).json()) as View).routes
+    (
+      (await (await fetch(`${lab.agentUrl(lab.host(host))}/datapath`, { headers: lab.authHeaders })).json()) as View
+    ).routes
       .filter((route) => route.prefix === '198.51.100.0/24' || route.prefix === '0.0.0.0/0')
       .map((route) => [
         route.routing_instance.split(':').at(-1),

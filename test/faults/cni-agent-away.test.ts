@@ -23,7 +23,9 @@ interface HostStateView {
 
 async function hostState(): Promise<HostStateView> {
   const { lab } = fault;
-  return (await (await fetch(`${lab.agentUrl(lab.host('h1'))}/host-state`)).json()) as HostStateView;
+  return (await (
+    await fetch(`${lab.agentUrl(lab.host('h1'))}/host-state`, { headers: lab.authHeaders })
+  ).json()) as HostStateView;
 }
 
 function hasRoute(view: HostStateView, address: string): boolean {

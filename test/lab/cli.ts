@@ -2,12 +2,15 @@
 // npm run lab -- up [--hosts N] [--modes tc,xdp,…] [--gateway] [--kube URL [--pod-network NET]] | down | status
 //                | pod add NAME --host H --network NET [--network NET…] [--label KEY=VALUE…]
 //                | pod del NAME | exec NAME CMD [ARGS…]
-//                | upgrade --from REF [--hosts N] [--cache DIR]
+//                | upgrade --from REF [--hosts N] [--cache DIR] [--keep N]
+//   --keep N: built trees the cache keeps (the N most recently used, 3 by default; the rest
+//   deleted after a build, never one in use)
 // The lab of ../../README.md's tour. Needs root (namespaces, BPF).
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../support/stack.js';
 import { Lab } from './lab.js';
+import { DEFAULT_REF_CACHE_KEEP } from './ref-cache.js';
 import { adminTokenFile } from './services.js';
 import type { LabDatapathMode } from './topology.js';
 import { builtTree, commitOf, DEFAULT_REF_CACHE, formatReport, rollout, upLabOf } from './upgrade.js';
@@ -129,15 +132,20 @@ async function main(argv: string[]): Promise<void> {
           from: { type: 'string' },
           hosts: { type: 'string', default: '2' },
           cache: { type: 'string', default: DEFAULT_REF_CACHE },
+          // Built trees are ~1 GB each: after a build, only the N most recently used stay.
+          keep: { type: 'string', default: String(DEFAULT_REF_CACHE_KEEP) },
         },
       });
+      const keep = Number(values.keep);
+      if (!Number.isInteger(keep) || keep < 1 || keep > 1000)
+        throw new Error(`--keep ${values.keep}: expected 1 to 1000 (built trees the cache keeps)`);
       if (!values.from) throw new Error('upgrade --from REF: REF is the commit to upgrade from');
       const hosts = Number(values.hosts);
       if (!Number.isInteger(hosts) || hosts < 2 || hosts > 200)
         throw new Error(`--hosts ${values.hosts}: expected 2 to 200 (the pods that ping sit on two hosts)`);
       const from = commitOf(values.from);
       const log = (line: string) => console.log(line);
-      const tree = builtTree(from, { cacheDir: values.cache, log });
+      const tree = builtTree(from, { cacheDir: values.cache, keep, log });
       const lab = await upLabOf(tree, { hosts, dir });
       log(`lab up with ${from.slice(0, 12)}'s daemons; rolling out this checkout`);
       console.log(formatReport(await rollout(lab, from, log)));

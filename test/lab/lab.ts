@@ -355,7 +355,9 @@ export class Lab {
     const name = `agent-${host.name}`;
     const { command, args } = agentCommand(this.treeOf(name));
     const started = startProcess(name, command, args, {
-      env: daemonEnv(this.#optionsFor(name, 'vrouter-agent', agentEnv(host, this.topology, this.state.ports, hostDir))),
+      env: daemonEnv(
+        this.#optionsFor(name, 'vrouter-agent', agentEnv(host, this.topology, this.state.ports, hostDir, this.authDir)),
+      ),
       logDir: join(this.dir, 'logs'),
       netns: host.netns,
     });
@@ -393,7 +395,7 @@ export class Lab {
     await waitFor(service.ready, { timeoutMs: 30_000, what: `${name} to be ready again` });
   }
 
-  /** Where a host's agent answers HTTP (health, metrics, /host-state). */
+  /** Where a host's agent answers HTTP (health, metrics; /host-state with `authHeaders`). */
   agentUrl(host: LabHost): string {
     return `http://${host.underlayAddress}:${this.state.ports.agentHttp}`;
   }
@@ -611,7 +613,7 @@ export class Lab {
               optionsFor(
                 'vrouter-agent',
                 this.treeOf(name),
-                agentEnv(host, this.topology, this.state.ports, join(this.dir, host.name)),
+                agentEnv(host, this.topology, this.state.ports, join(this.dir, host.name), this.authDir),
               ).options,
             ),
           ),

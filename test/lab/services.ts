@@ -231,7 +231,13 @@ export function agentCommand(tree?: string): { command: string; args: string[] }
   return { command: process.execPath, args: [serviceMain('vrouter-agent', tree)] };
 }
 
-export function agentEnv(host: LabHost, topology: Topology, ports: LabPorts, hostDir: string): Record<string, string> {
+export function agentEnv(
+  host: LabHost,
+  topology: Topology,
+  ports: LabPorts,
+  hostDir: string,
+  authDir: string,
+): Record<string, string> {
   // Named by its host: the name control believes is the one in this certificate.
   const tls = identity(tlsDirOf(join(hostDir, '..')), host.name, [host.underlayAddress, natsUserOf('vrouter-agent')]);
   return {
@@ -248,6 +254,8 @@ export function agentEnv(host: LabHost, topology: Topology, ports: LabPorts, hos
     WEFT_AGENT_CNI_DELETE_QUEUE: join(hostDir, 'delete-queue'),
     WEFT_AGENT_BPFFS_DIR: `/sys/fs/bpf/weft/${host.name}`,
     WEFT_AGENT_DATAPATH_MODE: host.datapathMode ?? 'tc',
+    // The lab's one tokens file (config-api's): its admin token may use the introspection.
+    WEFT_AUTH_TOKENS_FILE: join(authDir, 'tokens.json'),
     ...(host.underlayStage ? { WEFT_AGENT_UNDERLAY_STAGE: host.underlayStage } : {}),
   };
 }

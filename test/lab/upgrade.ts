@@ -13,6 +13,7 @@ import { repoRoot } from '../support/stack.js';
 import { PROJECT } from './config-client.js';
 import { CniAddFailed, Lab, type LabOptions } from './lab.js';
 import { isAlive } from './processes.js';
+import { DEFAULT_REF_CACHE_KEEP, markUsed, pruneRefCache } from './ref-cache.js';
 import { netnsPath } from './shell.js';
 import { declaredOptions } from './trees.js';
 
@@ -46,20 +47,37 @@ export function previousServicesCommit(): string {
  * A built tree of `ref`, made once per commit under `cacheDir`: the commit's files (`git archive`,
  * so that the cache is a plain folder, not a worktree registered in this repository), then that
  * tree's own set-up (`node deploy/setup.mjs test`: its dependencies and build). A tree whose
- * set-up finished carries a stamp; one without is set up again.
+ * set-up finished carries a stamp; one without is set up again. Each use marks the tree used;
+ * after a build, only the `keep` most recently used trees stay (ref-cache.ts), this one always.
  */
-export function builtTree(ref: string, { cacheDir = DEFAULT_REF_CACHE, log = (_: string) => {} } = {}): string {
+export function builtTree(
+  ref: string,
+  {
+    cacheDir = DEFAULT_REF_CACHE,
+    keep = DEFAULT_REF_CACHE_KEEP,
+    log = (_: string) => {},
+  }: { cacheDir?: string; keep?: number; log?: (line: string) => void } = {},
+): string {
   const commit = commitOf(ref);
   const tree = join(cacheDir, commit);
   const stamp = join(tree, '.weft-built');
-  if (existsSync(stamp)) return tree;
+  if (existsSync(stamp)) {
+    markUsed(tree);
+    return tree;
+  }
   mkdirSync(cacheDir, { recursive: true });
   const release = lockTree(tree);
+  let built = false;
   try {
-    if (!existsSync(stamp)) buildTree(commit, tree, stamp, log);
+    if (!existsSync(stamp)) {
+      buildTree(commit, tree, stamp, log);
+      built = true;
+    }
+    markUsed(tree);
   } finally {
     release();
   }
+  if (built) pruneRefCache(cacheDir, { keep, current: tree, log });
   return tree;
 }
 

@@ -16,4 +16,5 @@ export * from './datapath/test-links.js';
 export { TcAction, type XdpTestRun, type XdpTestRunOptions } from './datapath/test-run.js';
 export * from './datapath/xdp.js';
 export { errors } from './errors.js';
+export { introspectUrlOf } from './introspect/url.js';
 export * as maps from './maps/index.js';

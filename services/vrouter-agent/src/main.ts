@@ -7,12 +7,13 @@
 //   weft-vrouter-agent cleanup    remove every program, map, pin and port record the agent made
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { createHttpApp, NatsLink, startDaemon, UvePublisher } from '@weft/kit';
+import { Authenticator, authSettingsOf, createHttpApp, NatsLink, startDaemon, UvePublisher } from '@weft/kit';
 import { Agent } from './agent/agent.js';
 import { agentOptions } from './agent/options.js';
 import { defaultRouteDevice, firstIpv4Address, linkMtu } from './agent/underlay.js';
 import { HostDatapath } from './datapath/host-datapath.js';
-import { registerDatapathIntrospection } from './introspect/routes.js';
+import { registerIntrospection } from './introspect/routes.js';
+import { introspectUrlOf } from './introspect/url.js';
 
 const cleanupOnly = process.argv[2] === 'cleanup';
 if (cleanupOnly) process.argv.splice(2, 1);
@@ -26,6 +27,18 @@ if (!underlayDevice || !underlayAddress) {
     'weft-vrouter-agent: no underlay: set WEFT_AGENT_UNDERLAY_DEVICE and WEFT_AGENT_UNDERLAY_ADDRESS (there is no default route to guess from)\n',
   );
   process.exit(2);
+}
+
+// Refused before anything is touched: a wrong combination (no-auth beyond loopback, a JWKS
+// without its issuer) is one line and exit 2, as for a wrong single option.
+let authenticator: Authenticator | undefined;
+if (!cleanupOnly) {
+  try {
+    authenticator = new Authenticator(authSettingsOf(config), { logger, host: config.httpHost });
+  } catch (error) {
+    process.stderr.write(`weft-vrouter-agent: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
 }
 
 const datapath = new HostDatapath({
@@ -63,8 +76,12 @@ const agent = new Agent({
     flowSampleRate: config.flowSampleRate,
     flowExportIntervalMs: config.flowExportInterval,
     tls,
-    // A wildcard listen address is reached at the underlay address.
-    introspectUrl: `http://${/^(0\.0\.0\.0|::)$/.test(config.httpHost) ? underlayAddress : config.httpHost}:${config.httpPort}`,
+    introspectUrl: introspectUrlOf({
+      httpHost: config.httpHost,
+      httpPort: config.httpPort,
+      underlayAddress,
+      https: httpTls !== undefined,
+    }),
   },
   datapath,
   logger,
@@ -86,12 +103,16 @@ lifecycle.onStop('uve', () => uve.close());
 await agent.start();
 lifecycle.onStop('agent', () => agent.stop());
 const app = createHttpApp({ logger, readiness, metrics, tls: httpTls });
-app.get('/host-state', async () => agent.introspect());
-registerDatapathIntrospection(app, {
-  view: () => agent.state.view(),
-  ports: () => agent.ports.all(),
-  inspect: () => datapath.inspect(),
-});
+registerIntrospection(
+  app,
+  {
+    hostState: () => agent.introspect(),
+    view: () => agent.state.view(),
+    ports: () => agent.ports.all(),
+    inspect: () => datapath.inspect(),
+  },
+  authenticator!,
+);
 lifecycle.onStop('http', () => app.close());
 await app.listen({ host: config.httpHost, port: config.httpPort });
 logger.info(

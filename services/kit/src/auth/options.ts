@@ -1,5 +1,5 @@
-// The options of every service that authenticates its callers (config-api, analytics), declared
-// once; each spreads them into its own declaration.
+// The options of every service that authenticates its callers (config-api, analytics, and the
+// vrouter-agent's introspection), declared once; each spreads them into its own declaration.
 import { existsSync, readFileSync } from 'node:fs';
 import { option } from '../config.js';
 

@@ -2,7 +2,7 @@
 // against the README, the image, the chart and the lab by test/e2e), with defaults that work on
 // one machine: control on loopback, the underlay on the device of the default route.
 import { hostname } from 'node:os';
-import { commonOptions, option } from '@weft/kit';
+import { authOptions, commonOptions, option } from '@weft/kit';
 
 export const agentOptions = {
   hostName: {
@@ -61,6 +61,9 @@ export const agentOptions = {
     'how often flow records go to analytics',
     2_000,
   ),
+  // Who may use the introspection (host state, datapath, probes): cloud-admin tokens, checked as
+  // config-api and analytics check them.
+  ...authOptions,
 };
 
 /** Everything weft-vrouter-agent takes: the kit's common options and its own. */

@@ -1,7 +1,8 @@
 // One agent's session with one control replica (weft.control.v1.Agent/Session): say hello,
 // take the host's config and routes into HostState, acknowledge what the datapath has applied,
-// report the host's ports, and reconnect with backoff whenever the stream ends. An agent runs
-// one session per replica; a replica that goes away changes nothing the datapath forwards.
+// report the host's ports, and reconnect with jittered backoff (backoff.ts) whenever the stream
+// ends. An agent runs one session per replica; a replica that goes away changes nothing the
+// datapath forwards.
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import { GRPC_KEEPALIVE, grpcChannelCredentials, type Logger, type TlsFiles } from '@weft/kit';
 import { loadAgentProto } from '@weft/proto';
@@ -9,6 +10,7 @@ import type { AgentMessage } from '@weft/proto/gen/weft/control/v1/AgentMessage.
 import type { ControlMessage__Output } from '@weft/proto/gen/weft/control/v1/ControlMessage.js';
 import type { PortStatus } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import type { HostState } from '../host-state/host-state.js';
+import { type RandomSource, ReconnectBackoff } from './backoff.js';
 
 export type { PortStatus };
 
@@ -27,6 +29,8 @@ export interface ControlSessionOptions {
   tls?: TlsFiles;
   /** Longest wait between reconnect attempts. */
   maxBackoffMs?: number;
+  /** Where the reconnect waits are drawn from (backoff.ts); Math.random when not given. */
+  random?: RandomSource;
   /** Told when the session comes up or goes down. */
   onConnectionChange?: (connected: boolean) => void;
 }
@@ -41,7 +45,7 @@ export class ControlSession {
   #highestReceived = 0;
   #ackScheduled = false;
   #stopped = false;
-  #backoffMs = 100;
+  readonly #backoff: ReconnectBackoff;
   #connected = false;
   /** Messages received over the session's lifetime, for metrics and introspection. */
   received = 0;
@@ -56,6 +60,7 @@ export class ControlSession {
       'grpc.max_reconnect_backoff_ms': options.maxBackoffMs ?? 5_000,
     });
     this.#log = options.logger.child({ component: 'control-session', replica: options.address });
+    this.#backoff = new ReconnectBackoff(100, options.maxBackoffMs ?? 5_000, options.random);
   }
 
   get connected(): boolean {
@@ -89,7 +94,7 @@ export class ControlSession {
     stream.on('data', (message: ControlMessage__Output) => {
       if (!this.#connected) {
         this.#connected = true;
-        this.#backoffMs = 100;
+        this.#backoff.reset();
         this.#log.info('session with control established');
         this.options.onConnectionChange?.(true);
       }
@@ -118,9 +123,8 @@ export class ControlSession {
     this.options.state.endSession(this.options.address);
     if (wasConnected) this.options.onConnectionChange?.(false);
     if (this.#stopped) return;
-    const delay = this.#backoffMs;
-    this.#backoffMs = Math.min(this.#backoffMs * 2, this.options.maxBackoffMs ?? 5_000);
-    setTimeout(() => this.#open(), delay).unref();
+    // Jittered: agents cut off together by a control restart do not come back in lockstep.
+    setTimeout(() => this.#open(), this.#backoff.next()).unref();
   }
 
   /** Acknowledges the highest sequence number once the datapath has applied it. */

@@ -1,6 +1,10 @@
-// The agent's read-only view of its datapath and its probe endpoints, on the HTTP port beside
-// /host-state: GET /datapath (datapath-view.ts), POST /probe (a packet from one of this host's
-// pods) and POST /probe/tunnel (a frame arriving from another host), both in src/probe/probe.ts.
+// The agent's introspection on its HTTP port: GET /host-state (what it holds from control),
+// GET /datapath (datapath-view.ts), POST /probe (a packet from one of this host's pods) and
+// POST /probe/tunnel (a frame arriving from another host), both in src/probe/probe.ts. All of
+// them want a cloud-admin token: they show every tenant's ports and routes, and a probe runs
+// packets of the caller's making through the datapath. /healthz, /readyz and /metrics stay open,
+// as on every daemon.
+import { type Authenticator, authErrors, authenticateRequests, type Identity, isCloudAdmin } from '@weft/kit';
 import type { FastifyInstance } from 'fastify';
 import { errors } from '../errors.js';
 import type { HostView } from '../host-state/host-state.js';
@@ -15,7 +19,25 @@ export interface IntrospectionSource {
   inspect(): DatapathInspection | undefined;
 }
 
-export function registerDatapathIntrospection(app: FastifyInstance, source: IntrospectionSource): void {
+/** Introspection is the operator's: a token without the cloud-admin role is refused, naming it. */
+function cloudAdminOnly(identity: Identity): void {
+  if (!isCloudAdmin(identity)) {
+    throw authErrors.FORBIDDEN({ user: identity.user, action: "use the agent's introspection (cloud-admin only)" });
+  }
+}
+
+/** Every introspection route, behind the caller's token (see the top of this file). */
+export function registerIntrospection(
+  app: FastifyInstance,
+  source: IntrospectionSource & { hostState(): unknown },
+  authenticator: Authenticator,
+): void {
+  authenticateRequests(app, authenticator, { authorize: cloudAdminOnly });
+  app.get('/host-state', async () => source.hostState());
+  registerDatapathIntrospection(app, source);
+}
+
+function registerDatapathIntrospection(app: FastifyInstance, source: IntrospectionSource): void {
   const loaded = () => {
     const inspection = source.inspect();
     if (!inspection) throw errors.DATAPATH_UNAVAILABLE({ reason: 'the datapath is not loaded' });

@@ -1,5 +1,6 @@
 {{/*
-Authentication of config-api and analytics (WEFT_AUTH_*), and control's token for config-api.
+Authentication of config-api, analytics and the agents' introspection (WEFT_AUTH_*), and
+control's token for config-api.
 Tokens never sit in values: global.auth.secretName names a Secret you create with keys
 tokens.json (the tokens file: {"tokens": [{token, user, roles, projects}]}), control.token
 (a token of that file with the reader or cloud-admin role, for control) and, with kube-manager,
