@@ -30,6 +30,8 @@ const CREATE_SECONDS = Number(process.env.BENCH_CREATE_SECONDS ?? 10);
 const READ_SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 5);
 /** Read rounds per contender, alternating; READ_SECONDS is split among them. */
 const READ_ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? 10);
+/** BENCH_CONFIG_API_ONLY=etcd runs only the HA mode's rows (config-api on etcd, raw puts, raw transactions). */
+const ONLY_ETCD = process.env.BENCH_CONFIG_API_ONLY === 'etcd';
 
 const configApiDir = dirname(fileURLToPath(import.meta.resolve('@weft/config-api')));
 const configApiMain = join(configApiDir, 'main.js');
@@ -294,25 +296,16 @@ async function commitStats(api: string) {
   };
 }
 
-async function main() {
-  const barePort = await freePort();
-  const bare = `http://127.0.0.1:${barePort}`;
-
-  // SQLite (the default): the creates here, and later the reads of what they made.
-  const sqliteDaemon = await startDaemon('full');
-  let daemon = sqliteDaemon;
-  const interfaces: string[] = [];
-  const creates = await createPairs(daemon.url, interfaces);
-  const stats = await commitStats(daemon.url);
-  const sample = (await call(daemon.url, 'GET', `/virtual-machine-interface/${interfaces[0]}`)).body;
-
-  // The HA mode: the same creates through config-api on a 3-member etcd, then raw etcd puts of
-  // an object of the same size on the same cluster, at the same concurrency.
+/** The HA mode: creates through config-api on a 3-member etcd, then raw puts and transactions on the same cluster. */
+async function haRuns(storedSample?: string) {
   const cluster = await startEtcdCluster({ size: 3 });
   const etcdDaemon = await startDaemon('full', cluster.endpoints);
   const etcdInterfaces: string[] = [];
   const etcdCreates = await createPairs(etcdDaemon.url, etcdInterfaces);
   const etcdStats = await commitStats(etcdDaemon.url);
+  // The raw puts' object: an interface as config-api answers it (SQLite's, when that ran first).
+  const sample =
+    storedSample ?? (await call(etcdDaemon.url, 'GET', `/virtual-machine-interface/${etcdInterfaces[0]}`)).body;
   await etcdDaemon.stop();
   const etcd = new Etcd3({ hosts: cluster.endpoints });
   const prefix = `/bench-raw/${randomUUID()}/`;
@@ -345,6 +338,66 @@ async function main() {
   });
   etcd.close();
   await cluster.dispose();
+  return { etcdCreates, etcdStats, etcdInterfaces, rawPuts, shaped };
+}
+
+function haReport(ha: Awaited<ReturnType<typeof haRuns>>, sqliteCreates?: Run) {
+  const { etcdCreates, etcdStats, etcdInterfaces, rawPuts, shaped } = ha;
+  const rate = (run: Run) => run.operations / run.seconds;
+  const latency = (run: { latencies: number[] }) =>
+    `${fmt(percentile(run.latencies, 50), 1)} / ${fmt(percentile(run.latencies, 99), 1)} ms`;
+  // Per create request (two per pair) against one etcd request per raw put.
+  const createRate = (run: Run) => (2 * run.operations) / run.seconds;
+  process.stdout.write(
+    `\nHA mode: ${CLIENTS} concurrent clients for ${CREATE_SECONDS} s each, one run; a create is one etcd transaction ` +
+      '(its keys, references, reservations and log entry); the baseline is a raw etcd put of an object of the same size.\n\n' +
+      '| measure | creates/s | ratio to raw etcd puts | p50 / p99 per request |\n| --- | ---: | ---: | ---: |\n',
+  );
+  const haRows: [string, number, Run][] = [
+    ['raw etcd puts (etcd3 client, 3 members)', rate(rawPuts), rawPuts],
+    ["raw etcd transactions of one create's shape (9 keys, fenced)", rate(shaped), shaped],
+    ['config-api on etcd (3 members), interface and instance-ip creates', createRate(etcdCreates), etcdCreates],
+  ];
+  if (sqliteCreates) {
+    haRows.push([
+      'config-api on SQLite (synchronous=FULL), the same creates',
+      createRate(sqliteCreates),
+      sqliteCreates,
+    ]);
+  }
+  for (const [what, perSecond, run] of haRows) {
+    process.stdout.write(`| ${what} | ${fmt(perSecond)} | ${fmt(perSecond / rate(rawPuts), 2)} | ${latency(run)} |\n`);
+  }
+  const etcdRatio = createRate(etcdCreates) / rate(rawPuts);
+  process.stdout.write(
+    `\nGoal: config-api on etcd >= 0.5x raw etcd puts: ${fmt(etcdRatio, 2)}x, ${etcdRatio >= 0.5 ? 'met' : 'missed'}. ` +
+      `Against raw transactions of the same shape: ${fmt(createRate(etcdCreates) / rate(shaped), 2)}x. ` +
+      `Failed operations: config-api on etcd ${etcdCreates.failures}, raw puts ${rawPuts.failures}, raw transactions ${shaped.failures}; ` +
+      `${fmt(etcdInterfaces.length)} interfaces with an address stored on etcd; ` +
+      `${fmt(etcdStats.commits)} etcd transactions for ${fmt(2 * etcdCreates.operations + 1)} creates, ` +
+      `${fmt(etcdStats.msPerCommit, 2)} ms per etcd transaction, ${fmt(etcdStats.conflicts)} writes run again after a conflict.\n`,
+  );
+}
+
+async function main() {
+  if (ONLY_ETCD) {
+    haReport(await haRuns());
+    agent.destroy();
+    return;
+  }
+  const barePort = await freePort();
+  const bare = `http://127.0.0.1:${barePort}`;
+
+  // SQLite (the default): the creates here, and later the reads of what they made.
+  const sqliteDaemon = await startDaemon('full');
+  let daemon = sqliteDaemon;
+  const interfaces: string[] = [];
+  const creates = await createPairs(daemon.url, interfaces);
+  const stats = await commitStats(daemon.url);
+  const sample = (await call(daemon.url, 'GET', `/virtual-machine-interface/${interfaces[0]}`)).body;
+
+  // The HA mode, with raw puts of the interface as SQLite stored it.
+  const ha = await haRuns(sample);
 
   const bareServer = startProcess(
     ['--input-type=module', '-e', BARE_FASTIFY],
@@ -427,30 +480,7 @@ async function main() {
   process.stdout.write(
     `| server CPU time per read (µs) | ${fmt(cpuPerRead)} | ${fmt(bareCpuPerRead)} | ${fmt(bareCpuPerRead / cpuPerRead, 2)} | | |\n`,
   );
-  // Per create request (two per pair) against one etcd request per raw put.
-  const createRate = (run: Run) => (2 * run.operations) / run.seconds;
-  process.stdout.write(
-    `\nHA mode: ${CLIENTS} concurrent clients for ${CREATE_SECONDS} s each, one run; a create is one etcd transaction ` +
-      '(its keys, references, reservations and log entry); the baseline is a raw etcd put of an object of the same size.\n\n' +
-      '| measure | creates/s | ratio to raw etcd puts | p50 / p99 per request |\n| --- | ---: | ---: | ---: |\n',
-  );
-  const haRows = [
-    ['raw etcd puts (etcd3 client, 3 members)', rate(rawPuts), rawPuts],
-    ["raw etcd transactions of one create's shape (9 keys, fenced)", rate(shaped), shaped],
-    ['config-api on etcd (3 members), interface and instance-ip creates', createRate(etcdCreates), etcdCreates],
-    ['config-api on SQLite (synchronous=FULL), the same creates', createRate(creates), creates],
-  ] as const;
-  for (const [what, perSecond, run] of haRows) {
-    process.stdout.write(`| ${what} | ${fmt(perSecond)} | ${fmt(perSecond / rate(rawPuts), 2)} | ${latency(run)} |\n`);
-  }
-  const etcdRatio = createRate(etcdCreates) / rate(rawPuts);
-  process.stdout.write(
-    `\nGoal: config-api on etcd >= 0.5x raw etcd puts: ${fmt(etcdRatio, 2)}x, ${etcdRatio >= 0.5 ? 'met' : 'missed'}. ` +
-      `Against raw transactions of the same shape: ${fmt(createRate(etcdCreates) / rate(shaped), 2)}x. ` +
-      `Failed operations: config-api on etcd ${etcdCreates.failures}, raw puts ${rawPuts.failures}, raw transactions ${shaped.failures}; ` +
-      `${fmt(etcdInterfaces.length)} interfaces with an address stored on etcd; ` +
-      `${fmt(etcdStats.msPerCommit, 2)} ms per etcd transaction, ${fmt(etcdStats.conflicts)} writes run again after a conflict.\n`,
-  );
+  haReport(ha, creates);
 
   const pairRate = rate(creates);
   const p99 = percentile(creates.latencies, 99);
