@@ -73,32 +73,6 @@ const SNAPSHOT_PAGE = 2000;
 
 type Waiter = { revision: number; resolve: () => void; reject: (error: Error) => void };
 
-/** Transactions of grouped writes in flight at once. */
-const GROUPS_IN_FLIGHT = 2;
-/** Bytes of keys and values one group may carry (etcd refuses requests over 1.5 MiB by default). */
-const MAX_GROUP_BYTES = 1024 * 1024;
-
-type TxnOp = { request_put: { key: Buffer; value: Buffer } } | { request_delete_range: { key: Buffer } };
-type TxnAnswer = { succeeded: boolean; header: { revision: string } };
-interface Parts {
-  compare: object[];
-  success: TxnOp[];
-  writes: string[];
-  reads: string[];
-  ranges: string[];
-  bytes: number;
-}
-interface Queued {
-  writeId: string;
-  attemptNumber: number;
-  attempt: Attempt;
-  viewRevision: number;
-  deadline: number;
-  parts: Parts;
-  resolve: (answer: TxnAnswer) => void;
-  reject: (error: Error) => void;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function toText(value: Buffer | string): string {
@@ -529,16 +503,13 @@ export class EtcdStore implements ConfigStore {
         results.push(result);
         const started = performance.now();
         try {
-          const response = await this.#grouped({
-            writeId,
-            attemptNumber: results.length - 1,
-            attempt,
-            viewRevision,
-            deadline: this.#attemptDeadline(deadline),
-          });
+          const response = await this.#client.kv.txn(
+            this.#transaction(writeId, results.length - 1, attempt, viewRevision),
+            { deadline: this.#attemptDeadline(deadline) },
+          );
           if (response.succeeded) {
             const revision = Number(response.header.revision);
-            void started;
+            this.#observeCommit((performance.now() - started) / 1000);
             // Committed: the answer is yes whatever comes next. The watch normally brings it
             // into this replica's view at once; reads wait for it through the barrier anyway.
             await this.#applied(revision, Math.max(deadline, Date.now() + this.#timeoutMs)).catch((error) =>
@@ -574,130 +545,7 @@ export class EtcdStore implements ConfigStore {
     }
   }
 
-  // ---- group commit (prototype) ----
-
-  readonly #queue: Queued[] = [];
-  #inFlight = 0;
-
-  #grouped(item: Omit<Queued, 'resolve' | 'reject' | 'parts'>): Promise<TxnAnswer> {
-    return new Promise<TxnAnswer>((resolve, reject) => {
-      const parts = this.#parts(item.writeId, item.attemptNumber, item.attempt, item.viewRevision);
-      this.#queue.push({ ...item, parts, resolve, reject });
-      if (this.#inFlight < GROUPS_IN_FLIGHT) queueMicrotask(() => this.#flush());
-    });
-  }
-
-  #flush(): void {
-    if (this.#inFlight >= GROUPS_IN_FLIGHT || this.#queue.length === 0) return;
-    const batch: Queued[] = [];
-    const written = new Set<string>();
-    const read = new Set<string>();
-    const ranges: string[] = [];
-    let compares = 0;
-    let puts = 2;
-    let bytes = 0;
-    const rest: Queued[] = [];
-    for (const item of this.#queue) {
-      const { parts } = item;
-      const clash =
-        parts.writes.some(
-          (key) => written.has(key) || read.has(key) || ranges.some((prefix) => key.startsWith(prefix)),
-        ) ||
-        parts.reads.some((key) => written.has(key)) ||
-        parts.ranges.some((prefix) => [...written].some((key) => key.startsWith(prefix)));
-      const fits =
-        compares + parts.compare.length <= MAX_TXN_OPS &&
-        puts + parts.success.length <= MAX_TXN_OPS &&
-        bytes + parts.bytes <= MAX_GROUP_BYTES;
-      if (batch.length > 0 && (clash || !fits)) {
-        rest.push(item);
-        continue;
-      }
-      batch.push(item);
-      for (const key of parts.writes) written.add(key);
-      for (const key of parts.reads) read.add(key);
-      ranges.push(...parts.ranges);
-      compares += parts.compare.length;
-      puts += parts.success.length;
-      bytes += parts.bytes;
-    }
-    this.#queue.length = 0;
-    this.#queue.push(...rest);
-    this.#inFlight += 1;
-    void this.#send(batch).finally(() => {
-      this.#inFlight -= 1;
-      this.#flush();
-    });
-  }
-
-  async #send(batch: Queued[]): Promise<void> {
-    const deadline = Math.min(...batch.map((item) => item.deadline));
-    const started = performance.now();
-    try {
-      const request =
-        batch.length === 1
-          ? this.#finish(batch[0]!.parts)
-          : this.#finish({
-              compare: batch.flatMap((item) => item.parts.compare),
-              success: batch.flatMap((item) => item.parts.success),
-            });
-      const response = await this.#client.kv.txn(request as never, { deadline });
-      this.#observeCommit((performance.now() - started) / 1000);
-      if (response.succeeded || batch.length === 1) {
-        for (const item of batch) item.resolve(response);
-        return;
-      }
-    } catch (error) {
-      for (const item of batch) item.reject(error as Error);
-      return;
-    }
-    // The group's compares failed: each write alone, so that one conflict fails only its own.
-    await Promise.all(
-      batch.map(async (item) => {
-        try {
-          const response = await this.#client.kv.txn(this.#finish(item.parts) as never, { deadline: item.deadline });
-          this.#observeCommit((performance.now() - started) / 1000);
-          item.resolve(response);
-        } catch (error) {
-          item.reject(error as Error);
-        }
-      }),
-    );
-  }
-
-  /** One write's compares and ops, without the head and trimming (which a group carries once). */
-  #parts(writeId: string, attemptNumber: number, attempt: Attempt, viewRevision: number): Parts {
-    const { compare, success } = this.#transaction(writeId, attemptNumber, attempt, viewRevision, false);
-    const writes = [...attempt.ops.map((op) => op.key), keys.logKey(writeId)];
-    const ranges = [...attempt.rangeReads];
-    const bytes = success.reduce(
-      (sum, op) => sum + (op.request_put ? op.request_put.value.length + op.request_put.key.length : 64),
-      0,
-    );
-    return { compare, success: success as TxnOp[], writes, reads: [...attempt.pointReads.keys()], ranges, bytes };
-  }
-
-  /** The head key and trimming, once per transaction. */
-  #finish({ compare, success }: Pick<Parts, 'compare' | 'success'>) {
-    const key = (relative: string) => Buffer.from(this.#prefix + relative);
-    const ops: TxnOp[] = [...success, { request_put: { key: key(keys.HEAD), value: Buffer.from('"group"') } }];
-    const compares = [...compare];
-    const trim = this.#trimmable(MAX_TXN_OPS - ops.length - 1);
-    if (trim.length > 0) {
-      for (const { writeId: old } of trim) ops.push({ request_delete_range: { key: key(keys.logKey(old)) } });
-      const through = Math.max(this.#view.trimmedThrough(), trim[trim.length - 1]!.revision);
-      ops.push({ request_put: { key: key(keys.TRIMMED), value: Buffer.from(JSON.stringify(through)) } });
-      compares.push({
-        key: key(keys.TRIMMED),
-        target: 'Mod',
-        result: 'Equal',
-        mod_revision: this.#view.entries.get(keys.TRIMMED)?.mod ?? 0,
-      });
-    }
-    return { compare: compares, success: ops };
-  }
-
-  #transaction(writeId: string, attemptNumber: number, attempt: Attempt, viewRevision: number, whole = true) {
+  #transaction(writeId: string, attemptNumber: number, attempt: Attempt, viewRevision: number) {
     const key = (relative: string) => Buffer.from(this.#prefix + relative);
     const rangeCompare = (prefix: string) => ({
       key: key(prefix),
@@ -729,14 +577,15 @@ export class EtcdStore implements ConfigStore {
         ? { request_delete_range: { key: key(op.key) } }
         : { request_put: { key: key(op.key), value: Buffer.from(JSON.stringify(op.value)) } },
     );
-    success.push({
-      request_put: {
-        key: key(keys.logKey(writeId)),
-        value: Buffer.from(keys.encodeLogValue({ ...attempt.change!, attempt: attemptNumber })),
+    success.push(
+      {
+        request_put: {
+          key: key(keys.logKey(writeId)),
+          value: Buffer.from(keys.encodeLogValue({ ...attempt.change!, attempt: attemptNumber })),
+        },
       },
-    });
-    if (!whole) return { compare, success };
-    success.push({ request_put: { key: key(keys.HEAD), value: Buffer.from(JSON.stringify(writeId)) } });
+      { request_put: { key: key(keys.HEAD), value: Buffer.from(JSON.stringify(writeId)) } },
+    );
     const trim = this.#trimmable(MAX_TXN_OPS - success.length - 1);
     if (trim.length > 0) {
       for (const { writeId: old } of trim) success.push({ request_delete_range: { key: key(keys.logKey(old)) } });
