@@ -17,7 +17,7 @@
 // per put, where a create through config-api is one etcd transaction).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,10 @@ const CREATE_SECONDS = Number(process.env.BENCH_CREATE_SECONDS ?? 10);
 const READ_SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 5);
 /** Read rounds per contender, alternating; READ_SECONDS is split among them. */
 const READ_ROUNDS = Number(process.env.BENCH_READ_ROUNDS ?? 10);
+/** BENCH_CONFIG_API_ONLY=etcd runs only the HA mode's rows (config-api on etcd, raw puts, raw transactions). */
+const ONLY_ETCD = process.env.BENCH_CONFIG_API_ONLY === 'etcd';
+/** Creates' shapes per raw transaction in the grouped row (8 × 8 = 64 creates in flight, as with 64 clients). */
+const GROUP = 8;
 
 const configApiDir = dirname(fileURLToPath(import.meta.resolve('@weft/config-api')));
 const configApiMain = join(configApiDir, 'main.js');
@@ -119,10 +123,11 @@ interface Run {
   failures: number;
 }
 
-/** Runs `step` in CLIENTS loops for `seconds`; each step reports the latencies of its requests. */
+/** Runs `step` in `clients` loops for `seconds`; each step reports the latencies of its requests. */
 async function drive(
   seconds: number,
   step: (client: number, index: number) => Promise<number[] | undefined>,
+  clients = CLIENTS,
 ): Promise<Run> {
   const latencies: number[] = [];
   let operations = 0;
@@ -130,7 +135,7 @@ async function drive(
   const started = performance.now();
   const deadline = started + seconds * 1000;
   await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, client) => {
+    Array.from({ length: clients }, async (_, client) => {
       for (let index = 0; performance.now() < deadline; index++) {
         const measured = await step(client, index);
         if (measured) {
@@ -243,6 +248,33 @@ function cpuSeconds(pid: number): number {
 /** Kernel clock ticks per second (USER_HZ), the unit of /proc/<pid>/stat times: 100 on Linux. */
 const CLOCK_TICKS = 100;
 
+/** CPU seconds (user + system) of every thread of a process so far (etcd's are many). */
+function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The etcd members this process started (its children named etcd). */
+function etcdPids(): number[] {
+  const pids: number[] = [];
+  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+    const children = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8').trim();
+    for (const child of children ? children.split(' ').map(Number) : []) {
+      if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'etcd') pids.push(child);
+    }
+  }
+  return pids;
+}
+
+/** CPU seconds `pids` (main threads of `mainThreadOf`, whole processes of the others) spend while `run` runs. */
+async function withCpu<T>(mainThreadOf: number, run: () => Promise<T>): Promise<[T, { main: number; etcd: number }]> {
+  const members = etcdPids();
+  const etcdCpu = () => members.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const [mainBefore, etcdBefore] = [cpuSeconds(mainThreadOf), etcdCpu()];
+  const result = await run();
+  return [result, { main: cpuSeconds(mainThreadOf) - mainBefore, etcd: etcdCpu() - etcdBefore }];
+}
+
 interface ReadRounds {
   /** Reads per second of each round. */
   rates: number[];
@@ -294,7 +326,147 @@ async function commitStats(api: string) {
   };
 }
 
+/** The HA mode: creates through config-api on a 3-member etcd, then raw puts and transactions on the same cluster. */
+async function haRuns(storedSample?: string) {
+  const cluster = await startEtcdCluster({ size: 3 });
+  const etcdDaemon = await startDaemon('full', cluster.endpoints);
+  const etcdInterfaces: string[] = [];
+  const [etcdCreates, etcdCpu] = await withCpu(etcdDaemon.pid, () => createPairs(etcdDaemon.url, etcdInterfaces));
+  const etcdStats = await commitStats(etcdDaemon.url);
+  // The raw puts' object: an interface as config-api answers it (SQLite's, when that ran first).
+  const sample =
+    storedSample ?? (await call(etcdDaemon.url, 'GET', `/virtual-machine-interface/${etcdInterfaces[0]}`)).body;
+  await etcdDaemon.stop();
+  const etcd = new Etcd3({ hosts: cluster.endpoints });
+  const prefix = `/bench-raw/${randomUUID()}/`;
+  const [rawPuts, rawPutsCpu] = await withCpu(process.pid, () =>
+    drive(CREATE_SECONDS, async (client, index) => {
+      const started = performance.now();
+      try {
+        await etcd.put(`${prefix}${client}/${index}`).value(sample);
+      } catch {
+        return undefined;
+      }
+      return [performance.now() - started];
+    }),
+  );
+  // The shape of one create without config-api: one transaction that requires its log key
+  // absent and puts nine keys (the object and its log entry at the stored object's size, the
+  // name, the reservation, two references, two back-references and the head, small).
+  const shape = (at: string) => {
+    const key = (part: string) => Buffer.from(`${at}${part}`);
+    return {
+      compare: { key: key('l'), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 },
+      success: ['o', 'l', 'n', 'a', 'r1', 'b1', 'r2', 'b2', 'h'].map((part) => ({
+        request_put: { key: key(part), value: Buffer.from(part === 'o' || part === 'l' ? sample : part) },
+      })),
+    };
+  };
+  const [shaped, shapedCpu] = await withCpu(process.pid, () =>
+    drive(CREATE_SECONDS, async (client, index) => {
+      const { compare, success } = shape(`${prefix}txn/${client}/${index}/`);
+      const started = performance.now();
+      try {
+        await etcd.kv.txn({ compare: [compare], success });
+      } catch {
+        return undefined;
+      }
+      return [performance.now() - started];
+    }),
+  );
+  // What a group commit could reach at most: the same 64 creates in flight, as 8 transactions of
+  // 8 creates' shapes each (their compares and puts side by side). Each operation counts 8.
+  const [grouped, groupedCpu] = await withCpu(process.pid, () =>
+    drive(
+      CREATE_SECONDS,
+      async (client, index) => {
+        const shapes = Array.from({ length: GROUP }, (_, n) => shape(`${prefix}group/${client}/${index}/${n}/`));
+        const started = performance.now();
+        try {
+          await etcd.kv.txn({
+            compare: shapes.map((one) => one.compare),
+            success: shapes.flatMap((one) => one.success),
+          });
+        } catch {
+          return undefined;
+        }
+        const ms = performance.now() - started;
+        return Array.from({ length: GROUP }, () => ms);
+      },
+      CLIENTS / GROUP,
+    ),
+  );
+  etcd.close();
+  await cluster.dispose();
+  const cpu = { etcdCreates: etcdCpu, rawPuts: rawPutsCpu, shaped: shapedCpu, grouped: groupedCpu };
+  return { etcdCreates, etcdStats, etcdInterfaces, rawPuts, shaped, grouped, cpu };
+}
+
+function haReport(ha: Awaited<ReturnType<typeof haRuns>>, sqliteCreates?: Run) {
+  const { etcdCreates, etcdStats, etcdInterfaces, rawPuts, shaped, grouped, cpu } = ha;
+  const rate = (run: Run) => run.operations / run.seconds;
+  const latency = (run: { latencies: number[] }) =>
+    `${fmt(percentile(run.latencies, 50), 1)} / ${fmt(percentile(run.latencies, 99), 1)} ms`;
+  // Per create request (two per pair) against one etcd request per raw put.
+  const createRate = (run: Run) => (2 * run.operations) / run.seconds;
+  const perOperation = (seconds: number, operations: number) => fmt((1000 * seconds) / operations, 2);
+  process.stdout.write(
+    `\nHA mode: ${CLIENTS} concurrent clients for ${CREATE_SECONDS} s each, one run; a create is one etcd transaction ` +
+      '(its keys, references, reservations and log entry); the baseline is a raw etcd put of an object of the same size. ' +
+      'CPU per create: the main thread of the process that talks to etcd (config-api, or this benchmark for the raw rows), ' +
+      'and the three etcd members together.\n\n' +
+      '| measure | creates/s | ratio to raw etcd puts | p50 / p99 per request | CPU ms per create: client / etcd |\n' +
+      '| --- | ---: | ---: | ---: | ---: |\n',
+  );
+  // [what, creates (or puts) done, the run, CPU spent meanwhile]
+  const haRows: [string, number, Run, { main: number; etcd: number } | undefined][] = [
+    ['raw etcd puts (etcd3 client, 3 members)', rawPuts.operations, rawPuts, cpu.rawPuts],
+    ["raw etcd transactions of one create's shape (9 keys, fenced)", shaped.operations, shaped, cpu.shaped],
+    [
+      `raw etcd transactions of ${GROUP} creates' shapes each, ${CLIENTS / GROUP} at a time (a group commit's ceiling)`,
+      grouped.latencies.length,
+      grouped,
+      cpu.grouped,
+    ],
+    [
+      'config-api on etcd (3 members), interface and instance-ip creates',
+      2 * etcdCreates.operations,
+      etcdCreates,
+      cpu.etcdCreates,
+    ],
+  ];
+  if (sqliteCreates) {
+    haRows.push([
+      'config-api on SQLite (synchronous=FULL), the same creates',
+      2 * sqliteCreates.operations,
+      sqliteCreates,
+      undefined,
+    ]);
+  }
+  for (const [what, done, run, used] of haRows) {
+    const perSecond = done / run.seconds;
+    const cpuCell = used ? `${perOperation(used.main, done)} / ${perOperation(used.etcd, done)}` : '';
+    process.stdout.write(
+      `| ${what} | ${fmt(perSecond)} | ${fmt(perSecond / rate(rawPuts), 2)} | ${latency(run)} | ${cpuCell} |\n`,
+    );
+  }
+  const etcdRatio = createRate(etcdCreates) / rate(rawPuts);
+  process.stdout.write(
+    `\nGoal: config-api on etcd >= 0.5x raw etcd puts: ${fmt(etcdRatio, 2)}x, ${etcdRatio >= 0.5 ? 'met' : 'missed'}. ` +
+      `Against raw transactions of the same shape: ${fmt(createRate(etcdCreates) / rate(shaped), 2)}x. ` +
+      `Failed operations: config-api on etcd ${etcdCreates.failures}, raw puts ${rawPuts.failures}, raw transactions ${shaped.failures}; ` +
+      `${fmt(etcdInterfaces.length)} interfaces with an address stored on etcd; ` +
+      `${fmt(etcdStats.commits)} etcd transactions for ${fmt(2 * etcdCreates.operations + 1)} creates, ` +
+      `${fmt(etcdStats.msPerCommit, 2)} ms per etcd transaction, ${fmt(etcdStats.conflicts)} writes run again after a conflict.\n`,
+  );
+}
+
 async function main() {
+  if (ONLY_ETCD) {
+    haReport(await haRuns());
+    agent.destroy();
+    return;
+  }
   const barePort = await freePort();
   const bare = `http://127.0.0.1:${barePort}`;
 
@@ -306,45 +478,8 @@ async function main() {
   const stats = await commitStats(daemon.url);
   const sample = (await call(daemon.url, 'GET', `/virtual-machine-interface/${interfaces[0]}`)).body;
 
-  // The HA mode: the same creates through config-api on a 3-member etcd, then raw etcd puts of
-  // an object of the same size on the same cluster, at the same concurrency.
-  const cluster = await startEtcdCluster({ size: 3 });
-  const etcdDaemon = await startDaemon('full', cluster.endpoints);
-  const etcdInterfaces: string[] = [];
-  const etcdCreates = await createPairs(etcdDaemon.url, etcdInterfaces);
-  const etcdStats = await commitStats(etcdDaemon.url);
-  await etcdDaemon.stop();
-  const etcd = new Etcd3({ hosts: cluster.endpoints });
-  const prefix = `/bench-raw/${randomUUID()}/`;
-  const rawPuts = await drive(CREATE_SECONDS, async (client, index) => {
-    const started = performance.now();
-    try {
-      await etcd.put(`${prefix}${client}/${index}`).value(sample);
-    } catch {
-      return undefined;
-    }
-    return [performance.now() - started];
-  });
-  // The shape of one create without config-api: one transaction that requires its log key
-  // absent and puts nine keys (the object and its log entry at the stored object's size, the
-  // name, the reservation, two references, two back-references and the head, small).
-  const shaped = await drive(CREATE_SECONDS, async (client, index) => {
-    const key = (part: string) => Buffer.from(`${prefix}txn/${client}/${index}/${part}`);
-    const started = performance.now();
-    try {
-      await etcd.kv.txn({
-        compare: [{ key: key('l'), target: 'Create', result: 'Equal', create_revision: 0 }],
-        success: ['o', 'l', 'n', 'a', 'r1', 'b1', 'r2', 'b2', 'h'].map((part) => ({
-          request_put: { key: key(part), value: Buffer.from(part === 'o' || part === 'l' ? sample : part) },
-        })),
-      });
-    } catch {
-      return undefined;
-    }
-    return [performance.now() - started];
-  });
-  etcd.close();
-  await cluster.dispose();
+  // The HA mode, with raw puts of the interface as SQLite stored it.
+  const ha = await haRuns(sample);
 
   const bareServer = startProcess(
     ['--input-type=module', '-e', BARE_FASTIFY],
@@ -427,30 +562,7 @@ async function main() {
   process.stdout.write(
     `| server CPU time per read (µs) | ${fmt(cpuPerRead)} | ${fmt(bareCpuPerRead)} | ${fmt(bareCpuPerRead / cpuPerRead, 2)} | | |\n`,
   );
-  // Per create request (two per pair) against one etcd request per raw put.
-  const createRate = (run: Run) => (2 * run.operations) / run.seconds;
-  process.stdout.write(
-    `\nHA mode: ${CLIENTS} concurrent clients for ${CREATE_SECONDS} s each, one run; a create is one etcd transaction ` +
-      '(its keys, references, reservations and log entry); the baseline is a raw etcd put of an object of the same size.\n\n' +
-      '| measure | creates/s | ratio to raw etcd puts | p50 / p99 per request |\n| --- | ---: | ---: | ---: |\n',
-  );
-  const haRows = [
-    ['raw etcd puts (etcd3 client, 3 members)', rate(rawPuts), rawPuts],
-    ["raw etcd transactions of one create's shape (9 keys, fenced)", rate(shaped), shaped],
-    ['config-api on etcd (3 members), interface and instance-ip creates', createRate(etcdCreates), etcdCreates],
-    ['config-api on SQLite (synchronous=FULL), the same creates', createRate(creates), creates],
-  ] as const;
-  for (const [what, perSecond, run] of haRows) {
-    process.stdout.write(`| ${what} | ${fmt(perSecond)} | ${fmt(perSecond / rate(rawPuts), 2)} | ${latency(run)} |\n`);
-  }
-  const etcdRatio = createRate(etcdCreates) / rate(rawPuts);
-  process.stdout.write(
-    `\nGoal: config-api on etcd >= 0.5x raw etcd puts: ${fmt(etcdRatio, 2)}x, ${etcdRatio >= 0.5 ? 'met' : 'missed'}. ` +
-      `Against raw transactions of the same shape: ${fmt(createRate(etcdCreates) / rate(shaped), 2)}x. ` +
-      `Failed operations: config-api on etcd ${etcdCreates.failures}, raw puts ${rawPuts.failures}, raw transactions ${shaped.failures}; ` +
-      `${fmt(etcdInterfaces.length)} interfaces with an address stored on etcd; ` +
-      `${fmt(etcdStats.msPerCommit, 2)} ms per etcd transaction, ${fmt(etcdStats.conflicts)} writes run again after a conflict.\n`,
-  );
+  haReport(ha, creates);
 
   const pairRate = rate(creates);
   const p99 = percentile(creates.latencies, 99);
