@@ -552,6 +552,8 @@ interface ScaleResult {
   reconnects: number;
   /** Routes decoded in full after convergence and checked against the plan. */
   sampled: number;
+  /** Messages the agents received from control during the cold convergence. */
+  convergeMessages: number;
   sentMessages: number;
 }
 
@@ -734,6 +736,7 @@ async function runScale(): Promise<ScaleResult> {
     agentsLoopBusy: converged.map((reply) => reply.loopBusy as number),
     reconnects: sum(converged.map((reply) => reply.reconnects as number)),
     sampled: sum(converged.map((reply) => reply.sampled as number)),
+    convergeMessages: sum(converged.map((reply) => reply.messages as number)),
     sentMessages: [...metrics.matchAll(/weft_control_agent_messages_out_total\{body="[a-z_]+"\} (\d+)/g)].reduce(
       (sum, match) => sum + Number(match[1]),
       0,
@@ -899,7 +902,7 @@ function report(result: ScaleResult): void {
     `Event loop busy during convergence (the rest it waited): control's process ${percent(result.controlLoopBusy)}, the agents' processes ${result.agentsLoopBusy.map(percent).join(', ')}.`,
   );
   console.log(
-    `Routes decoded in full after convergence and found as planned (every 20th of every agent): ${fmt(result.sampled)}.`,
+    `Messages the agents received during convergence: ${fmt(result.convergeMessages)} (${fmt(result.convergeMessages / agents, 1)} per agent). Routes decoded in full after convergence and found as planned (every 20th of every agent): ${fmt(result.sampled)}.`,
   );
   console.log(
     `Sessions that had to reconnect during convergence: ${result.reconnects}. Pods created or deleted during the config probes: ${fmt(result.churn.applied)} in ${fmt(result.churn.seconds, 1)} s (three objects each).`,
