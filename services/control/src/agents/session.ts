@@ -13,15 +13,6 @@ import { type EncodedRoute, encodeRouteUpdate } from './wire.js';
 /** Messages sent and not yet acknowledged before the session waits for the agent. */
 export const ACK_WINDOW = 16;
 
-/**
- * At a session's first sync, how long its routes may wait for the rest of its table: until
- * every host its instances' routes come from has reported (the EndOfRoutes gate), so that each
- * instance goes in one message rather than a few routes at a time as the other hosts report.
- * When a thousand agents connect at once (control's start), that halved the messages both sides
- * handle; the wait is bounded, so an agent never waits long on a host that does not come back.
- */
-export const FIRST_ROUTES_WAIT_MS = 2_000;
-
 export interface AgentStream {
   /** false when the transport buffers are full: wait for onDrain. A Buffer is already encoded. */
   write(message: ControlMessage | Buffer): boolean;
@@ -86,9 +77,6 @@ export class AgentSession {
   #endOfConfigSeq = 0;
   #endOfRoutesSent = false;
   #reported = false;
-  /** The first sync's routes no longer wait (see FIRST_ROUTES_WAIT_MS). */
-  #routesFree = false;
-  #routesWaitTimer: NodeJS.Timeout | undefined;
   messagesOut = 0;
 
   constructor(
@@ -254,30 +242,12 @@ export class AgentSession {
   #next(): Next | undefined {
     if (this.outbox.hasConfig) return { body: 'config', config: this.outbox.takeConfig() };
     if (!this.endOfConfigSent) return { body: 'end_of_config', end_of_config: {} };
-    if (this.#routesWait()) return undefined;
     const routes = this.outbox.takeRoutes();
     if (routes) return { body: 'routes', routes };
     if (!this.#endOfRoutesSent && this.#dirtyRoutes.size === 0 && this.context.routesComplete(this)) {
       return { body: 'end_of_routes', end_of_routes: {} };
     }
     return undefined;
-  }
-
-  /** True while the first sync's routes wait for the rest of the table, and the wait lasts. */
-  #routesWait(): boolean {
-    if (this.#routesFree) return false;
-    const waited = Date.now() - this.connectedAt;
-    if (
-      this.#endOfRoutesSent ||
-      waited >= FIRST_ROUTES_WAIT_MS ||
-      (this.#dirtyRoutes.size === 0 && this.context.routesComplete(this))
-    ) {
-      this.#routesFree = true;
-      clearTimeout(this.#routesWaitTimer);
-      return false;
-    }
-    this.#routesWaitTimer ??= setTimeout(() => this.pump(), FIRST_ROUTES_WAIT_MS - waited).unref();
-    return true;
   }
 
   ack(seq: number): void {
@@ -297,7 +267,6 @@ export class AgentSession {
   close(error?: Error): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#routesWaitTimer);
     this.stream.end(error);
   }
 }
