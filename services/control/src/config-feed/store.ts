@@ -108,9 +108,12 @@ export class ConfigStore {
    */
   replaceAll(objects: readonly AnyStoredObject[]): number {
     let changed = 0;
-    const listed = new Set(objects.map((object) => object.uuid));
-    for (const [type, table] of this.#byType) {
-      for (const uuid of [...table.keys()]) if (!listed.has(uuid) && this.remove(type, uuid)) changed += 1;
+    // An empty store (control's start) has nothing to remove: no set of 150,000 uuids for it.
+    if (this.count() > 0) {
+      const listed = new Set(objects.map((object) => object.uuid));
+      for (const [type, table] of this.#byType) {
+        for (const uuid of [...table.keys()]) if (!listed.has(uuid) && this.remove(type, uuid)) changed += 1;
+      }
     }
     for (const object of objects) {
       const table = this.#byType.get(object.type)!;

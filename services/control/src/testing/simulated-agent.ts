@@ -5,7 +5,12 @@
 // was not sent again. It never sends a port it has before hello, and always reports all its
 // ports right after hello, before acknowledging EndOfConfig, as the contract asks.
 import { readFileSync } from 'node:fs';
-import { type ClientDuplexStream, credentials } from '@grpc/grpc-js';
+import {
+  type ClientDuplexStream,
+  credentials,
+  makeClientConstructor,
+  type ServiceClientConstructor,
+} from '@grpc/grpc-js';
 import { loadAgentProto } from '@weft/proto';
 import type { AccessControlList } from '@weft/proto/gen/weft/control/v1/AccessControlList.js';
 import type { AgentMessage } from '@weft/proto/gen/weft/control/v1/AgentMessage.js';
@@ -13,6 +18,7 @@ import type { ControlMessage__Output } from '@weft/proto/gen/weft/control/v1/Con
 import type { Interface, Interface__Output } from '@weft/proto/gen/weft/control/v1/Interface.js';
 import type { Route__Output } from '@weft/proto/gen/weft/control/v1/Route.js';
 import type { RoutingInstance } from '@weft/proto/gen/weft/control/v1/RoutingInstance.js';
+import { lightControlMessages } from './light-routes.js';
 
 export interface SimulatedAgentOptions {
   host: string;
@@ -27,6 +33,11 @@ export interface SimulatedAgentOptions {
   onInterface?: (iface: Interface__Output) => void;
   /** Mutual TLS to control, as a real agent's WEFT_TLS_* files; plaintext when not given. */
   tls?: { caFile: string; certFile: string; keyFile: string };
+  /**
+   * Read route messages without decoding each route's next hop until it is read
+   * (light-routes.ts): for benchmarks, whose agents would otherwise cost more than control.
+   */
+  lightRoutes?: boolean;
 }
 
 export interface PortReport {
@@ -114,6 +125,26 @@ const RECONNECT_BACKOFF_MS = { first: 100, max: 5_000 };
 
 // Loading the .proto generates code; once per process is enough for any number of agents.
 let agentProto: ReturnType<typeof loadAgentProto> | undefined;
+let lightAgent: ServiceClientConstructor | undefined;
+
+/** The Agent client whose route messages are read lightly. */
+function lightAgentClient(): ServiceClientConstructor {
+  if (!lightAgent) {
+    const service = agentProto!.weft.control.v1.Agent.service;
+    const session = service.Session;
+    lightAgent = makeClientConstructor(
+      {
+        ...service,
+        Session: {
+          ...session,
+          responseDeserialize: lightControlMessages(session.responseDeserialize as (bytes: Buffer) => never),
+        },
+      },
+      'Agent',
+    );
+  }
+  return lightAgent;
+}
 
 export class SimulatedAgent {
   readonly channels: ChannelState[];
@@ -130,7 +161,9 @@ export class SimulatedAgent {
 
   constructor(readonly options: SimulatedAgentOptions) {
     agentProto ??= loadAgentProto();
-    const Agent = agentProto.weft.control.v1.Agent;
+    const Agent = (options.lightRoutes ? lightAgentClient() : agentProto.weft.control.v1.Agent) as ReturnType<
+      typeof loadAgentProto
+    >['weft']['control']['v1']['Agent'];
     this.#clients = options.controls.map(
       (address) =>
         new Agent(address, channelCredentials(options.tls), {
