@@ -68,7 +68,16 @@ describe('routes and config per agent, with config-api', { skip }, () => {
     assert.equal(tunnel.vni, red.virtual_network_properties?.vxlan_network_identifier);
     assert.equal(tunnel.mac, b1.mac);
 
-    await waitFor(() => b.synced && c.synced, { what: 'hosts b and c synced' });
+    // Wait for the state itself, not for EndOfRoutes: a host can get its first EndOfRoutes before
+    // control has seen the config of its pod, and then gets that config just after.
+    await waitFor(
+      () =>
+        b.synced &&
+        b.channels[0]!.routingInstances.size === 2 &&
+        c.synced &&
+        c.channels[0]!.routes.get(GREEN)?.has(`${c1.address}/32`),
+      { what: "hosts b and c with their networks and c1's route" },
+    );
     assert.deepEqual([...b.channels[0]!.routingInstances.keys()].sort(), [BLUE, RED].sort());
     assert.deepEqual([...c.channels[0]!.routingInstances.keys()], [GREEN]);
     assert.deepEqual([...c.channels[0]!.routes.get(GREEN)!.keys()], [`${c1.address}/32`]);
