@@ -22,6 +22,10 @@
 //   or moved to this host) must accept it once it catches up. One still unbacked after the grace
 //   time is refused: counted, logged, and kept on the host's record, which control's UVE turns
 //   into an alarm. So a lag of a few milliseconds raises nothing, and a lie is caught.
+// - When config deletes an interface, its port and any claim held for it go. Its host's agent
+//   keeps the port until the pod's CNI DEL and reports it again meanwhile (after a reconnect):
+//   that is no lie, so only the fact that the host still has it is kept, until the host lets go
+//   of it, and such a report makes nothing and raises nothing.
 import { Gauge, type Logger, type Metrics } from '@weft/kit';
 import type { PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
 import { type CompiledDelta, type CompiledState, emptyState } from '../compile/state.js';
@@ -113,6 +117,8 @@ export class AgentHub implements SessionContext {
   readonly #dirty = new Set<AgentSession>();
   /** Port-ups config did not back (yet), by session and interface, judged again when it changes. */
   readonly #held = new Map<AgentSession, Map<string, HeldClaim>>();
+  /** The host of each port whose interface config deleted while the host still had the port. */
+  readonly #orphaned = new Map<string, string>();
   readonly #encodedRoutes = new WeakMap<Port, { prefix: string; vni: number; bytes: EncodedRoute }[]>();
   #flushScheduled = false;
   #gateTimer: NodeJS.Timeout | undefined;
@@ -233,11 +239,24 @@ export class AgentHub implements SessionContext {
         this.#dirty.add(session);
       }
     }
-    for (const uuid of delta.rerouted) this.#markKeys(this.routes.interfaceChanged(state, uuid));
+    for (const uuid of delta.rerouted) {
+      if (!state.interfaces.has(uuid)) this.#interfaceDeleted(uuid);
+      this.#markKeys(this.routes.interfaceChanged(state, uuid));
+    }
     for (const [session, claims] of [...this.#held]) {
       for (const uuid of delta.rerouted) if (claims.has(uuid)) this.#judgeAgain(session, uuid);
     }
     this.#scheduleFlush();
+  }
+
+  /**
+   * No claim made for the interface before backs a later one of the same uuid: its port and held
+   * claims go, and a host still having the port is remembered, so that its report is no lie.
+   */
+  #interfaceDeleted(uuid: string): void {
+    const port = this.ports.delete(uuid);
+    if (port) this.#orphaned.set(uuid, port.host);
+    for (const session of [...this.#held.keys()]) this.#hold(session, uuid, undefined);
   }
 
   // ── sessions ───────────────────────────────────────────────────────────────────────────
@@ -261,7 +280,7 @@ export class AgentHub implements SessionContext {
       refused: this.#records.get(session.host)?.refused,
     });
     this.#reported.delete(session.host);
-    this.#stale.set(session.host, new Set(this.ports.ofHost(session.host)));
+    this.#stale.set(session.host, new Set([...this.ports.ofHost(session.host), ...this.#orphansOf(session.host)]));
     if (this.#ready) {
       session.startSync();
       session.reconcileConfig(this.#state);
@@ -349,6 +368,7 @@ export class AgentHub implements SessionContext {
     const uuids = this.ports.ofHost(host);
     this.#logger.info({ host, ports: uuids.length }, why);
     for (const uuid of uuids) this.#portChanged(this.ports.delete(uuid), undefined);
+    for (const uuid of this.#orphansOf(host)) this.#orphaned.delete(uuid);
     this.#reported.delete(host);
     this.#records.delete(host);
     this.#scheduleFlush();
@@ -361,6 +381,7 @@ export class AgentHub implements SessionContext {
     for (const uuid of stale ?? []) {
       const port = this.ports.get(uuid);
       if (port?.host === session.host) this.#portChanged(this.ports.delete(uuid), undefined);
+      if (this.#orphaned.get(uuid) === session.host) this.#orphaned.delete(uuid);
     }
     this.#reported.add(session.host);
     // The hosts that may have waited on this one for their EndOfRoutes: those carrying its
@@ -396,6 +417,10 @@ export class AgentHub implements SessionContext {
     return count;
   }
 
+  #orphansOf(host: string): string[] {
+    return [...this.#orphaned].filter(([, orphanHost]) => orphanHost === host).map(([uuid]) => uuid);
+  }
+
   #markAll(): void {
     for (const session of this.sessions.values()) if (!session.endOfRoutesSent) this.#dirty.add(session);
     this.#scheduleFlush();
@@ -410,6 +435,7 @@ export class AgentHub implements SessionContext {
     }
     if (status.state === 'PORT_STATE_DOWN') {
       this.#hold(session, status.interface_uuid, undefined);
+      if (this.#orphaned.get(status.interface_uuid) === session.host) this.#orphaned.delete(status.interface_uuid);
       if (!this.#ready) return;
       this.#stale.get(session.host)?.delete(status.interface_uuid);
       const port = this.ports.get(status.interface_uuid);
@@ -429,10 +455,17 @@ export class AgentHub implements SessionContext {
     }
   }
 
-  /** Takes a port-up that config backs (undefined); else says why not, and nothing changes. */
+  /**
+   * Takes a port-up that config backs, or lets one for a port whose interface config deleted
+   * pass as no lie, making nothing (undefined); else says why not, and nothing changes.
+   */
   #take(session: AgentSession, status: PortStatus__Output): Refusal | undefined {
     const uuid = status.interface_uuid;
     const bound = this.#state.interfaces.get(uuid);
+    if (!bound && this.#orphaned.get(uuid) === session.host) {
+      this.#stale.get(session.host)?.delete(uuid);
+      return undefined;
+    }
     if (!bound) return { reason: 'host', detail: 'config has no such interface' };
     if (bound.host !== session.host) return { reason: 'host', detail: 'config binds the interface to another host' };
     const allocated = allocatedRoutes(bound.message).set;
