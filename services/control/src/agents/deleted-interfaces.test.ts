@@ -5,14 +5,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createLogger, createMetrics } from '@weft/kit';
 import { natsServerMissing, waitFor } from '@weft/kit/testing';
-import type { PortStatus, PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
-import { CompilationGraph } from '../compile/graph.js';
-import { instanceIp, machineInterface, stored, storeOf, virtualMachine, virtualNetwork } from '../testing/fixtures.js';
+import { instanceIp, machineInterface, stored, virtualMachine, virtualNetwork } from '../testing/fixtures.js';
+import { hubRig, portDown, portUp } from '../testing/hub-rig.js';
 import { configApiMissing, getJson, type Lab, PROJECT, startLab } from '../testing/lab.js';
-import { AgentHub } from './hub.js';
-import { AgentSession } from './session.js';
 
 const red = virtualNetwork('red', { prefix: '10.8.0.0', vni: 8001, networkId: 81 });
 const RED = 'default-domain:admin:red:red';
@@ -20,41 +16,20 @@ const podA = virtualMachine('pod-a');
 const vmiA = machineInterface('pod-a-red', { network: red, vm: podA, host: 'host-a', mac: '02:00:00:00:08:01' });
 const ipA = instanceIp('10.8.0.3', vmiA, red);
 
-function upOf(uuid: string, addresses: string[]): PortStatus__Output {
-  const status: PortStatus = {
-    interface_uuid: uuid,
-    state: 'PORT_STATE_UP',
-    mac: '02:00:00:00:08:01',
-    addresses,
-    host_ifname: 'veth-a',
-  };
-  return status as PortStatus__Output;
-}
-
-const downOf = (uuid: string) => ({ ...upOf(uuid, []), state: 'PORT_STATE_DOWN' }) as PortStatus__Output;
+const upOf = (uuid: string, addresses: string[]) => portUp(uuid, addresses, '02:00:00:00:08:01', 'veth-a');
 
 function setup(claimGraceMs = 0) {
-  const store = storeOf([
-    ['virtual-network', red],
-    ['virtual-machine', podA],
-    ['virtual-machine-interface', vmiA],
-    ['instance-ip', ipA],
-  ]);
-  const graph = new CompilationGraph(store);
-  const metrics = createMetrics('control-deleted-interfaces-test');
-  const hub = new AgentHub({
-    holdTimeMs: 60_000,
-    logger: createLogger({ service: 'control-test', level: 'silent' }),
-    metrics,
+  const rig = hubRig({
+    name: 'control-deleted-interfaces-test',
+    objects: [
+      ['virtual-network', red],
+      ['virtual-machine', podA],
+      ['virtual-machine-interface', vmiA],
+      ['instance-ip', ipA],
+    ],
     claimGraceMs,
   });
-  const session = (host: string, underlay: string) => {
-    const stream = { write: () => true, onDrain: () => {}, end: () => {} };
-    const made = new AgentSession(host, underlay, false, 'test', stream, hub);
-    hub.attach(made);
-    return made;
-  };
-  const compile = () => hub.apply(graph.state, graph.flush());
+  const { store, hub, compile } = rig;
   let revision = 100;
   const next = () => {
     revision += 1;
@@ -70,14 +45,8 @@ function setup(claimGraceMs = 0) {
     store.upsert(stored('instance-ip', { ...ipA, instance_ip_address: address }, next()));
     compile();
   };
-  const refused = async () => {
-    const metric = await metrics.registry.getSingleMetric(`${metrics.prefix}port_claims_refused_total`)?.get();
-    return metric?.values.reduce((sum, value) => sum + value.value, 0) ?? 0;
-  };
   const refusedOf = (host: string) => hub.agents().find((agent) => agent.host === host)?.refused?.count ?? 0;
-  const routes = () =>
-    [...hub.routes.instance(RED)].map(([prefix, port]) => `${prefix} ${port.host} ${port.interfaceUuid}`).sort();
-  return { hub, session, compile, deleteA, recreateA, refused, refusedOf, routes };
+  return { ...rig, deleteA, recreateA, refusedOf, routes: () => rig.routes(RED) };
 }
 
 describe('an interface config deletes', () => {
@@ -108,7 +77,7 @@ describe('an interface config deletes', () => {
     assert.equal(refusedOf('host-a'), 1);
 
     // Once host-a let go of the port, a claim for it is one config does not back like any other.
-    hub.portStatus(a, downOf(vmiA.uuid));
+    hub.portStatus(a, portDown(vmiA.uuid));
     hub.portStatus(a, upOf(vmiA.uuid, ['10.8.0.3/24']));
     assert.equal(refusedOf('host-a'), 2);
     assert.deepEqual(routes(), []);

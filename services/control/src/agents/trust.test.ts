@@ -2,13 +2,9 @@
 // the addresses config allocated to it. Driven through the hub with a real compilation graph.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, createMetrics } from '@weft/kit';
 import { waitFor } from '@weft/kit/testing';
-import type { PortStatus, PortStatus__Output } from '@weft/proto/gen/weft/control/v1/PortStatus.js';
-import { CompilationGraph } from '../compile/graph.js';
-import { instanceIp, machineInterface, stored, storeOf, virtualMachine, virtualNetwork } from '../testing/fixtures.js';
-import { AgentHub } from './hub.js';
-import { AgentSession } from './session.js';
+import { instanceIp, machineInterface, stored, virtualMachine, virtualNetwork } from '../testing/fixtures.js';
+import { hubRig, portUp } from '../testing/hub-rig.js';
 
 const red = virtualNetwork('red', { prefix: '10.7.0.0', vni: 7001, networkId: 71 });
 const RED = 'default-domain:admin:red:red';
@@ -19,45 +15,25 @@ const vmiB = machineInterface('pod-b-red', { network: red, vm: podB, host: 'host
 const ipA = instanceIp('10.7.0.3', vmiA, red);
 const ipB = instanceIp('10.7.0.4', vmiB, red);
 
-function upOf(uuid: string, addresses: string[], mac = '02:00:00:00:07:99'): PortStatus__Output {
-  const status: PortStatus = { interface_uuid: uuid, state: 'PORT_STATE_UP', mac, addresses, host_ifname: 'veth-x' };
-  return status as PortStatus__Output;
-}
+const upOf = (uuid: string, addresses: string[], mac = '02:00:00:00:07:99') => portUp(uuid, addresses, mac);
 
 function setup(claimGraceMs = 0) {
-  const store = storeOf([
-    ['virtual-network', red],
-    ['virtual-machine', podA],
-    ['virtual-machine', podB],
-    ['virtual-machine-interface', vmiA],
-    ['virtual-machine-interface', vmiB],
-    ['instance-ip', ipA],
-    ['instance-ip', ipB],
-  ]);
-  const graph = new CompilationGraph(store);
-  const metrics = createMetrics('control-trust-test');
   const changes: string[] = [];
-  const hub = new AgentHub({
-    holdTimeMs: 60_000,
-    logger: createLogger({ service: 'control-test', level: 'silent' }),
-    metrics,
+  const rig = hubRig({
+    name: 'control-trust-test',
+    objects: [
+      ['virtual-network', red],
+      ['virtual-machine', podA],
+      ['virtual-machine', podB],
+      ['virtual-machine-interface', vmiA],
+      ['virtual-machine-interface', vmiB],
+      ['instance-ip', ipA],
+      ['instance-ip', ipB],
+    ],
     onAgentChange: (host) => changes.push(host),
     claimGraceMs,
   });
-  const session = (host: string, underlay: string) => {
-    const stream = { write: () => true, onDrain: () => {}, end: () => {} };
-    const made = new AgentSession(host, underlay, false, 'test', stream, hub);
-    hub.attach(made);
-    return made;
-  };
-  const compile = () => hub.apply(graph.state, graph.flush());
-  const refused = async (reason: string) => {
-    const metric = await metrics.registry.getSingleMetric(`${metrics.prefix}port_claims_refused_total`)?.get();
-    return metric?.values.find((value) => value.labels.reason === reason)?.value ?? 0;
-  };
-  const routes = () =>
-    [...hub.routes.instance(RED)].map(([prefix, port]) => `${prefix} ${port.host} ${port.interfaceUuid}`).sort();
-  return { store, hub, session, compile, refused, routes, changes };
+  return { ...rig, routes: () => rig.routes(RED), changes };
 }
 
 describe('control trusts only what config says', () => {
