@@ -174,6 +174,7 @@ async function stopAll(exitCode) {
   if (stopping) return;
   stopping = true;
   say('stopping');
+  for (const daemon of running) daemon.release();
   for (const daemon of [...running].reverse()) await daemon.stop(STOP_DEADLINE_MS);
   for (const entry of running) {
     if (!entry.cleanup) continue;

@@ -96,10 +96,19 @@ export class SupervisedDaemon {
     }
   }
 
-  /** Stops supervising and the daemon: SIGTERM, then SIGKILL after `deadlineMs`. */
-  async stop(deadlineMs) {
+  /**
+   * From now on an exit is neither announced nor followed by a restart. The stack calls it on
+   * every daemon before it stops them one by one: Ctrl-C in a terminal sends SIGINT to the whole
+   * process group, so daemons not stopped yet exit of their own accord meanwhile.
+   */
+  release() {
     this.#stopped = true;
     clearTimeout(this.#restartTimer);
+  }
+
+  /** Stops supervising and the daemon: SIGTERM, then SIGKILL after `deadlineMs`. */
+  async stop(deadlineMs) {
+    this.release();
     if (!this.running) return;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), deadlineMs);
